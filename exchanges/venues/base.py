@@ -1,0 +1,512 @@
+"""The normalized vocabulary shared by every venue adapter.
+
+Everything here is venue-neutral: events a stream emits, requests the order path sends, the
+instrument description `sync_instruments` stores, the error hierarchy, credentials, and the
+protocols an adapter implements. Amounts are `Decimal`, never float. Timestamps are integers in
+nanoseconds since the Unix epoch (`exchange_ts` as stamped by the venue, `receive_ts` taken with
+`time.time_ns()` when the message arrived), so latency can be measured without conversion.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+ZERO = Decimal(0)
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def ms_to_ns(ms: int | str) -> int:
+    return int(ms) * 1_000_000
+
+
+# --------------------------------------------------------------------------- enumerations
+
+
+class Venue(enum.StrEnum):
+    DERIBIT = "deribit"
+    OKX = "okx"
+    BYBIT = "bybit"
+
+
+class Environment(enum.StrEnum):
+    LIVE = "live"
+    TESTNET = "testnet"
+    SIMULATOR = "simulator"
+
+
+class Side(enum.StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(enum.StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(enum.StrEnum):
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+
+
+class OrderStatus(enum.StrEnum):
+    """Order life cycle (DESIGN.md). Transitions only go forward; see orders/state.py."""
+
+    PENDING_NEW = "pending_new"
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    PENDING_CANCEL = "pending_cancel"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class InstrumentKind(enum.StrEnum):
+    SPOT = "spot"
+    PERPETUAL = "perpetual"
+    FUTURE = "future"
+    OPTION = "option"
+
+
+class OptionType(enum.StrEnum):
+    CALL = "call"
+    PUT = "put"
+
+
+class Liquidity(enum.StrEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class StreamKind(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class StreamState(enum.StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    AUTHENTICATED = "authenticated"
+    SUBSCRIBED = "subscribed"
+    RESYNCING = "resyncing"  # a book gap or checksum mismatch: rebuilding, book not usable
+    DISCONNECTED = "disconnected"
+    STOPPED = "stopped"
+
+
+class SubmitOutcome(enum.StrEnum):
+    """What an order lookup found after a placement whose answer was lost."""
+
+    ACCEPTED = "accepted"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentInfo:
+    """One tradable instrument as the venue lists it, in normalized form.
+
+    `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), `venue_symbol` the venue's own
+    (`BTC-USDT-SWAP`). `contract_size` is how much of the base (linear) or quote (inverse) one
+    contract is; `lot_size` the quantity step; `min_size` the smallest order quantity, all in the
+    venue's order quantity unit.
+    """
+
+    venue: Venue
+    venue_symbol: str
+    symbol: str
+    kind: InstrumentKind
+    base: str
+    quote: str
+    settle: str
+    linear: bool
+    contract_size: Decimal
+    tick_size: Decimal
+    lot_size: Decimal
+    min_size: Decimal
+    expiry_ts: int | None = None  # ns since epoch
+    strike: Decimal | None = None
+    option_type: OptionType | None = None
+    active: bool = True
+
+    @property
+    def inverse(self) -> bool:
+        return not self.linear and self.kind is not InstrumentKind.SPOT
+
+
+# --------------------------------------------------------------------------- stream events
+
+PriceLevel = tuple[Decimal, Decimal]  # (price, size); size 0 in a delta removes the level
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    venue: Venue
+    symbol: str
+    bids: tuple[PriceLevel, ...]  # best first
+    asks: tuple[PriceLevel, ...]  # best first
+    sequence: int
+    exchange_ts: int
+    receive_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookDelta:
+    venue: Venue
+    symbol: str
+    bids: tuple[PriceLevel, ...]
+    asks: tuple[PriceLevel, ...]
+    sequence: int
+    prev_sequence: int | None
+    exchange_ts: int
+    receive_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    venue: Venue
+    symbol: str
+    trade_id: str
+    price: Decimal
+    quantity: Decimal
+    side: Side  # the taker's side
+    exchange_ts: int
+    receive_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    venue: Venue
+    symbol: str
+    best_bid: Decimal | None
+    best_bid_size: Decimal | None
+    best_ask: Decimal | None
+    best_ask_size: Decimal | None
+    last_price: Decimal | None
+    exchange_ts: int
+    receive_ts: int
+    mark_price: Decimal | None = None
+    index_price: Decimal | None = None
+    funding_rate: Decimal | None = None
+    open_interest: Decimal | None = None
+    volume_24h: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """The venue's view of one order at one moment (an ack, a push, a query answer)."""
+
+    venue: Venue
+    symbol: str
+    client_order_id: str | None
+    venue_order_id: str | None
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price: Decimal | None
+    quantity: Decimal
+    filled_quantity: Decimal
+    average_price: Decimal | None
+    status: OrderStatus
+    exchange_ts: int
+    receive_ts: int
+    post_only: bool = False
+    reduce_only: bool = False
+    reject_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FillEvent:
+    venue: Venue
+    symbol: str
+    trade_id: str  # the venue's execution id: unique per venue, the dedup key
+    venue_order_id: str | None
+    client_order_id: str | None
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal  # positive = paid, negative = rebate received
+    fee_currency: str
+    liquidity: Liquidity
+    exchange_ts: int
+    receive_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    venue: Venue
+    symbol: str
+    quantity: Decimal  # signed: positive long, negative short, in contracts (or base for spot)
+    entry_price: Decimal | None
+    exchange_ts: int
+    receive_ts: int
+    mark_price: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    realized_pnl: Decimal | None = None
+    liquidation_price: Decimal | None = None
+    leverage: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceUpdate:
+    venue: Venue
+    currency: str
+    total: Decimal
+    available: Decimal
+    exchange_ts: int
+    receive_ts: int
+    locked: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStatus:
+    venue: Venue
+    stream: StreamKind
+    state: StreamState
+    receive_ts: int
+    detail: str = ""
+    symbol: str = ""
+
+
+Event = (
+    BookSnapshot
+    | BookDelta
+    | Trade
+    | Ticker
+    | OrderUpdate
+    | FillEvent
+    | PositionUpdate
+    | BalanceUpdate
+    | StreamStatus
+)
+EventHandler = Callable[[Event], Awaitable[None] | None]
+
+
+# --------------------------------------------------------------------------- order requests
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    symbol: str  # unified
+    venue_symbol: str
+    client_order_id: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AmendRequest:
+    symbol: str
+    venue_symbol: str
+    client_order_id: str | None = None
+    venue_order_id: str | None = None
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FillPage:
+    fills: tuple[FillEvent, ...]
+    cursor: str | None  # pass back to continue after the last fill returned
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    api_key: str
+    secret: str = field(repr=False)
+    passphrase: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a venue lives: live, testnet and the local simulator differ only here.
+
+    For Bybit `public_ws_url` is the prefix (`wss://stream.bybit.com/v5/public`) to which the
+    adapter appends the category (`/spot`, `/linear`, `/inverse`, `/option`).
+    """
+
+    rest_url: str
+    public_ws_url: str
+    private_ws_url: str
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class VenueError(Exception):
+    """A venue said no (or could not be reached). Carries the venue's own code and message."""
+
+    def __init__(self, message: str = "", *, venue: Venue | str = "", code: str | int = ""):
+        super().__init__(message)
+        self.venue = venue
+        self.code = str(code)
+        self.message = message
+
+    def __str__(self) -> str:
+        prefix = f"{self.venue} {self.code}".strip()
+        return f"[{prefix}] {self.message}" if prefix else self.message
+
+
+class AuthenticationError(VenueError):
+    """Bad key, bad signature, expired token."""
+
+
+class ClockSkew(AuthenticationError):
+    """The request's timestamp was outside the venue's window (Bybit 10002, OKX 50102)."""
+
+
+class PermissionDenied(VenueError):
+    """The key lacks the permission (read-only key trading, IP not whitelisted)."""
+
+
+class RateLimited(VenueError):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class InvalidOrder(VenueError):
+    """The venue rejected the order's parameters."""
+
+
+class InvalidPrice(InvalidOrder):
+    pass
+
+
+class InvalidSize(InvalidOrder):
+    pass
+
+
+class InsufficientFunds(InvalidOrder):
+    pass
+
+
+class PostOnlyWouldCross(InvalidOrder):
+    pass
+
+
+class ReduceOnlyViolation(InvalidOrder):
+    pass
+
+
+class DuplicateClientOrderId(InvalidOrder):
+    pass
+
+
+class OrderNotFound(VenueError):
+    pass
+
+
+class VenueUnavailable(VenueError):
+    """Maintenance, overload, 5xx, connection refused: nothing was decided."""
+
+
+class RequestTimeout(VenueUnavailable):
+    """The request may or may not have reached the venue."""
+
+
+class SubmissionUncertain(VenueError):
+    """A placement timed out and the lookup by client order id did not find the order
+    (`outcome` ABSENT) or could not tell (`outcome` UNKNOWN). Never retried blindly:
+    reconciliation settles it."""
+
+    def __init__(self, message: str = "", *, outcome: SubmitOutcome, **kw):
+        super().__init__(message, **kw)
+        self.outcome = outcome
+
+
+class ProtocolError(VenueError):
+    """A message we cannot make sense of. Logged with its raw text and skipped."""
+
+
+# --------------------------------------------------------------------------- adapter protocols
+
+
+@runtime_checkable
+class RestClient(Protocol):
+    """Synchronous REST client of one venue account (or anonymous for public data)."""
+
+    venue: Venue
+
+    def server_time(self) -> int: ...  # ns since epoch
+    def sync_clock(self) -> int: ...  # measure and store the offset (ns) used when signing
+    def instruments(self) -> list[InstrumentInfo]: ...
+    def ticker(self, venue_symbol: str) -> Ticker: ...
+    def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot: ...
+    def place_order(self, request: OrderRequest) -> OrderUpdate: ...
+    def amend_order(self, request: AmendRequest) -> OrderUpdate: ...
+    def cancel_order(
+        self,
+        venue_symbol: str,
+        *,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+    ) -> OrderUpdate: ...
+    def cancel_all(self, venue_symbol: str | None = None) -> int: ...
+    def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]: ...
+    def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None: ...
+    def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage: ...
+    def positions(self) -> list[PositionUpdate]: ...
+    def balances(self) -> list[BalanceUpdate]: ...
+    def set_dead_man_switch(self, timeout_seconds: int) -> None: ...  # 0 turns it off
+
+
+@runtime_checkable
+class MarketStream(Protocol):
+    """Public WebSocket stream: books, trades and tickers for a set of venue symbols."""
+
+    venue: Venue
+
+    def events(self) -> AsyncIterator[Event]: ...
+    async def subscribe(
+        self, venue_symbols: list[str], *, books: bool = True, trades: bool = True, tickers: bool = True
+    ) -> None: ...
+    async def unsubscribe(self, venue_symbols: list[str]) -> None: ...
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class AccountStream(Protocol):
+    """Private WebSocket stream: orders, fills, positions and balances after login."""
+
+    venue: Venue
+
+    def events(self) -> AsyncIterator[Event]: ...
+    async def close(self) -> None: ...

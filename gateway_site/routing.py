@@ -1,0 +1,3 @@
+"""WebSocket routes. Each app adds its consumers' paths here."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,24 @@
+"""Site-wide views: the API root and a health probe for load balancers."""
+
+from django.db import connection
+from django.http import JsonResponse
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+
+@api_view(["GET"])
+def api_root(request: Request) -> Response:
+    return Response(
+        {
+            "schema": reverse("schema", request=request),
+            "docs": reverse("api-docs", request=request),
+        }
+    )
+
+
+def health(request) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
