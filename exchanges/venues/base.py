@@ -496,7 +496,12 @@ class MarketStream(Protocol):
 
     def events(self) -> AsyncIterator[Event]: ...
     async def subscribe(
-        self, venue_symbols: list[str], *, books: bool = True, trades: bool = True, tickers: bool = True
+        self,
+        venue_symbols: list[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
     ) -> None: ...
     async def unsubscribe(self, venue_symbols: list[str]) -> None: ...
     async def close(self) -> None: ...

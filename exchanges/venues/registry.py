@@ -1,0 +1,57 @@
+"""Find a venue's adapter by name. Apps go through here and never import a venue folder.
+
+Each venue package (`exchanges/venues/<venue>/__init__.py`) exposes `ADAPTER`, a `VenueAdapter`
+with factories for its REST client, public and private streams, and its sans-IO public session
+(what the book benchmark drives over a recorded file).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from exchanges.venues.base import (
+    AccountStream,
+    Credentials,
+    Endpoints,
+    MarketStream,
+    RestClient,
+    Venue,
+)
+
+_PACKAGES = {
+    Venue.DERIBIT: "exchanges.venues.deribit",
+    Venue.OKX: "exchanges.venues.okx",
+    Venue.BYBIT: "exchanges.venues.bybit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAdapter:
+    venue: Venue
+    # rest_client(endpoints, credentials=None, **options) -> RestClient
+    rest_client: Callable[..., RestClient]
+    # market_stream(endpoints, **options) -> MarketStream
+    market_stream: Callable[..., MarketStream]
+    # account_stream(endpoints, credentials, **options) -> AccountStream
+    account_stream: Callable[..., AccountStream]
+    # market_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
+    market_session: Callable[..., Any]
+
+
+def get_adapter(venue: Venue | str) -> VenueAdapter:
+    venue = Venue(venue)
+    module = importlib.import_module(_PACKAGES[venue])
+    return module.ADAPTER
+
+
+def rest_client(
+    venue: Venue | str, endpoints: Endpoints, credentials: Credentials | None = None, **options
+) -> RestClient:
+    return get_adapter(venue).rest_client(endpoints, credentials, **options)
+
+
+def available_venues() -> list[Venue]:
+    return list(_PACKAGES)
