@@ -1,1 +1,218 @@
-"""Models of the exchanges app."""
+"""Reference data: where a venue lives, the API keys the gateway trades with, what it can trade.
+
+Live, testnet and the local simulator of a venue are rows of `Exchange` that differ only in their
+URLs (`Exchange.endpoints()`); the adapters take an `Endpoints` and `Credentials` and never read
+the database.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
+from exchanges.fields import EncryptedTextField, money_field
+from exchanges.venues.base import Credentials, Endpoints
+
+
+class Exchange(models.Model):
+    """One deployment of a venue: Deribit live, OKX demo trading, the local Bybit simulator.
+
+    `rest_url` is the host base without the API path (`https://www.okx.com`, not
+    `.../api/v5`); the adapter adds the path. For Bybit `public_ws_url` is the prefix to which
+    the adapter appends the category (`/spot`, `/linear`, `/inverse`, `/option`).
+
+    The rate-limit fields are the token bucket the adapter's limiter uses for this deployment:
+    `requests_per_second`/`burst` for REST requests in general, `order_requests_per_second`/
+    `order_burst` for order placement, amendment and cancellation. Venue tiers differ; the
+    defaults of the data migration are each venue's documented base tier.
+    """
+
+    venue = models.CharField(max_length=16, choices=Venue.choices)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    name = models.CharField(max_length=64)
+    slug = models.SlugField(max_length=64, unique=True)
+    rest_url = models.URLField(max_length=200)
+    public_ws_url = models.CharField(max_length=200)
+    private_ws_url = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=False)
+    requests_per_second = models.PositiveIntegerField(default=10)
+    burst = models.PositiveIntegerField(default=20)
+    order_requests_per_second = models.PositiveIntegerField(default=5)
+    order_burst = models.PositiveIntegerField(default=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["venue", "environment", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["venue", "environment", "name"], name="exchange_unique_venue_env_name"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(requests_per_second__gt=0, burst__gt=0),
+                name="exchange_rate_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(order_requests_per_second__gt=0, order_burst__gt=0),
+                name="exchange_order_rate_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def endpoints(self) -> Endpoints:
+        return Endpoints(
+            rest_url=self.rest_url,
+            public_ws_url=self.public_ws_url,
+            private_ws_url=self.private_ws_url,
+        )
+
+
+def mask(value: str, *, keep: int = 4) -> str:
+    """What an operator may see of a credential: its last `keep` characters, or "set"."""
+    if not value:
+        return ""
+    if len(value) <= keep * 3:
+        return "set"
+    return "••••" + value[-keep:]
+
+
+class ExchangeAccount(models.Model):
+    """An API key on one `Exchange`. Key, secret and passphrase are encrypted at rest.
+
+    `credentials()` hands the clear values to a venue adapter; nothing else should read them.
+    `__str__`/`__repr__` and the admin show only the label and a masked key.
+    """
+
+    exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="accounts")
+    label = models.CharField(max_length=64)
+    api_key = EncryptedTextField()
+    secret = EncryptedTextField()
+    passphrase = EncryptedTextField(
+        blank=True, default="", help_text="OKX only: the passphrase chosen with the API key."
+    )
+    permission = models.CharField(
+        max_length=8, choices=AccountPermission.choices, default=AccountPermission.READ
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["exchange", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exchange", "label"], name="exchangeaccount_unique_exchange_label"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        exchange = self.exchange.slug if self.exchange_id else "?"
+        return f"{exchange}/{self.label}"
+
+    def __repr__(self) -> str:
+        return f"<ExchangeAccount {self.pk}: {self} key={self.api_key_hint}>"
+
+    @property
+    def api_key_hint(self) -> str:
+        return mask(self.api_key)
+
+    @property
+    def can_trade(self) -> bool:
+        return self.permission == AccountPermission.TRADE
+
+    def credentials(self) -> Credentials:
+        return Credentials(api_key=self.api_key, secret=self.secret, passphrase=self.passphrase)
+
+
+class Instrument(models.Model):
+    """A tradable instrument of one exchange, as `instruments_upsert` last stored it.
+
+    `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), `venue_symbol` the venue's
+    own (`BTC-USDT-SWAP`). Sizes are in the venue's order quantity unit (see
+    `exchanges.venues.base.InstrumentInfo`). An instrument the venue stops listing is kept with
+    `active=False`, because orders and fills point at it.
+    """
+
+    exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="instruments")
+    venue_symbol = models.CharField(max_length=64)
+    symbol = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=InstrumentKind.choices)
+    base = models.CharField(max_length=16)
+    quote = models.CharField(max_length=16)
+    settle = models.CharField(max_length=16)
+    linear = models.BooleanField()
+    contract_size = money_field()
+    tick_size = money_field()
+    lot_size = money_field()
+    min_size = money_field()
+    expiry = models.DateTimeField(null=True, blank=True)
+    strike = money_field(null=True, blank=True)
+    option_type = models.CharField(max_length=8, choices=OptionType.choices, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["exchange", "symbol"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exchange", "venue_symbol"], name="instrument_unique_exchange_venue_symbol"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    contract_size__gt=0, tick_size__gt=0, lot_size__gt=0, min_size__gt=0
+                ),
+                name="instrument_sizes_positive",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=InstrumentKind.OPTION)
+                | (
+                    models.Q(strike__isnull=False, expiry__isnull=False) & ~models.Q(option_type="")
+                ),
+                name="instrument_option_has_strike_expiry_type",
+            ),
+        ]
+        indexes = [models.Index(fields=["exchange", "symbol"], name="instrument_exchange_symbol")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} ({self.venue_symbol})"
+
+    @property
+    def inverse(self) -> bool:
+        return not self.linear and self.kind != InstrumentKind.SPOT
+
+
+class AppendOnlyError(Exception):
+    """A history row (order event, risk event, kill-switch action) was about to change."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk `update()` and `delete()`: history rows are only ever added."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: update refused")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete refused")
+
+
+class AppendOnlyModel(models.Model):
+    """Base of history tables: a row is inserted once and never updated or deleted through the
+    ORM (`save()` of a stored row, `delete()` and queryset `update()`/`delete()` raise)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(
+                f"{type(self).__name__} {self.pk} is append-only: it cannot be changed"
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} {self.pk} is append-only: delete refused")
