@@ -1,0 +1,161 @@
+"""The shared WebSocket driver over a real local socket: connect, resubscribe, keep alive,
+reconnect after a drop or a silent server, and skip a message the session cannot read."""
+
+import asyncio
+import random
+
+import websockets
+
+from exchanges.venues.base import ProtocolError, StreamKind, StreamState, StreamStatus, Trade, Venue
+from exchanges.venues.ws import Backoff, OfflineLink, WsClient
+
+
+class EchoSession:
+    """Subscribes on connect; turns each `trade:<id>` text into a Trade; `bad` is unreadable."""
+
+    def __init__(self, ping_interval=0.0, idle_timeout=0.0):
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.connects = 0
+        self.disconnects = 0
+
+    def on_connect(self, link):
+        self.connects += 1
+        link.send({"op": "subscribe", "n": self.connects})
+
+    def on_message(self, raw, link):
+        if raw == "bad":
+            raise ProtocolError("unreadable")
+        if raw.startswith("trade:"):
+            from decimal import Decimal
+
+            return [Trade(Venue.OKX, "BTC/USDT", raw[6:], Decimal(1), Decimal(1), "buy", 0, 0)]
+        return []
+
+    def ping(self):
+        return "ping"
+
+    def on_disconnect(self):
+        self.disconnects += 1
+
+
+async def next_trade(events, timeout=5.0):
+    async def find():
+        async for event in events:
+            if isinstance(event, Trade):
+                return event
+        return None
+
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def test_resubscribes_after_the_server_drops_the_connection():
+    received = []
+
+    async def handler(ws):
+        message = await ws.recv()
+        received.append(message)
+        await ws.send("bad")
+        await ws.send(f"trade:{len(received)}")
+        if len(received) == 1:
+            await ws.close()
+        else:
+            await ws.wait_closed()
+
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        session = EchoSession()
+        client = WsClient(
+            f"ws://127.0.0.1:{port}",
+            session,
+            venue=Venue.OKX,
+            kind=StreamKind.PUBLIC,
+            backoff=Backoff(initial=0.01, maximum=0.05, rng=random.Random(1)),
+        )
+        events = client.events()
+        first = await next_trade(events)
+        second = await next_trade(events)
+        await client.close()
+
+    assert (first.trade_id, second.trade_id) == ("1", "2")
+    assert received == ['{"op":"subscribe","n":1}', '{"op":"subscribe","n":2}']
+    assert session.connects == 2 and session.disconnects >= 1 and client.reconnects >= 1
+
+
+async def test_keepalive_pings_and_reconnects_when_the_server_goes_silent():
+    pings = []
+    connections = []
+
+    async def handler(ws):
+        connections.append(ws)
+        async for message in ws:
+            if message == "ping":
+                pings.append(message)
+        # never answers: the client's idle timeout must fire
+
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        session = EchoSession(ping_interval=0.05, idle_timeout=0.3)
+        client = WsClient(
+            f"ws://127.0.0.1:{port}",
+            session,
+            venue=Venue.BYBIT,
+            kind=StreamKind.PRIVATE,
+            backoff=Backoff(initial=0.01, maximum=0.02),
+        )
+        states = []
+
+        async def collect():
+            async for event in client.events():
+                if isinstance(event, StreamStatus):
+                    states.append(event.state)
+                    if states.count(StreamState.CONNECTED) == 2:
+                        return
+
+        await asyncio.wait_for(collect(), 5)
+        await client.close()
+
+    assert len(pings) >= 2
+    assert states[:3] == [StreamState.CONNECTING, StreamState.CONNECTED, StreamState.DISCONNECTED]
+    assert len(connections) == 2
+
+
+async def test_backs_off_while_the_venue_refuses_connections():
+    session = EchoSession()
+    client = WsClient(
+        "ws://127.0.0.1:9",  # discard port: nothing listens
+        session,
+        venue=Venue.DERIBIT,
+        kind=StreamKind.PUBLIC,
+        backoff=Backoff(initial=0.01, maximum=0.02),
+        open_timeout=1,
+    )
+    seen = []
+
+    async def collect():
+        async for event in client.events():
+            seen.append(event)
+            if [e.state for e in seen].count(StreamState.DISCONNECTED) == 3:
+                return
+
+    await asyncio.wait_for(collect(), 5)
+    await client.close()
+    assert session.connects == 0
+    assert all(isinstance(e, StreamStatus) for e in seen)
+    assert client.reconnects >= 3
+
+
+def test_backoff_is_jittered_and_capped():
+    backoff = Backoff(initial=1, maximum=8, rng=random.Random(7))
+    delays = [backoff.delay(n) for n in range(6)]
+    ceilings = [1, 2, 4, 8, 8, 8]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert len(set(delays)) == len(delays)
+
+
+def test_offline_link_records_what_a_session_sends():
+    link = OfflineLink()
+    session = EchoSession()
+    session.on_connect(link)
+    link.reconnect("gap")
+    assert link.sent == ['{"op":"subscribe","n":1}'] and link.reconnect_reasons == ["gap"]
