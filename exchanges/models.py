@@ -7,11 +7,30 @@ the database.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 from django.db import models
 
 from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
 from exchanges.fields import EncryptedTextField, money_field
 from exchanges.venues.base import Credentials, Endpoints
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """A venue's documented base-tier REST budget (see the 0002 data migration for sources)."""
+
+    requests_per_second: int
+    burst: int
+    order_requests_per_second: int
+    order_burst: int
+
+
+DEFAULT_RATE_LIMITS: dict[str, RateLimits] = {
+    Venue.DERIBIT: RateLimits(20, 100, 5, 20),
+    Venue.OKX: RateLimits(10, 20, 30, 60),
+    Venue.BYBIT: RateLimits(100, 100, 10, 10),
+}
 
 
 class Exchange(models.Model):
@@ -60,6 +79,10 @@ class Exchange(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_rate_limits(self, limits: RateLimits) -> None:
+        for name, value in asdict(limits).items():
+            setattr(self, name, value)
 
     def endpoints(self) -> Endpoints:
         return Endpoints(

@@ -1,0 +1,207 @@
+"""Admin of the exchanges app, and the read-only base the history admins of other apps use.
+
+API credentials are write-only here: the form has password inputs that never render a value
+(blank keeps the stored one), and pages show the key masked and whether a secret is set.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from exchanges.models import Exchange, ExchangeAccount, Instrument, mask
+from exchanges.services import exchange_account_credentials_validate
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows the gateway writes and operators only read: history, fills, market data."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "venue",
+        "environment",
+        "enabled",
+        "rest_url",
+        "requests_per_second",
+        "burst",
+        "order_requests_per_second",
+        "order_burst",
+    ]
+    list_filter = ["venue", "environment", "enabled"]
+    search_fields = ["name", "slug", "rest_url"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "venue", "environment", "enabled"]}),
+        ("Endpoints", {"fields": ["rest_url", "public_ws_url", "private_ws_url"]}),
+        (
+            "Rate limits",
+            {
+                "fields": [
+                    ("requests_per_second", "burst"),
+                    ("order_requests_per_second", "order_burst"),
+                ]
+            },
+        ),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+
+
+def _secret_input(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text or "Write-only. Leave blank to keep the stored value.",
+    )
+
+
+class ExchangeAccountForm(forms.ModelForm):
+    """Credentials enter through write-only inputs; the model's encrypted fields are never
+    bound to the form, so their values cannot reach the page."""
+
+    new_api_key = _secret_input("API key")
+    new_secret = _secret_input("Secret")
+    new_passphrase = _secret_input(
+        "Passphrase", "OKX only. Write-only; leave blank to keep the stored value."
+    )
+
+    class Meta:
+        model = ExchangeAccount
+        fields = ["exchange", "label", "permission", "enabled"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        exchange = cleaned.get("exchange")
+        if exchange is None:
+            return cleaned
+        adding = self.instance.pk is None
+        stored = self.instance
+        try:
+            exchange_account_credentials_validate(
+                exchange=exchange,
+                api_key=cleaned.get("new_api_key") or ("" if adding else stored.api_key),
+                secret=cleaned.get("new_secret") or ("" if adding else stored.secret),
+                passphrase=cleaned.get("new_passphrase") or ("" if adding else stored.passphrase),
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"new_{field}": errors for field, errors in exc.error_dict.items()}
+            ) from exc
+        return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for field, attr in [
+            ("new_api_key", "api_key"),
+            ("new_secret", "secret"),
+            ("new_passphrase", "passphrase"),
+        ]:
+            value = self.cleaned_data.get(field)
+            if value:
+                setattr(self.instance, attr, value)
+
+
+@admin.register(ExchangeAccount)
+class ExchangeAccountAdmin(admin.ModelAdmin):
+    form = ExchangeAccountForm
+    list_display = [
+        "label",
+        "exchange",
+        "permission",
+        "enabled",
+        "api_key_masked",
+        "secret_status",
+        "updated_at",
+    ]
+    list_filter = ["exchange__venue", "exchange__environment", "permission", "enabled"]
+    search_fields = ["label", "exchange__name", "exchange__slug"]
+    list_select_related = ["exchange"]
+    readonly_fields = [
+        "api_key_masked",
+        "secret_status",
+        "passphrase_status",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["exchange", "label", "permission", "enabled"]}),
+        (
+            "Credentials (encrypted at rest)",
+            {
+                "fields": [
+                    "api_key_masked",
+                    "secret_status",
+                    "passphrase_status",
+                    "new_api_key",
+                    "new_secret",
+                    "new_passphrase",
+                ]
+            },
+        ),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="API key")
+    def api_key_masked(self, obj: ExchangeAccount) -> str:
+        return mask(obj.api_key) or "-"
+
+    @admin.display(description="Secret")
+    def secret_status(self, obj: ExchangeAccount) -> str:
+        return "set" if obj.secret else "not set"
+
+    @admin.display(description="Passphrase")
+    def passphrase_status(self, obj: ExchangeAccount) -> str:
+        return "set" if obj.passphrase else "not set"
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = [
+        "symbol",
+        "venue_symbol",
+        "exchange",
+        "kind",
+        "linear",
+        "contract_size",
+        "tick_size",
+        "lot_size",
+        "min_size",
+        "expiry",
+        "active",
+    ]
+    list_filter = ["exchange", "kind", "linear", "active", "option_type"]
+    search_fields = ["symbol", "venue_symbol", "base", "quote"]
+    list_select_related = ["exchange"]
+    readonly_fields = ["created_at", "updated_at"]

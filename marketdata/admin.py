@@ -1,0 +1,71 @@
+"""Admin of market data: connector heartbeats, trades, candles, top-of-book snapshots.
+Read-only; the connectors write them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from exchanges.admin import ReadOnlyAdmin
+from marketdata.models import Candle, ConnectorStatus, TopOfBookSnapshot, TradeTick
+
+
+@admin.register(ConnectorStatus)
+class ConnectorStatusAdmin(ReadOnlyAdmin):
+    list_display = [
+        "exchange",
+        "account",
+        "stream",
+        "state",
+        "last_heartbeat_at",
+        "last_message_at",
+        "messages",
+        "reconnects",
+        "detail",
+    ]
+    list_filter = ["state", "stream", "exchange"]
+    search_fields = ["exchange__name", "account__label", "detail"]
+    list_select_related = ["exchange", "account"]
+
+
+@admin.register(TradeTick)
+class TradeTickAdmin(ReadOnlyAdmin):
+    list_display = ["traded_at", "instrument", "trade_id", "side", "price", "quantity"]
+    list_filter = ["side", "instrument__exchange"]
+    search_fields = ["trade_id", "instrument__symbol", "instrument__venue_symbol"]
+    list_select_related = ["instrument__exchange"]
+    date_hierarchy = "traded_at"
+
+
+@admin.register(Candle)
+class CandleAdmin(ReadOnlyAdmin):
+    list_display = [
+        "open_time",
+        "instrument",
+        "interval",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "trades",
+    ]
+    list_filter = ["interval", "instrument__exchange"]
+    search_fields = ["instrument__symbol", "instrument__venue_symbol"]
+    list_select_related = ["instrument__exchange"]
+    date_hierarchy = "open_time"
+
+
+@admin.register(TopOfBookSnapshot)
+class TopOfBookSnapshotAdmin(ReadOnlyAdmin):
+    list_display = [
+        "taken_at",
+        "instrument",
+        "best_bid",
+        "best_bid_size",
+        "best_ask",
+        "best_ask_size",
+    ]
+    list_filter = ["instrument__exchange"]
+    search_fields = ["instrument__symbol", "instrument__venue_symbol"]
+    list_select_related = ["instrument__exchange"]
+    date_hierarchy = "taken_at"

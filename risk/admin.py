@@ -1,0 +1,64 @@
+"""Admin of risk limits (editable), the kill switch (engage or release by adding an action;
+actions are never changed) and risk events (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from exchanges.admin import ReadOnlyAdmin
+from risk.models import KillSwitch, RiskEvent, RiskLimit
+
+
+@admin.register(RiskLimit)
+class RiskLimitAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "scope",
+        "max_order_quantity",
+        "max_order_notional",
+        "max_position",
+        "max_open_orders",
+        "max_daily_loss",
+        "price_band_pct",
+        "enabled",
+    ]
+    list_filter = ["enabled", "account"]
+    search_fields = ["name", "account__label", "instrument__symbol"]
+    list_select_related = ["account__exchange", "instrument"]
+    autocomplete_fields = ["instrument"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(KillSwitch)
+class KillSwitchAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "scope", "engaged", "reason", "engaged_by"]
+    list_filter = ["engaged", "account"]
+    search_fields = ["reason", "engaged_by"]
+    list_select_related = ["account__exchange"]
+    date_hierarchy = "created_at"
+    fields = ["account", "engaged", "reason", "engaged_by", "created_at"]
+    readonly_fields = ["engaged_by", "created_at"]
+
+    @admin.display(description="Scope")
+    def scope(self, obj: KillSwitch) -> str:
+        return "all accounts" if obj.account_id is None else str(obj.account)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: KillSwitch, form, change: bool) -> None:
+        obj.engaged_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RiskEvent)
+class RiskEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "severity", "kind", "account", "order", "message"]
+    list_filter = ["severity", "kind", "account"]
+    search_fields = ["message", "order__client_order_id"]
+    list_select_related = ["account__exchange", "order"]
+    date_hierarchy = "created_at"
