@@ -1,0 +1,47 @@
+"""Database fixtures: one simulator exchange with an account and an instrument, a limit order,
+and a fresh Fernet key so secret tests never depend on the developer's var/ key."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.factories import (
+    ExchangeAccountFactory,
+    ExchangeFactory,
+    InstrumentFactory,
+    OrderFactory,
+)
+
+
+@pytest.fixture
+def secrets_key(settings) -> str:
+    """A new Fernet key, made the only entry of GATEWAY_SECRETS_KEYS for the test."""
+    key = Fernet.generate_key().decode()
+    settings.GATEWAY_SECRETS_KEYS = [key]
+    return key
+
+
+@pytest.fixture
+def exchange(db):
+    return ExchangeFactory(venue="deribit", slug="deribit-test", name="Deribit test")
+
+
+@pytest.fixture
+def account(exchange, secrets_key):
+    return ExchangeAccountFactory(
+        exchange=exchange,
+        label="main",
+        api_key="TestKeyAbcdef12345",
+        secret="TopSecretValue-0123456789",
+    )
+
+
+@pytest.fixture
+def instrument(exchange):
+    return InstrumentFactory(exchange=exchange, venue_symbol="BTC-PERPETUAL", symbol="BTC/USD:BTC")
+
+
+@pytest.fixture
+def order(account, instrument):
+    return OrderFactory(account=account, instrument=instrument)
