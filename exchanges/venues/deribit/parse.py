@@ -1,0 +1,312 @@
+"""Pure functions from Deribit wire objects to the normalized types of `base.py`.
+
+Deribit sends prices and amounts as JSON numbers, so every payload is decoded with
+`loads` (Decimal for every non-integer number: the exact decimal text, never a float).
+Integers stay `int` and are exact as they are. Timestamps on the wire are ms since the epoch.
+Amount units (docs, private/buy `amount`): USD for perpetuals and inverse futures, the base coin
+for options and linear (`_USDC`) instruments; they are passed through unchanged as quantities.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+
+from exchanges.venues.base import (
+    BalanceUpdate,
+    BookSnapshot,
+    FillEvent,
+    InstrumentInfo,
+    InstrumentKind,
+    OptionType,
+    OrderStatus,
+    OrderUpdate,
+    PositionUpdate,
+    ProtocolError,
+    Side,
+    Ticker,
+    TimeInForce,
+    Trade,
+    Venue,
+)
+from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.symbols import SymbolMap
+from exchanges.venues.symbols import unified_symbol
+
+VENUE = Venue.DERIBIT
+MS = 1_000_000
+ZERO = Decimal(0)
+PERPETUAL_PERIOD = "perpetual"
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+KINDS = {
+    "future": InstrumentKind.FUTURE,
+    "option": InstrumentKind.OPTION,
+    "spot": InstrumentKind.SPOT,
+}
+
+_decoder = json.JSONDecoder(parse_float=Decimal)
+_decode = _decoder.decode
+
+DEFAULT_SYMBOLS = SymbolMap()
+
+
+def loads(raw: str | bytes) -> object:
+    """Decode one Deribit message, JSON numbers with a fraction or exponent as Decimal."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        raw = bytes(raw).decode()
+    try:
+        return _decode(raw)
+    except ValueError as exc:
+        raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
+
+
+def dec(value: object) -> Decimal:
+    """Decimal of a decoded number (Decimal already, or an exact int)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        return Decimal(value)
+    raise ProtocolError(f"not a number: {value!r}", venue=VENUE)
+
+
+def opt_dec(value: object) -> Decimal | None:
+    return None if value is None else dec(value)
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def parse_instrument(item: dict) -> InstrumentInfo | None:
+    """One `public/get_instruments` entry; combos (future_combo, option_combo) give None
+    because the normalized model has no combo kind."""
+    name = item["instrument_name"]
+    wire_kind = item["kind"]
+    if wire_kind == "future":
+        perpetual = item.get("settlement_period") == PERPETUAL_PERIOD
+        kind = InstrumentKind.PERPETUAL if perpetual else InstrumentKind.FUTURE
+    elif wire_kind in KINDS:
+        kind = KINDS[wire_kind]
+    else:
+        return None
+    base = item["base_currency"]
+    quote = item.get("counter_currency") or item["quote_currency"]
+    settle = item.get("settlement_currency") or quote
+    expiry_ts = None
+    if kind in (InstrumentKind.FUTURE, InstrumentKind.OPTION):
+        expiry_ts = int(item["expiration_timestamp"]) * MS
+    strike = option_type = None
+    if kind is InstrumentKind.OPTION:
+        strike = dec(item["strike"])
+        option_type = OptionType(item["option_type"])
+    min_size = dec(item["min_trade_amount"])
+    symbol = unified_symbol(
+        kind=kind,
+        base=base,
+        quote=quote,
+        settle=settle,
+        expiry_ts=expiry_ts,
+        strike=strike,
+        option_type=option_type,
+    )
+    DEFAULT_SYMBOLS.add(name, symbol)
+    return InstrumentInfo(
+        venue=VENUE,
+        venue_symbol=name,
+        symbol=symbol,
+        kind=kind,
+        base=base,
+        quote=quote,
+        settle=settle,
+        linear=item.get("instrument_type") == "linear" or kind is InstrumentKind.SPOT,
+        contract_size=dec(item["contract_size"]),
+        tick_size=dec(item["tick_size"]),
+        lot_size=min_size,
+        min_size=min_size,
+        expiry_ts=expiry_ts,
+        strike=strike,
+        option_type=option_type,
+        active=bool(item.get("is_active", True)),
+    )
+
+
+def parse_instruments(result: Iterable[dict]) -> list[InstrumentInfo]:
+    return [info for info in map(parse_instrument, result) if info is not None]
+
+
+def parse_server_time(result: int) -> int:
+    """`public/get_time` result (ms) -> ns."""
+    return int(result) * MS
+
+
+# --------------------------------------------------------------------------- market data
+
+
+def parse_ticker(data: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> Ticker:
+    """`public/ticker` result or a `ticker.{instrument}.{interval}` notification's data."""
+    stats = data.get("stats") or {}
+    funding = data.get("funding_8h")
+    return Ticker(
+        venue=VENUE,
+        symbol=symbols.unified(data["instrument_name"]),
+        best_bid=opt_dec(data.get("best_bid_price")),
+        best_bid_size=opt_dec(data.get("best_bid_amount")),
+        best_ask=opt_dec(data.get("best_ask_price")),
+        best_ask_size=opt_dec(data.get("best_ask_amount")),
+        last_price=opt_dec(data.get("last_price")),
+        exchange_ts=int(data["timestamp"]) * MS,
+        receive_ts=receive_ts,
+        mark_price=opt_dec(data.get("mark_price")),
+        index_price=opt_dec(data.get("index_price")),
+        funding_rate=opt_dec(funding),
+        open_interest=opt_dec(data.get("open_interest")),
+        volume_24h=opt_dec(stats.get("volume")),
+    )
+
+
+def rest_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
+    """`public/get_order_book` levels `[price, amount]`."""
+    return tuple((dec(price), dec(amount)) for price, amount in levels)
+
+
+def ws_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
+    """`book.*` notification levels `[action, price, amount]`; `delete` carries amount 0."""
+    return tuple((dec(level[1]), dec(level[2])) for level in levels)
+
+
+def parse_order_book(
+    result: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
+) -> BookSnapshot:
+    """`public/get_order_book` result (its `change_id` is the book's sequence)."""
+    return BookSnapshot(
+        venue=VENUE,
+        symbol=symbols.unified(result["instrument_name"]),
+        bids=rest_levels(result["bids"]),
+        asks=rest_levels(result["asks"]),
+        sequence=int(result.get("change_id") or 0),
+        exchange_ts=int(result["timestamp"]) * MS,
+        receive_ts=receive_ts,
+    )
+
+
+def parse_trade(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> Trade:
+    """One entry of a `trades.{instrument}.{interval}` notification; `direction` is the
+    taker's side."""
+    return Trade(
+        venue=VENUE,
+        symbol=symbols.unified(item["instrument_name"]),
+        trade_id=str(item["trade_id"]),
+        price=dec(item["price"]),
+        quantity=dec(item["amount"]),
+        side=SIDES[item["direction"]],
+        exchange_ts=int(item["timestamp"]) * MS,
+        receive_ts=receive_ts,
+    )
+
+
+# --------------------------------------------------------------------------- account data
+
+
+def order_status(state: str, filled: Decimal) -> OrderStatus:
+    status = C.ORDER_STATES.get(state)
+    if status is None:
+        if state == "archive":
+            return OrderStatus.FILLED if filled else OrderStatus.CANCELED
+        raise ProtocolError(f"unknown order_state {state!r}", venue=VENUE)
+    if status is OrderStatus.NEW and filled:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
+
+
+def parse_order(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> OrderUpdate:
+    """An order object (private/buy|sell|edit `order`, private/cancel result, get_open_orders*,
+    get_order_state*, `user.orders.*` data). `label` is our client order id."""
+    filled = dec(item.get("filled_amount") or 0)
+    average = item.get("average_price")
+    price = item.get("price")
+    label = item.get("label") or None
+    order_type = C.ORDER_TYPES.get(item.get("order_type", "limit"), None)
+    if order_type is None:
+        raise ProtocolError(f"unknown order_type {item.get('order_type')!r}", venue=VENUE)
+    reason = item.get("reject_reason") or item.get("cancel_reason") or ""
+    return OrderUpdate(
+        venue=VENUE,
+        symbol=symbols.unified(item["instrument_name"]),
+        client_order_id=label,
+        venue_order_id=str(item["order_id"]),
+        side=SIDES[item["direction"]],
+        order_type=order_type,
+        time_in_force=C.TIME_IN_FORCE.get(item.get("time_in_force", ""), TimeInForce.GTC),
+        price=dec(price) if isinstance(price, Decimal | int) else None,
+        quantity=dec(item["amount"]),
+        filled_quantity=filled,
+        average_price=dec(average) if filled and average is not None else None,
+        status=order_status(item["order_state"], filled),
+        exchange_ts=int(item.get("last_update_timestamp") or item["creation_timestamp"]) * MS,
+        receive_ts=receive_ts,
+        post_only=bool(item.get("post_only", False)),
+        reduce_only=bool(item.get("reduce_only", False)),
+        reject_reason=str(reason) if item.get("order_state") != "open" else "",
+    )
+
+
+def parse_user_trade(
+    item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
+) -> FillEvent:
+    """One of our fills (get_user_trades_*, `user.trades.*`, buy/sell `trades`). Deribit's
+    `fee` is what was paid (negative = rebate), as FillEvent wants it."""
+    return FillEvent(
+        venue=VENUE,
+        symbol=symbols.unified(item["instrument_name"]),
+        trade_id=str(item["trade_id"]),
+        venue_order_id=str(item["order_id"]) if item.get("order_id") is not None else None,
+        client_order_id=item.get("label") or None,
+        side=SIDES[item["direction"]],
+        price=dec(item["price"]),
+        quantity=dec(item["amount"]),
+        fee=dec(item.get("fee") or 0),
+        fee_currency=item.get("fee_currency", ""),
+        liquidity=C.LIQUIDITY[item["liquidity"]],
+        exchange_ts=int(item["timestamp"]) * MS,
+        receive_ts=receive_ts,
+    )
+
+
+def parse_position(
+    item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
+) -> PositionUpdate:
+    """`private/get_positions` entry or `user.changes.*` `positions` entry. `size` is signed
+    (negative short), USD for futures, coin for options. Positions carry no timestamp."""
+    average = item.get("average_price")
+    size = dec(item["size"])
+    return PositionUpdate(
+        venue=VENUE,
+        symbol=symbols.unified(item["instrument_name"]),
+        quantity=size,
+        entry_price=dec(average) if size and average is not None else None,
+        exchange_ts=receive_ts,
+        receive_ts=receive_ts,
+        mark_price=opt_dec(item.get("mark_price")),
+        unrealized_pnl=opt_dec(item.get("floating_profit_loss")),
+        realized_pnl=opt_dec(item.get("realized_profit_loss")),
+        liquidation_price=opt_dec(item.get("estimated_liquidation_price")),
+        leverage=opt_dec(item.get("leverage")),
+    )
+
+
+def parse_balance(item: dict, receive_ts: int) -> BalanceUpdate:
+    """A `private/get_account_summaries` summary or `user.portfolio.*` data: total = equity,
+    available = available_funds, locked = the margin between them."""
+    total = dec(item["equity"])
+    available = dec(item["available_funds"])
+    return BalanceUpdate(
+        venue=VENUE,
+        currency=item["currency"].upper(),
+        total=total,
+        available=available,
+        exchange_ts=receive_ts,
+        receive_ts=receive_ts,
+        locked=total - available,
+    )
