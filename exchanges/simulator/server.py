@@ -129,12 +129,13 @@ class Simulator:
         self._generator: asyncio.Task | None = None
         self._started = False
 
-    def credentials(self, venue: Venue) -> Credentials:
-        """The first account opened on `venue`."""
-        for account_venue, credentials in self.accounts:
-            if account_venue is venue:
-                return credentials
-        raise KeyError(f"no account on {venue}")
+    @property
+    def credentials(self) -> dict[Venue, Credentials]:
+        """The first account opened on each venue (the demo account unless others were given)."""
+        first: dict[Venue, Credentials] = {}
+        for venue, credentials in self.accounts:
+            first.setdefault(venue, credentials)
+        return first
 
     async def start(self) -> dict[Venue, dict[str, str]]:
         """Open accounts, build faces, bind ports, start serving and generating; returns URLs."""
@@ -379,8 +380,7 @@ class SimulatorThread:
 
     @property
     def credentials(self) -> dict[Venue, Credentials]:
-        simulator = self._require()
-        return {venue: simulator.credentials(venue) for venue in simulator.venues}
+        return self._require().credentials
 
     def _require(self) -> Simulator:
         if self.simulator is None:
