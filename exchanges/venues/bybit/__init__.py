@@ -1,0 +1,61 @@
+"""Bybit v5 adapter: signing, REST, WebSocket streams and normalization (see DESIGN.md).
+
+Bybit names are ambiguous across categories (`BTCUSDT` is spot and linear): every entry point
+accepts the unified symbol or a `category:NAME` spelling; see `symbols.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exchanges.venues.base import Credentials, Endpoints, Venue
+from exchanges.venues.bybit.rest import BybitRestClient
+from exchanges.venues.bybit.stream import (
+    BybitAccountStream,
+    BybitMarketStream,
+    BybitPrivateSession,
+    BybitPublicSession,
+)
+from exchanges.venues.bybit.symbols import SymbolTable
+from exchanges.venues.registry import VenueAdapter
+
+
+def rest_client(
+    endpoints: Endpoints, credentials: Credentials | None = None, **options: Any
+) -> BybitRestClient:
+    return BybitRestClient(endpoints, credentials, **options)
+
+
+def market_stream(endpoints: Endpoints, **options: Any) -> BybitMarketStream:
+    return BybitMarketStream(endpoints, **options)
+
+
+def account_stream(
+    endpoints: Endpoints, credentials: Credentials, **options: Any
+) -> BybitAccountStream:
+    return BybitAccountStream(endpoints, credentials, **options)
+
+
+def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
+    """The sans-IO public session the book benchmark drives; `category` defaults to linear."""
+    category = options.pop("category", "linear")
+    return BybitPublicSession(category, venue_symbols, **options)
+
+
+ADAPTER = VenueAdapter(
+    Venue.BYBIT,
+    rest_client=rest_client,
+    market_stream=market_stream,
+    account_stream=account_stream,
+    market_session=market_session,
+)
+
+__all__ = [
+    "ADAPTER",
+    "BybitAccountStream",
+    "BybitMarketStream",
+    "BybitPrivateSession",
+    "BybitPublicSession",
+    "BybitRestClient",
+    "SymbolTable",
+]

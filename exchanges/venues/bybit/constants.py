@@ -1,0 +1,208 @@
+"""Bybit v5 wire constants: paths, categories, rate limits, status and error tables.
+
+Everything a Bybit message names (paths, topic names, status strings, `retCode`s) that the rest
+of the adapter needs lives here, so no other module spells a Bybit code. Sources: Bybit v5 docs
+(bybit-exchange.github.io/docs/v5), sections "Rate Limit Rules", "Error Codes", "Enums", "Place
+Order", "Get Instruments Info", "Orderbook" (WebSocket), as scraped in rosssaunders/coincise
+docs/bybit (see ../shared/fixtures/venues/SOURCES.md).
+"""
+
+from __future__ import annotations
+
+from exchanges.venues import base
+from exchanges.venues.base import OrderStatus, TimeInForce
+from exchanges.venues.ratelimit import Limit
+
+LIVE_ENDPOINTS = base.Endpoints(
+    rest_url="https://api.bybit.com",
+    public_ws_url="wss://stream.bybit.com/v5/public",
+    private_ws_url="wss://stream.bybit.com/v5/private",
+)
+TESTNET_ENDPOINTS = base.Endpoints(
+    rest_url="https://api-testnet.bybit.com",
+    public_ws_url="wss://stream-testnet.bybit.com/v5/public",
+    private_ws_url="wss://stream-testnet.bybit.com/v5/private",
+)
+
+# --------------------------------------------------------------------------- REST paths
+
+SERVER_TIME = "/v5/market/time"
+INSTRUMENTS = "/v5/market/instruments-info"
+TICKERS = "/v5/market/tickers"
+ORDERBOOK = "/v5/market/orderbook"
+ORDER_CREATE = "/v5/order/create"
+ORDER_AMEND = "/v5/order/amend"
+ORDER_CANCEL = "/v5/order/cancel"
+ORDER_CANCEL_ALL = "/v5/order/cancel-all"
+ORDER_REALTIME = "/v5/order/realtime"
+EXECUTIONS = "/v5/execution/list"
+POSITIONS = "/v5/position/list"
+WALLET_BALANCE = "/v5/account/wallet-balance"
+DISCONNECT_CANCEL_ALL = "/v5/order/disconnected-cancel-all"
+
+RECV_WINDOW_MS = 5000
+
+# --------------------------------------------------------------------------- categories
+
+SPOT = "spot"
+LINEAR = "linear"
+INVERSE = "inverse"
+OPTION = "option"
+CATEGORIES = (LINEAR, INVERSE, SPOT, OPTION)
+
+# Settle coins a linear request without a symbol must name ("Get Open & Closed Orders",
+# "Get Position Info": linear needs symbol, baseCoin or settleCoin).
+LINEAR_SETTLE_COINS = ("USDT", "USDC")
+# Options instruments default to baseCoin=BTC ("Get Instruments Info"); list these.
+OPTION_BASE_COINS = ("BTC", "ETH", "SOL")
+# DCP products ("Set Disconnect Cancel All"): the window is set per product.
+DCP_PRODUCTS = ("DERIVATIVES", "SPOT", "OPTIONS")
+DCP_MIN_SECONDS = 3
+DCP_MAX_SECONDS = 300
+
+PAGE_LIMIT = {INSTRUMENTS: 1000, ORDER_REALTIME: 50, EXECUTIONS: 100, POSITIONS: 200}
+
+# REST `GET /v5/market/orderbook` limit per category ("Get Orderbook").
+REST_BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
+# WebSocket `orderbook.{depth}.{symbol}` depths ("Orderbook", WebSocket public).
+WS_BOOK_DEPTHS = {
+    SPOT: (1, 50, 200, 1000),
+    LINEAR: (1, 50, 200, 500, 1000),
+    INVERSE: (1, 50, 200, 500, 1000),
+    OPTION: (25, 100),
+}
+WS_DEFAULT_DEPTH = {SPOT: 50, LINEAR: 50, INVERSE: 50, OPTION: 25}
+WS_SUBSCRIBE_BATCH = 10  # spot accepts at most 10 args per subscribe request
+WS_PING_INTERVAL = 20.0  # "send the ping heartbeat packet every 20 seconds"
+WS_IDLE_TIMEOUT = 60.0
+WS_AUTH_EXPIRES_MS = 10_000
+PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
+
+# --------------------------------------------------------------------------- rate limits
+
+# Endpoint groups and their published per-UID limits ("Rate Limit Rules", UTA rows; the
+# lowest category figure where they differ). Public market data only has the IP limit of
+# 600 requests per 5 s, kept here as a 100/s bucket.
+ENDPOINT_GROUP = {
+    SERVER_TIME: "market",
+    INSTRUMENTS: "market",
+    TICKERS: "market",
+    ORDERBOOK: "market",
+    ORDER_CREATE: "order_create",
+    ORDER_AMEND: "order_amend",
+    ORDER_CANCEL: "order_cancel",
+    ORDER_CANCEL_ALL: "order_cancel_all",
+    ORDER_REALTIME: "order_query",
+    EXECUTIONS: "executions",
+    POSITIONS: "positions",
+    WALLET_BALANCE: "wallet",
+    DISCONNECT_CANCEL_ALL: "dcp",
+}
+RATE_LIMITS = {
+    "default": Limit(rate=10, burst=10),
+    "market": Limit(rate=100, burst=100),
+    "order_create": Limit(rate=10, burst=10),
+    "order_amend": Limit(rate=10, burst=10),
+    "order_cancel": Limit(rate=10, burst=10),
+    "order_cancel_all": Limit(rate=1, burst=1),
+    "order_query": Limit(rate=50, burst=50),
+    "executions": Limit(rate=50, burst=50),
+    "positions": Limit(rate=50, burst=50),
+    "wallet": Limit(rate=50, burst=50),
+    "dcp": Limit(rate=5, burst=5),
+}
+RATE_LIMIT_BACKOFF_S = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
+IP_BAN_BACKOFF_S = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
+
+# --------------------------------------------------------------------------- enumerations
+
+SIDES = {"Buy": base.Side.BUY, "Sell": base.Side.SELL}
+SIDE_WIRE = {base.Side.BUY: "Buy", base.Side.SELL: "Sell"}
+ORDER_TYPES = {"Limit": base.OrderType.LIMIT, "Market": base.OrderType.MARKET}
+ORDER_TYPE_WIRE = {base.OrderType.LIMIT: "Limit", base.OrderType.MARKET: "Market"}
+POST_ONLY_TIFS = frozenset({"PostOnly", "RPI"})
+TIME_IN_FORCE = {
+    "GTC": TimeInForce.GTC,
+    "IOC": TimeInForce.IOC,
+    "FOK": TimeInForce.FOK,
+    "PostOnly": TimeInForce.GTC,
+    "RPI": TimeInForce.GTC,
+}
+TIME_IN_FORCE_WIRE = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+
+# "Enums" > orderStatus. Conditional orders waiting for their trigger are live (`new`).
+ORDER_STATUS = {
+    "Created": OrderStatus.PENDING_NEW,
+    "New": OrderStatus.NEW,
+    "Untriggered": OrderStatus.NEW,
+    "Triggered": OrderStatus.NEW,
+    "Active": OrderStatus.NEW,
+    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
+    "Filled": OrderStatus.FILLED,
+    "Cancelled": OrderStatus.CANCELED,
+    "PartiallyFilledCanceled": OrderStatus.CANCELED,
+    "Deactivated": OrderStatus.CANCELED,
+    "Rejected": OrderStatus.REJECTED,
+}
+# "Enums" > execType: executions that are trades of the account's orders.
+TRADE_EXEC_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade", "MovePosition"})
+
+# --------------------------------------------------------------------------- errors
+
+# The one retCode -> error table ("Error Codes": UTA and Spot Trade sections). 10002 is a
+# clock problem (the client resyncs its offset); 10006 a rate limit (the bucket is emptied
+# until X-Bapi-Limit-Reset-Timestamp); 10000/170146 leave a placement's outcome unknown.
+ERRORS: dict[int, type[base.VenueError]] = {
+    10000: base.RequestTimeout,  # Server Timeout
+    10001: base.InvalidOrder,  # Request parameter error
+    10002: base.ClockSkew,  # The request time exceeds the time window range
+    10003: base.AuthenticationError,  # API key is invalid
+    10004: base.AuthenticationError,  # Error sign
+    10005: base.PermissionDenied,  # Permission denied
+    10006: base.RateLimited,  # Too many visits
+    10007: base.AuthenticationError,  # User authentication failed
+    10008: base.PermissionDenied,  # Common banned
+    10009: base.PermissionDenied,  # IP has been banned
+    10010: base.PermissionDenied,  # Unmatched IP
+    10016: base.VenueUnavailable,  # Server error / service restarting
+    10027: base.PermissionDenied,  # Transactions are banned
+    10429: base.RateLimited,  # System level frequency protection
+    33004: base.AuthenticationError,  # (Derivatives) api key has expired
+    -2015: base.AuthenticationError,  # (Spot) api key has expired
+    110001: base.OrderNotFound,  # Order does not exist
+    110003: base.InvalidPrice,  # Order price exceeds the allowable range
+    110004: base.InsufficientFunds,  # Wallet balance is insufficient
+    110006: base.InsufficientFunds,  # Assets unable to cover the position margin
+    110007: base.InsufficientFunds,  # Available balance is insufficient
+    110008: base.OrderNotFound,  # The order has been completed or cancelled
+    110010: base.OrderNotFound,  # The order has been cancelled
+    110012: base.InsufficientFunds,  # Insufficient available balance
+    110017: base.ReduceOnlyViolation,  # Reduce-only rule not satisfied
+    110044: base.InsufficientFunds,  # Available margin is insufficient
+    110045: base.InsufficientFunds,  # Wallet balance is insufficient
+    110072: base.DuplicateClientOrderId,  # OrderLinkedID is duplicate
+    110094: base.InvalidSize,  # Order notional value below the lower limit
+    110120: base.InvalidPrice,  # Order price cannot be smaller than ...
+    110121: base.InvalidPrice,  # Order price cannot be higher than ...
+    170005: base.RateLimited,  # Too many new orders
+    170007: base.VenueUnavailable,  # Timeout waiting for response from backend server
+    170131: base.InsufficientFunds,  # Balance insufficient
+    170132: base.InvalidPrice,  # Order price too high
+    170133: base.InvalidPrice,  # Order price lower than the minimum
+    170134: base.InvalidPrice,  # Order price decimal too long
+    170136: base.InvalidSize,  # Order quantity lower than the minimum
+    170137: base.InvalidSize,  # Order volume decimal too long
+    170140: base.InvalidSize,  # Order value exceeded lower limit
+    170141: base.DuplicateClientOrderId,  # Duplicate clientOrderId
+    170146: base.RequestTimeout,  # Order creation timeout
+    170213: base.OrderNotFound,  # Order does not exist
+    170218: base.PostOnlyWouldCross,  # The LIMIT-MAKER order is rejected due to invalid price
+    170222: base.RateLimited,  # Too many requests in this time frame
+}
+CLOCK_SKEW = 10002
+RATE_LIMIT_CODES = frozenset(
+    code for code, error in ERRORS.items() if issubclass(error, base.RateLimited)
+)
+
+# rejectReason values of an order push that say a post-only order would have crossed.
+POST_ONLY_REJECTS = frozenset({"EC_PostOnlyWillTakeLiquidity"})

@@ -1,0 +1,572 @@
+"""Bybit v5 REST client (the `RestClient` protocol) on one pooled `requests.Session`.
+
+Every call goes through `_call`: a token bucket per endpoint group (constants.RATE_LIMITS),
+signing with the clock offset (auth.Signer), the `retCode`/`retMsg`/`result` envelope, and the
+one error table (constants.ERRORS). Bybit specifics handled here:
+
+- 10002 (timestamp outside recv_window) re-measures the clock offset from `/v5/market/time` and
+  raises `ClockSkew`; the caller decides whether to send again. Nothing is retried blindly.
+- 10006 (rate limit) and an `X-Bapi-Limit-Status` of 0 empty the endpoint group's bucket until
+  `X-Bapi-Limit-Reset-Timestamp`; HTTP 403 is the IP ban ("Rate Limit Rules"), 10 minutes.
+- A placement whose answer is lost (timeout, connection error, 10000 Server Timeout) is looked
+  up by `orderLinkId`: found means accepted, otherwise `SubmissionUncertain` (ABSENT/UNKNOWN).
+- Every call needs a `category`: symbols are resolved through a `SymbolTable` (see symbols.py),
+  loaded from `instruments()` on first need.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import orjson
+import requests
+
+from exchanges.venues.base import (
+    AmendRequest,
+    AuthenticationError,
+    BalanceUpdate,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    FillEvent,
+    FillPage,
+    InstrumentInfo,
+    OrderNotFound,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    ProtocolError,
+    RateLimited,
+    ReduceOnlyViolation,
+    RequestTimeout,
+    SubmissionUncertain,
+    SubmitOutcome,
+    Ticker,
+    Venue,
+    VenueError,
+    VenueUnavailable,
+    now_ns,
+)
+from exchanges.venues.bybit import constants as C
+from exchanges.venues.bybit import parse
+from exchanges.venues.bybit.auth import Clock, Signer
+from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
+from exchanges.venues.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+BYBIT = Venue.BYBIT
+DEFAULT_TIMEOUT = (3.05, 10.0)
+
+
+class Response:
+    """The `result` of a successful call and the envelope's `time` (ns)."""
+
+    __slots__ = ("result", "time_ns")
+
+    def __init__(self, result: dict, time_ns: int) -> None:
+        self.result = result
+        self.time_ns = time_ns
+
+
+class BybitRestClient:
+    """Synchronous REST client of one Bybit account (or anonymous for public data)."""
+
+    venue = BYBIT
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: Credentials | None = None,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        recv_window: int = C.RECV_WINDOW_MS,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        symbols: SymbolTable | None = None,
+        clock: Clock | None = None,
+        categories: tuple[str, ...] = C.CATEGORIES,
+        option_base_coins: tuple[str, ...] = C.OPTION_BASE_COINS,
+    ) -> None:
+        self.endpoints = endpoints
+        self.base_url = endpoints.rest_url.rstrip("/")
+        self.credentials = credentials
+        self.timeout = timeout
+        self.clock = clock or Clock()
+        self.signer = Signer(credentials, self.clock, recv_window) if credentials else None
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("Content-Type", "application/json")
+        self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
+        self.symbols = symbols if symbols is not None else SymbolTable()
+        self.categories = categories
+        self.option_base_coins = option_base_coins
+        self._instruments_loaded = len(self.symbols) > 0
+
+    # ------------------------------------------------------------------ transport
+
+    def _call(
+        self, method: str, path: str, params: dict | None = None, *, signed: bool = True
+    ) -> Response:
+        group = C.ENDPOINT_GROUP.get(path, "default")
+        self.limiter.acquire(group)
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self.base_url + path
+        headers: dict[str, str] = {}
+        body: str | None = None
+        if method == "GET":
+            payload = urlencode(params)
+            if payload:
+                url = f"{url}?{payload}"
+        else:
+            payload = body = orjson.dumps(params).decode()
+        if signed:
+            if self.signer is None:
+                raise AuthenticationError("this call needs API credentials", venue=BYBIT)
+            headers = self.signer.rest_headers(payload)
+        try:
+            reply = self.session.request(
+                method, url, data=body, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise RequestTimeout(f"{method} {path}: {exc}", venue=BYBIT) from exc
+        except requests.ConnectionError as exc:
+            raise VenueUnavailable(f"{method} {path}: {exc}", venue=BYBIT) from exc
+        return self._handle(reply, method, path, group)
+
+    def _handle(self, reply: requests.Response, method: str, path: str, group: str) -> Response:
+        self._watch_limit_headers(reply, group)
+        if reply.status_code == 403:
+            self.limiter.penalize(group, C.IP_BAN_BACKOFF_S)
+            raise RateLimited(
+                f"HTTP 403 {reply.text[:200]}",
+                venue=BYBIT,
+                code=403,
+                retry_after=C.IP_BAN_BACKOFF_S,
+            )
+        try:
+            envelope = orjson.loads(reply.content)
+        except orjson.JSONDecodeError:
+            envelope = None
+        if not isinstance(envelope, dict) or "retCode" not in envelope:
+            status = reply.status_code
+            text = reply.text[:200]
+            if status == 429:
+                self.limiter.penalize(group, C.RATE_LIMIT_BACKOFF_S)
+                raise RateLimited(text, venue=BYBIT, code=status)
+            if status == 401:
+                raise AuthenticationError(text, venue=BYBIT, code=status)
+            if status >= 500:
+                raise VenueUnavailable(text, venue=BYBIT, code=status)
+            raise ProtocolError(f"{method} {path} HTTP {status}: {text}", venue=BYBIT)
+        code = int(envelope["retCode"])
+        if code != 0:
+            self._raise(code, str(envelope.get("retMsg", "")), reply, group)
+        result = envelope.get("result")
+        return Response(
+            result if isinstance(result, dict) else {}, parse.ms_ns(envelope.get("time"))
+        )
+
+    def _watch_limit_headers(self, reply: requests.Response, group: str) -> None:
+        remaining = reply.headers.get("X-Bapi-Limit-Status")
+        if remaining is not None and remaining.strip() == "0":
+            wait = self._until_reset(reply)
+            if wait:
+                self.limiter.penalize(group, wait)
+
+    def _until_reset(self, reply: requests.Response) -> float:
+        reset = reply.headers.get("X-Bapi-Limit-Reset-Timestamp")
+        if not reset or not reset.strip().isdigit():
+            return 0.0
+        return max(0.0, (int(reset) - self.clock.now_ms()) / 1000)
+
+    def _raise(self, code: int, message: str, reply: requests.Response, group: str) -> None:
+        error = C.ERRORS.get(code, VenueError)
+        if code == C.CLOCK_SKEW:
+            try:
+                self.sync_clock()
+            except VenueError as exc:
+                log.warning("bybit clock resync after 10002 failed: %s", exc)
+        if issubclass(error, RateLimited):
+            wait = self._until_reset(reply) or C.RATE_LIMIT_BACKOFF_S
+            self.limiter.penalize(group, wait)
+            raise RateLimited(message, venue=BYBIT, code=code, retry_after=wait)
+        raise error(message, venue=BYBIT, code=code)
+
+    def _pages(self, path: str, params: dict, key: str = "list") -> Iterator[tuple[dict, Response]]:
+        """Every item of a cursor-paginated list (`nextPageCursor`)."""
+        params = dict(params)
+        params.setdefault("limit", C.PAGE_LIMIT.get(path))
+        while True:
+            response = self._call("GET", path, params, signed=path != C.INSTRUMENTS)
+            for item in response.result.get(key) or ():
+                yield item, response
+            cursor = response.result.get("nextPageCursor")
+            if not cursor:
+                return
+            params["cursor"] = cursor
+
+    # ------------------------------------------------------------------ symbols
+
+    def resolve(self, name: str) -> tuple[str, str]:
+        """(category, Bybit symbol) of a unified, `category:NAME` or bare name."""
+        try:
+            return self.symbols.resolve(name)
+        except UnknownSymbol:
+            if self._instruments_loaded:
+                raise
+        self.instruments()
+        return self.symbols.resolve(name)
+
+    def _unified(self, category: str, symbol: str) -> str:
+        try:
+            return self.symbols.unified(category, symbol)
+        except SymbolError as exc:
+            raise ProtocolError(str(exc), venue=BYBIT) from exc
+
+    # ------------------------------------------------------------------ public data
+
+    def server_time(self) -> int:
+        response = self._call("GET", C.SERVER_TIME, signed=False)
+        return int(response.result["timeNano"])
+
+    def sync_clock(self) -> int:
+        """Measure the offset to Bybit's clock (midpoint of the round trip) and sign with it."""
+        before = time.time_ns()
+        server = self.server_time()
+        after = time.time_ns()
+        self.clock.offset_ns = server - (before + after) // 2
+        return self.clock.offset_ns
+
+    def instruments(self) -> list[InstrumentInfo]:
+        """Every instrument of every category (options per base coin), and fill the table."""
+        found: list[InstrumentInfo] = []
+        for category in self.categories:
+            bases: tuple[str | None, ...] = (
+                self.option_base_coins if category == C.OPTION else (None,)
+            )
+            for base_coin in bases:
+                params = {"category": category, "baseCoin": base_coin}
+                for item, _ in self._pages(C.INSTRUMENTS, params):
+                    found.append(parse.parse_instrument(category, item))
+        self.symbols.add_all(found)
+        self._instruments_loaded = True
+        return found
+
+    def ticker(self, venue_symbol: str) -> Ticker:
+        category, symbol = self.resolve(venue_symbol)
+        response = self._call(
+            "GET", C.TICKERS, {"category": category, "symbol": symbol}, signed=False
+        )
+        items = response.result.get("list") or []
+        if not items:
+            raise UnknownSymbol(f"no Bybit ticker for {category}:{symbol}")
+        return parse.parse_ticker(
+            items[0], self._unified(category, symbol), response.time_ns, now_ns()
+        )
+
+    def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
+        category, symbol = self.resolve(venue_symbol)
+        limit = max(1, min(depth, C.REST_BOOK_MAX_DEPTH[category]))
+        response = self._call(
+            "GET",
+            C.ORDERBOOK,
+            {"category": category, "symbol": symbol, "limit": limit},
+            signed=False,
+        )
+        return parse.parse_rest_orderbook(
+            response.result, self._unified(category, symbol), now_ns()
+        )
+
+    # ------------------------------------------------------------------ orders
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        """`POST /v5/order/create`. The ack only says Bybit accepted the order (it answers
+        before matching), so the update returned is `new` with nothing filled; fills arrive on
+        the stream. A lost answer is settled by looking the order up by `orderLinkId`."""
+        category, symbol = self.resolve(request.symbol or request.venue_symbol)
+        body = {
+            "category": category,
+            "symbol": symbol,
+            "side": C.SIDE_WIRE[request.side],
+            "orderType": C.ORDER_TYPE_WIRE[request.order_type],
+            "qty": format(request.quantity, "f"),
+            "orderLinkId": request.client_order_id,
+        }
+        if request.order_type is OrderType.LIMIT:
+            if request.price is None:
+                raise ValueError("a limit order needs a price")
+            body["price"] = format(request.price, "f")
+            body["timeInForce"] = (
+                "PostOnly" if request.post_only else C.TIME_IN_FORCE_WIRE[request.time_in_force]
+            )
+        else:
+            body["timeInForce"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
+        if category == C.SPOT:
+            if request.reduce_only:
+                raise ReduceOnlyViolation("Bybit spot has no reduce-only orders", venue=BYBIT)
+            if request.order_type is OrderType.MARKET:
+                body["marketUnit"] = "baseCoin"
+        elif request.reduce_only:
+            body["reduceOnly"] = True
+        try:
+            response = self._call("POST", C.ORDER_CREATE, body)
+        except RequestTimeout as exc:
+            return self._settle_lost_placement(request, category, symbol, exc)
+        except VenueUnavailable as exc:
+            if exc.code:  # the venue answered (5xx, 10016): nothing was decided
+                raise
+            return self._settle_lost_placement(request, category, symbol, exc)
+        return OrderUpdate(
+            venue=BYBIT,
+            symbol=self._unified(category, symbol),
+            client_order_id=response.result.get("orderLinkId") or request.client_order_id,
+            venue_order_id=response.result.get("orderId") or None,
+            side=request.side,
+            order_type=request.order_type,
+            time_in_force=request.time_in_force,
+            price=request.price if request.order_type is OrderType.LIMIT else None,
+            quantity=request.quantity,
+            filled_quantity=parse.ZERO,
+            average_price=None,
+            status=OrderStatus.NEW,
+            exchange_ts=response.time_ns,
+            receive_ts=now_ns(),
+            post_only=request.post_only,
+            reduce_only=request.reduce_only,
+        )
+
+    def _settle_lost_placement(
+        self, request: OrderRequest, category: str, symbol: str, cause: VenueError
+    ) -> OrderUpdate:
+        try:
+            found = self._find_order(category, symbol, client_order_id=request.client_order_id)
+        except VenueError as exc:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} lost ({cause}); lookup failed: {exc}",
+                outcome=SubmitOutcome.UNKNOWN,
+                venue=BYBIT,
+            ) from exc
+        if found is None:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} lost ({cause}); Bybit does not know it",
+                outcome=SubmitOutcome.ABSENT,
+                venue=BYBIT,
+            ) from cause
+        return found
+
+    def _find_order(
+        self,
+        category: str,
+        symbol: str,
+        *,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+    ) -> OrderUpdate | None:
+        """`GET /v5/order/realtime` by id: open orders first, then the recent closed ones
+        (`openOnly=1`, the last 500 per category)."""
+        params = {
+            "category": category,
+            "symbol": symbol,
+            "orderId": venue_order_id,
+            "orderLinkId": None if venue_order_id else client_order_id,
+        }
+        for open_only in (None, 1):
+            response = self._call("GET", C.ORDER_REALTIME, {**params, "openOnly": open_only})
+            for item in response.result.get("list") or ():
+                return parse.parse_order(item, self._unified(category, item["symbol"]), now_ns())
+        return None
+
+    def amend_order(self, request: AmendRequest) -> OrderUpdate:
+        """`POST /v5/order/amend`, then the order as Bybit now reports it (the ack carries only
+        the ids; the amendment itself is confirmed on the stream)."""
+        if not (request.client_order_id or request.venue_order_id):
+            raise ValueError("amend needs a client or venue order id")
+        category, symbol = self.resolve(request.symbol or request.venue_symbol)
+        body = {
+            "category": category,
+            "symbol": symbol,
+            "orderId": request.venue_order_id,
+            "orderLinkId": None if request.venue_order_id else request.client_order_id,
+            "qty": format(request.quantity, "f") if request.quantity is not None else None,
+            "price": format(request.price, "f") if request.price is not None else None,
+        }
+        response = self._call("POST", C.ORDER_AMEND, body)
+        return self._order_after(category, symbol, response, pending_cancel=False)
+
+    def cancel_order(
+        self,
+        venue_symbol: str,
+        *,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+    ) -> OrderUpdate:
+        """`POST /v5/order/cancel`, then the order as Bybit reports it; while the cancel is
+        still in flight (status not final yet) it is reported `pending_cancel`."""
+        if not (client_order_id or venue_order_id):
+            raise ValueError("cancel needs a client or venue order id")
+        category, symbol = self.resolve(venue_symbol)
+        body = {
+            "category": category,
+            "symbol": symbol,
+            "orderId": venue_order_id,
+            "orderLinkId": None if venue_order_id else client_order_id,
+        }
+        response = self._call("POST", C.ORDER_CANCEL, body)
+        return self._order_after(category, symbol, response, pending_cancel=True)
+
+    def _order_after(
+        self, category: str, symbol: str, response: Response, *, pending_cancel: bool
+    ) -> OrderUpdate:
+        order_id = response.result.get("orderId") or None
+        link_id = response.result.get("orderLinkId") or None
+        found = self._find_order(category, symbol, client_order_id=link_id, venue_order_id=order_id)
+        if found is None:
+            raise OrderNotFound(
+                f"Bybit acknowledged order {order_id or link_id} but does not list it",
+                venue=BYBIT,
+            )
+        if pending_cancel and not found.status.is_terminal:
+            return _with_status(found, OrderStatus.PENDING_CANCEL)
+        return found
+
+    def cancel_all(self, venue_symbol: str | None = None) -> int:
+        """`POST /v5/order/cancel-all` for one symbol, or for every category (linear and
+        inverse per settle coin, as Bybit requires); returns how many orders were cancelled."""
+        if venue_symbol is not None:
+            category, symbol = self.resolve(venue_symbol)
+            return self._cancel_all({"category": category, "symbol": symbol})
+        cancelled = 0
+        for params in self._category_scopes(for_cancel=True):
+            cancelled += self._cancel_all(params)
+        return cancelled
+
+    def _cancel_all(self, params: dict) -> int:
+        response = self._call("POST", C.ORDER_CANCEL_ALL, params)
+        return len(response.result.get("list") or ())
+
+    def _category_scopes(self, *, for_cancel: bool = False) -> list[dict]:
+        """Request scopes covering a whole account: linear per settle coin, inverse per settle
+        coin for cancel-all (it requires one), spot and option by category."""
+        scopes: list[dict] = []
+        for category in self.categories:
+            if category == C.LINEAR:
+                coins = set(C.LINEAR_SETTLE_COINS) | set(self.symbols.settle_coins(C.LINEAR))
+                scopes.extend({"category": category, "settleCoin": c} for c in sorted(coins))
+            elif category == C.INVERSE and for_cancel:
+                if not self._instruments_loaded:
+                    self.instruments()
+                coins = self.symbols.settle_coins(C.INVERSE)
+                scopes.extend({"category": category, "settleCoin": c} for c in coins)
+            else:
+                scopes.append({"category": category})
+        return scopes
+
+    def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
+        if venue_symbol is not None:
+            category, symbol = self.resolve(venue_symbol)
+            scopes = [{"category": category, "symbol": symbol}]
+        else:
+            scopes = self._category_scopes()
+        orders = []
+        for params in scopes:
+            category = params["category"]
+            for item, _ in self._pages(C.ORDER_REALTIME, params):
+                symbol = self._unified(category, item["symbol"])
+                orders.append(parse.parse_order(item, symbol, now_ns()))
+        return orders
+
+    def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
+        category, symbol = self.resolve(venue_symbol)
+        return self._find_order(category, symbol, client_order_id=client_order_id)
+
+    # ------------------------------------------------------------------ fills and account
+
+    def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
+        """One page of `GET /v5/execution/list` (newest first, last 7 days by default).
+
+        Bybit pages per category, so the cursor handed back is `category:bybit_cursor`; when a
+        category is exhausted the cursor moves on to the next one (`inverse:`), and is None
+        after the last. With `venue_symbol`, only that symbol's category is read."""
+        if venue_symbol is not None:
+            category, symbol = self.resolve(venue_symbol)
+            categories = [category]
+        else:
+            symbol = None
+            categories = list(self.categories)
+        category, bybit_cursor = categories[0], ""
+        if cursor:
+            category, _, bybit_cursor = cursor.partition(":")
+            if category not in categories:
+                raise ValueError(f"cursor {cursor!r} is not a Bybit fills cursor here")
+        params = {
+            "category": category,
+            "symbol": symbol,
+            "limit": C.PAGE_LIMIT[C.EXECUTIONS],
+            "cursor": bybit_cursor or None,
+        }
+        response = self._call("GET", C.EXECUTIONS, params)
+        received = now_ns()
+        fills: list[FillEvent] = []
+        for item in response.result.get("list") or ():
+            if not parse.is_trade_execution(item):
+                continue
+            unified = self._unified(category, item["symbol"])
+            fills.append(parse.parse_execution(item, category, unified, received))
+        following = response.result.get("nextPageCursor")
+        if following:
+            next_cursor: str | None = f"{category}:{following}"
+        else:
+            index = categories.index(category) + 1
+            next_cursor = f"{categories[index]}:" if index < len(categories) else None
+        return FillPage(tuple(fills), next_cursor)
+
+    def positions(self) -> list[PositionUpdate]:
+        """`GET /v5/position/list` for linear (per settle coin), inverse and option."""
+        found = []
+        for params in self._category_scopes():
+            category = params["category"]
+            if category == C.SPOT:
+                continue
+            for item, response in self._pages(C.POSITIONS, params):
+                symbol = self._unified(category, item["symbol"])
+                position = parse.parse_position(item, symbol, now_ns())
+                if not position.exchange_ts:
+                    position = _with_ts(position, response.time_ns)
+                found.append(position)
+        return found
+
+    def balances(self) -> list[BalanceUpdate]:
+        response = self._call("GET", C.WALLET_BALANCE, {"accountType": "UNIFIED"})
+        return parse.parse_wallet(response.result.get("list") or [], response.time_ns, now_ns())
+
+    def set_dead_man_switch(self, timeout_seconds: int) -> None:
+        """Bybit DCP (`POST /v5/order/disconnected-cancel-all`): cancel every order of the
+        account when the private WebSocket (subscribed to `dcp`) is gone for `timeWindow`
+        seconds, set per product. The window is [3, 300] s. Bybit has no API call that turns
+        DCP off, so 0 sets the longest window (300 s), the least eager setting."""
+        if timeout_seconds < 0:
+            raise ValueError("timeout_seconds must be >= 0")
+        if timeout_seconds == 0:
+            log.warning("Bybit DCP cannot be switched off by API; setting the 300 s window")
+            window = C.DCP_MAX_SECONDS
+        else:
+            window = min(max(timeout_seconds, C.DCP_MIN_SECONDS), C.DCP_MAX_SECONDS)
+        for product in C.DCP_PRODUCTS:
+            self._call("POST", C.DISCONNECT_CANCEL_ALL, {"product": product, "timeWindow": window})
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _with_status(order: OrderUpdate, status: OrderStatus) -> OrderUpdate:
+    return replace(order, status=status)
+
+
+def _with_ts(position: PositionUpdate, exchange_ts: int) -> PositionUpdate:
+    return replace(position, exchange_ts=exchange_ts)

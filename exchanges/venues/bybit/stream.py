@@ -1,0 +1,582 @@
+"""Bybit v5 WebSocket streams: sans-IO sessions plus the `MarketStream`/`AccountStream` wrappers.
+
+Public (`{public_ws_url}/{category}`, one connection per category): topics
+`orderbook.{depth}.{symbol}`, `publicTrade.{symbol}`, `tickers.{symbol}`; subscribe requests carry
+at most 10 args (the spot limit); `{"op":"ping"}` every 20 s. Books ("Orderbook", WebSocket
+public): the first push is a `snapshot` (reset the book, also when `u` = 1 after a service
+restart), then `delta`s whose update id `u` follows the previous one by exactly 1; depth-1
+streams only send snapshots (re-sent with the same `u` after 3 s without change). A delta that
+does not continue the chain, or arrives with no book, is a gap: the book is dropped, the topic is
+unsubscribed and subscribed again (Bybit answers with a fresh snapshot), and a
+`StreamStatus(RESYNCING)` is emitted; deltas still in flight for that topic are ignored until the
+snapshot, so a wrong book is never emitted. Linear/inverse `tickers` send a snapshot and then
+deltas with only the changed fields, merged here into the last full ticker.
+
+Private (`private_ws_url`): `{"op":"auth","args":[key, expires, sig]}` then topics `order`,
+`execution`, `position`, `wallet` (and `dcp`, which arms Bybit's disconnect cancel-all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from exchanges.venues.base import (
+    BookDelta,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    Event,
+    ProtocolError,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Venue,
+    now_ns,
+)
+from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.bybit import constants as C
+from exchanges.venues.bybit import parse
+from exchanges.venues.bybit.auth import Clock, Signer
+from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
+from exchanges.venues.ws import Backoff, Link, WsClient
+
+log = logging.getLogger(__name__)
+
+BYBIT = Venue.BYBIT
+NS_PER_MS = 1_000_000
+_loads = orjson.loads
+_Decimal = parse.Decimal
+
+
+def _decode(raw: str | bytes) -> Any:
+    try:
+        return _loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"not JSON: {exc}", venue=BYBIT) from exc
+
+
+def _batches(op: str, topics: list[str], req_ids: Iterable[int]) -> list[dict]:
+    size = C.WS_SUBSCRIBE_BATCH
+    return [
+        {"op": op, "args": topics[i : i + size], "req_id": f"{op}-{n}"}
+        for i, n in zip(range(0, len(topics), size), req_ids, strict=False)
+    ]
+
+
+class BybitPublicSession:
+    """Books, trades and tickers of one Bybit category on one connection (sans IO)."""
+
+    def __init__(
+        self,
+        category: str,
+        venue_symbols: Iterable[str] = (),
+        *,
+        depth: int | None = None,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+        symbols: SymbolTable | None = None,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
+    ) -> None:
+        if category not in C.WS_BOOK_DEPTHS:
+            raise ValueError(f"unknown Bybit category {category!r}")
+        depth = depth or C.WS_DEFAULT_DEPTH[category]
+        if depth not in C.WS_BOOK_DEPTHS[category]:
+            raise ValueError(f"Bybit {category} books come in depths {C.WS_BOOK_DEPTHS[category]}")
+        self.category = category
+        self.depth = depth
+        self.symbols = symbols if symbols is not None else SymbolTable()
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.stats = BookStats()
+        self.books: dict[str, OrderBook] = {}
+        self.topics: dict[str, None] = {}  # the subscription set, in order
+        self._resyncing: set[str] = set()
+        self._tickers: dict[str, dict] = {}
+        self._unified: dict[str, str] = {}
+        self._req_ids = itertools.count(1)
+        self._book_prefix = f"orderbook.{depth}."
+        self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
+
+    # ------------------------------------------------------------------ subscription set
+
+    def topics_of(
+        self, symbol: str, *, books: bool = True, trades: bool = True, tickers: bool = True
+    ) -> list[str]:
+        topics = []
+        if books:
+            topics.append(f"{self._book_prefix}{symbol}")
+        if trades:
+            topics.append(f"publicTrade.{symbol}")
+        if tickers:
+            topics.append(f"tickers.{symbol}")
+        return topics
+
+    def add(self, venue_symbols: Iterable[str], **channels: bool) -> list[str]:
+        """Add symbols to the subscription set; returns the topics that are new."""
+        new = []
+        for symbol in venue_symbols:
+            for topic in self.topics_of(symbol, **channels):
+                if topic not in self.topics:
+                    self.topics[topic] = None
+                    new.append(topic)
+        return new
+
+    def remove(self, venue_symbols: Iterable[str]) -> list[str]:
+        """Drop symbols (every channel) from the set; returns the topics removed."""
+        gone = []
+        for symbol in venue_symbols:
+            for topic in self.topics_of(symbol):
+                if topic in self.topics:
+                    del self.topics[topic]
+                    gone.append(topic)
+            self.books.pop(symbol, None)
+            self._resyncing.discard(symbol)
+            self._tickers.pop(symbol, None)
+        return gone
+
+    def requests(self, op: str, topics: list[str]) -> list[dict]:
+        """`subscribe`/`unsubscribe` requests for `topics`, at most 10 args each."""
+        return _batches(op, topics, self._req_ids)
+
+    # ------------------------------------------------------------------ WsSession
+
+    def on_connect(self, link: Link) -> None:
+        self.books.clear()
+        self._resyncing.clear()
+        self._tickers.clear()
+        for request in self.requests("subscribe", list(self.topics)):
+            link.send(request)
+
+    def on_disconnect(self) -> None:
+        self.books.clear()
+        self._resyncing.clear()
+
+    def ping(self) -> str:
+        return '{"op":"ping"}'
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        message = _decode(raw)
+        try:
+            topic = message["topic"]
+        except (KeyError, TypeError):
+            return self._on_reply(message)
+        try:
+            if topic.startswith(self._book_prefix):
+                return self._on_book(message, topic, link)
+            if topic.startswith("publicTrade."):
+                return self._on_trades(message)
+            if topic.startswith("tickers."):
+                return self._on_ticker(message)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ProtocolError(f"bad {topic} message: {exc!r}", venue=BYBIT) from exc
+        raise ProtocolError(f"unexpected topic {topic!r}", venue=BYBIT)
+
+    def _on_reply(self, message: Any) -> list[Event]:
+        if not isinstance(message, dict):
+            raise ProtocolError("not a Bybit message", venue=BYBIT)
+        op = message.get("op")
+        if op in ("ping", "pong"):
+            return []
+        if op in ("subscribe", "unsubscribe"):
+            if not message.get("success"):
+                raise ProtocolError(f"{op} refused: {message.get('ret_msg')}", venue=BYBIT)
+            if op == "subscribe":
+                return [
+                    StreamStatus(
+                        BYBIT,
+                        StreamKind.PUBLIC,
+                        StreamState.SUBSCRIBED,
+                        now_ns(),
+                        detail=f"{self.category} {message.get('req_id', '')}".strip(),
+                    )
+                ]
+            return []
+        raise ProtocolError(f"unexpected reply op={op!r}", venue=BYBIT)
+
+    def unified(self, symbol: str) -> str:
+        unified = self._unified.get(symbol)
+        if unified is None:
+            try:
+                unified = self._unified[symbol] = self.symbols.unified(self.category, symbol)
+            except SymbolError as exc:
+                raise ProtocolError(str(exc), venue=BYBIT) from exc
+        return unified
+
+    # ------------------------------------------------------------------ books
+
+    def _on_book(self, message: dict, topic: str, link: Link) -> list[Event]:
+        stats = self.stats
+        stats.messages += 1
+        data = message["data"]
+        symbol = data["s"]
+        update_id = int(data["u"])
+        received = now_ns()
+        exchange_ts = int(message["ts"]) * NS_PER_MS
+        unified = self._unified.get(symbol) or self.unified(symbol)
+        book = self.books.get(symbol)
+        D = _Decimal
+        bids = tuple([(D(p), D(s)) for p, s in data["b"]])
+        asks = tuple([(D(p), D(s)) for p, s in data["a"]])
+        if message["type"] == "snapshot":
+            if book is None:
+                book = self.books[symbol] = OrderBook(unified)
+            book.apply_snapshot(bids, asks, update_id)
+            if symbol in self._resyncing:
+                self._resyncing.discard(symbol)
+                stats.rebuilds += 1
+            stats.updates_applied += 1
+            return [BookSnapshot(BYBIT, unified, bids, asks, update_id, exchange_ts, received)]
+        if symbol in self._resyncing:
+            return []
+        previous = book.sequence if book is not None else None
+        if previous is None or update_id != previous + 1:
+            return self._resync(symbol, unified, topic, previous, update_id, link, received)
+        book.apply_delta(bids, asks, update_id)
+        stats.updates_applied += 1
+        return [BookDelta(BYBIT, unified, bids, asks, update_id, previous, exchange_ts, received)]
+
+    def _resync(
+        self,
+        symbol: str,
+        unified: str,
+        topic: str,
+        previous: int | None,
+        update_id: int,
+        link: Link,
+        received: int,
+    ) -> list[Event]:
+        self.stats.gaps += 1
+        self.books.pop(symbol, None)
+        self._resyncing.add(symbol)
+        for op in ("unsubscribe", "subscribe"):
+            for request in self.requests(op, [topic]):
+                link.send(request)
+        detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
+        return [
+            StreamStatus(BYBIT, StreamKind.PUBLIC, StreamState.RESYNCING, received, detail, unified)
+        ]
+
+    # ------------------------------------------------------------------ trades and tickers
+
+    def _on_trades(self, message: dict) -> list[Event]:
+        received = now_ns()
+        return [
+            parse.parse_trade(item, self.unified(item["s"]), received) for item in message["data"]
+        ]
+
+    def _on_ticker(self, message: dict) -> list[Event]:
+        data = message["data"]
+        symbol = data["symbol"]
+        if message.get("type") == "delta":
+            state = self._tickers.get(symbol)
+            if state is None:
+                return []  # a delta before the snapshot: wait for the next snapshot
+            state.update(data)
+        else:
+            state = self._tickers[symbol] = dict(data)
+        exchange_ts = int(message["ts"]) * NS_PER_MS
+        return [parse.parse_ticker(state, self.unified(symbol), exchange_ts, now_ns())]
+
+
+class BybitPrivateSession:
+    """Orders, executions, positions and wallet of one account after `auth` (sans IO)."""
+
+    def __init__(
+        self,
+        signer: Signer,
+        *,
+        symbols: SymbolTable | None = None,
+        topics: Iterable[str] = C.PRIVATE_TOPICS,
+        dead_man_switch: bool = False,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
+    ) -> None:
+        self.signer = signer
+        self.symbols = symbols if symbols is not None else SymbolTable()
+        self.topics = list(topics) + (["dcp"] if dead_man_switch else [])
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.authenticated = False
+        self._req_ids = itertools.count(1)
+
+    def on_connect(self, link: Link) -> None:
+        self.authenticated = False
+        request = self.signer.ws_auth(valid_for_ms=C.WS_AUTH_EXPIRES_MS)
+        request["req_id"] = "auth"
+        link.send(request)
+
+    def on_disconnect(self) -> None:
+        self.authenticated = False
+
+    def ping(self) -> str:
+        return '{"op":"ping"}'
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        message = _decode(raw)
+        if not isinstance(message, dict):
+            raise ProtocolError("not a Bybit message", venue=BYBIT)
+        topic = message.get("topic")
+        if topic is None:
+            return self._on_reply(message, link)
+        try:
+            kind = topic.split(".", 1)[0]
+            if kind == "order":
+                return self._orders(message)
+            if kind == "execution":
+                return self._executions(message)
+            if kind == "position":
+                return self._positions(message)
+            if kind == "wallet":
+                return self._wallet(message)
+            if kind == "dcp":
+                return []
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ProtocolError(f"bad {topic} message: {exc!r}", venue=BYBIT) from exc
+        raise ProtocolError(f"unexpected topic {topic!r}", venue=BYBIT)
+
+    def _status(self, state: StreamState, detail: str = "") -> StreamStatus:
+        return StreamStatus(BYBIT, StreamKind.PRIVATE, state, now_ns(), detail)
+
+    def _on_reply(self, message: dict, link: Link) -> list[Event]:
+        op = message.get("op")
+        if op in ("ping", "pong"):
+            return []
+        if op == "auth":
+            if message.get("success"):
+                self.authenticated = True
+                for request in _batches("subscribe", self.topics, self._req_ids):
+                    link.send(request)
+                return [self._status(StreamState.AUTHENTICATED)]
+            detail = f"auth refused: {message.get('retCode')} {message.get('retMsg')}"
+            link.reconnect(detail)
+            return [self._status(StreamState.DISCONNECTED, detail)]
+        if op == "subscribe":
+            if not message.get("success"):
+                raise ProtocolError(f"subscribe refused: {message.get('ret_msg')}", venue=BYBIT)
+            return [self._status(StreamState.SUBSCRIBED, ",".join(self.topics))]
+        raise ProtocolError(f"unexpected reply op={op!r}", venue=BYBIT)
+
+    def _symbol(self, item: dict) -> tuple[str, str]:
+        category = item["category"]
+        try:
+            return category, self.symbols.unified(category, item["symbol"])
+        except SymbolError as exc:
+            raise ProtocolError(str(exc), venue=BYBIT) from exc
+
+    def _orders(self, message: dict) -> list[Event]:
+        received = now_ns()
+        return [
+            parse.parse_order(item, self._symbol(item)[1], received) for item in message["data"]
+        ]
+
+    def _executions(self, message: dict) -> list[Event]:
+        received = now_ns()
+        fills: list[Event] = []
+        for item in message["data"]:
+            if parse.is_trade_execution(item):
+                category, symbol = self._symbol(item)
+                fills.append(parse.parse_execution(item, category, symbol, received))
+        return fills
+
+    def _positions(self, message: dict) -> list[Event]:
+        received = now_ns()
+        created = int(message.get("creationTime") or 0) * NS_PER_MS
+        events: list[Event] = []
+        for item in message["data"]:
+            position = parse.parse_position(item, self._symbol(item)[1], received)
+            if not position.exchange_ts and created:
+                position = replace(position, exchange_ts=created)
+            events.append(position)
+        return events
+
+    def _wallet(self, message: dict) -> list[Event]:
+        created = int(message.get("creationTime") or 0) * NS_PER_MS
+        return list(parse.parse_wallet(message["data"], created, now_ns()))
+
+
+# --------------------------------------------------------------------------- stream wrappers
+
+
+class _Merged:
+    """Forward several WsClients' events into one async iterator."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+
+    def attach(self, client: WsClient) -> None:
+        self.tasks.append(asyncio.ensure_future(self._forward(client)))
+
+    async def _forward(self, client: WsClient) -> None:
+        async for event in client.events():
+            self.queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            event = await self.queue.get()
+            if event is _STOP:
+                return
+            yield event
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        self.queue.put_nowait(_STOP)
+
+
+_STOP: Any = object()
+
+
+class BybitMarketStream:
+    """Public market data over one WebSocket per Bybit category (`MarketStream`).
+
+    Symbols may be unified (`BTC/USDT:USDT`), category-qualified (`spot:BTCUSDT`) or bare when
+    the instrument table names one category (or `category=` is given)."""
+
+    venue = BYBIT
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        symbols: SymbolTable | None = None,
+        depth: int | dict[str, int] | None = None,
+        backoff: Backoff | None = None,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
+        **client_options: Any,
+    ) -> None:
+        self.endpoints = endpoints
+        self.symbols = symbols if symbols is not None else SymbolTable()
+        self.depth = depth
+        self.backoff = backoff
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.client_options = client_options
+        self.sessions: dict[str, BybitPublicSession] = {}
+        self.clients: dict[str, WsClient] = {}
+        self._merged = _Merged()
+
+    def url(self, category: str) -> str:
+        return f"{self.endpoints.public_ws_url.rstrip('/')}/{category}"
+
+    def _depth(self, category: str) -> int | None:
+        if isinstance(self.depth, dict):
+            return self.depth.get(category)
+        if self.depth is not None and self.depth in C.WS_BOOK_DEPTHS[category]:
+            return self.depth
+        return None
+
+    def _group(self, venue_symbols: list[str], category: str | None) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for name in venue_symbols:
+            if category is not None and ":" not in name and "/" not in name:
+                cat, symbol = category, name
+            else:
+                cat, symbol = self.symbols.resolve(name)
+            grouped.setdefault(cat, []).append(symbol)
+        return grouped
+
+    async def subscribe(
+        self,
+        venue_symbols: list[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+        category: str | None = None,
+    ) -> None:
+        for cat, names in self._group(venue_symbols, category).items():
+            session = self.sessions.get(cat)
+            if session is None:
+                session = self.sessions[cat] = BybitPublicSession(
+                    cat,
+                    names,
+                    depth=self._depth(cat),
+                    books=books,
+                    trades=trades,
+                    tickers=tickers,
+                    symbols=self.symbols,
+                    ping_interval=self.ping_interval,
+                    idle_timeout=self.idle_timeout,
+                )
+                client = self.clients[cat] = WsClient(
+                    self.url(cat),
+                    session,
+                    venue=BYBIT,
+                    kind=StreamKind.PUBLIC,
+                    backoff=self.backoff,
+                    **self.client_options,
+                )
+                client.start()
+                self._merged.attach(client)
+                continue
+            new = session.add(names, books=books, trades=trades, tickers=tickers)
+            for request in session.requests("subscribe", new):
+                self.clients[cat].send(request)
+
+    async def unsubscribe(self, venue_symbols: list[str], *, category: str | None = None) -> None:
+        for cat, names in self._group(venue_symbols, category).items():
+            session = self.sessions.get(cat)
+            if session is None:
+                continue
+            for request in session.requests("unsubscribe", session.remove(names)):
+                self.clients[cat].send(request)
+
+    def events(self) -> AsyncIterator[Event]:
+        return self._merged.events()
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+        await self._merged.close()
+
+
+class BybitAccountStream:
+    """Private account stream of one API key (`AccountStream`)."""
+
+    venue = BYBIT
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: Credentials,
+        *,
+        symbols: SymbolTable | None = None,
+        clock: Clock | None = None,
+        dead_man_switch: bool = False,
+        backoff: Backoff | None = None,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
+        **client_options: Any,
+    ) -> None:
+        self.session = BybitPrivateSession(
+            Signer(credentials, clock or Clock()),
+            symbols=symbols,
+            dead_man_switch=dead_man_switch,
+            ping_interval=ping_interval,
+            idle_timeout=idle_timeout,
+        )
+        self.client = WsClient(
+            endpoints.private_ws_url,
+            self.session,
+            venue=BYBIT,
+            kind=StreamKind.PRIVATE,
+            backoff=backoff,
+            **client_options,
+        )
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def close(self) -> None:
+        await self.client.close()
