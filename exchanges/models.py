@@ -152,8 +152,10 @@ class ExchangeAccount(models.Model):
 class Instrument(models.Model):
     """A tradable instrument of one exchange, as `instruments_upsert` last stored it.
 
-    `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), `venue_symbol` the venue's
-    own (`BTC-USDT-SWAP`). Sizes are in the venue's order quantity unit (see
+    `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), unique per exchange: it is the
+    key the adapters' events carry. `venue_symbol` is the venue's own (`BTC-USDT-SWAP`) and is
+    not unique: Bybit names spot and linear instruments alike (`BTCUSDT` in categories `spot`
+    and `linear`). Sizes are in the venue's order quantity unit (see
     `exchanges.venues.base.InstrumentInfo`). An instrument the venue stops listing is kept with
     `active=False`, because orders and fills point at it.
     """
@@ -181,7 +183,7 @@ class Instrument(models.Model):
         ordering = ["exchange", "symbol"]
         constraints = [
             models.UniqueConstraint(
-                fields=["exchange", "venue_symbol"], name="instrument_unique_exchange_venue_symbol"
+                fields=["exchange", "symbol"], name="instrument_unique_exchange_symbol"
             ),
             models.CheckConstraint(
                 condition=models.Q(
@@ -197,7 +199,9 @@ class Instrument(models.Model):
                 name="instrument_option_has_strike_expiry_type",
             ),
         ]
-        indexes = [models.Index(fields=["exchange", "symbol"], name="instrument_exchange_symbol")]
+        indexes = [
+            models.Index(fields=["exchange", "venue_symbol"], name="instrument_exchange_venue_sym")
+        ]
 
     def __str__(self) -> str:
         return f"{self.symbol} ({self.venue_symbol})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from exchanges.choices import Venue
 from exchanges.models import Exchange, ExchangeAccount, Instrument
@@ -37,16 +37,24 @@ def instruments_active(*, exchange: Exchange) -> QuerySet[Instrument]:
 
 
 def instrument_get(*, exchange: Exchange, symbol: str) -> Instrument:
-    """The instrument of `exchange` named `symbol`, either its venue symbol (`BTC-PERPETUAL`)
-    or its unified symbol (`BTC/USD:BTC`). A venue-symbol match wins, then an active one.
-    Raises `Instrument.DoesNotExist` when nothing matches."""
-    instrument = (
-        Instrument.objects.filter(exchange=exchange)
-        .filter(Q(venue_symbol=symbol) | Q(symbol=symbol))
-        .annotate(by_venue_symbol=Case(When(venue_symbol=symbol, then=Value(0)), default=Value(1)))
-        .order_by("by_venue_symbol", "-active", "pk")
-        .first()
-    )
-    if instrument is None:
+    """The instrument of `exchange` named `symbol`: its unified symbol (`BTC/USD:BTC`, unique
+    per exchange) or else its venue symbol (`BTC-PERPETUAL`), preferring a listed instrument.
+
+    Raises `Instrument.DoesNotExist` when nothing matches, and `MultipleObjectsReturned` when a
+    venue symbol names several listed instruments (Bybit's `BTCUSDT` is a spot pair and a
+    perpetual): the unified symbol tells them apart.
+    """
+    instruments = Instrument.objects.filter(exchange=exchange)
+    by_symbol = instruments.filter(symbol=symbol).first()
+    if by_symbol is not None:
+        return by_symbol
+    candidates = list(instruments.filter(venue_symbol=symbol).order_by("-active", "pk"))
+    if not candidates:
         raise Instrument.DoesNotExist(f"no instrument {symbol!r} on {exchange.slug}")
-    return instrument
+    listed = [instrument for instrument in candidates if instrument.active]
+    if len(listed) > 1:
+        raise Instrument.MultipleObjectsReturned(
+            f"{symbol!r} names {len(listed)} instruments on {exchange.slug} "
+            f"({', '.join(i.symbol for i in listed)}): use the unified symbol"
+        )
+    return candidates[0]

@@ -18,7 +18,7 @@ from exchanges.models import Exchange, ExchangeAccount, Instrument
 from exchanges.venues.base import InstrumentInfo
 
 INSTRUMENT_FIELDS = (
-    "symbol",
+    "venue_symbol",
     "kind",
     "base",
     "quote",
@@ -41,7 +41,7 @@ def _instrument_values(info: InstrumentInfo) -> dict[str, Any]:
         seconds, nanos = divmod(info.expiry_ts, 1_000_000_000)
         expiry = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=nanos // 1000)
     return {
-        "symbol": info.symbol,
+        "venue_symbol": info.venue_symbol,
         "kind": str(info.kind),
         "base": info.base,
         "quote": info.quote,
@@ -64,8 +64,9 @@ def instruments_upsert(
 ) -> tuple[int, int, int]:
     """Store the instruments `exchange` lists now: create new ones, update changed ones, and
     mark inactive every instrument of the exchange no longer listed (rows are kept: orders and
-    fills point at them). Returns (created, updated, deactivated); an instrument listed again
-    after being dropped counts as updated."""
+    fills point at them). Instruments are matched by unified symbol, the one name unique per
+    exchange (Bybit's `BTCUSDT` is both a spot pair and a perpetual). Returns (created,
+    updated, deactivated); an instrument listed again after being dropped counts as updated."""
     listed: dict[str, dict[str, Any]] = {}
     for info in infos:
         if info.venue != exchange.venue:
@@ -73,19 +74,19 @@ def instruments_upsert(
                 f"instrument {info.venue_symbol} is from {info.venue}, exchange {exchange.slug} "
                 f"is {exchange.venue}"
             )
-        listed[info.venue_symbol] = _instrument_values(info)
+        listed[info.symbol] = _instrument_values(info)
 
     existing = {
-        instrument.venue_symbol: instrument
+        instrument.symbol: instrument
         for instrument in Instrument.objects.select_for_update().filter(exchange=exchange)
     }
     now = timezone.now()
     to_create: list[Instrument] = []
     to_update: list[Instrument] = []
-    for venue_symbol, values in listed.items():
-        instrument = existing.get(venue_symbol)
+    for symbol, values in listed.items():
+        instrument = existing.get(symbol)
         if instrument is None:
-            to_create.append(Instrument(exchange=exchange, venue_symbol=venue_symbol, **values))
+            to_create.append(Instrument(exchange=exchange, symbol=symbol, **values))
             continue
         changed = False
         for name, value in values.items():
@@ -100,7 +101,7 @@ def instruments_upsert(
     Instrument.objects.bulk_update(to_update, [*INSTRUMENT_FIELDS, "updated_at"], batch_size=500)
     deactivated = (
         Instrument.objects.filter(exchange=exchange, active=True)
-        .exclude(venue_symbol__in=list(listed))
+        .exclude(symbol__in=list(listed))
         .update(active=False, updated_at=now)
     )
     return len(to_create), len(to_update), deactivated

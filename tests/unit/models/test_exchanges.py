@@ -204,10 +204,32 @@ def test_instruments_upsert_refuses_another_venue(exchange):
     assert not Instrument.objects.filter(exchange=exchange).exists()
 
 
-def test_instrument_constraints(exchange):
-    InstrumentFactory(exchange=exchange, venue_symbol="DUP")
+def test_instrument_unique_by_unified_symbol(exchange):
+    InstrumentFactory(exchange=exchange, venue_symbol="BTCUSDT", symbol="BTC/USDT", kind="spot")
+    # Bybit lists the spot pair and the linear perpetual under the same venue symbol.
+    InstrumentFactory(exchange=exchange, venue_symbol="BTCUSDT", symbol="BTC/USDT:USDT")
     with pytest.raises(IntegrityError):
-        InstrumentFactory(exchange=exchange, venue_symbol="DUP")
+        InstrumentFactory(exchange=exchange, venue_symbol="OTHER", symbol="BTC/USDT")
+
+
+@pytest.mark.django_db
+def test_instruments_upsert_keeps_bybit_homonyms_apart():
+    exchange = ExchangeFactory(venue="bybit")
+    spot = _info(
+        "BTCUSDT", venue=Venue.BYBIT, symbol="BTC/USDT", kind=InstrumentKind.SPOT, linear=True
+    )
+    perp = _info("BTCUSDT", venue=Venue.BYBIT, symbol="BTC/USDT:USDT", linear=True)
+    assert instruments_upsert(exchange=exchange, infos=[spot, perp]) == (2, 0, 0)
+    assert instruments_upsert(exchange=exchange, infos=[perp]) == (0, 0, 1)
+    assert dict(Instrument.objects.values_list("symbol", "active")) == {
+        "BTC/USDT": False,
+        "BTC/USDT:USDT": True,
+    }
+    assert instrument_get(exchange=exchange, symbol="BTCUSDT").symbol == "BTC/USDT:USDT"
+    instruments_upsert(exchange=exchange, infos=[spot, perp])
+    with pytest.raises(Instrument.MultipleObjectsReturned, match="use the unified symbol"):
+        instrument_get(exchange=exchange, symbol="BTCUSDT")
+    assert instrument_get(exchange=exchange, symbol="BTC/USDT").kind == "spot"
 
 
 def test_option_needs_strike_expiry_and_type(exchange):
@@ -224,14 +246,14 @@ def test_instrument_get(exchange, instrument):
         instrument_get(exchange=ExchangeFactory(), symbol="BTC-PERPETUAL")
 
 
-def test_instrument_get_prefers_venue_symbol_then_active(exchange):
-    by_symbol = InstrumentFactory(exchange=exchange, venue_symbol="X1", symbol="AMBIG")
+def test_instrument_get_prefers_unified_symbol_then_listed(exchange):
     by_venue = InstrumentFactory(exchange=exchange, venue_symbol="AMBIG", symbol="Z/Z")
-    assert instrument_get(exchange=exchange, symbol="AMBIG") == by_venue
-    old = InstrumentFactory(exchange=exchange, venue_symbol="OLD", symbol="S/S", active=False)
-    new = InstrumentFactory(exchange=exchange, venue_symbol="NEW", symbol="S/S")
-    assert instrument_get(exchange=exchange, symbol="S/S") == new
-    assert old.pk != new.pk and by_symbol.pk != by_venue.pk
+    by_symbol = InstrumentFactory(exchange=exchange, venue_symbol="X1", symbol="AMBIG")
+    assert instrument_get(exchange=exchange, symbol="AMBIG") == by_symbol
+    assert instrument_get(exchange=exchange, symbol="Z/Z") == by_venue
+    InstrumentFactory(exchange=exchange, venue_symbol="V", symbol="OLD/X", active=False)
+    new = InstrumentFactory(exchange=exchange, venue_symbol="V", symbol="NEW/X")
+    assert instrument_get(exchange=exchange, symbol="V") == new
 
 
 @pytest.mark.django_db
