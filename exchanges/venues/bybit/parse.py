@@ -249,6 +249,12 @@ def parse_order(item: dict, symbol: str, receive_ts: int) -> OrderUpdate:
     )
 
 
+def parse_order_ack(result: dict) -> tuple[str | None, str | None]:
+    """(venue order id, client order id) of a create/amend/cancel acknowledgement: the REST
+    `result` or the WebSocket trade API's `data` (`orderId`, `orderLinkId`)."""
+    return result.get("orderId") or None, result.get("orderLinkId") or None
+
+
 def fee_currency(item: dict, category: str, symbol: str) -> str:
     """The coin an execution's fee is in: `feeCurrency` when Bybit sends it, else the settle
     coin of a derivative, and for spot the coin received ("Spot fee currency instruction":

@@ -322,11 +322,12 @@ class BybitRestClient:
             if exc.code:  # the venue answered (5xx, 10016): nothing was decided
                 raise
             return self._settle_lost_placement(request, category, symbol, exc)
+        venue_order_id, client_order_id = parse.parse_order_ack(response.result)
         return OrderUpdate(
             venue=BYBIT,
             symbol=self._unified(category, symbol),
-            client_order_id=response.result.get("orderLinkId") or request.client_order_id,
-            venue_order_id=response.result.get("orderId") or None,
+            client_order_id=client_order_id or request.client_order_id,
+            venue_order_id=venue_order_id,
             side=request.side,
             order_type=request.order_type,
             time_in_force=request.time_in_force,
@@ -423,8 +424,7 @@ class BybitRestClient:
     def _order_after(
         self, category: str, symbol: str, response: Response, *, pending_cancel: bool
     ) -> OrderUpdate:
-        order_id = response.result.get("orderId") or None
-        link_id = response.result.get("orderLinkId") or None
+        order_id, link_id = parse.parse_order_ack(response.result)
         found = self._find_order(category, symbol, client_order_id=link_id, venue_order_id=order_id)
         if found is None:
             raise OrderNotFound(
