@@ -1,0 +1,352 @@
+"""Pure functions from OKX v5 wire objects to the gateway's normalized types.
+
+OKX sends every amount as a JSON string (docs-v5 "Overview > General info"), so `Decimal(text)`
+is exact; an empty string means "not applicable" and becomes None. Timestamps are Unix
+milliseconds as strings and become ns. Field meanings: docs-v5 "Public Data > Get instruments",
+"Order Book Trading > Market Data" (ticker, trades, order book), "Order Book Trading > Trade"
+(order details, fills) and "Trading Account" (balance, positions, and the `orders`, `positions`
+and `account` WebSocket channels).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from exchanges.venues.base import (
+    ZERO,
+    BalanceUpdate,
+    BookSnapshot,
+    FillEvent,
+    InstrumentInfo,
+    InstrumentKind,
+    Liquidity,
+    OrderStatus,
+    OrderUpdate,
+    PositionUpdate,
+    PriceLevel,
+    ProtocolError,
+    Side,
+    Ticker,
+    Trade,
+    Venue,
+)
+from exchanges.venues.okx.constants import (
+    CANCEL_SOURCE_POST_ONLY,
+    CHECKSUM_DEPTH,
+    ORDER_STATE,
+    ORDER_TYPE_IN,
+)
+from exchanges.venues.okx.symbols import INST_TYPE_KIND, OPTION_LETTER, settle_of
+from exchanges.venues.symbols import unified_symbol
+
+OKX = Venue.OKX
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+LIQUIDITY = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}
+
+
+def dec(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def opt_dec(text: str | None) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def first_dec(*texts: str | None) -> Decimal | None:
+    """The first non-empty of several alternative fields, as a Decimal."""
+    for text in texts:
+        if text:
+            return Decimal(text)
+    return None
+
+
+def ms_ns(text: str | int | None) -> int:
+    return int(text) * 1_000_000 if text else 0
+
+
+def _side(text: str) -> Side:
+    try:
+        return SIDES[text]
+    except KeyError:
+        raise ProtocolError(f"unknown side {text!r}", venue=OKX) from None
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def parse_instrument(raw: dict) -> InstrumentInfo:
+    """One item of GET /api/v5/public/instruments.
+
+    Contract size is `ctVal * ctMult` (an OKX BTC option: 1 BTC x 0.01); spot trades in the base
+    currency, so its contract size is 1.
+    """
+    inst_id = raw["instId"]
+    kind = INST_TYPE_KIND[raw["instType"]]
+    parts = inst_id.split("-")
+    expiry = int(raw["expTime"]) * 1_000_000 if raw.get("expTime") else None
+    if kind is InstrumentKind.SPOT:
+        base = raw.get("baseCcy") or parts[0]
+        quote = raw.get("quoteCcy") or parts[1]
+        settle, linear, contract = quote, True, Decimal(1)
+        expiry = None
+        symbol = unified_symbol(kind=kind, base=base, quote=quote)
+    else:
+        base, quote = parts[0], parts[1]
+        settle = raw.get("settleCcy") or settle_of(base, quote)
+        contract = dec(raw["ctVal"]) * dec(raw.get("ctMult") or "1")
+        linear = settle == quote
+        if kind is InstrumentKind.PERPETUAL:
+            expiry = None
+    strike = option_type = None
+    if kind is InstrumentKind.OPTION:
+        strike = dec(raw["stk"])
+        option_type = OPTION_LETTER[raw["optType"]]
+    if kind is not InstrumentKind.SPOT:
+        symbol = unified_symbol(
+            kind=kind,
+            base=base,
+            quote=quote,
+            settle=settle,
+            expiry_ts=expiry,
+            strike=strike,
+            option_type=option_type,
+        )
+    return InstrumentInfo(
+        venue=OKX,
+        venue_symbol=inst_id,
+        symbol=symbol,
+        kind=kind,
+        base=base,
+        quote=quote,
+        settle=settle,
+        linear=linear,
+        contract_size=contract,
+        tick_size=dec(raw["tickSz"]),
+        lot_size=dec(raw["lotSz"]),
+        min_size=dec(raw["minSz"]),
+        expiry_ts=expiry,
+        strike=strike,
+        option_type=option_type,
+        active=raw.get("state", "live") == "live",
+    )
+
+
+# --------------------------------------------------------------------------- market data
+
+
+def parse_levels(levels: Iterable[Sequence[str]]) -> tuple[PriceLevel, ...]:
+    """`[["411.8", "10", "0", "4"], ...]` -> ((price, size), ...) in the order sent."""
+    return tuple([(Decimal(level[0]), Decimal(level[1])) for level in levels])
+
+
+def parse_book(raw: dict, symbol: str, receive_ts: int) -> BookSnapshot:
+    """A full book (REST GET /api/v5/market/books item, or a WS snapshot's data item).
+
+    `sequence` is the book's `seqId`, or -1 when the payload carries none.
+    """
+    seq = raw.get("seqId")
+    return BookSnapshot(
+        venue=OKX,
+        symbol=symbol,
+        bids=parse_levels(raw["bids"]),
+        asks=parse_levels(raw["asks"]),
+        sequence=int(seq) if seq is not None else -1,
+        exchange_ts=ms_ns(raw.get("ts")),
+        receive_ts=receive_ts,
+    )
+
+
+def book_checksum(bids: Sequence[PriceLevel], asks: Sequence[PriceLevel]) -> int:
+    """OKX's former book checksum: CRC32 (as a signed 32-bit int) of the best 25 levels of each
+    side written `bidPx:bidSz:askPx:askSz:...`, alternating bid and ask; when one side is
+    shorter, the other side's remaining levels follow alone. Prices and sizes are written as the
+    venue sent them (`format(d, "f")` restores the wire text of a Decimal parsed from it).
+    Source: docs-v5 "Order book channel > Checksum" (see SOURCES.md for the worked examples)."""
+    parts: list[str] = []
+    append = parts.append
+    nb, na = min(len(bids), CHECKSUM_DEPTH), min(len(asks), CHECKSUM_DEPTH)
+    for i in range(max(nb, na)):
+        if i < nb:
+            price, size = bids[i]
+            append(format(price, "f"))
+            append(format(size, "f"))
+        if i < na:
+            price, size = asks[i]
+            append(format(price, "f"))
+            append(format(size, "f"))
+    value = zlib.crc32(":".join(parts).encode())
+    return value - 0x1_0000_0000 if value & 0x8000_0000 else value
+
+
+def parse_ticker(raw: dict, symbol: str, receive_ts: int) -> Ticker:
+    """A `tickers` channel item or GET /api/v5/market/ticker item."""
+    return Ticker(
+        venue=OKX,
+        symbol=symbol,
+        best_bid=opt_dec(raw.get("bidPx")),
+        best_bid_size=opt_dec(raw.get("bidSz")),
+        best_ask=opt_dec(raw.get("askPx")),
+        best_ask_size=opt_dec(raw.get("askSz")),
+        last_price=opt_dec(raw.get("last")),
+        exchange_ts=ms_ns(raw.get("ts")),
+        receive_ts=receive_ts,
+        volume_24h=opt_dec(raw.get("vol24h")),
+    )
+
+
+def parse_trade(raw: dict, symbol: str, receive_ts: int) -> Trade:
+    """A `trades` channel item: `side` is the taker's side."""
+    return Trade(
+        venue=OKX,
+        symbol=symbol,
+        trade_id=raw["tradeId"],
+        price=dec(raw["px"]),
+        quantity=dec(raw["sz"]),
+        side=_side(raw["side"]),
+        exchange_ts=ms_ns(raw.get("ts")),
+        receive_ts=receive_ts,
+    )
+
+
+# --------------------------------------------------------------------------- orders and fills
+
+
+def parse_order(raw: dict, symbol: str, receive_ts: int) -> OrderUpdate:
+    """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it."""
+    try:
+        order_type, tif, post_only = ORDER_TYPE_IN[raw["ordType"]]
+        status = ORDER_STATE[raw["state"]]
+    except KeyError as exc:
+        raise ProtocolError(f"unknown order field value {exc}", venue=OKX) from None
+    filled = opt_dec(raw.get("accFillSz")) or ZERO
+    average = opt_dec(raw.get("avgPx"))
+    reason = ""
+    if status is OrderStatus.CANCELED and raw.get("cancelSource") == CANCEL_SOURCE_POST_ONLY:
+        reason = "post-only order would have taken liquidity"
+    elif raw.get("cancelSourceReason"):
+        reason = raw["cancelSourceReason"]
+    return OrderUpdate(
+        venue=OKX,
+        symbol=symbol,
+        client_order_id=raw.get("clOrdId") or None,
+        venue_order_id=raw.get("ordId") or None,
+        side=_side(raw["side"]),
+        order_type=order_type,
+        time_in_force=tif,
+        price=opt_dec(raw.get("px")),
+        quantity=dec(raw["sz"]),
+        filled_quantity=filled,
+        average_price=average if average and filled else None,
+        status=status,
+        exchange_ts=ms_ns(raw.get("uTime") or raw.get("cTime")),
+        receive_ts=receive_ts,
+        post_only=post_only,
+        reduce_only=raw.get("reduceOnly") == "true",
+        reject_reason=reason,
+    )
+
+
+def order_fill(raw: dict, symbol: str, receive_ts: int, fee: Decimal) -> FillEvent | None:
+    """The execution an `orders` channel push reports, if it reports one (`fillSz` > 0 and a
+    `tradeId`). `fee` is what this fill cost (positive = paid), see `fill_fee`."""
+    fill_size = raw.get("fillSz")
+    trade_id = raw.get("tradeId")
+    if not fill_size or not trade_id or Decimal(fill_size) == 0:
+        return None
+    return FillEvent(
+        venue=OKX,
+        symbol=symbol,
+        trade_id=trade_id,
+        venue_order_id=raw.get("ordId") or None,
+        client_order_id=raw.get("clOrdId") or None,
+        side=_side(raw["side"]),
+        price=dec(raw["fillPx"]),
+        quantity=dec(fill_size),
+        fee=fee,
+        fee_currency=raw.get("fillFeeCcy") or raw.get("feeCcy") or "",
+        liquidity=LIQUIDITY.get(raw.get("execType", ""), Liquidity.TAKER),
+        exchange_ts=ms_ns(raw.get("fillTime") or raw.get("uTime")),
+        receive_ts=receive_ts,
+    )
+
+
+def fill_fee(raw: dict, previous_accumulated_fee: Decimal | None) -> Decimal:
+    """The fee of the fill an `orders` push reports, positive when paid.
+
+    OKX signs fees the other way (negative = charged, positive = rebate). `fillFee` is the fill's
+    own fee; a push without it carries only `fee`, the order's accumulated fee, so the fill's fee
+    is the change since the previous push of that order (or the whole of it on the first fill).
+    """
+    own = raw.get("fillFee")
+    if own:
+        return -Decimal(own)
+    accumulated = opt_dec(raw.get("fee")) or ZERO
+    return -(accumulated - (previous_accumulated_fee or ZERO))
+
+
+def parse_fill(raw: dict, symbol: str, receive_ts: int) -> FillEvent:
+    """An item of GET /api/v5/trade/fills (fee negative = charged, flipped to positive = paid)."""
+    return FillEvent(
+        venue=OKX,
+        symbol=symbol,
+        trade_id=raw["tradeId"],
+        venue_order_id=raw.get("ordId") or None,
+        client_order_id=raw.get("clOrdId") or None,
+        side=_side(raw["side"]),
+        price=dec(raw["fillPx"]),
+        quantity=dec(raw["fillSz"]),
+        fee=-(opt_dec(raw.get("fee")) or ZERO),
+        fee_currency=raw.get("feeCcy", ""),
+        liquidity=LIQUIDITY.get(raw.get("execType", ""), Liquidity.TAKER),
+        exchange_ts=ms_ns(raw.get("fillTime") or raw.get("ts")),
+        receive_ts=receive_ts,
+    )
+
+
+# --------------------------------------------------------------------------- account
+
+
+def parse_position(raw: dict, symbol: str, receive_ts: int) -> PositionUpdate:
+    """GET /api/v5/account/positions item or `positions` channel item. `pos` is signed in net
+    mode; in long/short mode `posSide` gives the sign."""
+    quantity = opt_dec(raw.get("pos")) or ZERO
+    pos_side = raw.get("posSide")
+    if pos_side == "long":
+        quantity = abs(quantity)
+    elif pos_side == "short":
+        quantity = -abs(quantity)
+    return PositionUpdate(
+        venue=OKX,
+        symbol=symbol,
+        quantity=quantity,
+        entry_price=opt_dec(raw.get("avgPx")),
+        exchange_ts=ms_ns(raw.get("uTime") or raw.get("pTime")),
+        receive_ts=receive_ts,
+        mark_price=opt_dec(raw.get("markPx")),
+        unrealized_pnl=opt_dec(raw.get("upl")),
+        realized_pnl=opt_dec(raw.get("realizedPnl")),
+        liquidation_price=opt_dec(raw.get("liqPx")),
+        leverage=opt_dec(raw.get("lever")),
+    )
+
+
+def parse_balances(raw: dict, receive_ts: int) -> list[BalanceUpdate]:
+    """The `details` of GET /api/v5/account/balance or an `account` channel item: total is the
+    currency's equity `eq` (cash balance when absent), available `availBal`, locked `frozenBal`."""
+    out = []
+    for detail in raw.get("details", ()):
+        total = first_dec(detail.get("eq"), detail.get("cashBal")) or ZERO
+        out.append(
+            BalanceUpdate(
+                venue=OKX,
+                currency=detail["ccy"],
+                total=total,
+                available=first_dec(detail.get("availBal"), detail.get("availEq")) or ZERO,
+                exchange_ts=ms_ns(detail.get("uTime") or raw.get("uTime")),
+                receive_ts=receive_ts,
+                locked=opt_dec(detail.get("frozenBal")) or ZERO,
+            )
+        )
+    return out

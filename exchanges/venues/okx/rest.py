@@ -1,0 +1,547 @@
+"""Synchronous OKX v5 REST client (one account, or anonymous for public data).
+
+Envelope (docs-v5 "Overview > REST API"): `{"code": "0", "msg": "", "data": [...]}`; order
+endpoints report each order's own result as `sCode`/`sMsg` inside `data`, and the envelope's
+`code` is then "1" (all failed) or "2" (some failed). Every error code becomes a typed error via
+`constants.error_for`. Placement is never retried: on a timeout (ours, or OKX's own 50004/51149
+"outcome unknown") the client looks the order up by `clOrdId` and reports what it finds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import requests
+
+from exchanges.venues.base import (
+    AmendRequest,
+    BalanceUpdate,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    FillEvent,
+    FillPage,
+    InstrumentInfo,
+    InstrumentKind,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    ProtocolError,
+    RateLimited,
+    RequestTimeout,
+    SubmissionUncertain,
+    SubmitOutcome,
+    Ticker,
+    TimeInForce,
+    Venue,
+    VenueError,
+    VenueUnavailable,
+    now_ns,
+)
+from exchanges.venues.okx import constants as C
+from exchanges.venues.okx.auth import OkxSigner
+from exchanges.venues.okx.parse import (
+    parse_balances,
+    parse_book,
+    parse_fill,
+    parse_instrument,
+    parse_order,
+    parse_position,
+    parse_ticker,
+)
+from exchanges.venues.okx.symbols import SymbolTable, inst_type_of, kind_of
+from exchanges.venues.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+def default_endpoints(*, demo: bool = False) -> Endpoints:
+    """The live OKX endpoints (demo trading uses the wspap host and a REST header)."""
+    if demo:
+        return Endpoints(C.REST_URL, C.DEMO_WS_PUBLIC_URL, C.DEMO_WS_PRIVATE_URL)
+    return Endpoints(C.REST_URL, C.WS_PUBLIC_URL, C.WS_PRIVATE_URL)
+
+
+def validate_client_order_id(client_order_id: str) -> None:
+    """OKX `clOrdId` is 1-32 letters and digits (else the venue answers 51000)."""
+    if not C.CLIENT_ORDER_ID.fullmatch(client_order_id or ""):
+        raise InvalidOrder(
+            f"clOrdId must be 1-32 letters and digits, got {client_order_id!r}",
+            venue=Venue.OKX,
+            code="51000",
+        )
+
+
+def _plain(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _ord_type(request: OrderRequest) -> str:
+    if request.order_type is OrderType.MARKET:
+        return "market"
+    if request.post_only:
+        return "post_only"
+    return {TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok"}[
+        request.time_in_force
+    ]
+
+
+class OkxRestClient:
+    """RestClient for OKX API v5 over one pooled `requests.Session`.
+
+    Options: `demo` adds the demo-trading header `x-simulated-trading: 1`; `timeout` is the
+    (connect, read) timeout in seconds; `td_mode` is the derivatives trade mode (`cross` or
+    `isolated`; spot always trades `cash`); `option_families` the instrument families whose
+    options `instruments()` lists (OKX requires one per request).
+    """
+
+    venue = Venue.OKX
+
+    def __init__(
+        self,
+        endpoints: Endpoints | None = None,
+        credentials: Credentials | None = None,
+        *,
+        demo: bool = False,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        td_mode: str = "cross",
+        option_families: tuple[str, ...] = ("BTC-USD", "ETH-USD"),
+        inst_types: tuple[str, ...] = C.INST_TYPES,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        symbols: SymbolTable | None = None,
+    ) -> None:
+        self.endpoints = endpoints or default_endpoints(demo=demo)
+        self.base_url = self.endpoints.rest_url.rstrip("/")
+        self.credentials = credentials
+        self.signer = OkxSigner(credentials) if credentials else None
+        self.timeout = timeout
+        self.td_mode = td_mode
+        self.option_families = option_families
+        self.inst_types = inst_types
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {"Content-Type": "application/json", "Accept": "application/json"}
+        )
+        if demo:
+            self.session.headers[C.DEMO_HEADER[0]] = C.DEMO_HEADER[1]
+        self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
+        self.symbols = symbols or SymbolTable()
+        self.clock_offset_ns = 0
+
+    # -- transport ----------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        group: str = "default",
+        cost: float = 1.0,
+        signed: bool = False,
+    ) -> dict:
+        """Send one request and return the decoded envelope (code "0", "1" or "2").
+
+        A transport failure raises RequestTimeout / VenueUnavailable; an envelope error other
+        than a per-order failure raises the mapped error; rate limits penalize the group.
+        """
+        query = f"?{urlencode(params)}" if params else ""
+        request_path = f"{path}{query}"
+        payload = orjson.dumps(body).decode() if body is not None else ""
+        headers = {}
+        if signed:
+            if self.signer is None:
+                raise VenueError("this endpoint needs API credentials", venue=Venue.OKX)
+            headers = self.signer.rest_headers(method, request_path, payload)
+        self.limiter.acquire(group, cost)
+        try:
+            response = self.session.request(
+                method,
+                f"{self.base_url}{request_path}",
+                data=payload or None,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            # Whether the request reached the venue is unknown: the caller decides what that
+            # means (placement looks the order up, everything else is simply unavailable).
+            raise RequestTimeout(f"{method} {path}: {exc}", venue=Venue.OKX) from exc
+        return self._envelope(response, group, f"{method} {path}")
+
+    def _envelope(self, response: requests.Response, group: str, what: str) -> dict:
+        try:
+            envelope = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            envelope = None
+        if not isinstance(envelope, dict) or "code" not in envelope:
+            if response.status_code == 429:
+                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
+                raise RateLimited(f"{what}: HTTP 429", venue=Venue.OKX, code="429")
+            if response.status_code >= 500:
+                raise VenueUnavailable(
+                    f"{what}: HTTP {response.status_code}",
+                    venue=Venue.OKX,
+                    code=response.status_code,
+                )
+            raise ProtocolError(
+                f"{what}: HTTP {response.status_code} {response.text[:200]!r}", venue=Venue.OKX
+            )
+        code = str(envelope["code"])
+        if code in ("0", "1", "2") and isinstance(envelope.get("data"), list):
+            if code != "0" and not envelope["data"]:
+                self._raise(code, envelope.get("msg", ""), group, response.status_code)
+            return envelope
+        self._raise(code, envelope.get("msg", ""), group, response.status_code)
+        raise AssertionError  # unreachable
+
+    def _raise(self, code: str, message: str, group: str, http_status: int | None = None) -> None:
+        error = C.error_for(code, message, http_status=http_status)
+        if isinstance(error, RateLimited):
+            self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
+            error.retry_after = C.RATE_LIMIT_PENALTY_SECONDS
+        raise error
+
+    def _data(self, envelope: dict, group: str) -> list[dict]:
+        """The data list of a non-order endpoint (code "0" required)."""
+        if envelope["code"] != "0":
+            self._raise(envelope["code"], envelope.get("msg", ""), group)
+        return envelope["data"]
+
+    def _item(self, envelope: dict, group: str) -> dict:
+        """The single per-order result of an order endpoint; its `sCode` != "0" raises."""
+        data = envelope["data"]
+        if not data:
+            raise ProtocolError("order endpoint answered without data", venue=Venue.OKX)
+        item = data[0]
+        s_code = str(item.get("sCode", envelope["code"]))
+        if s_code != "0":
+            self._raise(s_code, item.get("sMsg") or envelope.get("msg", ""), group)
+        return item
+
+    # -- clock --------------------------------------------------------------------------
+
+    def server_time(self) -> int:
+        envelope = self._request("GET", C.PATH_TIME, group="public_time")
+        return int(self._data(envelope, "public_time")[0]["ts"]) * 1_000_000
+
+    def sync_clock(self) -> int:
+        """Measure server minus local time (midpoint of the round trip) and sign with it."""
+        before = time.time_ns()
+        server = self.server_time()
+        after = time.time_ns()
+        offset = server - (before + after) // 2
+        if self.signer is not None:
+            self.signer.offset_ns = offset
+        self.clock_offset_ns = offset
+        return offset
+
+    # -- reference and market data ------------------------------------------------------
+
+    def instruments(self) -> list[InstrumentInfo]:
+        out: list[InstrumentInfo] = []
+        for inst_type in self.inst_types:
+            queries = (
+                [{"instType": inst_type, "instFamily": f} for f in self.option_families]
+                if inst_type == "OPTION"
+                else [{"instType": inst_type}]
+            )
+            for params in queries:
+                envelope = self._request(
+                    "GET", C.PATH_INSTRUMENTS, params=params, group="instruments"
+                )
+                for raw in self._data(envelope, "instruments"):
+                    info = parse_instrument(raw)
+                    self.symbols.add(info)
+                    out.append(info)
+        return out
+
+    def ticker(self, venue_symbol: str) -> Ticker:
+        envelope = self._request(
+            "GET", C.PATH_TICKER, params={"instId": venue_symbol}, group="ticker"
+        )
+        data = self._data(envelope, "ticker")
+        if not data:
+            raise ProtocolError(f"no ticker for {venue_symbol}", venue=Venue.OKX)
+        return parse_ticker(data[0], self.symbols.unified(venue_symbol), now_ns())
+
+    def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
+        """GET /api/v5/market/books (`sz` up to 400). `sequence` is its `seqId` (-1 if absent)."""
+        depth = max(1, min(depth, C.BOOK_MAX_DEPTH))
+        envelope = self._request(
+            "GET", C.PATH_BOOKS, params={"instId": venue_symbol, "sz": str(depth)}, group="books"
+        )
+        data = self._data(envelope, "books")
+        if not data:
+            raise ProtocolError(f"no book for {venue_symbol}", venue=Venue.OKX)
+        return parse_book(data[0], self.symbols.unified(venue_symbol), now_ns())
+
+    # -- orders -------------------------------------------------------------------------
+
+    def _td_mode(self, venue_symbol: str) -> str:
+        return "cash" if kind_of(venue_symbol) is InstrumentKind.SPOT else self.td_mode
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        validate_client_order_id(request.client_order_id)
+        body: dict[str, str] = {
+            "instId": request.venue_symbol,
+            "tdMode": self._td_mode(request.venue_symbol),
+            "clOrdId": request.client_order_id,
+            "side": request.side.value,
+            "ordType": _ord_type(request),
+            "sz": _plain(request.quantity),
+        }
+        if request.order_type is OrderType.LIMIT:
+            if request.price is None:
+                raise InvalidOrder("a limit order needs a price", venue=Venue.OKX)
+            body["px"] = _plain(request.price)
+        elif kind_of(request.venue_symbol) is InstrumentKind.SPOT:
+            body["tgtCcy"] = "base_ccy"
+        if request.reduce_only:
+            body["reduceOnly"] = "true"
+        try:
+            envelope = self._request("POST", C.PATH_ORDER, body=body, group="place", signed=True)
+            item = self._item(envelope, "place")
+        except RequestTimeout as exc:
+            return self._after_lost_ack(request, exc)
+        return OrderUpdate(
+            venue=Venue.OKX,
+            symbol=request.symbol,
+            client_order_id=item.get("clOrdId") or request.client_order_id,
+            venue_order_id=item.get("ordId") or None,
+            side=request.side,
+            order_type=request.order_type,
+            time_in_force=request.time_in_force,
+            price=request.price,
+            quantity=request.quantity,
+            filled_quantity=Decimal(0),
+            average_price=None,
+            status=OrderStatus.NEW,
+            exchange_ts=int(item["ts"]) * 1_000_000 if item.get("ts") else 0,
+            receive_ts=now_ns(),
+            post_only=request.post_only,
+            reduce_only=request.reduce_only,
+        )
+
+    def _after_lost_ack(self, request: OrderRequest, cause: VenueError) -> OrderUpdate:
+        """A placement whose answer was lost: ask for the order by client id, never resend."""
+        try:
+            found = self.order_by_client_id(request.venue_symbol, request.client_order_id)
+        except VenueError as exc:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} timed out ({cause}); lookup failed: {exc}",
+                outcome=SubmitOutcome.UNKNOWN,
+                venue=Venue.OKX,
+                code=exc.code,
+            ) from exc
+        if found is None:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} timed out ({cause}); venue has no such order",
+                outcome=SubmitOutcome.ABSENT,
+                venue=Venue.OKX,
+                code=cause.code,
+            ) from cause
+        return found
+
+    def amend_order(self, request: AmendRequest) -> OrderUpdate:
+        body: dict[str, str] = {"instId": request.venue_symbol}
+        if request.venue_order_id:
+            body["ordId"] = request.venue_order_id
+        elif request.client_order_id:
+            body["clOrdId"] = request.client_order_id
+        else:
+            raise InvalidOrder("amend needs an order id or client order id", venue=Venue.OKX)
+        if request.price is not None:
+            body["newPx"] = _plain(request.price)
+        if request.quantity is not None:
+            body["newSz"] = _plain(request.quantity)
+        envelope = self._request("POST", C.PATH_AMEND, body=body, group="amend", signed=True)
+        self._item(envelope, "amend")
+        return self._order_after_change(
+            request.venue_symbol, request.venue_order_id, request.client_order_id
+        )
+
+    def cancel_order(
+        self,
+        venue_symbol: str,
+        *,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+    ) -> OrderUpdate:
+        body = {"instId": venue_symbol}
+        if venue_order_id:
+            body["ordId"] = venue_order_id
+        elif client_order_id:
+            body["clOrdId"] = client_order_id
+        else:
+            raise InvalidOrder("cancel needs an order id or client order id", venue=Venue.OKX)
+        envelope = self._request("POST", C.PATH_CANCEL, body=body, group="cancel", signed=True)
+        self._item(envelope, "cancel")
+        return self._order_after_change(venue_symbol, venue_order_id, client_order_id)
+
+    def _order_after_change(
+        self, venue_symbol: str, venue_order_id: str | None, client_order_id: str | None
+    ) -> OrderUpdate:
+        """The order's state after an accepted amend/cancel (OKX acks only with ids)."""
+        params = {"instId": venue_symbol}
+        if venue_order_id:
+            params["ordId"] = venue_order_id
+        else:
+            params["clOrdId"] = client_order_id or ""
+        envelope = self._request(
+            "GET", C.PATH_ORDER, params=params, group="order_details", signed=True
+        )
+        data = self._data(envelope, "order_details")
+        if not data:
+            raise OrderNotFound(f"order {params} not found", venue=Venue.OKX, code="51603")
+        return parse_order(data[0], self.symbols.unified(venue_symbol), now_ns())
+
+    def cancel_all(self, venue_symbol: str | None = None) -> int:
+        """Cancel every open order (of one instrument if given) via cancel-batch-orders, 20 at a
+        time: OKX has no single cancel-all outside its MMP endpoints."""
+        orders = self._pending(venue_symbol)
+        canceled = 0
+        for start in range(0, len(orders), C.CANCEL_BATCH_MAX):
+            batch = orders[start : start + C.CANCEL_BATCH_MAX]
+            body = [{"instId": o["instId"], "ordId": o["ordId"]} for o in batch]
+            envelope = self._request(
+                "POST",
+                C.PATH_CANCEL_BATCH,
+                body=body,
+                group="cancel_batch",
+                cost=len(body),
+                signed=True,
+            )
+            for item in envelope["data"]:
+                if str(item.get("sCode", "0")) == "0":
+                    canceled += 1
+                else:
+                    log.info(
+                        "okx cancel-all: %s not canceled: %s %s",
+                        item.get("ordId"),
+                        item.get("sCode"),
+                        item.get("sMsg"),
+                    )
+        return canceled
+
+    def _pending(self, venue_symbol: str | None) -> list[dict]:
+        out: list[dict] = []
+        params: dict[str, str] = {"limit": str(C.PAGE_LIMIT)}
+        if venue_symbol:
+            params["instId"] = venue_symbol
+        while True:
+            envelope = self._request(
+                "GET", C.PATH_ORDERS_PENDING, params=params, group="orders_pending", signed=True
+            )
+            page = self._data(envelope, "orders_pending")
+            out.extend(page)
+            if len(page) < C.PAGE_LIMIT:
+                return out
+            params = {**params, "after": page[-1]["ordId"]}
+
+    def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
+        received = now_ns()
+        return [
+            parse_order(raw, self.symbols.unified(raw["instId"]), received)
+            for raw in self._pending(venue_symbol)
+        ]
+
+    def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
+        """GET /api/v5/trade/order?instId=&clOrdId=; None when OKX says 51603 (no such order)."""
+        try:
+            envelope = self._request(
+                "GET",
+                C.PATH_ORDER,
+                params={"instId": venue_symbol, "clOrdId": client_order_id},
+                group="order_details",
+                signed=True,
+            )
+            data = self._data(envelope, "order_details")
+        except OrderNotFound as exc:
+            if exc.code in C.ORDER_NOT_FOUND_CODES:
+                return None
+            raise
+        if not data:
+            return None
+        return parse_order(data[0], self.symbols.unified(venue_symbol), now_ns())
+
+    # -- fills, positions, balances -----------------------------------------------------
+
+    def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
+        """Fills newer than `cursor` (a `billId`), oldest first; the next cursor is the newest
+        `billId` returned. Without a cursor: the latest page. OKX pages newest-first, with
+        `before` = newer than and `after` = older than a billId, so the pages between the cursor
+        and now are walked downwards until a short page."""
+        base: dict[str, str] = {"limit": str(C.PAGE_LIMIT)}
+        if venue_symbol:
+            base["instType"] = inst_type_of(venue_symbol)
+            base["instId"] = venue_symbol
+        rows: list[dict] = []
+        params = dict(base)
+        if cursor:
+            params["before"] = cursor
+        while True:
+            envelope = self._request("GET", C.PATH_FILLS, params=params, group="fills", signed=True)
+            page = self._data(envelope, "fills")
+            rows.extend(page)
+            if not cursor or len(page) < C.PAGE_LIMIT:
+                break
+            params = {**base, "before": cursor, "after": min(page, key=_bill_id)["billId"]}
+        received = now_ns()
+        unique = {row["billId"]: row for row in rows}
+        ordered = sorted(unique.values(), key=_bill_id)
+        fills: tuple[FillEvent, ...] = tuple(
+            parse_fill(row, self.symbols.unified(row["instId"]), received) for row in ordered
+        )
+        next_cursor = ordered[-1]["billId"] if ordered else cursor
+        return FillPage(fills=fills, cursor=next_cursor)
+
+    def positions(self) -> list[PositionUpdate]:
+        envelope = self._request("GET", C.PATH_POSITIONS, group="positions", signed=True)
+        received = now_ns()
+        return [
+            parse_position(raw, self.symbols.unified(raw["instId"]), received)
+            for raw in self._data(envelope, "positions")
+        ]
+
+    def balances(self) -> list[BalanceUpdate]:
+        envelope = self._request("GET", C.PATH_BALANCE, group="balance", signed=True)
+        received = now_ns()
+        out: list[BalanceUpdate] = []
+        for raw in self._data(envelope, "balance"):
+            out.extend(parse_balances(raw, received))
+        return out
+
+    def set_dead_man_switch(self, timeout_seconds: int) -> None:
+        """POST cancel-all-after: OKX cancels every order if not called again within
+        `timeout_seconds` (0 turns it off; otherwise 10..120)."""
+        low, high = C.DEAD_MAN_RANGE
+        if timeout_seconds != 0 and not low <= timeout_seconds <= high:
+            raise ValueError(
+                f"OKX cancel-all-after takes 0 or {low}..{high} s, not {timeout_seconds}"
+            )
+        envelope = self._request(
+            "POST",
+            C.PATH_CANCEL_ALL_AFTER,
+            body={"timeOut": str(timeout_seconds)},
+            group="cancel_all_after",
+            signed=True,
+        )
+        self._data(envelope, "cancel_all_after")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _bill_id(row: dict) -> int:
+    return int(row["billId"])

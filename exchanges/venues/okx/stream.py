@@ -1,0 +1,731 @@
+"""OKX v5 WebSocket sessions (sans-IO, driven by `ws.WsClient`) and the streams built on them.
+
+Public session: `books` (or another sequenced book channel), `trades`, `tickers`, and the
+snapshot-only `books5` / `bbo-tbt`. Private session: login, then `orders` (which also carries
+each execution: `fillSz`/`fillPx`/`tradeId`, since the `fills` channel is VIP-only), `positions`
+and `account`.
+
+Book protocol (docs-v5 "WS / Order book channel > Sequence ID"; changelog "Delist initial
+snapshot and checksum field in order book channels"; announcement "OKX Order Book Channels
+Checksum Field Deprecation", 2026-05-21), verified where each message is applied:
+
+- an update applies only if its `prevSeqId` equals the `seqId` the book is at. That one rule
+  also accepts the two documented exceptions: the keep-alive update with no levels
+  (`prevSeqId == seqId` == the last one) and the sequence reset after maintenance (`prevSeqId` ==
+  the last one, `seqId` smaller);
+- `checksum` 0 means absent (always 0 since June 2026); a non-zero one is the CRC32 of the best
+  25 levels (`parse.book_checksum`) and must match after the update is applied;
+- today and before June 2026 a snapshot (`action: snapshot`, `prevSeqId: -1`) follows every
+  subscribe. In the announced form there is none: updates are buffered, the REST book
+  (`GET /api/v5/market/books`, carrying `seqId`) is fetched off the event loop, refetched while
+  its `seqId` is older than the first buffered `prevSeqId`, buffered updates with `seqId` <= the
+  snapshot's are dropped, and the first one applied must satisfy
+  `prevSeqId <= snapshot seqId < seqId`; then the chain continues as above.
+
+On a gap or a checksum mismatch the book is dropped, a `StreamStatus(RESYNCING)` is emitted and
+counted, and the instrument is resubscribed; no delta of a wrong book is ever emitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable
+from decimal import Decimal
+
+import orjson
+
+from exchanges.venues.base import (
+    BookDelta,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    Event,
+    ProtocolError,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Venue,
+    VenueError,
+    now_ns,
+)
+from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.okx import constants as C
+from exchanges.venues.okx.auth import OkxSigner
+from exchanges.venues.okx.parse import (
+    book_checksum,
+    fill_fee,
+    order_fill,
+    parse_balances,
+    parse_order,
+    parse_position,
+    parse_ticker,
+    parse_trade,
+)
+from exchanges.venues.okx.rest import OkxRestClient, default_endpoints
+from exchanges.venues.okx.symbols import SymbolTable
+from exchanges.venues.ws import Backoff, Link, WsClient
+
+log = logging.getLogger(__name__)
+
+OKX = Venue.OKX
+PUBLIC = StreamKind.PUBLIC
+PRIVATE = StreamKind.PRIVATE
+D = Decimal
+_loads = orjson.loads
+_JSONError = orjson.JSONDecodeError
+
+SnapshotFetcher = Callable[[str], BookSnapshot]
+
+
+def _batches(args: list[dict], size: int) -> Iterable[list[dict]]:
+    for start in range(0, len(args), size):
+        yield args[start : start + size]
+
+
+class _BookState:
+    """One instrument's book and where it stands in the venue's sequence."""
+
+    __slots__ = (
+        "book",
+        "buffer",
+        "channel",
+        "fetching",
+        "generation",
+        "inst_id",
+        "loose",
+        "seq",
+        "symbol",
+        "synced",
+    )
+
+    def __init__(self, inst_id: str, symbol: str, channel: str) -> None:
+        self.inst_id = inst_id
+        self.symbol = symbol
+        self.channel = channel
+        self.book = OrderBook(symbol)
+        self.seq = -1
+        self.synced = False
+        self.loose = False  # first update after a REST snapshot: prevSeqId <= seq < seqId
+        self.buffer: list[dict] = []
+        self.fetching = False
+        self.generation = 0
+
+    def reset(self) -> None:
+        self.book.clear()
+        self.seq = -1
+        self.synced = False
+        self.loose = False
+        self.buffer = []
+        self.fetching = False
+        self.generation += 1
+
+
+class OkxPublicSession:
+    """Public channels of the OKX v5 public WebSocket (`/ws/v5/public`).
+
+    `book_channel` is `books` (400 levels, 100 ms), `books50-l2-tbt`, `books-l2-tbt` (sequenced)
+    or `books5` / `bbo-tbt` (a snapshot every push). `snapshot_fetcher(inst_id) -> BookSnapshot`
+    gives the REST book when the stream sends no snapshot; without one such a book waits for a
+    WebSocket snapshot. `stats` counts messages, applied updates, gaps, checksum mismatches and
+    rebuilds.
+    """
+
+    def __init__(
+        self,
+        venue_symbols: Iterable[str] = (),
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+        book_channel: str = "books",
+        snapshot_fetcher: SnapshotFetcher | None = None,
+        symbols: SymbolTable | None = None,
+        verify_checksum: bool = True,
+        ping_interval: float = C.PING_INTERVAL,
+        idle_timeout: float = C.IDLE_TIMEOUT,
+        snapshot_attempts: int = 5,
+        max_buffer: int = 10_000,
+    ) -> None:
+        if book_channel not in C.BOOK_CHANNEL_DEPTH:
+            raise ValueError(f"unknown OKX book channel {book_channel!r}")
+        self.book_channel = book_channel
+        self.snapshot_fetcher = snapshot_fetcher
+        self.symbols = symbols or SymbolTable()
+        self.verify_checksum = verify_checksum
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.snapshot_attempts = snapshot_attempts
+        self.max_buffer = max_buffer
+        self.stats = BookStats()
+        self.books: dict[str, _BookState] = {}
+        self.subscriptions: dict[tuple[str, str], dict] = {}
+        self._link: Link | None = None
+        self._handlers = {
+            "trades": self._on_trades,
+            "tickers": self._on_tickers,
+            "books5": self._on_book_snapshots,
+            "bbo-tbt": self._on_book_snapshots,
+        }
+        for channel in C.BOOK_CHANNELS_SEQUENCED:
+            self._handlers[channel] = self._on_book
+        self.add(list(venue_symbols), books=books, trades=trades, tickers=tickers)
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    def add(
+        self,
+        venue_symbols: list[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+    ) -> list[dict]:
+        """Add channels for `venue_symbols`; sends the subscribe at once when connected."""
+        added = []
+        for inst_id in venue_symbols:
+            channels = []
+            if books:
+                channels.append(self.book_channel)
+                if inst_id not in self.books:
+                    self.books[inst_id] = _BookState(
+                        inst_id, self.symbols.unified(inst_id), self.book_channel
+                    )
+            if trades:
+                channels.append("trades")
+            if tickers:
+                channels.append("tickers")
+            for channel in channels:
+                key = (channel, inst_id)
+                if key not in self.subscriptions:
+                    arg = {"channel": channel, "instId": inst_id}
+                    self.subscriptions[key] = arg
+                    added.append(arg)
+        if added and self._link is not None:
+            self._send("subscribe", added, self._link)
+        return added
+
+    def remove(self, venue_symbols: list[str]) -> list[dict]:
+        """Drop every channel of `venue_symbols`; sends the unsubscribe when connected."""
+        targets = set(venue_symbols)
+        removed = [arg for key, arg in self.subscriptions.items() if key[1] in targets]
+        for arg in removed:
+            del self.subscriptions[(arg["channel"], arg["instId"])]
+        for inst_id in targets:
+            state = self.books.pop(inst_id, None)
+            if state is not None:
+                state.reset()
+        if removed and self._link is not None:
+            self._send("unsubscribe", removed, self._link)
+        return removed
+
+    @staticmethod
+    def _send(op: str, args: list[dict], link: Link) -> None:
+        for batch in _batches(args, C.SUBSCRIBE_BATCH):
+            link.send({"op": op, "args": batch})
+
+    # -- WsSession ----------------------------------------------------------------------
+
+    def on_connect(self, link: Link) -> None:
+        self._link = link
+        for state in self.books.values():
+            state.reset()
+        if self.subscriptions:
+            self._send("subscribe", list(self.subscriptions.values()), link)
+
+    def on_disconnect(self) -> None:
+        self._link = None
+        for state in self.books.values():
+            state.reset()
+
+    def ping(self) -> str:
+        return "ping"
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        if raw == "pong" or raw == b"pong":
+            return []
+        try:
+            msg = _loads(raw)
+            data = msg.get("data")
+        except (_JSONError, AttributeError):
+            raise ProtocolError("not a JSON object", venue=OKX) from None
+        if data is None:
+            return self._on_event(msg, link)
+        try:
+            handler = self._handlers[msg["arg"]["channel"]]
+        except KeyError:
+            raise ProtocolError("push of an unknown channel", venue=OKX) from None
+        try:
+            return handler(msg, data, link)
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ProtocolError(
+                f"malformed {msg['arg'].get('channel')} push: {exc!r}", venue=OKX
+            ) from None
+
+    def _on_event(self, msg: dict, link: Link) -> list[Event]:
+        event = msg.get("event")
+        if event == "subscribe":
+            arg = msg.get("arg", {})
+            inst_id = arg.get("instId", "")
+            return [
+                StreamStatus(
+                    OKX,
+                    PUBLIC,
+                    StreamState.SUBSCRIBED,
+                    now_ns(),
+                    detail=arg.get("channel", ""),
+                    symbol=self.symbols.unified(inst_id) if inst_id else "",
+                )
+            ]
+        if event in ("unsubscribe", "channel-conn-count"):
+            return []
+        if event == "notice":
+            link.reconnect(f"venue notice {msg.get('code')}: {msg.get('msg')}")
+            return []
+        if event == "error":
+            raise ProtocolError(f"venue error {msg.get('code')}: {msg.get('msg')}", venue=OKX)
+        raise ProtocolError("unknown message", venue=OKX)
+
+    # -- trades and tickers -------------------------------------------------------------
+
+    def _on_trades(self, msg: dict, data: list, link: Link) -> list[Event]:
+        received = now_ns()
+        unified = self.symbols.unified
+        return [parse_trade(item, unified(item["instId"]), received) for item in data]
+
+    def _on_tickers(self, msg: dict, data: list, link: Link) -> list[Event]:
+        received = now_ns()
+        unified = self.symbols.unified
+        return [parse_ticker(item, unified(item["instId"]), received) for item in data]
+
+    def _on_book_snapshots(self, msg: dict, data: list, link: Link) -> list[Event]:
+        """books5 / bbo-tbt: every push is the whole top of the book."""
+        inst_id = msg["arg"]["instId"]
+        state = self.books.get(inst_id)
+        symbol = state.symbol if state is not None else self.symbols.unified(inst_id)
+        received = now_ns()
+        self.stats.messages += 1
+        out: list[Event] = []
+        for item in data:
+            bids = tuple([(D(level[0]), D(level[1])) for level in item["bids"]])
+            asks = tuple([(D(level[0]), D(level[1])) for level in item["asks"]])
+            seq = int(item.get("seqId", -1))
+            if state is not None:
+                state.book.apply_snapshot(bids, asks, seq)
+                state.seq, state.synced = seq, True
+            self.stats.updates_applied += 1
+            out.append(
+                BookSnapshot(OKX, symbol, bids, asks, seq, int(item["ts"]) * 1_000_000, received)
+            )
+        return out
+
+    # -- sequenced books ----------------------------------------------------------------
+
+    def _on_book(self, msg: dict, data: list, link: Link) -> list[Event]:
+        state = self.books.get(msg["arg"]["instId"])
+        if state is None:
+            return []  # a push still in flight after an unsubscribe
+        self.stats.messages += 1
+        received = now_ns()
+        out: list[Event] = []
+        if msg.get("action") == "snapshot":
+            for item in data:
+                self._apply_snapshot(state, item, received, out, link)
+            return out
+        for item in data:
+            if not state.synced:
+                self._buffer(state, item, link)
+            elif not self._apply_update(state, item, received, out, link):
+                break
+        return out
+
+    def _apply_snapshot(
+        self, state: _BookState, item: dict, received: int, out: list, link: Link
+    ) -> None:
+        state.reset()
+        bids = tuple([(D(level[0]), D(level[1])) for level in item["bids"]])
+        asks = tuple([(D(level[0]), D(level[1])) for level in item["asks"]])
+        seq = item["seqId"]
+        state.book.apply_snapshot(bids, asks, seq)
+        checksum = item.get("checksum")
+        if checksum and self.verify_checksum and self._checksum(state.book) != checksum:
+            self.stats.checksum_mismatches += 1
+            self._resync(state, f"checksum mismatch on snapshot {seq}", out, link)
+            return
+        state.seq, state.synced = seq, True
+        out.append(
+            BookSnapshot(OKX, state.symbol, bids, asks, seq, int(item["ts"]) * 1_000_000, received)
+        )
+
+    def _apply_update(
+        self, state: _BookState, item: dict, received: int, out: list, link: Link
+    ) -> bool:
+        """Apply one sequenced update; False when the book had to be dropped."""
+        prev = item["prevSeqId"]
+        seq = item["seqId"]
+        last = state.seq
+        if prev != last and not (state.loose and prev <= last < seq):
+            self.stats.gaps += 1
+            self._resync(state, f"sequence gap: at {last}, got prevSeqId {prev}", out, link)
+            return False
+        state.loose = False
+        raw_bids = item["bids"]
+        raw_asks = item["asks"]
+        if not raw_bids and not raw_asks:
+            state.seq = seq  # keep-alive (seqId == prevSeqId) or a bare sequence reset
+            return True
+        bids = tuple([(D(level[0]), D(level[1])) for level in raw_bids])
+        asks = tuple([(D(level[0]), D(level[1])) for level in raw_asks])
+        book = state.book
+        side = book.bids
+        for price, size in bids:
+            if size:
+                side[price] = size
+            else:
+                side.pop(price, None)
+        side = book.asks
+        for price, size in asks:
+            if size:
+                side[price] = size
+            else:
+                side.pop(price, None)
+        checksum = item.get("checksum")
+        if checksum and self.verify_checksum and self._checksum(book) != checksum:
+            self.stats.checksum_mismatches += 1
+            self._resync(state, f"checksum mismatch at seqId {seq}", out, link)
+            return False
+        state.seq = book.sequence = seq
+        self.stats.updates_applied += 1
+        out.append(
+            BookDelta(
+                OKX, state.symbol, bids, asks, seq, last, int(item["ts"]) * 1_000_000, received
+            )
+        )
+        return True
+
+    @staticmethod
+    def _checksum(book: OrderBook) -> int:
+        depth = C.CHECKSUM_DEPTH
+        bid_side, ask_side = book.bids, book.asks
+        bid_prices = bid_side.keys()[-depth:]
+        bid_prices.reverse()
+        ask_prices = ask_side.keys()[:depth]
+        return book_checksum(
+            [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]
+        )
+
+    def _resync(self, state: _BookState, reason: str, out: list, link: Link) -> None:
+        """Drop the book, say so, and resubscribe the instrument for a fresh start."""
+        state.reset()
+        self.stats.rebuilds += 1
+        out.append(
+            StreamStatus(
+                OKX, PUBLIC, StreamState.RESYNCING, now_ns(), detail=reason, symbol=state.symbol
+            )
+        )
+        arg = {"channel": state.channel, "instId": state.inst_id}
+        link.send({"op": "unsubscribe", "args": [arg]})
+        link.send({"op": "subscribe", "args": [arg]})
+
+    # -- the announced protocol: no snapshot on subscribe --------------------------------
+
+    def _buffer(self, state: _BookState, item: dict, link: Link) -> None:
+        if self.snapshot_fetcher is None:
+            return  # nothing to build from: wait for a WebSocket snapshot
+        buffer = state.buffer
+        buffer.append(item)
+        if len(buffer) > self.max_buffer:
+            del buffer[: len(buffer) - self.max_buffer]
+        if not state.fetching:
+            state.fetching = True
+            link.spawn(self._sync_from_rest(state, state.generation, link))
+
+    async def _sync_from_rest(self, state: _BookState, generation: int, link: Link) -> None:
+        """Fetch the REST book (blocking call in a worker thread) and join it to the buffer."""
+        fetcher = self.snapshot_fetcher
+        assert fetcher is not None
+        for attempt in range(self.snapshot_attempts):
+            try:
+                snapshot = await asyncio.to_thread(fetcher, state.inst_id)
+            except VenueError as exc:
+                log.warning("okx book snapshot for %s failed: %s", state.inst_id, exc)
+                snapshot = None
+            if state.generation != generation:
+                return  # superseded by a WebSocket snapshot, a resync or a reconnect
+            if snapshot is not None:
+                events = self._adopt_snapshot(state, snapshot, link)
+                if events is not None:
+                    for event in events:
+                        link.emit(event)
+                    return
+            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
+            if state.generation != generation:
+                return
+        out: list[Event] = []
+        self._resync(state, "no usable REST book snapshot", out, link)
+        for event in out:
+            link.emit(event)
+
+    def _adopt_snapshot(
+        self, state: _BookState, snapshot: BookSnapshot, link: Link
+    ) -> list[Event] | None:
+        """Join a REST snapshot to the buffered updates (changelog recipe); None = fetch again."""
+        snap_seq = snapshot.sequence
+        if snap_seq < 0:
+            log.warning("okx REST book of %s carries no seqId", state.inst_id)
+            return None
+        buffered = state.buffer
+        if buffered and snap_seq < buffered[0]["prevSeqId"]:
+            return None  # older than the stream we hold: fetch again
+        pending = [item for item in buffered if item["seqId"] > snap_seq]
+        generation = state.generation
+        state.reset()
+        state.generation = generation  # the same build, not a new one
+        state.book.apply_snapshot(snapshot.bids, snapshot.asks, snap_seq)
+        state.seq, state.synced, state.loose = snap_seq, True, True
+        received = now_ns()
+        out: list[Event] = [
+            BookSnapshot(
+                OKX,
+                state.symbol,
+                snapshot.bids,
+                snapshot.asks,
+                snap_seq,
+                snapshot.exchange_ts,
+                snapshot.receive_ts,
+            )
+        ]
+        for item in pending:
+            if not self._apply_update(state, item, received, out, link):
+                break
+        return out
+
+
+class OkxPrivateSession:
+    """The OKX v5 private WebSocket (`/ws/v5/private`): login, then `orders` (order updates and
+    the fills they report), `positions` and `account` (balances), all for every instrument type.
+
+    Fills are deduplicated by `tradeId` (a repeated push yields one FillEvent). A fill's fee is
+    `fillFee` when the push carries it, else the change of the order's accumulated `fee`
+    (`parse.fill_fee`).
+    """
+
+    def __init__(
+        self,
+        signer: OkxSigner,
+        *,
+        symbols: SymbolTable | None = None,
+        channels: tuple[dict, ...] = (
+            {"channel": "orders", "instType": "ANY"},
+            {"channel": "positions", "instType": "ANY"},
+            {"channel": "account"},
+        ),
+        ping_interval: float = C.PING_INTERVAL,
+        idle_timeout: float = C.IDLE_TIMEOUT,
+        remembered_fills: int = 10_000,
+    ) -> None:
+        self.signer = signer
+        self.symbols = symbols or SymbolTable()
+        self.channels = list(channels)
+        self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout
+        self.authenticated = False
+        self._remembered = remembered_fills
+        self._seen_fills: OrderedDict[str, None] = OrderedDict()
+        self._order_fees: dict[str, tuple[Decimal, Decimal]] = {}  # ordId -> (accFillSz, fee)
+
+    def on_connect(self, link: Link) -> None:
+        self.authenticated = False
+        link.send(self.signer.ws_login())
+
+    def on_disconnect(self) -> None:
+        self.authenticated = False
+
+    def ping(self) -> str:
+        return "ping"
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        if raw == "pong" or raw == b"pong":
+            return []
+        try:
+            msg = _loads(raw)
+            data = msg.get("data")
+        except (_JSONError, AttributeError):
+            raise ProtocolError("not a JSON object", venue=OKX) from None
+        if data is None:
+            return self._on_event(msg, link)
+        channel = msg.get("arg", {}).get("channel")
+        received = now_ns()
+        try:
+            if channel == "orders":
+                return self._on_orders(data, received)
+            if channel == "positions":
+                return [
+                    parse_position(item, self.symbols.unified(item["instId"]), received)
+                    for item in data
+                    if item.get("instId")
+                ]
+            if channel == "account":
+                out: list[Event] = []
+                for item in data:
+                    out.extend(parse_balances(item, received))
+                return out
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ProtocolError(f"malformed {channel} push: {exc!r}", venue=OKX) from None
+        raise ProtocolError("push of an unknown channel", venue=OKX)
+
+    def _on_event(self, msg: dict, link: Link) -> list[Event]:
+        event = msg.get("event")
+        if event == "login":
+            if str(msg.get("code", "0")) != "0":
+                link.reconnect(f"login refused {msg.get('code')}: {msg.get('msg')}")
+                return []
+            self.authenticated = True
+            link.send({"op": "subscribe", "args": self.channels})
+            return [StreamStatus(OKX, PRIVATE, StreamState.AUTHENTICATED, now_ns())]
+        if event == "subscribe":
+            channel = msg.get("arg", {}).get("channel", "")
+            return [StreamStatus(OKX, PRIVATE, StreamState.SUBSCRIBED, now_ns(), detail=channel)]
+        if event in ("unsubscribe", "channel-conn-count"):
+            return []
+        if event == "notice":
+            link.reconnect(f"venue notice {msg.get('code')}: {msg.get('msg')}")
+            return []
+        if event == "error":
+            if not self.authenticated:
+                log.error("okx private login failed: %s %s", msg.get("code"), msg.get("msg"))
+                link.reconnect(f"login failed {msg.get('code')}: {msg.get('msg')}")
+                return []
+            raise ProtocolError(f"venue error {msg.get('code')}: {msg.get('msg')}", venue=OKX)
+        raise ProtocolError("unknown message", venue=OKX)
+
+    def _on_orders(self, data: list, received: int) -> list[Event]:
+        out: list[Event] = []
+        for item in data:
+            symbol = self.symbols.unified(item["instId"])
+            update = parse_order(item, symbol, received)
+            out.append(update)
+            fill = self._fill_of(item, symbol, received)
+            if fill is not None:
+                out.append(fill)
+            if update.status.is_terminal and update.venue_order_id:
+                self._order_fees.pop(update.venue_order_id, None)
+        return out
+
+    def _fill_of(self, item: dict, symbol: str, received: int):
+        trade_id = item.get("tradeId")
+        if not trade_id or not item.get("fillSz") or D(item["fillSz"]) == 0:
+            return None
+        order_id = item.get("ordId", "")
+        key = f"{order_id}:{trade_id}"
+        if key in self._seen_fills:
+            return None
+        self._seen_fills[key] = None
+        if len(self._seen_fills) > self._remembered:
+            self._seen_fills.popitem(last=False)
+        filled = D(item.get("accFillSz") or "0")
+        accumulated = D(item.get("fee") or "0")
+        previous = self._order_fees.get(order_id)
+        if item.get("fillFee") or previous is None or filled > previous[0]:
+            fee = fill_fee(item, previous[1] if previous else None)
+        else:
+            # an out-of-order push: share the accumulated fee by this fill's part of the volume
+            fee = -accumulated * D(item["fillSz"]) / filled if filled else D(0)
+        if previous is None or filled > previous[0]:
+            self._order_fees[order_id] = (filled, accumulated)
+        return order_fill(item, symbol, received, fee)
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class OkxMarketStream:
+    """MarketStream over the public WebSocket, with the REST client that supplies book
+    snapshots when the stream sends none. Options go to `OkxPublicSession`."""
+
+    venue = Venue.OKX
+
+    def __init__(
+        self,
+        endpoints: Endpoints | None = None,
+        *,
+        rest: OkxRestClient | None = None,
+        book_channel: str = "books",
+        backoff: Backoff | None = None,
+        **session_options,
+    ) -> None:
+        self.endpoints = endpoints or default_endpoints()
+        self.rest = rest or OkxRestClient(self.endpoints)
+        depth = C.BOOK_CHANNEL_DEPTH[book_channel]
+        self.session = OkxPublicSession(
+            book_channel=book_channel,
+            snapshot_fetcher=lambda inst_id: self.rest.order_book(inst_id, depth),
+            symbols=self.rest.symbols,
+            **session_options,
+        )
+        self.client = WsClient(
+            self.endpoints.public_ws_url, self.session, venue=OKX, kind=PUBLIC, backoff=backoff
+        )
+
+    @property
+    def stats(self) -> BookStats:
+        return self.session.stats
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def subscribe(
+        self,
+        venue_symbols: list[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+    ) -> None:
+        self.session.add(venue_symbols, books=books, trades=trades, tickers=tickers)
+
+    async def unsubscribe(self, venue_symbols: list[str]) -> None:
+        self.session.remove(venue_symbols)
+
+    async def close(self) -> None:
+        await self.client.close()
+        self.rest.close()
+
+
+class OkxAccountStream:
+    """AccountStream over the private WebSocket. Pass the account's `rest` client to share its
+    clock offset (from `sync_clock`) with the login signature."""
+
+    venue = Venue.OKX
+
+    def __init__(
+        self,
+        endpoints: Endpoints | None,
+        credentials: Credentials,
+        *,
+        rest: OkxRestClient | None = None,
+        backoff: Backoff | None = None,
+        **session_options,
+    ) -> None:
+        self.endpoints = endpoints or default_endpoints()
+        signer = rest.signer if rest is not None and rest.signer is not None else None
+        self.session = OkxPrivateSession(
+            signer or OkxSigner(credentials),
+            symbols=rest.symbols if rest is not None else None,
+            **session_options,
+        )
+        self.client = WsClient(
+            self.endpoints.private_ws_url, self.session, venue=OKX, kind=PRIVATE, backoff=backoff
+        )
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def market_session(venue_symbols: Iterable[str] = (), **options) -> OkxPublicSession:
+    """The sans-IO public session (what `bench/book_path.py` drives over a recorded file)."""
+    return OkxPublicSession(venue_symbols, **options)
