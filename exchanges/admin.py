@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest
 
 from exchanges.models import Exchange, ExchangeAccount, Instrument, mask
@@ -60,6 +61,7 @@ class ExchangeAdmin(admin.ModelAdmin):
     list_filter = ["venue", "environment", "enabled"]
     search_fields = ["name", "slug", "rest_url"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "venue", "environment", "enabled"]}),
