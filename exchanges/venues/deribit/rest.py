@@ -1,0 +1,491 @@
+"""Deribit REST client (JSON-RPC over HTTP): reference data, order entry and account reads.
+
+Every method is `GET {rest_url}/api/v2/{method}?{params}` (docs "JSON-RPC over HTTP"); the
+answer is a JSON-RPC object with `result` or `error` {code, message, data}. Private methods are
+authorized either per request with `Authorization: deri-hmac-sha256 ...` (default: no token
+state, signed with the clock-corrected time) or with a bearer token from `public/auth`
+(`auth="token"`), renewed with its refresh token before `expires_in` runs out.
+
+Order placement is never retried: when the answer is lost (timeout, broken connection, a
+gateway page instead of JSON) the client looks the order up by its `label` (our client order
+id) with `private/get_order_state_by_label` and returns it if the venue has it; otherwise it
+raises `SubmissionUncertain` with ABSENT (venue answered: no such order) or UNKNOWN (lookup
+failed too).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from decimal import Decimal
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from exchanges.venues.base import (
+    AmendRequest,
+    AuthenticationError,
+    BalanceUpdate,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    FillEvent,
+    FillPage,
+    InstrumentInfo,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRequest,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    ProtocolError,
+    RateLimited,
+    RequestTimeout,
+    Side,
+    SubmissionUncertain,
+    SubmitOutcome,
+    Ticker,
+    Venue,
+    VenueError,
+    now_ns,
+)
+from exchanges.venues.deribit import auth, parse
+from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.symbols import SymbolMap, currency_of
+from exchanges.venues.ratelimit import Limit, RateLimiter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CURRENCIES = ("BTC", "ETH", "USDC", "USDT")
+FILLS_PAGE = 1000
+FILLS_LOOKBACK_MS = 24 * 3600 * 1000  # non-historical user trades cover the last 24 h
+TOKEN_REFRESH_MARGIN = 60.0
+
+
+def encode_param(value: object) -> str:
+    """Query-string text of one parameter: booleans as JSON (`true`), Decimals in plain
+    notation (never an exponent), everything else as `str`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def query_string(params: dict) -> str:
+    return "&".join(
+        f"{key}={quote(encode_param(value), safe='-_.~')}"
+        for key, value in params.items()
+        if value is not None
+    )
+
+
+def rpc_request(method: str, params: dict, request_id: int) -> dict:
+    """The JSON-RPC 2.0 request object (docs "Request messages"), as sent over WebSocket."""
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+
+class DeribitRestClient:
+    """Synchronous, thread-safe Deribit REST client of one account (or anonymous)."""
+
+    venue = Venue.DERIBIT
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: Credentials | None = None,
+        *,
+        auth_mode: str = "signature",
+        timeout: tuple[float, float] = (3.05, 10.0),
+        limits: dict[str, Limit] | None = None,
+        currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
+        scope: str | None = None,
+        session: requests.Session | None = None,
+        clock: auth.Clock | None = None,
+    ) -> None:
+        if auth_mode not in ("signature", "token"):
+            raise ValueError(f"auth_mode must be 'signature' or 'token', not {auth_mode!r}")
+        self.endpoints = endpoints
+        self.base_url = endpoints.rest_url.rstrip("/")
+        self.credentials = credentials
+        self.auth_mode = auth_mode
+        self.timeout = timeout
+        self.limiter = RateLimiter(limits or C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+        self.currencies = currencies
+        self.scope = scope
+        self.clock = clock or auth.Clock()
+        self.symbols = SymbolMap()
+        self.token: auth.Token | None = None
+        self._ids = itertools.count(1)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.http = session
+
+    # ------------------------------------------------------------------ transport
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, params: dict | None = None, *, private: bool = False):
+        """One JSON-RPC call; returns `result` or raises the mapped `VenueError`."""
+        params = params or {}
+        group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
+        self.limiter.acquire(group)
+        query = query_string(params)
+        uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
+        headers = {"Accept": "application/json"}
+        if private:
+            headers["Authorization"] = self._authorization("GET", uri)
+        try:
+            response = self.http.get(self.base_url + uri, headers=headers, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise RequestTimeout(f"{method}: {exc}", venue=self.venue, code="timeout") from exc
+        except requests.ConnectionError as exc:
+            raise RequestTimeout(
+                f"{method}: connection failed: {exc}", venue=self.venue, code="connection"
+            ) from exc
+        return self._result(method, group, response)
+
+    def _result(self, method: str, group: str, response: requests.Response):
+        try:
+            body = parse.loads(response.content)
+        except ProtocolError:
+            if response.status_code == 429:
+                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
+                raise RateLimited(
+                    f"{method}: HTTP 429",
+                    venue=self.venue,
+                    code=429,
+                    retry_after=C.RATE_LIMIT_PENALTY_SECONDS,
+                ) from None
+            if response.status_code >= 500:
+                raise RequestTimeout(
+                    f"{method}: HTTP {response.status_code} without a JSON-RPC answer",
+                    venue=self.venue,
+                    code=response.status_code,
+                ) from None
+            raise ProtocolError(
+                f"{method}: HTTP {response.status_code}: {response.text[:200]}",
+                venue=self.venue,
+                code=response.status_code,
+            ) from None
+        if not isinstance(body, dict):
+            raise ProtocolError(f"{method}: not a JSON-RPC object", venue=self.venue)
+        error = body.get("error")
+        if error is not None:
+            exc = C.error_from(error, venue=self.venue)
+            if isinstance(exc, RateLimited):
+                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
+                exc.retry_after = C.RATE_LIMIT_PENALTY_SECONDS
+            elif isinstance(exc, AuthenticationError):
+                self.token = None
+            raise exc
+        if "result" not in body:
+            raise ProtocolError(f"{method}: answer without result", venue=self.venue)
+        return body["result"]
+
+    def _authorization(self, method: str, uri: str) -> str:
+        if self.credentials is None:
+            raise AuthenticationError("private method without credentials", venue=self.venue)
+        if self.auth_mode == "signature":
+            return auth.http_authorization(
+                self.credentials,
+                method=method,
+                uri=uri,
+                timestamp_ms=self.clock.now_ms(),
+                nonce=auth.make_nonce(),
+            )
+        return f"bearer {self.authenticate().access_token}"
+
+    def authenticate(self, *, force: bool = False) -> auth.Token:
+        """A valid bearer token: the current one, a refreshed one, or a new one from
+        `public/auth` with `client_signature` (the secret is never sent)."""
+        token = self.token
+        if token is not None and not force and not token.expires_within(TOKEN_REFRESH_MARGIN):
+            return token
+        if self.credentials is None:
+            raise AuthenticationError("no credentials", venue=self.venue)
+        result = None
+        if token is not None and token.refresh_token:
+            try:
+                result = self.call(C.AUTH, auth.refresh_params(token.refresh_token))
+            except AuthenticationError:
+                result = None
+        if result is None:
+            params = auth.client_signature_params(
+                self.credentials,
+                timestamp_ms=self.clock.now_ms(),
+                nonce=auth.make_nonce(),
+                scope=self.scope,
+            )
+            result = self.call(C.AUTH, params)
+        self.token = auth.Token.from_result(result)
+        return self.token
+
+    # ------------------------------------------------------------------ time
+
+    def server_time(self) -> int:
+        return parse.parse_server_time(self.call(C.GET_TIME))
+
+    def sync_clock(self) -> int:
+        sent = time.time_ns()
+        server = self.server_time()
+        received = time.time_ns()
+        return self.clock.update(server, sent, received)
+
+    # ------------------------------------------------------------------ market data
+
+    def instruments(self) -> list[InstrumentInfo]:
+        infos = parse.parse_instruments(self.call(C.GET_INSTRUMENTS, {"currency": "any"}))
+        for info in infos:
+            self.symbols.add(info.venue_symbol, info.symbol)
+        return infos
+
+    def ticker(self, venue_symbol: str) -> Ticker:
+        result = self.call(C.TICKER, {"instrument_name": venue_symbol})
+        return parse.parse_ticker(result, now_ns(), self.symbols)
+
+    def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
+        result = self.call(C.GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth})
+        return parse.parse_order_book(result, now_ns(), self.symbols)
+
+    # ------------------------------------------------------------------ orders
+
+    def _order(self, item: dict) -> OrderUpdate:
+        return parse.parse_order(item, now_ns(), self.symbols)
+
+    def place_order(self, request: OrderRequest) -> OrderUpdate:
+        label = request.client_order_id
+        if not label or len(label) > C.CLIENT_ORDER_ID_MAX:
+            raise InvalidOrder(
+                f"client order id must be 1-{C.CLIENT_ORDER_ID_MAX} characters: {label!r}",
+                venue=self.venue,
+            )
+        params: dict = {
+            "instrument_name": request.venue_symbol,
+            "amount": request.quantity,
+            "type": request.order_type.value,
+            "label": label,
+        }
+        if request.order_type is OrderType.LIMIT:
+            if request.price is None:
+                raise InvalidOrder("a limit order needs a price", venue=self.venue)
+            params["price"] = request.price
+            params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
+            if request.post_only:
+                params["post_only"] = True
+                params["reject_post_only"] = True
+        elif request.time_in_force is not None and request.time_in_force.value != "gtc":
+            params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
+        if request.reduce_only:
+            params["reduce_only"] = True
+        method = C.BUY if request.side is Side.BUY else C.SELL
+        try:
+            result = self.call(method, params, private=True)
+        except RequestTimeout as exc:
+            return self._recover_placement(request, exc)
+        return self._order(result["order"])
+
+    def _recover_placement(self, request: OrderRequest, cause: VenueError) -> OrderUpdate:
+        try:
+            found = self.order_by_client_id(request.venue_symbol, request.client_order_id)
+        except VenueError as lookup_error:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} unanswered ({cause.message}); "
+                f"lookup failed too ({lookup_error.message})",
+                outcome=SubmitOutcome.UNKNOWN,
+                venue=self.venue,
+                code=cause.code,
+            ) from lookup_error
+        if found is None:
+            raise SubmissionUncertain(
+                f"placement of {request.client_order_id} unanswered ({cause.message}); "
+                "the venue has no order with that label",
+                outcome=SubmitOutcome.ABSENT,
+                venue=self.venue,
+                code=cause.code,
+            ) from cause
+        log.warning(
+            "deribit placement of %s unanswered, found it by label", request.client_order_id
+        )
+        return found
+
+    def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
+        try:
+            result = self.call(
+                C.GET_ORDER_STATE_BY_LABEL,
+                {"currency": currency_of(venue_symbol), "label": client_order_id},
+                private=True,
+            )
+        except OrderNotFound:
+            return None
+        matches = [
+            item
+            for item in result or ()
+            if item.get("instrument_name") == venue_symbol and item.get("label") == client_order_id
+        ]
+        if not matches:
+            return None
+        latest = max(matches, key=lambda item: item.get("last_update_timestamp") or 0)
+        return self._order(latest)
+
+    def order_by_id(self, venue_order_id: str) -> OrderUpdate:
+        return self._order(self.call(C.GET_ORDER_STATE, {"order_id": venue_order_id}, private=True))
+
+    def amend_order(self, request: AmendRequest) -> OrderUpdate:
+        quantity, price = request.quantity, request.price
+        if quantity is None or price is None:
+            current = self._current(request)
+            quantity = current.quantity if quantity is None else quantity
+            price = current.price if price is None else price
+        params: dict = {"amount": quantity, "price": price}
+        if request.venue_order_id:
+            result = self.call(C.EDIT, {"order_id": request.venue_order_id, **params}, private=True)
+        elif request.client_order_id:
+            result = self.call(
+                C.EDIT_BY_LABEL,
+                {
+                    "label": request.client_order_id,
+                    "instrument_name": request.venue_symbol,
+                    **params,
+                },
+                private=True,
+            )
+        else:
+            raise InvalidOrder("amend needs a client or venue order id", venue=self.venue)
+        return self._order(result["order"])
+
+    def _current(self, request: AmendRequest) -> OrderUpdate:
+        if request.venue_order_id:
+            return self.order_by_id(request.venue_order_id)
+        if request.client_order_id:
+            found = self.order_by_client_id(request.venue_symbol, request.client_order_id)
+            if found is not None:
+                return found
+        raise OrderNotFound(
+            f"no order {request.client_order_id or request.venue_order_id}", venue=self.venue
+        )
+
+    def cancel_order(
+        self,
+        venue_symbol: str,
+        *,
+        client_order_id: str | None = None,
+        venue_order_id: str | None = None,
+    ) -> OrderUpdate:
+        if venue_order_id:
+            return self._order(self.call(C.CANCEL, {"order_id": venue_order_id}, private=True))
+        if not client_order_id:
+            raise InvalidOrder("cancel needs a client or venue order id", venue=self.venue)
+        cancelled = self.call(
+            C.CANCEL_BY_LABEL,
+            {"label": client_order_id, "currency": currency_of(venue_symbol)},
+            private=True,
+        )
+        order = self.order_by_client_id(venue_symbol, client_order_id)
+        if order is None or not cancelled:
+            raise OrderNotFound(
+                f"no open order labelled {client_order_id}", venue=self.venue, code=10004
+            )
+        return order
+
+    def cancel_all(self, venue_symbol: str | None = None) -> int:
+        if venue_symbol:
+            result = self.call(
+                C.CANCEL_ALL_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+            )
+        else:
+            result = self.call(C.CANCEL_ALL, private=True)
+        return int(result)
+
+    def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
+        if venue_symbol:
+            result = self.call(
+                C.GET_OPEN_ORDERS_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+            )
+        else:
+            result = self.call(C.GET_OPEN_ORDERS, private=True)
+        return [self._order(item) for item in result]
+
+    # ------------------------------------------------------------------ fills
+
+    def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
+        """Our fills from the cursor on, oldest first.
+
+        The cursor is `"{ms}:{id,id,...}"`: the timestamp of the last fill returned and the
+        trade ids at that timestamp already returned (Deribit's `start_timestamp` is
+        inclusive). Without a cursor the page starts 24 h back (non-historical trades)."""
+        start_ms, seen = _read_cursor(cursor)
+        if start_ms is None:
+            start_ms = self.clock.now_ms() - FILLS_LOOKBACK_MS
+        base = {"start_timestamp": start_ms, "count": FILLS_PAGE, "sorting": "asc"}
+        if venue_symbol:
+            requests_ = [(C.GET_USER_TRADES_BY_INSTRUMENT, {"instrument_name": venue_symbol})]
+        else:
+            requests_ = [(C.GET_USER_TRADES_BY_CURRENCY, {"currency": c}) for c in self.currencies]
+        items: list[dict] = []
+        cutoff: int | None = None
+        for method, params in requests_:
+            result = self.call(method, {**params, **base}, private=True)
+            trades = result.get("trades", []) if isinstance(result, dict) else result
+            items.extend(trades)
+            if isinstance(result, dict) and result.get("has_more") and trades:
+                last = int(trades[-1]["timestamp"])
+                cutoff = last if cutoff is None else min(cutoff, last)
+        fills: list[FillEvent] = []
+        receive_ts = now_ns()
+        for item in sorted(items, key=lambda t: (int(t["timestamp"]), str(t["trade_id"]))):
+            ts = int(item["timestamp"])
+            if cutoff is not None and ts > cutoff:
+                continue
+            if ts == start_ms and str(item["trade_id"]) in seen:
+                continue
+            fills.append(parse.parse_user_trade(item, receive_ts, self.symbols))
+        if not fills:
+            return FillPage((), _write_cursor(start_ms, seen))
+        last_ms = fills[-1].exchange_ts // 1_000_000
+        at_last = {f.trade_id for f in fills if f.exchange_ts // 1_000_000 == last_ms}
+        if last_ms == start_ms:
+            at_last |= seen
+        return FillPage(tuple(fills), _write_cursor(last_ms, at_last))
+
+    # ------------------------------------------------------------------ account
+
+    def positions(self) -> list[PositionUpdate]:
+        result = self.call(C.GET_POSITIONS, {"currency": "any"}, private=True)
+        receive_ts = now_ns()
+        return [parse.parse_position(item, receive_ts, self.symbols) for item in result]
+
+    def balances(self) -> list[BalanceUpdate]:
+        result = self.call(C.GET_ACCOUNT_SUMMARIES, private=True)
+        summaries = result.get("summaries", []) if isinstance(result, dict) else result
+        receive_ts = now_ns()
+        return [parse.parse_balance(item, receive_ts) for item in summaries]
+
+    def set_dead_man_switch(self, timeout_seconds: int) -> None:
+        """Deribit's dead-man switch is cancel-on-disconnect: with scope `account` the
+        account's orders are cancelled when its connections drop (or miss heartbeats); it has
+        no timer, so any `timeout_seconds` > 0 turns it on and 0 turns it off."""
+        method = (
+            C.ENABLE_CANCEL_ON_DISCONNECT if timeout_seconds > 0 else C.DISABLE_CANCEL_ON_DISCONNECT
+        )
+        self.call(method, {"scope": "account"}, private=True)
+
+
+def _read_cursor(cursor: str | None) -> tuple[int | None, frozenset[str]]:
+    if not cursor:
+        return None, frozenset()
+    ms, _, ids = cursor.partition(":")
+    try:
+        return int(ms), frozenset(filter(None, ids.split(",")))
+    except ValueError:
+        raise ValueError(f"not a Deribit fills cursor: {cursor!r}") from None
+
+
+def _write_cursor(ms: int, ids: frozenset[str] | set[str]) -> str:
+    return f"{ms}:{','.join(sorted(ids))}"
