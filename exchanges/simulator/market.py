@@ -82,11 +82,11 @@ class MarketConfig:
     taker_sizes: dict[str, tuple[float, float]] = field(default_factory=_default_taker_sizes)
     start_prices: dict[str, float] = field(default_factory=_default_start_prices)
     volatility: float = 0.6  # annualized, of the underlying random walk
-    venue_noise_bps: float = 0.5  # stationary standard deviation of a venue's deviation
+    venue_noise_bps: float = 0.3  # stationary standard deviation of a venue's deviation
     venue_noise_half_life: float = 20.0  # seconds
     venue_latency: dict[str, float] = field(default_factory=_default_latency)  # seconds
     perp_premium_mean: float = 0.0001
-    perp_premium_std: float = 0.00005
+    perp_premium_std: float = 0.00002
     future_basis_per_year: float = 0.05
     option_volatility: float = 0.6
     resize_rate: float = 4.0  # maker size changes per second per instrument
@@ -100,7 +100,6 @@ class InstrumentState:
     info: InstrumentInfo
     fair: float = 0.0
     mark: Decimal = Decimal(0)
-    premium: float = 0.0
     funding_rate: Decimal = Decimal(0)
     open_interest: Decimal = Decimal(0)
     grid: tuple[Decimal, Decimal] | None = None
@@ -153,13 +152,16 @@ class MarketGenerator:
         venues = sorted({info.venue for info in engine.instruments.values()}, key=str)
         self.venue_base: dict[tuple[str, Venue], float] = {}
         self.venue_dev: dict[tuple[str, Venue], float] = {}
+        self.perp_premium: dict[tuple[str, Venue], float] = {}
         for asset in assets:
             for venue in venues:
                 self.venue_base[(asset, venue)] = self.asset_mid[asset]
                 self.venue_dev[(asset, venue)] = self.rng.gauss(0.0, config.venue_noise_bps) / 1e4
+                self.perp_premium[(asset, venue)] = config.perp_premium_mean
         self.states: dict[tuple[Venue, str], InstrumentState] = {}
+        self._traded: set[tuple[Venue, str]] = set()  # instruments with trades since requote
         for key, info in engine.instruments.items():
-            state = InstrumentState(info=info, premium=config.perp_premium_mean)
+            state = InstrumentState(info=info)
             low, high = 2_000, 20_000
             state.open_interest = self._quantity(info, self.rng.uniform(low, high) / 100, 1.0)
             self.states[key] = state
@@ -197,7 +199,7 @@ class MarketGenerator:
         if info.kind is InstrumentKind.SPOT:
             fair = mid
         elif info.kind is InstrumentKind.PERPETUAL:
-            fair = mid * (1.0 + state.premium)
+            fair = mid * (1.0 + self.perp_premium[(info.base, info.venue)])
         elif info.kind is InstrumentKind.FUTURE:
             fair = mid * (1.0 + self.config.future_basis_per_year * self._years_to_expiry(info))
         else:
@@ -215,7 +217,8 @@ class MarketGenerator:
         mark = _to_decimal(fair).quantize(info.tick_size, ROUND_HALF_EVEN)
         state.mark = max(mark, info.tick_size)
         if info.kind is InstrumentKind.PERPETUAL:
-            state.funding_rate = _to_decimal(state.premium).quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
+            premium = self.perp_premium[(info.base, info.venue)]
+            state.funding_rate = _to_decimal(premium).quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
 
     # ----------------------------------------------------------------- sizes
 
@@ -273,9 +276,11 @@ class MarketGenerator:
     def _requote(self, key: tuple[Venue, str], state: InstrumentState) -> None:
         venue, symbol = key
         best_bid, best_ask, spacing = self._grid(state)
-        for book_side in (state.bids, state.asks):
-            for price in [p for p, o in book_side.items() if not o.is_open]:
-                del book_side[price]
+        if key in self._traded:
+            self._traded.discard(key)
+            for book_side in (state.bids, state.asks):
+                for price in [p for p, o in book_side.items() if not o.is_open]:
+                    del book_side[price]
         full = len(state.bids) == len(state.asks) == self.config.levels
         if full and state.grid == (best_bid, best_ask):
             return
@@ -353,6 +358,7 @@ class MarketGenerator:
     def on_trade(self, key: tuple[Venue, str], taker_side: Side, quantity: Decimal) -> None:
         """Every trade moves open interest a little (either way), so it is not constant."""
         state = self.states[key]
+        self._traded.add(key)
         if self.rng.random() < 0.5:
             state.open_interest += quantity
         elif state.open_interest > quantity:
@@ -381,13 +387,13 @@ class MarketGenerator:
         premium_phi = math.exp(-dt / 60.0)
         premium_noise = config.perp_premium_std * math.sqrt(max(1.0 - premium_phi**2, 0.0))
         engine = self.engine
+        for key in sorted(self.perp_premium, key=lambda k: (k[0], str(k[1]))):
+            self.perp_premium[key] = (
+                config.perp_premium_mean
+                + premium_phi * (self.perp_premium[key] - config.perp_premium_mean)
+                + premium_noise * self.rng.gauss(0.0, 1.0)
+            )
         for key, state in self.states.items():
-            if state.info.kind is InstrumentKind.PERPETUAL:
-                state.premium = (
-                    config.perp_premium_mean
-                    + premium_phi * (state.premium - config.perp_premium_mean)
-                    + premium_noise * self.rng.gauss(0.0, 1.0)
-                )
             self._reprice(state)
             with engine.batch_book_updates():
                 self._requote(key, state)
