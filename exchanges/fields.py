@@ -9,7 +9,8 @@ significant digits, which every price, size and fee the three venues publish fit
 `settings.GATEWAY_SECRETS_KEYS`: the first key encrypts, every key decrypts, so a key is rotated
 by putting a new one first and re-saving the rows (`exchanges.services.exchange_account_secrets_rotate`).
 The database column only ever holds a Fernet token; the clear text lives on the model instance
-after loading, for the venue adapter to sign with.
+after loading, for the venue adapter to sign with. `dumpdata` writes `fernet:<token>` and
+`loaddata` reads it back, so a fixture or backup made with them holds no clear text either.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def money_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
     )
+
+
+SERIALIZED_PREFIX = "fernet:"
 
 
 class SecretDecryptionError(ImproperlyConfigured):
@@ -92,6 +96,16 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return decrypt_secret(value)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        """Serialized form (`dumpdata`): the token behind `SERIALIZED_PREFIX`, never clear text."""
+        value = self.value_from_object(obj)
+        return SERIALIZED_PREFIX + encrypt_secret(value) if value else ""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return decrypt_secret(value.removeprefix(SERIALIZED_PREFIX))
+        return super().to_python(value)
 
     def get_lookup(self, lookup_name: str):
         if lookup_name != "isnull":

@@ -3,11 +3,13 @@
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.management import call_command
 from django.db import connection
 
 from exchanges.fields import SecretDecryptionError, decrypt_secret, encrypt_secret
 from exchanges.models import ExchangeAccount, mask
 from exchanges.services import exchange_account_secrets_rotate
+from exchanges.venues.base import Credentials
 from tests.factories import ExchangeAccountFactory, ExchangeFactory
 
 API_KEY = "5b1c7d52-0e1a-4c36-9d3b-clearkey0001"
@@ -122,3 +124,19 @@ def test_bad_key_setting(settings):
 )
 def test_mask(value, shown):
     assert mask(value) == shown
+
+
+def test_dumpdata_and_loaddata_keep_secrets_encrypted(okx_account, tmp_path):
+    dump = tmp_path / "accounts.json"
+    call_command("dumpdata", "exchanges.exchangeaccount", output=str(dump))
+    text = dump.read_text()
+    for clear in (API_KEY, SECRET, PASSPHRASE):
+        assert clear not in text
+    assert text.count('"fernet:gAAAAA') == 3
+
+    ExchangeAccount.objects.all().delete()
+    call_command("loaddata", str(dump), verbosity=0)
+    account = ExchangeAccount.objects.get()
+    assert account.credentials() == Credentials(API_KEY, SECRET, PASSPHRASE)
+    for stored, clear in zip(raw_row(account.pk), (API_KEY, SECRET, PASSPHRASE), strict=True):
+        assert decrypt_secret(stored) == clear
