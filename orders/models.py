@@ -8,6 +8,7 @@ execution reported by the venue, deduplicated by its trade id.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -104,7 +105,7 @@ class Order(models.Model):
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
 
-    def set_status(self, status: OrderStatus | str, *, at=None) -> OrderStatus:
+    def set_status(self, status: OrderStatus | str, *, at: datetime | None = None) -> OrderStatus:
         """Move to `status` if `orders.state` allows it (else `InvalidTransition`); stamp
         `closed_at` on a terminal status. Does not save."""
         self.status = state.transition(self.status, status)
@@ -123,7 +124,7 @@ class OrderEventQuerySet(AppendOnlyQuerySet):
         to_status: str = "",
         message: str = "",
         payload: Any = None,
-        exchange_at=None,
+        exchange_at: datetime | None = None,
     ) -> OrderEvent:
         """Add the next event of `order` (sequence = last + 1). Callers changing an order hold
         its row lock (`select_for_update`), which also serialises its events; the unique
