@@ -233,8 +233,8 @@ class Simulator:
             if faults.refuse_connections and not request.path.startswith("/_sim/"):
                 faults.fired["refuse_connections"] = faults.fired.get("refuse_connections", 0) + 1
                 if request.transport is not None:
-                    request.transport.close()
-                raise ConnectionResetError("simulator refuses connections")
+                    request.transport.abort()
+                return web.Response(status=503)  # never reaches the client: the socket is gone
             return await handler(request)
 
         return refuse
