@@ -1,0 +1,311 @@
+"""Bybit WebSocket sessions over recorded messages (sans IO, `OfflineLink`)."""
+
+import json
+from decimal import Decimal as D
+
+import orjson
+import pytest
+
+from exchanges.venues.base import (
+    BalanceUpdate,
+    BookDelta,
+    BookSnapshot,
+    Credentials,
+    FillEvent,
+    OrderUpdate,
+    PositionUpdate,
+    ProtocolError,
+    StreamState,
+    StreamStatus,
+    Ticker,
+    Trade,
+    Venue,
+)
+from exchanges.venues.bybit import ADAPTER
+from exchanges.venues.bybit.auth import Signer, sign
+from exchanges.venues.bybit.stream import BybitPrivateSession, BybitPublicSession
+from exchanges.venues.ws import OfflineLink
+from tests.plugins.venues import load_payload, load_raw
+
+MS = 1_000_000
+SNAPSHOT = load_payload("bybit", "ws_orderbook_snapshot")
+DELTA = load_payload("bybit", "ws_orderbook_delta")
+
+
+def raw(message):
+    return orjson.dumps(message)
+
+
+def with_update_id(message, update_id, kind=None):
+    """A recorded book message with another update id (to stage gaps and restarts)."""
+    copy = json.loads(json.dumps(message))
+    copy["data"]["u"] = update_id
+    if kind:
+        copy["type"] = kind
+    return copy
+
+
+@pytest.fixture
+def session():
+    return BybitPublicSession("linear", ["BTCUSDT"], depth=1)
+
+
+@pytest.fixture
+def link():
+    return OfflineLink()
+
+
+def sent(link):
+    return [json.loads(m) for m in link.sent]
+
+
+def test_snapshot_then_delta(session, link):
+    (snapshot,) = session.on_message(load_raw("bybit", "ws_orderbook_snapshot"), link)
+    assert snapshot == BookSnapshot(
+        venue=Venue.BYBIT,
+        symbol="BTC/USDT:USDT",
+        bids=((D("27450.00"), D("0.500")), (D("27449.50"), D("1.000"))),
+        asks=((D("27451.00"), D("0.750")), (D("27451.50"), D("0.900"))),
+        sequence=123456789,
+        exchange_ts=1709891679000 * MS,
+        receive_ts=snapshot.receive_ts,
+    )
+    (delta,) = session.on_message(load_raw("bybit", "ws_orderbook_delta"), link)
+    assert delta == BookDelta(
+        venue=Venue.BYBIT,
+        symbol="BTC/USDT:USDT",
+        bids=((D("27450.00"), D("0.400")),),
+        asks=((D("27451.00"), D("0")),),
+        sequence=123456790,
+        prev_sequence=123456789,
+        exchange_ts=1709891679500 * MS,
+        receive_ts=delta.receive_ts,
+    )
+    book = session.books["BTCUSDT"]
+    assert (book.best_bid(), book.best_ask()) == (
+        (D("27450.00"), D("0.400")),
+        (D("27451.50"), D("0.900")),
+    )
+    assert session.stats.as_dict() == {
+        "checksum_mismatches": 0,
+        "gaps": 0,
+        "messages": 2,
+        "rebuilds": 0,
+        "updates_applied": 2,
+    }
+    assert link.sent == []
+
+
+def test_gap_resubscribes_and_never_emits_a_wrong_book(session, link):
+    session.on_message(raw(SNAPSHOT), link)
+    (status,) = session.on_message(raw(with_update_id(DELTA, 123456791)), link)
+    assert status == StreamStatus(
+        Venue.BYBIT,
+        "public",
+        StreamState.RESYNCING,
+        status.receive_ts,
+        "book gap on orderbook.1.BTCUSDT: u=123456791 after 123456789; resubscribing",
+        "BTC/USDT:USDT",
+    )
+    assert [(m["op"], m["args"]) for m in sent(link)] == [
+        ("unsubscribe", ["orderbook.1.BTCUSDT"]),
+        ("subscribe", ["orderbook.1.BTCUSDT"]),
+    ]
+    assert "BTCUSDT" not in session.books
+    assert session.on_message(raw(with_update_id(DELTA, 123456792)), link) == []
+    (rebuilt,) = session.on_message(raw(with_update_id(SNAPSHOT, 200)), link)
+    assert isinstance(rebuilt, BookSnapshot) and rebuilt.sequence == 200
+    (delta,) = session.on_message(raw(with_update_id(DELTA, 201)), link)
+    assert (delta.sequence, delta.prev_sequence) == (201, 200)
+    stats = session.stats
+    assert (stats.gaps, stats.rebuilds, stats.updates_applied, stats.messages) == (1, 1, 3, 5)
+
+
+def test_delta_before_any_snapshot_is_a_gap(session, link):
+    (status,) = session.on_message(raw(DELTA), link)
+    assert status.state is StreamState.RESYNCING and status.symbol == "BTC/USDT:USDT"
+    assert session.stats.gaps == 1
+
+
+def test_restart_snapshot_with_u_1_replaces_the_book(session, link):
+    session.on_message(raw(SNAPSHOT), link)
+    restart = with_update_id(SNAPSHOT, 1)
+    restart["data"]["b"] = [["27000.00", "2.000"]]
+    (snapshot,) = session.on_message(raw(restart), link)
+    assert snapshot.sequence == 1
+    assert session.books["BTCUSDT"].best_bid() == (D("27000.00"), D("2.000"))
+    (delta,) = session.on_message(raw(with_update_id(DELTA, 2)), link)
+    assert delta.prev_sequence == 1
+
+
+def test_subscriptions_are_batched_by_ten_and_resent_on_connect(link):
+    session = BybitPublicSession("spot", ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"])
+    session.on_connect(link)
+    requests = sent(link)
+    assert [len(r["args"]) for r in requests] == [10, 2]
+    assert requests[0]["op"] == "subscribe"
+    assert requests[0]["args"][:3] == [
+        "orderbook.50.BTCUSDT",
+        "publicTrade.BTCUSDT",
+        "tickers.BTCUSDT",
+    ]
+    assert session.remove(["SOLUSDT"]) == [
+        "orderbook.50.SOLUSDT",
+        "publicTrade.SOLUSDT",
+        "tickers.SOLUSDT",
+    ]
+    again = OfflineLink()
+    session.on_connect(again)
+    assert sum(len(r["args"]) for r in sent(again)) == 9
+    assert session.ping() == '{"op":"ping"}'
+
+
+def test_depths_are_checked_per_category():
+    with pytest.raises(ValueError):
+        BybitPublicSession("option", ["BTC-26DEC25-100000-C"], depth=50)
+    assert BybitPublicSession("option", []).depth == 25
+
+
+def test_trades(session, link):
+    message = load_payload("bybit", "ws_publicTrade")
+    message["topic"] = "publicTrade.BTCUSDT"  # the recorded file names it trade.linear.BTCUSDT
+    (trade,) = session.on_message(raw(message), link)
+    assert trade == Trade(
+        Venue.BYBIT,
+        "BTC/USDT:USDT",
+        "9dc75fca-4bdd-4773-9f78-6f5d7ab2a110",
+        D("27451.00"),
+        D("0.010"),
+        "buy",
+        1709891679000 * MS,
+        trade.receive_ts,
+    )
+    with pytest.raises(ProtocolError):
+        session.on_message(load_raw("bybit", "ws_publicTrade"), link)
+
+
+def test_ticker_snapshot_then_partial_delta(session, link):
+    (ticker,) = session.on_message(load_raw("bybit", "ws_tickers"), link)
+    assert (ticker.best_bid, ticker.best_ask, ticker.mark_price) == (
+        D("17215.50"),
+        D("17216.00"),
+        D("17217.33"),
+    )
+    delta = {
+        "topic": "tickers.BTCUSDT",
+        "type": "delta",
+        "data": {"symbol": "BTCUSDT", "bid1Price": "17216.50", "bid1Size": "1.000"},
+        "cs": 24987956060,
+        "ts": 1673272861700,
+    }
+    (merged,) = session.on_message(raw(delta), link)
+    assert merged == Ticker(
+        Venue.BYBIT,
+        "BTC/USDT:USDT",
+        D("17216.50"),
+        D("1.000"),
+        D("17216.00"),
+        D("83.020"),
+        D("17216.00"),
+        1673272861700 * MS,
+        merged.receive_ts,
+        mark_price=D("17217.33"),
+        index_price=D("17227.36"),
+        funding_rate=D("-0.000212"),
+        open_interest=D("68744.761"),
+        volume_24h=D("91705.276"),
+    )
+
+
+def test_replies(session, link):
+    (status,) = session.on_message(load_raw("bybit", "ws_subscription_ack"), link)
+    assert (status.state, status.detail) == (StreamState.SUBSCRIBED, "linear sub-orderbook-1")
+    with pytest.raises(ProtocolError, match=r"invalid\.topic\.BTCUSDT"):
+        session.on_message(load_raw("bybit", "ws_subscription_failure"), link)
+    pong = {"success": True, "ret_msg": "pong", "conn_id": "c", "op": "ping"}
+    assert session.on_message(raw(pong), link) == []
+    with pytest.raises(ProtocolError):
+        session.on_message(b"{not json", link)
+    with pytest.raises(ProtocolError):
+        session.on_message(raw({"topic": "kline.1.BTCUSDT", "data": []}), link)
+    broken = with_update_id(SNAPSHOT, 5)
+    del broken["data"]["b"]
+    with pytest.raises(ProtocolError):
+        session.on_message(raw(broken), link)
+
+
+def test_market_session_factory():
+    session = ADAPTER.market_session(["BTCUSD"], category="inverse", depth=200)
+    assert (session.category, session.depth, next(iter(session.topics))) == (
+        "inverse",
+        200,
+        "orderbook.200.BTCUSD",
+    )
+
+
+# --------------------------------------------------------------------------- private
+
+
+@pytest.fixture
+def private():
+    vector = load_payload("bybit", "signing_example_ws_auth")
+    signer = Signer(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
+    return BybitPrivateSession(signer, dead_man_switch=True)
+
+
+def test_private_login_then_subscribe(private, link):
+    private.on_connect(link)
+    (auth,) = sent(link)
+    key, expires, signature = auth["args"]
+    assert (auth["op"], key) == ("auth", "test_api_key")
+    assert signature == sign("test_secret", f"GET/realtime{expires}")
+    (status,) = private.on_message(load_raw("bybit", "ws_auth_success"), link)
+    assert status.state is StreamState.AUTHENTICATED and private.authenticated
+    assert sent(link)[1]["args"] == ["order", "execution", "position", "wallet", "dcp"]
+
+
+def test_private_login_refused_reconnects(private, link):
+    (status,) = private.on_message(load_raw("bybit", "ws_auth_failure"), link)
+    assert (status.state, status.detail) == (
+        StreamState.DISCONNECTED,
+        "auth refused: 10003 Invalid apikey",
+    )
+    assert link.reconnect_reasons == ["auth refused: 10003 Invalid apikey"]
+
+
+def test_private_pushes(private, link):
+    (order,) = private.on_message(load_raw("bybit", "ws_order"), link)
+    assert isinstance(order, OrderUpdate)
+    assert (order.symbol, order.client_order_id, order.status) == (
+        "BTC/USDT:USDT",
+        "client-1",
+        "canceled",
+    )
+    (fill,) = private.on_message(load_raw("bybit", "ws_execution"), link)
+    assert isinstance(fill, FillEvent)
+    assert (fill.trade_id, fill.quantity, fill.fee, fill.fee_currency) == (
+        "0ab1bdf7-4219-438b-b30a-32ec863018f7",
+        D("0.5"),
+        D("26.3725275"),
+        "USDT",
+    )
+    (position,) = private.on_message(load_raw("bybit", "ws_position"), link)
+    assert isinstance(position, PositionUpdate)
+    assert (position.symbol, position.quantity, position.exchange_ts) == (
+        "ETH/USDT:USDT",
+        D("-0.01"),
+        1762199125472 * MS,
+    )
+    balances = private.on_message(load_raw("bybit", "ws_wallet"), link)
+    assert [(b.currency, b.total, b.available) for b in balances] == [
+        ("BTC", D("0.00102964"), D("0.00092964")),
+        ("USDT", D("9647.75537647"), D("9519.89806037")),
+    ]
+    assert all(isinstance(b, BalanceUpdate) for b in balances)
+    assert all(b.exchange_ts == 1700034722104 * MS for b in balances)
+
+
+def test_funding_executions_are_not_fills(private, link):
+    message = load_payload("bybit", "ws_execution")
+    message["data"][0]["execType"] = "Funding"
+    assert private.on_message(raw(message), link) == []
