@@ -1,0 +1,596 @@
+"""Deribit WebSocket sessions (sans-IO, driven by `ws.WsClient`) and the stream classes.
+
+One socket `{ws}/ws/api/v2` carries JSON-RPC requests, their answers (with `id`) and
+notifications (`method: "subscription"`, `params: {channel, data}`; docs "Notifications").
+
+Public session (docs: subscriptions `book.{instrument}.{interval}`,
+`ticker.{instrument}.{interval}`, `trades.{instrument}.{interval}`):
+- Books: the first push after subscribing is a full `snapshot`, then `change`s of
+  `[action, price, amount]` levels; each carries `change_id`, changes `prev_change_id`. A change
+  applies only if its `prev_change_id` is the book's last `change_id`; otherwise the book is
+  dropped, a RESYNCING status is emitted, and the channel is unsubscribed and subscribed again so
+  the venue sends a fresh snapshot (nothing is emitted for that symbol until it arrives).
+  `raw` book channels need an authorized connection (error 13778), so the public default is
+  `100ms`.
+- Heartbeats: `public/set_heartbeat` on connect; a `heartbeat` of type `test_request` must be
+  answered with `public/test`, or the venue closes the connection (and cancel-on-disconnect
+  fires).
+- Subscriptions go out in batches (`MAX_CHANNELS_PER_REQUEST`, well inside the 32 kB frame
+  limit of error -32600) and are all sent again on every connect.
+
+Private session: `public/auth` (client_signature, clock-corrected timestamp), then
+`private/subscribe` to `user.orders.*`, `user.trades.*`, `user.changes.*` (positions) and
+`user.portfolio.*`; the token is renewed with `refresh_token` before `expires_in` runs out.
+Error 10028 `too_many_requests` ends the venue's session: the connection is dropped so the driver
+reconnects and both sessions authenticate and subscribe again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from decimal import Decimal
+
+from exchanges.venues.base import (
+    BookDelta,
+    BookSnapshot,
+    Credentials,
+    Endpoints,
+    Event,
+    ProtocolError,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Venue,
+)
+from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.deribit import auth, parse
+from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.symbols import SymbolMap
+from exchanges.venues.ws import Backoff, Link, WsClient
+
+log = logging.getLogger(__name__)
+
+VENUE = Venue.DERIBIT
+MS = 1_000_000
+MAX_CHANNELS_PER_REQUEST = 100
+DEFAULT_HEARTBEAT = 10  # seconds; Deribit's minimum for public/set_heartbeat
+TOKEN_REFRESH_MARGIN = 60.0
+DEFAULT_PRIVATE_CHANNELS = (
+    "user.orders.any.any.raw",
+    "user.trades.any.any.raw",
+    "user.changes.any.any.raw",
+    "user.portfolio.any",
+)
+
+_BOOK, _TRADES, _TICKER = 0, 1, 2
+_decode = json.JSONDecoder(parse_float=Decimal).decode
+
+
+def _decode_message(raw: str | bytes) -> dict:
+    try:
+        message = _decode(raw if isinstance(raw, str) else raw.decode())
+    except ValueError as exc:
+        raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
+    if type(message) is not dict:
+        raise ProtocolError("not a JSON-RPC object", venue=VENUE)
+    return message
+
+
+def _levels(levels: list) -> tuple:
+    """`[action, price, amount]` -> `(price, amount)` as Decimals (the decoder already made
+    Decimals of every number with a fraction; whole numbers arrive as exact ints)."""
+    out = []
+    for level in levels:
+        price = level[1]
+        amount = level[2]
+        if type(price) is not Decimal:
+            price = parse.dec(price)
+        if type(amount) is not Decimal:
+            amount = parse.dec(amount)
+        out.append((price, amount))
+    return tuple(out)
+
+
+class _Rpc:
+    """Request ids and what each pending request was for."""
+
+    __slots__ = ("_ids", "pending")
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.pending: dict[int, tuple[str, object]] = {}
+
+    def request(self, method: str, params: dict, purpose: str, context: object = None) -> dict:
+        request_id = next(self._ids)
+        self.pending[request_id] = (purpose, context)
+        return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+
+def _batches(channels: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(channels), MAX_CHANNELS_PER_REQUEST):
+        yield channels[start : start + MAX_CHANNELS_PER_REQUEST]
+
+
+def _answer_test_request(message: dict, rpc: _Rpc, link: Link) -> None:
+    params = message.get("params") or {}
+    if params.get("type") == "test_request":
+        link.send(rpc.request(C.TEST, {}, "test"))
+
+
+class DeribitMarketSession:
+    """Public market data of a set of instruments: books, trades, tickers."""
+
+    def __init__(
+        self,
+        venue_symbols: Iterable[str] = (),
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+        interval: str = "100ms",
+        heartbeat: int = DEFAULT_HEARTBEAT,
+        symbols: SymbolMap | None = None,
+    ) -> None:
+        self.interval = interval
+        self.heartbeat = heartbeat
+        self.ping_interval = float(heartbeat)
+        self.idle_timeout = float(heartbeat) * 3
+        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.stats = BookStats()
+        self.books: dict[str, OrderBook] = {}
+        self.resyncing: set[str] = set()
+        self.channels: dict[str, tuple[int, str, str]] = {}  # channel -> (kind, name, symbol)
+        self.confirmed: set[str] = set()
+        self._rpc = _Rpc()
+        self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
+
+    # -- subscription set ---------------------------------------------------------------
+
+    def channel_names(
+        self, venue_symbol: str, *, books: bool = True, trades: bool = True, tickers: bool = True
+    ) -> list[tuple[str, int]]:
+        names = []
+        if books:
+            names.append((f"book.{venue_symbol}.{self.interval}", _BOOK))
+        if trades:
+            names.append((f"trades.{venue_symbol}.{self.interval}", _TRADES))
+        if tickers:
+            names.append((f"ticker.{venue_symbol}.{self.interval}", _TICKER))
+        return names
+
+    def add(
+        self,
+        venue_symbols: Iterable[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+    ) -> list[str]:
+        """Add instruments to the subscription set; returns the channels that are new."""
+        new = []
+        for name in venue_symbols:
+            symbol = self.symbols.unified(name)
+            for channel, kind in self.channel_names(
+                name, books=books, trades=trades, tickers=tickers
+            ):
+                if channel not in self.channels:
+                    self.channels[channel] = (kind, name, symbol)
+                    new.append(channel)
+        return new
+
+    def remove(self, venue_symbols: Iterable[str]) -> list[str]:
+        names = set(venue_symbols)
+        gone = [channel for channel, (_, name, _) in self.channels.items() if name in names]
+        for channel in gone:
+            del self.channels[channel]
+            self.confirmed.discard(channel)
+        for name in names:
+            self.books.pop(name, None)
+            self.resyncing.discard(name)
+        return gone
+
+    def subscribe_requests(self, channels: list[str]) -> list[dict]:
+        return [
+            self._rpc.request(C.PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
+            for batch in _batches(channels)
+        ]
+
+    def unsubscribe_requests(self, channels: list[str]) -> list[dict]:
+        return [
+            self._rpc.request(C.PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch)
+            for batch in _batches(channels)
+        ]
+
+    # -- WsSession ----------------------------------------------------------------------
+
+    def on_connect(self, link: Link) -> None:
+        self._rpc.clear()
+        self.books.clear()
+        self.resyncing.clear()
+        self.confirmed.clear()
+        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+        for request in self.subscribe_requests(list(self.channels)):
+            link.send(request)
+
+    def on_disconnect(self) -> None:
+        self.books.clear()
+        self.resyncing.clear()
+        self.confirmed.clear()
+
+    def ping(self) -> str | None:
+        return json.dumps(self._rpc.request(C.TEST, {}, "test"))
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        receive_ts = time.time_ns()
+        message = _decode_message(raw)
+        method = message.get("method")
+        if method == "subscription":
+            try:
+                params = message["params"]
+                channel = params["channel"]
+                data = params["data"]
+            except (KeyError, TypeError) as exc:
+                raise ProtocolError(f"malformed notification: {exc}", venue=VENUE) from exc
+            target = self.channels.get(channel)
+            if target is None:
+                raise ProtocolError(f"notification of unsubscribed channel {channel}", venue=VENUE)
+            kind, name, symbol = target
+            try:
+                if kind == _BOOK:
+                    return self._on_book(name, symbol, data, receive_ts, link)
+                if kind == _TRADES:
+                    return [parse.parse_trade(item, receive_ts, self.symbols) for item in data]
+                return [parse.parse_ticker(data, receive_ts, self.symbols)]
+            except (KeyError, TypeError, IndexError, ValueError) as exc:
+                raise ProtocolError(f"bad {channel} data: {exc!r}", venue=VENUE) from exc
+        if method == "heartbeat":
+            _answer_test_request(message, self._rpc, link)
+            return []
+        if "id" in message:
+            return self._on_response(message, receive_ts, link)
+        raise ProtocolError(f"unexpected message method={method!r}", venue=VENUE)
+
+    # -- books --------------------------------------------------------------------------
+
+    def _on_book(
+        self, name: str, symbol: str, data: dict, receive_ts: int, link: Link
+    ) -> list[Event]:
+        stats = self.stats
+        stats.messages += 1
+        change_id = data["change_id"]
+        exchange_ts = data["timestamp"] * MS
+        if data.get("type") == "snapshot":
+            bids = _levels(data["bids"])
+            asks = _levels(data["asks"])
+            book = self.books.get(name)
+            if book is None:
+                book = self.books[name] = OrderBook(symbol)
+            book.apply_snapshot(bids, asks, change_id)
+            if name in self.resyncing:
+                self.resyncing.discard(name)
+                stats.rebuilds += 1
+            top_bids, top_asks = book.top(max(len(book.bids), len(book.asks)))
+            return [
+                BookSnapshot(
+                    VENUE,
+                    symbol,
+                    tuple(top_bids),
+                    tuple(top_asks),
+                    change_id,
+                    exchange_ts,
+                    receive_ts,
+                )
+            ]
+        book = self.books.get(name)
+        if book is None:
+            return []  # waiting for the snapshot after (re)subscribing
+        prev = data.get("prev_change_id")
+        if prev != book.sequence:
+            return self._gap(name, symbol, book.sequence, prev, receive_ts, link)
+        bids = _levels(data["bids"])
+        asks = _levels(data["asks"])
+        book.apply_delta(bids, asks, change_id)
+        stats.updates_applied += 1
+        return [BookDelta(VENUE, symbol, bids, asks, change_id, prev, exchange_ts, receive_ts)]
+
+    def _gap(
+        self, name: str, symbol: str, expected: int | None, got: object, receive_ts: int, link: Link
+    ) -> list[Event]:
+        self.stats.gaps += 1
+        del self.books[name]
+        self.resyncing.add(name)
+        channel = f"book.{name}.{self.interval}"
+        for request in self.unsubscribe_requests([channel]):
+            link.send(request)
+        for request in self.subscribe_requests([channel]):
+            link.send(request)
+        return [
+            StreamStatus(
+                VENUE,
+                StreamKind.PUBLIC,
+                StreamState.RESYNCING,
+                receive_ts,
+                f"book gap: prev_change_id {got} after change_id {expected}",
+                symbol,
+            )
+        ]
+
+    # -- answers ------------------------------------------------------------------------
+
+    def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
+        purpose, context = self._rpc.pending.pop(message["id"], ("", None))
+        error = message.get("error")
+        if error is not None:
+            exc = C.error_from(error, venue=VENUE)
+            if exc.code == str(C.TOO_MANY_REQUESTS):
+                link.reconnect("too_many_requests ends the session")
+                return []
+            raise ProtocolError(
+                f"{purpose or 'request'} refused: {exc}", venue=VENUE, code=exc.code
+            )
+        if purpose == "subscribe":
+            granted = set(message.get("result") or ())
+            asked = list(context or ())
+            missing = [channel for channel in asked if channel not in granted]
+            self.confirmed.update(granted)
+            if missing:
+                log.warning("deribit refused channels: %s", ", ".join(missing))
+            return [
+                StreamStatus(
+                    VENUE,
+                    StreamKind.PUBLIC,
+                    StreamState.SUBSCRIBED,
+                    receive_ts,
+                    f"{len(granted)} channels" + (f"; refused {missing}" if missing else ""),
+                )
+            ]
+        return []
+
+
+class DeribitAccountSession:
+    """Private stream of one account: orders, fills, positions and balances after login."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
+        heartbeat: int = DEFAULT_HEARTBEAT,
+        cancel_on_disconnect: bool = False,
+        scope: str | None = None,
+        clock: auth.Clock | None = None,
+        symbols: SymbolMap | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.channels = list(channels)
+        self.heartbeat = heartbeat
+        self.cancel_on_disconnect = cancel_on_disconnect
+        self.scope = scope
+        self.clock = clock or auth.Clock()
+        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.ping_interval = float(heartbeat)
+        self.idle_timeout = float(heartbeat) * 3
+        self.token: auth.Token | None = None
+        self.authenticated = False
+        self._rpc = _Rpc()
+
+    def _login_request(self) -> dict:
+        params = auth.client_signature_params(
+            self.credentials,
+            timestamp_ms=self.clock.now_ms(),
+            nonce=auth.make_nonce(),
+            scope=self.scope,
+        )
+        return self._rpc.request(C.AUTH, params, "login")
+
+    def on_connect(self, link: Link) -> None:
+        self._rpc.clear()
+        self.token = None
+        self.authenticated = False
+        link.send(self._login_request())
+        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+
+    def on_disconnect(self) -> None:
+        self.token = None
+        self.authenticated = False
+
+    def ping(self) -> str | None:
+        token = self.token
+        if token is not None and token.refresh_token and token.expires_within(TOKEN_REFRESH_MARGIN):
+            request = self._rpc.request(C.AUTH, auth.refresh_params(token.refresh_token), "refresh")
+        else:
+            request = self._rpc.request(C.TEST, {}, "test")
+        return json.dumps(request)
+
+    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
+        receive_ts = time.time_ns()
+        message = _decode_message(raw)
+        method = message.get("method")
+        if method == "subscription":
+            try:
+                params = message["params"]
+                return self._on_notification(params["channel"], params["data"], receive_ts)
+            except (KeyError, TypeError, IndexError, ValueError) as exc:
+                raise ProtocolError(f"bad private notification: {exc!r}", venue=VENUE) from exc
+        if method == "heartbeat":
+            _answer_test_request(message, self._rpc, link)
+            return []
+        if "id" in message:
+            return self._on_response(message, receive_ts, link)
+        raise ProtocolError(f"unexpected message method={method!r}", venue=VENUE)
+
+    def _on_notification(self, channel: str, data, receive_ts: int) -> list[Event]:
+        symbols = self.symbols
+        if channel.startswith("user.orders."):
+            items = data if isinstance(data, list) else [data]
+            return [parse.parse_order(item, receive_ts, symbols) for item in items]
+        if channel.startswith("user.trades."):
+            return [parse.parse_user_trade(item, receive_ts, symbols) for item in data]
+        if channel.startswith("user.changes."):
+            # orders and trades also arrive on their own channels; positions only come here
+            return [
+                parse.parse_position(item, receive_ts, symbols)
+                for item in data.get("positions") or ()
+            ]
+        if channel.startswith("user.portfolio."):
+            items = data if isinstance(data, list) else [data]
+            return [parse.parse_balance(item, receive_ts) for item in items]
+        raise ProtocolError(f"unhandled private channel {channel}", venue=VENUE)
+
+    def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
+        purpose, _ = self._rpc.pending.pop(message["id"], ("", None))
+        error = message.get("error")
+        if error is not None:
+            exc = C.error_from(error, venue=VENUE)
+            if exc.code == str(C.TOO_MANY_REQUESTS):
+                link.reconnect("too_many_requests ends the session")
+                return []
+            if purpose in ("login", "refresh"):
+                link.reconnect(f"authentication failed: {exc}")
+                return [
+                    StreamStatus(
+                        VENUE, StreamKind.PRIVATE, StreamState.DISCONNECTED, receive_ts, str(exc)
+                    )
+                ]
+            raise ProtocolError(
+                f"{purpose or 'request'} refused: {exc}", venue=VENUE, code=exc.code
+            )
+        result = message.get("result")
+        if purpose in ("login", "refresh"):
+            self.token = auth.Token.from_result(result)
+            if purpose == "refresh":
+                return []
+            self.authenticated = True
+            for batch in _batches(self.channels):
+                link.send(self._rpc.request(C.PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe"))
+            if self.cancel_on_disconnect:
+                link.send(
+                    self._rpc.request(C.ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod")
+                )
+            return [
+                StreamStatus(
+                    VENUE,
+                    StreamKind.PRIVATE,
+                    StreamState.AUTHENTICATED,
+                    receive_ts,
+                    self.token.scope,
+                )
+            ]
+        if purpose == "subscribe":
+            return [
+                StreamStatus(
+                    VENUE,
+                    StreamKind.PRIVATE,
+                    StreamState.SUBSCRIBED,
+                    receive_ts,
+                    f"{len(result or ())} channels",
+                )
+            ]
+        return []
+
+
+class DeribitMarketStream:
+    """Public Deribit stream over `WsClient`: subscribe instruments, iterate events."""
+
+    venue = VENUE
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        interval: str = "100ms",
+        heartbeat: int = DEFAULT_HEARTBEAT,
+        backoff: Backoff | None = None,
+        symbols: SymbolMap | None = None,
+    ) -> None:
+        self.session = DeribitMarketSession(
+            (), interval=interval, heartbeat=heartbeat, symbols=symbols
+        )
+        self.client = WsClient(
+            endpoints.public_ws_url,
+            self.session,
+            venue=VENUE,
+            kind=StreamKind.PUBLIC,
+            backoff=backoff,
+        )
+
+    @property
+    def stats(self) -> BookStats:
+        return self.session.stats
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def subscribe(
+        self,
+        venue_symbols: list[str],
+        *,
+        books: bool = True,
+        trades: bool = True,
+        tickers: bool = True,
+    ) -> None:
+        new = self.session.add(venue_symbols, books=books, trades=trades, tickers=tickers)
+        link = self.client.link
+        if new and link is not None:
+            for request in self.session.subscribe_requests(new):
+                link.send(request)
+        self.client.start()
+
+    async def unsubscribe(self, venue_symbols: list[str]) -> None:
+        gone = self.session.remove(venue_symbols)
+        link = self.client.link
+        if gone and link is not None:
+            for request in self.session.unsubscribe_requests(gone):
+                link.send(request)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class DeribitAccountStream:
+    """Private Deribit stream of one account over `WsClient`."""
+
+    venue = VENUE
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: Credentials,
+        *,
+        channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
+        heartbeat: int = DEFAULT_HEARTBEAT,
+        cancel_on_disconnect: bool = False,
+        scope: str | None = None,
+        clock: auth.Clock | None = None,
+        backoff: Backoff | None = None,
+        symbols: SymbolMap | None = None,
+    ) -> None:
+        self.session = DeribitAccountSession(
+            credentials,
+            channels=channels,
+            heartbeat=heartbeat,
+            cancel_on_disconnect=cancel_on_disconnect,
+            scope=scope,
+            clock=clock,
+            symbols=symbols,
+        )
+        self.client = WsClient(
+            endpoints.private_ws_url,
+            self.session,
+            venue=VENUE,
+            kind=StreamKind.PRIVATE,
+            backoff=backoff,
+        )
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def close(self) -> None:
+        await self.client.close()
