@@ -187,3 +187,15 @@ def exchange_account_secrets_rotate() -> int:
         account.save(update_fields=["api_key", "secret", "passphrase"])
         count += 1
     return count
+
+
+def instruments_sync(*, exchange: Exchange) -> tuple[int, int, int]:
+    """Ask the venue for every instrument it lists now and store them (`instruments_upsert`).
+
+    The venue call happens outside the transaction: a slow venue does not hold database locks.
+    Raises the adapter's `VenueError` when the venue cannot be asked.
+    """
+    from exchanges.venues.registry import rest_client
+
+    client = rest_client(exchange.venue, exchange.endpoints())
+    return instruments_upsert(exchange=exchange, infos=client.instruments())
