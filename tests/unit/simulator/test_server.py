@@ -285,3 +285,23 @@ def test_face_paths_name_the_three_venues():
         Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
     }
     assert load_face_class("exchanges.simulator.faults.Faults") is Faults
+
+
+def test_every_importable_face_starts_under_the_sim_fixture(sim):
+    import requests
+
+    assert sim.venues
+    for venue in sim.venues:
+        urls = sim.urls[venue]
+        assert set(urls) >= {"rest", "ws_public", "ws_private"}
+        health = requests.get(urls["rest"] + "/_sim/health", timeout=5).json()
+        assert (health["status"], health["venue"]) == ("ok", venue.value)
+        changed = requests.post(
+            urls["rest"] + "/_sim/faults", json={"ack_delay_ms": 5}, timeout=5
+        ).json()
+        assert changed["ack_delay_ms"] == 5
+        assert sim.faults[venue].ack_delay_ms == 5
+        config = requests.get(urls["rest"] + "/_sim/config", timeout=5)
+        assert config.status_code == 200 and isinstance(config.json(), dict)
+        account = sim.call(sim.engine.account, venue, sim.credentials[venue].api_key)
+        assert account is not None
