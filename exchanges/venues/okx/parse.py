@@ -196,6 +196,22 @@ def parse_ticker(raw: dict, symbol: str, receive_ts: int) -> Ticker:
     )
 
 
+def parse_funding_rate(raw: dict, symbol: str, receive_ts: int) -> Ticker:
+    """A `funding-rate` channel item, as a Ticker carrying only the current funding rate."""
+    return Ticker(
+        venue=OKX,
+        symbol=symbol,
+        best_bid=None,
+        best_bid_size=None,
+        best_ask=None,
+        best_ask_size=None,
+        last_price=None,
+        exchange_ts=ms_ns(raw.get("ts")),
+        receive_ts=receive_ts,
+        funding_rate=opt_dec(raw.get("fundingRate")),
+    )
+
+
 def parse_trade(raw: dict, symbol: str, receive_ts: int) -> Trade:
     """A `trades` channel item: `side` is the taker's side."""
     return Trade(

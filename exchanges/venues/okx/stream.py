@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
@@ -58,6 +59,7 @@ from exchanges.venues.okx.parse import (
     fill_fee,
     order_fill,
     parse_balances,
+    parse_funding_rate,
     parse_order,
     parse_position,
     parse_ticker,
@@ -98,6 +100,7 @@ class _BookState:
         "seq",
         "symbol",
         "synced",
+        "texts",
     )
 
     def __init__(self, inst_id: str, symbol: str, channel: str) -> None:
@@ -111,6 +114,9 @@ class _BookState:
         self.buffer: list[dict] = []
         self.fetching = False
         self.generation = 0
+        # While the venue sends checksums: the wire text "px:sz" of every level, per side, so the
+        # checksum string is joined from what was received instead of re-formatted.
+        self.texts: tuple[dict, dict] | None = None
 
     def reset(self) -> None:
         self.book.clear()
@@ -120,6 +126,7 @@ class _BookState:
         self.buffer = []
         self.fetching = False
         self.generation += 1
+        self.texts = None
 
 
 class OkxPublicSession:
@@ -165,6 +172,7 @@ class OkxPublicSession:
         self._handlers = {
             "trades": self._on_trades,
             "tickers": self._on_tickers,
+            "funding-rate": self._on_funding,
             "books5": self._on_book_snapshots,
             "bbo-tbt": self._on_book_snapshots,
         }
@@ -299,6 +307,11 @@ class OkxPublicSession:
         unified = self.symbols.unified
         return [parse_ticker(item, unified(item["instId"]), received) for item in data]
 
+    def _on_funding(self, msg: dict, data: list, link: Link) -> list[Event]:
+        received = now_ns()
+        unified = self.symbols.unified
+        return [parse_funding_rate(item, unified(item["instId"]), received) for item in data]
+
     def _on_book_snapshots(self, msg: dict, data: list, link: Link) -> list[Event]:
         """books5 / bbo-tbt: every push is the whole top of the book."""
         inst_id = msg["arg"]["instId"]
@@ -349,7 +362,18 @@ class OkxPublicSession:
         seq = item["seqId"]
         state.book.apply_snapshot(bids, asks, seq)
         checksum = item.get("checksum")
-        if checksum and self.verify_checksum and self._checksum(state.book) != checksum:
+        if checksum and self.verify_checksum:
+            state.texts = (
+                {
+                    price: f"{level[0]}:{level[1]}"
+                    for (price, _), level in zip(bids, item["bids"], strict=True)
+                },
+                {
+                    price: f"{level[0]}:{level[1]}"
+                    for (price, _), level in zip(asks, item["asks"], strict=True)
+                },
+            )
+        if checksum and self.verify_checksum and self._checksum(state) != checksum:
             self.stats.checksum_mismatches += 1
             self._resync(state, f"checksum mismatch on snapshot {seq}", out, link)
             return
@@ -378,20 +402,34 @@ class OkxPublicSession:
         bids = tuple([(D(level[0]), D(level[1])) for level in raw_bids])
         asks = tuple([(D(level[0]), D(level[1])) for level in raw_asks])
         book = state.book
-        side = book.bids
-        for price, size in bids:
-            if size:
-                side[price] = size
-            else:
-                side.pop(price, None)
-        side = book.asks
-        for price, size in asks:
-            if size:
-                side[price] = size
-            else:
-                side.pop(price, None)
+        texts = state.texts
+        if texts is None:
+            side = book.bids
+            for price, size in bids:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+            side = book.asks
+            for price, size in asks:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+        else:
+            for side, side_texts, levels, raw_levels in (
+                (book.bids, texts[0], bids, raw_bids),
+                (book.asks, texts[1], asks, raw_asks),
+            ):
+                for (price, size), level in zip(levels, raw_levels, strict=True):
+                    if size:
+                        side[price] = size
+                        side_texts[price] = f"{level[0]}:{level[1]}"
+                    else:
+                        side.pop(price, None)
+                        side_texts.pop(price, None)
         checksum = item.get("checksum")
-        if checksum and self.verify_checksum and self._checksum(book) != checksum:
+        if checksum and self.verify_checksum and self._checksum(state) != checksum:
             self.stats.checksum_mismatches += 1
             self._resync(state, f"checksum mismatch at seqId {seq}", out, link)
             return False
@@ -405,15 +443,29 @@ class OkxPublicSession:
         return True
 
     @staticmethod
-    def _checksum(book: OrderBook) -> int:
+    def _checksum(state: _BookState) -> int:
+        """The book's checksum (`parse.book_checksum`), joined from the kept wire texts."""
         depth = C.CHECKSUM_DEPTH
+        book = state.book
         bid_side, ask_side = book.bids, book.asks
         bid_prices = bid_side.keys()[-depth:]
         bid_prices.reverse()
         ask_prices = ask_side.keys()[:depth]
-        return book_checksum(
-            [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]
-        )
+        if state.texts is None:
+            return book_checksum(
+                [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]
+            )
+        bid_texts, ask_texts = state.texts
+        parts = []
+        append = parts.append
+        nb, na = len(bid_prices), len(ask_prices)
+        for i in range(max(nb, na)):
+            if i < nb:
+                append(bid_texts[bid_prices[i]])
+            if i < na:
+                append(ask_texts[ask_prices[i]])
+        value = zlib.crc32(":".join(parts).encode())
+        return value - 0x1_0000_0000 if value & 0x8000_0000 else value
 
     def _resync(self, state: _BookState, reason: str, out: list, link: Link) -> None:
         """Drop the book, say so, and resubscribe the instrument for a fresh start."""
