@@ -2,8 +2,10 @@
 
 `assert_same_shape(actual, expected)` passes when both have the same keys, the same nesting and
 the same JSON value kinds (string, number, boolean, null, list, object) everywhere; values
-themselves are not compared. A list in `expected` gives the shape of every element of the
-list in `actual` by its first element (an empty `expected` list accepts any list). The failure
+themselves are not compared. A list in `expected` whose items are all of one kind gives the
+shape of every item of the list in `actual` by its first item (an empty `expected` list accepts
+any list); a list of mixed kinds is a tuple (Deribit's `["new", 100.5, 10]`) and is compared
+position by position, length included. The failure
 message names the path (`data[0].bids[1][0]`) and both kinds, so a conformance test says which
 field of which message is off.
 """
@@ -51,8 +53,14 @@ def shape_differences(actual: Any, expected: Any, path: str = "") -> list[str]:
                     actual[key], expected[key], f"{path}.{key}" if path else key
                 )
     elif expected_kind == "list" and expected:
-        for index, item in enumerate(actual):
-            problems += shape_differences(item, expected[0], f"{path}[{index}]")
+        if len({json_kind(item) for item in expected}) > 1:
+            if len(actual) != len(expected):
+                return [f"{where}: {len(actual)} items where the venue sends {len(expected)}"]
+            for index, (item, model) in enumerate(zip(actual, expected, strict=True)):
+                problems += shape_differences(item, model, f"{path}[{index}]")
+        else:
+            for index, item in enumerate(actual):
+                problems += shape_differences(item, expected[0], f"{path}[{index}]")
     return problems
 
 
