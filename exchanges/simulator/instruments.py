@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType, Venue
+from exchanges.venues.symbols import unified_symbol
 
 D = Decimal
 
@@ -28,29 +29,7 @@ D = Decimal
 EXPIRY = datetime(2026, 12, 25, 8, 0, tzinfo=UTC)
 EXPIRY_TS_NS = int(EXPIRY.timestamp()) * 1_000_000_000
 EXPIRY_CODE = "25DEC26"  # Deribit's spelling
-EXPIRY_YYMMDD = "261225"  # CCXT's spelling
 OPTION_STRIKES = tuple(D(s) for s in range(90_000, 110_001, 5_000))
-
-
-def unified(
-    base: str,
-    quote: str,
-    settle: str | None = None,
-    *,
-    expiry: str | None = None,
-    strike: Decimal | None = None,
-    option_type: OptionType | None = None,
-) -> str:
-    """Build a CCXT-style unified symbol (`BTC/USDT`, `BTC/USD:BTC-261225-100000-C`)."""
-    symbol = f"{base}/{quote}"
-    if settle is None:
-        return symbol
-    symbol += f":{settle}"
-    if expiry:
-        symbol += f"-{expiry}"
-    if strike is not None and option_type is not None:
-        symbol += f"-{strike:f}-{'C' if option_type is OptionType.CALL else 'P'}"
-    return symbol
 
 
 def _spot(
@@ -59,7 +38,7 @@ def _spot(
     return InstrumentInfo(
         venue=venue,
         venue_symbol=venue_symbol,
-        symbol=unified(base, quote),
+        symbol=unified_symbol(kind=InstrumentKind.SPOT, base=base, quote=quote),
         kind=InstrumentKind.SPOT,
         base=base,
         quote=quote,
@@ -87,7 +66,7 @@ def _perp(
     return InstrumentInfo(
         venue=venue,
         venue_symbol=venue_symbol,
-        symbol=unified(base, quote, settle),
+        symbol=unified_symbol(kind=InstrumentKind.PERPETUAL, base=base, quote=quote, settle=settle),
         kind=InstrumentKind.PERPETUAL,
         base=base,
         quote=quote,
@@ -104,7 +83,13 @@ def _deribit_btc_future() -> InstrumentInfo:
     return InstrumentInfo(
         venue=Venue.DERIBIT,
         venue_symbol=f"BTC-{EXPIRY_CODE}",
-        symbol=unified("BTC", "USD", "BTC", expiry=EXPIRY_YYMMDD),
+        symbol=unified_symbol(
+            kind=InstrumentKind.FUTURE,
+            base="BTC",
+            quote="USD",
+            settle="BTC",
+            expiry_ts=EXPIRY_TS_NS,
+        ),
         kind=InstrumentKind.FUTURE,
         base="BTC",
         quote="USD",
@@ -123,8 +108,14 @@ def _deribit_btc_option(strike: Decimal, option_type: OptionType) -> InstrumentI
     return InstrumentInfo(
         venue=Venue.DERIBIT,
         venue_symbol=f"BTC-{EXPIRY_CODE}-{strike:f}-{letter}",
-        symbol=unified(
-            "BTC", "USD", "BTC", expiry=EXPIRY_YYMMDD, strike=strike, option_type=option_type
+        symbol=unified_symbol(
+            kind=InstrumentKind.OPTION,
+            base="BTC",
+            quote="USD",
+            settle="BTC",
+            expiry_ts=EXPIRY_TS_NS,
+            strike=strike,
+            option_type=option_type,
         ),
         kind=InstrumentKind.OPTION,
         base="BTC",
