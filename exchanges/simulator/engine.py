@@ -1314,6 +1314,23 @@ class Engine:
                 changed.append(balance)
         return changed
 
+    def _enforce_reduce_only(self, account: SimAccount, position: SimPosition) -> None:
+        """After the position moved, resting reduce-only orders may only close what is left:
+        those that would now open or increase it are canceled, larger ones are cut down."""
+        held = position.quantity
+        for order in list(account.open_orders.values()):
+            if not order.reduce_only or order.symbol != position.symbol:
+                continue
+            if held == 0 or (held > 0) == (order.side is Side.BUY):
+                self._cancel(account, order, RejectReason.REDUCE_ONLY)
+            elif order.remaining > abs(held):
+                book = self._books[(order.venue, order.symbol)]
+                book.reduce(order.side, order.price, order.remaining - abs(held))
+                order.quantity = order.filled_quantity + abs(held)
+                order.updated_ns = self.clock_ns()
+                self._dirty_books.add((order.venue, order.symbol))
+                self._emit_order(account, order)
+
     # ----------------------------------------------------------------- events
 
     def _emit(self, name: str, *args: object) -> None:
@@ -1331,6 +1348,8 @@ class Engine:
         """Send the positions, balances and book changes the last operation produced."""
         positions = list(self._pending_positions.values())
         self._pending_positions.clear()
+        for account, position in positions:
+            self._enforce_reduce_only(account, position)
         for account, position in positions:
             self._emit("on_position", account, position)
         accounts = list(self._pending_accounts.values())

@@ -508,3 +508,24 @@ def test_a_failing_listener_does_not_break_matching(engine):
     order = limit(engine, "bob", Side.BUY, "1", "99000.0")
     assert order.status is OrderStatus.NEW
     assert recorder.events[0][0] == "order"
+
+
+def test_resting_reduce_only_orders_follow_the_position(engine):
+    limit(engine, "alice", Side.SELL, "3", "100000.0")
+    market(engine, "bob", Side.BUY, "3")
+    cut = limit(engine, "bob", Side.SELL, "3", "100010.0", reduce_only=True)
+    gone = limit(engine, "bob", Side.SELL, "2", "100020.0", reduce_only=True)
+
+    limit(engine, "alice", Side.BUY, "2", "99990.0")
+    market(engine, "bob", Side.SELL, "2")  # position 3 -> 1
+
+    assert engine.position(OKX, "bob", SWAP).quantity == D("1")
+    assert (cut.status, cut.quantity) == (OrderStatus.NEW, D("1"))
+    assert (gone.status, gone.quantity) == (OrderStatus.NEW, D("1"))
+    assert engine.book(OKX, SWAP)[1] == [(D("100010.0"), D("1")), (D("100020.0"), D("1"))]
+
+    limit(engine, "alice", Side.BUY, "1", "99990.0")
+    market(engine, "bob", Side.SELL, "1")  # flat
+    assert (cut.status, cut.cancel_reason) == (OrderStatus.CANCELED, RejectReason.REDUCE_ONLY)
+    assert gone.status is OrderStatus.CANCELED
+    assert engine.book(OKX, SWAP)[1] == []
