@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from typing import Any
 
 import orjson
+from sortedcontainers import SortedDict
 
 from exchanges.venues.base import (
     BookDelta,
@@ -33,6 +35,7 @@ from exchanges.venues.base import (
     Credentials,
     Endpoints,
     Event,
+    PriceLevel,
     ProtocolError,
     StreamKind,
     StreamState,
@@ -53,6 +56,22 @@ BYBIT = Venue.BYBIT
 NS_PER_MS = 1_000_000
 _loads = orjson.loads
 _Decimal = parse.Decimal
+_time_ns = time.time_ns
+_dict_set = dict.__setitem__
+PRICE_CACHE_SIZE = 100_000
+
+
+def _apply(side: SortedDict, levels: tuple[PriceLevel, ...]) -> None:
+    """`OrderBook.apply_delta` for one side, with the common case (a known price level whose
+    size changes) written straight into the dict under the SortedDict's unchanged keys."""
+    for price, size in levels:
+        if size:
+            if price in side:
+                _dict_set(side, price, size)
+            else:
+                side[price] = size
+        elif price in side:
+            del side[price]
 
 
 def _decode(raw: str | bytes) -> Any:
@@ -102,6 +121,7 @@ class BybitPublicSession:
         self._resyncing: set[str] = set()
         self._tickers: dict[str, dict] = {}
         self._unified: dict[str, str] = {}
+        self._prices: dict[str, Any] = {}
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
         self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
@@ -170,7 +190,7 @@ class BybitPublicSession:
         except (KeyError, TypeError):
             return self._on_reply(message)
         try:
-            if topic.startswith(self._book_prefix):
+            if topic.startswith("orderbook."):
                 return self._on_book(message, topic, link)
             if topic.startswith("publicTrade."):
                 return self._on_trades(message)
@@ -213,20 +233,32 @@ class BybitPublicSession:
 
     # ------------------------------------------------------------------ books
 
+    def _levels(self, raw: list) -> tuple[PriceLevel, ...]:
+        """Wire levels as Decimals; price strings repeat, so their Decimals are cached."""
+        prices = self._prices
+        if len(prices) > PRICE_CACHE_SIZE:
+            prices.clear()
+        levels = []
+        for price, size in raw:
+            key = prices.get(price)
+            if key is None:
+                key = prices[price] = _Decimal(price)
+            levels.append((key, _Decimal(size)))
+        return tuple(levels)
+
     def _on_book(self, message: dict, topic: str, link: Link) -> list[Event]:
         stats = self.stats
         stats.messages += 1
         data = message["data"]
         symbol = data["s"]
         update_id = int(data["u"])
-        received = now_ns()
+        received = _time_ns()
         exchange_ts = int(message["ts"]) * NS_PER_MS
         unified = self._unified.get(symbol) or self.unified(symbol)
         book = self.books.get(symbol)
-        D = _Decimal
-        bids = tuple([(D(p), D(s)) for p, s in data["b"]])
-        asks = tuple([(D(p), D(s)) for p, s in data["a"]])
         if message["type"] == "snapshot":
+            bids = self._levels(data["b"])
+            asks = self._levels(data["a"])
             if book is None:
                 book = self.books[symbol] = OrderBook(unified)
             book.apply_snapshot(bids, asks, update_id)
@@ -240,7 +272,11 @@ class BybitPublicSession:
         previous = book.sequence if book is not None else None
         if previous is None or update_id != previous + 1:
             return self._resync(symbol, unified, topic, previous, update_id, link, received)
-        book.apply_delta(bids, asks, update_id)
+        bids = self._levels(data["b"])
+        asks = self._levels(data["a"])
+        _apply(book.bids, bids)
+        _apply(book.asks, asks)
+        book.sequence = update_id
         stats.updates_applied += 1
         return [BookDelta(BYBIT, unified, bids, asks, update_id, previous, exchange_ts, received)]
 

@@ -309,3 +309,41 @@ def test_funding_executions_are_not_fills(private, link):
     message = load_payload("bybit", "ws_execution")
     message["data"][0]["execType"] = "Funding"
     assert private.on_message(raw(message), link) == []
+
+
+def test_fast_book_path_matches_the_shared_order_book(link):
+    """The session's direct SortedDict update and price cache give the same book as
+    `OrderBook.apply_delta` over a long random stream (equal prices spelled differently too)."""
+    import random
+
+    from exchanges.venues.book import OrderBook
+
+    rng = random.Random(7)
+    session = BybitPublicSession("linear", ["BTCUSDT"], depth=50)
+    reference = OrderBook("BTC/USDT:USDT")
+    snapshot = with_update_id(SNAPSHOT, 1, "snapshot")
+    snapshot["topic"] = "orderbook.50.BTCUSDT"
+    session.on_message(raw(snapshot), link)
+    reference.apply_snapshot(
+        [(D(p), D(s)) for p, s in snapshot["data"]["b"]],
+        [(D(p), D(s)) for p, s in snapshot["data"]["a"]],
+        1,
+    )
+
+    def level(mid, sign):
+        price = D(mid) + sign * D("0.5") * rng.randint(1, 30)
+        text = str(price) if rng.random() < 0.5 else f"{price:.2f}"
+        return [text, rng.choice(["0", "0", f"{rng.randint(1, 900) / 100:.3f}"])]
+
+    for update_id in range(2, 3000):
+        delta = with_update_id(DELTA, update_id)
+        delta["topic"] = "orderbook.50.BTCUSDT"
+        delta["data"]["b"] = [level("27450", -1) for _ in range(rng.randint(0, 4))]
+        delta["data"]["a"] = [level("27450", 1) for _ in range(rng.randint(0, 4))]
+        (event,) = session.on_message(raw(delta), link)
+        reference.apply_delta(event.bids, event.asks, update_id)
+    book = session.books["BTCUSDT"]
+    assert list(book.bids.items()) == list(reference.bids.items())
+    assert list(book.asks.items()) == list(reference.asks.items())
+    assert book.sequence == reference.sequence == 2999
+    assert book.bids and book.asks and not book.is_crossed()
