@@ -243,3 +243,49 @@ class Ws:
 async def settle(seconds: float = 0.08) -> None:
     """Let the face's 20 ms flush run a few times."""
     await asyncio.sleep(seconds)
+
+
+class ChainedBook:
+    """The receiving side of `book.*`: a snapshot, then changes whose `prev_change_id` must be
+    the previous message's `change_id` (docs "book.{instrument_name}.{interval}")."""
+
+    def __init__(self) -> None:
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+        self.change_id: int | None = None
+        self.gaps = 0
+        self.applied = 0
+
+    def apply(self, data: dict) -> bool:
+        if data["type"] == "snapshot":
+            self.bids = {p: a for _, p, a in data["bids"]}
+            self.asks = {p: a for _, p, a in data["asks"]}
+            self.change_id = data["change_id"]
+            return True
+        chained = self.change_id is not None and data["prev_change_id"] == self.change_id
+        if not chained:
+            self.gaps += 1  # a real client resubscribes; here the count is what is checked
+        for side, levels in (("bids", self.bids), ("asks", self.asks)):
+            for action, price, amount in data[side]:
+                if not chained:
+                    if action == "delete":
+                        levels.pop(price, None)
+                    else:
+                        levels[price] = amount
+                elif action == "delete":
+                    assert price in levels, f"delete of absent level {price}"
+                    del levels[price]
+                elif action == "new":
+                    assert price not in levels, f"new level {price} already present"
+                    levels[price] = amount
+                else:
+                    assert price in levels, f"change of absent level {price}"
+                    levels[price] = amount
+        self.change_id = data["change_id"]
+        self.applied += chained
+        return chained
+
+    def top(self, depth: int) -> tuple[list[list], list[list]]:
+        bids = sorted(self.bids.items(), reverse=True)[:depth]
+        asks = sorted(self.asks.items())[:depth]
+        return [[p, a] for p, a in bids], [[p, a] for p, a in asks]
