@@ -676,30 +676,39 @@ class BybitFace(Listener):
         return {"category": category, "list": page, "nextPageCursor": cursor}
 
     def _instrument_row(self, inst: _Instrument) -> dict:
+        """One instruments-info row in the current docs' shape (docs "Get Instruments Info")."""
         info = inst.info
+        status = "Trading" if info.active else "Closed"
         if inst.category == "spot":
             return {
                 "symbol": inst.symbol,
                 "baseCoin": info.base,
                 "quoteCoin": info.quote,
                 "innovation": "0",
-                "status": "Trading" if info.active else "Closed",
+                "status": status,
                 "marginTrading": "utaOnly",
+                "stTag": "0",
                 "lotSizeFilter": {
                     "basePrecision": _dec(info.lot_size),
-                    "quotePrecision": "0.00000001" if info.quote != "USDT" else "0.0000001",
+                    "quotePrecision": "0.0000001",
                     "minOrderQty": _dec(info.min_size),
-                    "maxOrderQty": "1000000",
-                    "minOrderAmt": "1",
-                    "maxOrderAmt": "4000000",
+                    "maxOrderQty": "83",
+                    "minOrderAmt": "5",
+                    "maxOrderAmt": "8000000",
+                    "maxLimitOrderQty": "83",
+                    "maxMarketOrderQty": "41.5",
+                    "postOnlyMaxLimitOrderSize": "60000",
                 },
                 "priceFilter": {"tickSize": _dec(info.tick_size)},
+                "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
+                "symbolType": "",
             }
         scale = -int(info.tick_size.normalize().as_tuple().exponent)
+        max_qty = "1190.000" if info.linear else "10000000"
         return {
             "symbol": inst.symbol,
             "contractType": "LinearPerpetual" if info.linear else "InversePerpetual",
-            "status": "Trading" if info.active else "Closed",
+            "status": status,
             "baseCoin": info.base,
             "quoteCoin": info.quote,
             "launchTime": "1585526400000",
@@ -713,16 +722,23 @@ class BybitFace(Listener):
                 "tickSize": _dec(info.tick_size),
             },
             "lotSizeFilter": {
-                "maxOrderQty": "1190.000" if info.linear else "10000000",
+                "maxOrderQty": max_qty,
                 "minOrderQty": _dec(info.min_size),
                 "qtyStep": _dec(info.lot_size),
-                "postOnlyMaxOrderQty": "1190.000" if info.linear else "10000000",
+                "postOnlyMaxOrderQty": max_qty,
                 "maxMktOrderQty": "500.000" if info.linear else "2000000",
                 "minNotionalValue": "5" if info.linear else "0",
             },
             "unifiedMarginTrade": True,
             "fundingInterval": 480,
             "settleCoin": info.settle,
+            "copyTrading": "both",
+            "upperFundingRate": "0.00375",
+            "lowerFundingRate": "-0.00375",
+            "isPreListing": False,
+            "preListingInfo": None,
+            "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"},
+            "symbolType": "",
         }
 
     async def _tickers(self, params: dict, account: None, request: web.Request) -> dict:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from exchanges.simulator.engine import Engine
 from exchanges.simulator.server import Simulator
 from exchanges.venues.base import Credentials, Venue
 
@@ -39,12 +40,20 @@ def now_ms() -> int:
 
 
 @asynccontextmanager
-async def bybit_sim(options: dict | None = None, faults: dict | None = None, warm: float = 1.0):
+async def bybit_sim(
+    options: dict | None = None,
+    faults: dict | None = None,
+    warm: float = 1.0,
+    *,
+    engine: Engine | None = None,
+    accounts: list[Credentials] = (),
+):
     """The simulator with only the Bybit face, two accounts, the timed generator off."""
     sim = Simulator(
+        engine=engine,
         venues=[VENUE],
         seed=7,
-        accounts=[(VENUE, ALICE), (VENUE, BOB)],
+        accounts=[(VENUE, c) for c in (ALICE, BOB, *accounts)],
         face_options={VENUE: {**FAST_OPTIONS, **(options or {})}},
         faults={VENUE: faults or {}},
         run_generator=False,
@@ -154,6 +163,19 @@ class Stream:
 
 def topic_is(name: str) -> Callable[[dict], bool]:
     return lambda m: m.get("topic") == name
+
+
+def fixed_clock(ms: int) -> Callable[[], int]:
+    """An engine clock standing still at `ms` (for the documentation's fixed timestamps)."""
+    return lambda: ms * 1_000_000
+
+
+async def best(rest: Rest, category: str, symbol: str) -> tuple[Decimal, Decimal]:
+    """Best bid and ask from the REST book."""
+    _, body, _ = await rest.get(
+        "/v5/market/orderbook", {"category": category, "symbol": symbol}, signed=False
+    )
+    return Decimal(body["result"]["b"][0][0]), Decimal(body["result"]["a"][0][0])
 
 
 class BookChecker:
