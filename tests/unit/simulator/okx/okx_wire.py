@@ -208,3 +208,28 @@ async def start_okx(
     if warm_up:
         simulator.advance(warm_up)
     return simulator
+
+
+async def drain(
+    ws: aiohttp.ClientWebSocketResponse, quiet: float = 0.35, limit: float = 5.0
+) -> list:
+    """Every message until none has arrived for `quiet` seconds (bounded by `limit`)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    messages = []
+    while loop.time() < deadline:
+        try:
+            messages.append(await receive_json(ws, quiet))
+        except TimeoutError:
+            return messages
+    raise AssertionError("the stream did not go quiet")
+
+
+def book_pushes(messages: list, channel: str) -> list[tuple[str, dict]]:
+    """(action, data item) of each `channel` book push among `messages`, in order."""
+    return [
+        (m.get("action", "snapshot"), item)
+        for m in messages
+        if isinstance(m, dict) and m.get("arg", {}).get("channel") == channel and "data" in m
+        for item in m["data"]
+    ]
