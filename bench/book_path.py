@@ -72,7 +72,7 @@ def _okx_checksum(bids: list, asks: list) -> int:
 
 
 def generate(
-    venue: Venue, count: int, *, seed: int = 1, gap_every: int = 50_000, checksum: bool = False
+    venue: Venue, count: int, *, seed: int = 1, gap_every: int = 20_000, checksum: bool = False
 ) -> list[bytes]:
     walk = BookWalk(seed)
     symbol = SYMBOLS[venue]
@@ -95,7 +95,7 @@ def generate(
             continue
         bids, asks = walk.step()
         if gap_every and n % gap_every == 0:
-            seq += 1  # a lost message: the session must notice and rebuild
+            prev, seq = seq, seq + 1  # the message before this one was lost: a gap
             resnapshot_at = n + 3
         lines.append(_encode(venue, symbol, "update", bids, asks, seq, prev, ts, walk, checksum))
     return lines
@@ -157,7 +157,7 @@ def _encode(venue, symbol, kind, bids, asks, seq, prev, ts, walk, checksum) -> b
         {
             "jsonrpc": "2.0",
             "method": "subscription",
-            "params": {"channel": f"book.{symbol}.raw", "data": data},
+            "params": {"channel": f"book.{symbol}.100ms", "data": data},
         }
     )
     return text.replace(b'"#', b"").replace(b'#"', b"")

@@ -85,7 +85,12 @@ class OrderBook:
 
 
 class BookStats:
-    """Counters a book-keeping session exposes (the benchmark and ConnectorStatus read them)."""
+    """Counters a book-keeping session exposes (the benchmark and ConnectorStatus read them).
+
+    `messages`: book messages seen; `updates_applied`: deltas applied to a valid book (snapshots
+    are not counted); `gaps`: sequence breaks detected; `checksum_mismatches`: checksums that did
+    not match the book after applying; `rebuilds`: books dropped and resubscribed for either.
+    """
 
     __slots__ = ("checksum_mismatches", "gaps", "messages", "rebuilds", "updates_applied")
 
