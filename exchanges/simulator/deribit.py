@@ -658,7 +658,7 @@ class DeribitFace(Listener):
             await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
             if request.transport is not None:
                 request.transport.close()
-            raise ConnectionResetError("simulated lost acknowledgement") from None
+            return web.Response(status=204)  # never reaches the client: the socket is closed
         return self._http_answer(request_id, us_in, result=result)
 
     def _http_answer(
@@ -1585,22 +1585,23 @@ class DeribitFace(Listener):
             return
         data = self._position_data(info, position, account)
         self._private_event(account.api_key, position.symbol, "position", data)
+        self._queue_portfolio(account, info.settle)
 
     def on_balance(self, account: SimAccount, balance: SimBalance) -> None:
-        if account.venue is not VENUE:
-            return
-        targets = [c for c in self._conns.values() if c.api_key == account.api_key]
-        if not targets:
-            return
+        if account.venue is VENUE:
+            self._queue_portfolio(account, balance.currency)
+
+    def _queue_portfolio(self, account: SimAccount, currency: str) -> None:
+        """`user.portfolio.{currency}` follows every balance and position change."""
         data = None
-        for conn in targets:
+        for conn in self._conns.values():
+            if conn.api_key != account.api_key:
+                continue
             for name, channel in conn.channels.items():
-                if channel.family != "user.portfolio":
-                    continue
-                if channel.currency not in ("any", balance.currency):
+                if channel.family != "user.portfolio" or channel.currency not in ("any", currency):
                     continue
                 if data is None:
-                    data = self._portfolio_data(account, balance.currency)
+                    data = self._portfolio_data(account, currency)
                 self._queue_private(conn, name, data, raw=True)
 
     def _private_event(self, api_key: str, symbol: str, kind: str, data: dict) -> None:
@@ -2600,7 +2601,7 @@ def _private_payloads(channel: _Channel, entries: list, raw: bool) -> list[Any]:
     instrument on `user.changes`, the latest summary on `user.portfolio`."""
     family = channel.family
     if family == "user.portfolio":
-        return [entries[-1]] if entries else []
+        return list({data["currency"]: data for data in entries}.values())
     if family == "user.orders":
         return list(entries) if raw else [_latest_orders(entries)]
     if family == "user.trades":

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
+import orjson
 
 from exchanges.simulator.server import Simulator
 from exchanges.simulator.shape import assert_same_shape
@@ -34,6 +35,17 @@ FACE_OPTIONS = {"flush_interval_ms": 20, "min_heartbeat_interval": 0.05}
 
 def parse(raw: str | bytes) -> Any:
     return json.loads(raw, parse_float=Decimal)
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(type(value).__name__)
+
+
+def encode(message: Any) -> str:
+    """JSON with Decimals as numbers carrying their exact digits, as a careful client sends."""
+    return orjson.dumps(message, default=_exact).decode()
 
 
 def sign(secret: str, timestamp: int | str, nonce: str, data: str) -> str:
@@ -122,7 +134,7 @@ class Http:
         headers: dict | None = None,
         request_id: int = 1,
     ) -> tuple[int, dict]:
-        body = json.dumps(
+        body = encode(
             {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}}
         )
         async with self.session.post(
@@ -172,9 +184,7 @@ class Ws:
         future = asyncio.get_running_loop().create_future()
         self.answers[request_id] = future
         await self.ws.send_str(
-            json.dumps(
-                {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}}
-            )
+            encode({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or {}})
         )
         return future
 
