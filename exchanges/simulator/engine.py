@@ -895,6 +895,17 @@ class Engine:
         self.instrument(venue, symbol)
         return self.market.mark_price(venue, symbol)
 
+    def seed_statistics(
+        self, venue: Venue, symbol: str, *, volume: Decimal, open_price: Decimal
+    ) -> None:
+        """Start the ticker's 24 h figures (volume, open, high, low) somewhere plausible."""
+        stats = self._stats[(venue, symbol)]
+        mark = self.market.mark_price(venue, symbol)
+        stats.volume = volume
+        stats.open = open_price
+        stats.high = max(open_price, mark)
+        stats.low = min(open_price, mark)
+
     def step(self, dt_seconds: float) -> None:
         """Advance the market generator by `dt_seconds` of simulated time."""
         self.market.step(dt_seconds)

@@ -161,15 +161,27 @@ class MarketGenerator:
         self.states: dict[tuple[Venue, str], InstrumentState] = {}
         self._traded: set[tuple[Venue, str]] = set()  # instruments with trades since requote
         for key, info in engine.instruments.items():
-            state = InstrumentState(info=info)
-            low, high = 2_000, 20_000
-            state.open_interest = self._quantity(info, self.rng.uniform(low, high) / 100, 1.0)
-            self.states[key] = state
-        for state in self.states.values():
+            self.states[key] = InstrumentState(info=info)
+        for key, state in self.states.items():
             self._reprice(state)
+            self._seed_statistics(key, state)
         for key, state in self.states.items():
             with engine.batch_book_updates():
                 self._requote(key, state)
+
+    def _seed_statistics(self, key: tuple[Venue, str], state: InstrumentState) -> None:
+        """Plausible open interest and 24 h volume/open at start, so tickers look like a market
+        that was already trading; both then move with the generated trades."""
+        info = state.info
+        if info.kind is InstrumentKind.OPTION:
+            scale = self.config.option_quote_size[1]
+        else:
+            scale = self.config.quote_sizes.get(info.base, (1.0, 10.0))[1]
+        state.open_interest = self._quantity(info, self.rng.uniform(200, 2000) * scale, state.fair)
+        volume = self._quantity(info, self.rng.uniform(500, 5000) * scale, state.fair)
+        drift = _to_decimal(1.0 + self.rng.gauss(0.0, 0.01))
+        open_price = max((state.mark * drift).quantize(info.tick_size), info.tick_size)
+        self.engine.seed_statistics(key[0], key[1], volume=volume, open_price=open_price)
 
     # ----------------------------------------------------------------- prices
 
