@@ -442,7 +442,7 @@ class BybitRestClient:
             category, symbol = self.resolve(venue_symbol)
             return self._cancel_all({"category": category, "symbol": symbol})
         cancelled = 0
-        for params in self._category_scopes(for_cancel=True):
+        for params in self._category_scopes():
             cancelled += self._cancel_all(params)
         return cancelled
 
@@ -450,15 +450,15 @@ class BybitRestClient:
         response = self._call("POST", C.ORDER_CANCEL_ALL, params)
         return len(response.result.get("list") or ())
 
-    def _category_scopes(self, *, for_cancel: bool = False) -> list[dict]:
-        """Request scopes covering a whole account: linear per settle coin, inverse per settle
-        coin for cancel-all (it requires one), spot and option by category."""
+    def _category_scopes(self) -> list[dict]:
+        """Request scopes covering a whole account: linear and inverse per settle coin (Bybit
+        requires a symbol, baseCoin or settleCoin there), spot and option by category."""
         scopes: list[dict] = []
         for category in self.categories:
             if category == C.LINEAR:
                 coins = set(C.LINEAR_SETTLE_COINS) | set(self.symbols.settle_coins(C.LINEAR))
                 scopes.extend({"category": category, "settleCoin": c} for c in sorted(coins))
-            elif category == C.INVERSE and for_cancel:
+            elif category == C.INVERSE:
                 if not self._instruments_loaded:
                     self.instruments()
                 coins = self.symbols.settle_coins(C.INVERSE)

@@ -1,0 +1,358 @@
+"""Bybit streams and REST over real sockets against the simulator's Bybit face.
+
+The simulator runs in its own thread (`SimulatorThread`, Bybit face only); the streams run in the
+test's event loop; REST calls are made from a worker thread so the loop keeps reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from decimal import Decimal as D
+
+import pytest
+
+from exchanges.simulator.server import SimulatorThread
+from exchanges.venues.base import (
+    BalanceUpdate,
+    BookDelta,
+    BookSnapshot,
+    Endpoints,
+    Event,
+    FillEvent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PositionUpdate,
+    Side,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Ticker,
+    TimeInForce,
+    Trade,
+    Venue,
+)
+from exchanges.venues.bybit import ADAPTER
+from exchanges.venues.ws import Backoff
+
+FAST = Backoff(initial=0.05, maximum=0.5)
+
+
+@pytest.fixture
+def sim():
+    thread = SimulatorThread(venues=[Venue.BYBIT], seed=1, step_interval=0.02)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+@pytest.fixture
+def endpoints(sim) -> Endpoints:
+    urls = sim.urls[Venue.BYBIT]
+    return Endpoints(urls["rest"], urls["ws_public"], urls["ws_private"])
+
+
+@pytest.fixture
+def rest(sim, endpoints):
+    client = ADAPTER.rest_client(endpoints, sim.credentials[Venue.BYBIT])
+    client.sync_clock()
+    client.instruments()
+    yield client
+    client.close()
+
+
+async def collect(
+    iterator, done: Callable[[list[Event]], bool], timeout: float = 15.0
+) -> list[Event]:
+    """Read events until `done(events)` is true; fail after `timeout` seconds."""
+    events: list[Event] = []
+
+    async def run() -> None:
+        async for event in iterator:
+            events.append(event)
+            if done(events):
+                return
+
+    try:
+        await asyncio.wait_for(run(), timeout)
+    except TimeoutError:
+        pytest.fail(
+            f"condition not met in {timeout}s; got {[type(e).__name__ for e in events][-30:]}"
+        )
+    return events
+
+
+def statuses(events, state):
+    return [e for e in events if isinstance(e, StreamStatus) and e.state is state]
+
+
+def assert_chained(events, symbol):
+    """Every delta continues the last snapshot/delta of its symbol, except across a RESYNCING
+    (after which only a snapshot may come)."""
+    last = None
+    for event in events:
+        if isinstance(event, StreamStatus) and event.state is StreamState.RESYNCING:
+            if event.symbol == symbol:
+                last = "resyncing"
+        elif isinstance(event, BookSnapshot) and event.symbol == symbol:
+            last = event.sequence
+        elif isinstance(event, BookDelta) and event.symbol == symbol:
+            assert last not in (None, "resyncing"), f"delta {event.sequence} without a book"
+            assert event.prev_sequence == last and event.sequence == last + 1
+            last = event.sequence
+
+
+# --------------------------------------------------------------------------- public
+
+
+async def test_books_trades_and_tickers_in_two_categories(sim, endpoints, rest):
+    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    await stream.subscribe(["BTC/USDT:USDT", "BTC/USDT"])
+    events_iter = stream.events()
+
+    # a marketable order makes sure both a trade and book changes happen on the perpetual
+    async def trade_soon():
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(
+            rest.place_order,
+            OrderRequest(
+                "BTC/USDT:USDT",
+                "BTCUSDT",
+                "it-take-1",
+                Side.BUY,
+                OrderType.MARKET,
+                D("0.01"),
+                time_in_force=TimeInForce.IOC,
+            ),
+        )
+
+    taker = asyncio.create_task(trade_soon())
+
+    def done(events):
+        kinds = {(type(e).__name__, getattr(e, "symbol", "")) for e in events}
+        return {
+            ("BookSnapshot", "BTC/USDT:USDT"),
+            ("BookSnapshot", "BTC/USDT"),
+            ("BookDelta", "BTC/USDT:USDT"),
+            ("Ticker", "BTC/USDT:USDT"),
+            ("Ticker", "BTC/USDT"),
+            ("Trade", "BTC/USDT:USDT"),
+        } <= kinds
+
+    events = await collect(events_iter, done)
+    await taker
+    for session in stream.sessions.values():
+        (book,) = session.books.values()
+        assert book.best_bid() is not None and not book.is_crossed()
+    await stream.close()
+    assert_chained(events, "BTC/USDT:USDT")
+    assert_chained(events, "BTC/USDT")
+    assert not statuses(events, StreamState.RESYNCING)
+    snapshot = next(e for e in events if isinstance(e, BookSnapshot) and e.symbol == "BTC/USDT")
+    assert snapshot.bids[0][0] < snapshot.asks[0][0]
+    assert len(snapshot.bids) <= 50 and len(snapshot.asks) <= 50
+    trade = next(e for e in events if isinstance(e, Trade))
+    assert trade.price > 0 and trade.quantity > 0 and trade.venue is Venue.BYBIT
+    ticker = next(e for e in events if isinstance(e, Ticker) and e.symbol == "BTC/USDT:USDT")
+    assert ticker.best_bid < ticker.best_ask and ticker.mark_price is not None
+    assert stream.sessions["linear"].stats.gaps == 0
+
+
+async def test_reconnect_resubscribes_and_rebuilds(sim, endpoints, rest):
+    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
+    events_iter = stream.events()
+    first = await collect(events_iter, lambda ev: any(isinstance(e, BookSnapshot) for e in ev))
+    sim.call(sim.faults[Venue.BYBIT].drop_ws)
+
+    def rebuilt(events):
+        down = statuses(events, StreamState.DISCONNECTED)
+        return bool(down) and any(
+            isinstance(e, BookSnapshot) and events.index(e) > events.index(down[0]) for e in events
+        )
+
+    events = await collect(events_iter, rebuilt)
+    await stream.close()
+    assert statuses(events, StreamState.CONNECTED)
+    assert stream.clients["linear"].reconnects >= 1
+    assert_chained(first + events, "BTC/USDT:USDT")
+
+
+async def test_sequence_gap_resyncs_without_a_wrong_book(sim, endpoints, rest):
+    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
+    events_iter = stream.events()
+    first = await collect(events_iter, lambda ev: any(isinstance(e, BookDelta) for e in ev))
+    sim.call(sim.faults[Venue.BYBIT].update, skip_book_sequence=1)
+
+    def recovered(events):
+        gaps = statuses(events, StreamState.RESYNCING)
+        if not gaps:
+            return False
+        after = events[events.index(gaps[0]) :]
+        return any(isinstance(e, BookDelta) for e in after) and any(
+            isinstance(e, BookSnapshot) for e in after
+        )
+
+    events = await collect(events_iter, recovered)
+    await stream.close()
+    gap = statuses(events, StreamState.RESYNCING)[0]
+    assert gap.symbol == "BTC/USDT:USDT" and gap.stream is StreamKind.PUBLIC
+    assert_chained(first + events, "BTC/USDT:USDT")
+    stats = stream.sessions["linear"].stats
+    assert (stats.gaps, stats.rebuilds) == (1, 1)
+
+
+async def test_restart_snapshot_with_u_1_is_taken_as_a_fresh_book(sim, endpoints, rest):
+    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: any(isinstance(e, BookDelta) for e in ev))
+    sim.call(sim.faces[Venue.BYBIT].configure, {"restart_books": True})
+    events = await collect(
+        events_iter, lambda ev: any(isinstance(e, BookSnapshot) and e.sequence == 1 for e in ev)
+    )
+    more = await collect(events_iter, lambda ev: any(isinstance(e, BookDelta) for e in ev))
+    await stream.close()
+    assert not statuses(events + more, StreamState.RESYNCING)
+    delta = next(e for e in more if isinstance(e, BookDelta))
+    assert delta.prev_sequence >= 1
+
+
+# --------------------------------------------------------------------------- private
+
+
+async def test_order_life_on_the_account_stream(sim, endpoints, rest):
+    stream = ADAPTER.account_stream(
+        endpoints,
+        sim.credentials[Venue.BYBIT],
+        symbols=rest.symbols,
+        clock=rest.clock,
+        backoff=FAST,
+    )
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
+    far = book.bids[-1][0] - 500
+    placed = await asyncio.to_thread(
+        rest.place_order,
+        OrderRequest(
+            "BTC/USDT:USDT", "BTCUSDT", "it-rest-1", Side.BUY, OrderType.LIMIT, D("0.002"), far
+        ),
+    )
+    assert placed.status is OrderStatus.NEW
+    events = await collect(
+        events_iter,
+        lambda ev: any(isinstance(e, OrderUpdate) and e.client_order_id == "it-rest-1" for e in ev),
+    )
+    update = next(e for e in events if isinstance(e, OrderUpdate))
+    assert (update.symbol, update.price, update.quantity, update.status) == (
+        "BTC/USDT:USDT",
+        far,
+        D("0.002"),
+        OrderStatus.NEW,
+    )
+    await asyncio.to_thread(
+        rest.place_order,
+        OrderRequest(
+            "BTC/USDT:USDT",
+            "BTCUSDT",
+            "it-take-2",
+            Side.BUY,
+            OrderType.MARKET,
+            D("0.01"),
+            time_in_force=TimeInForce.IOC,
+        ),
+    )
+
+    def filled(events):
+        kinds = {type(e) for e in events}
+        return {FillEvent, PositionUpdate, BalanceUpdate} <= kinds and any(
+            isinstance(e, OrderUpdate)
+            and e.client_order_id == "it-take-2"
+            and e.status is OrderStatus.FILLED
+            for e in events
+        )
+
+    events = await collect(events_iter, filled)
+    fills = [e for e in events if isinstance(e, FillEvent) and e.client_order_id == "it-take-2"]
+    assert sum(f.quantity for f in fills) == D("0.01")
+    assert all(f.fee_currency == "USDT" and f.liquidity == "taker" for f in fills)
+    position = [e for e in events if isinstance(e, PositionUpdate)][-1]
+    assert position.symbol == "BTC/USDT:USDT" and position.quantity == D("0.01")
+    rest_fills = await asyncio.to_thread(rest.fills, venue_symbol="BTC/USDT:USDT")
+    assert {f.trade_id for f in fills} <= {f.trade_id for f in rest_fills.fills}
+    cancelled = await asyncio.to_thread(
+        rest.cancel_order, "BTC/USDT:USDT", client_order_id="it-rest-1"
+    )
+    assert cancelled.status in (OrderStatus.PENDING_CANCEL, OrderStatus.CANCELED)
+    events = await collect(
+        events_iter,
+        lambda ev: any(
+            isinstance(e, OrderUpdate)
+            and e.client_order_id == "it-rest-1"
+            and e.status is OrderStatus.CANCELED
+            for e in ev
+        ),
+    )
+    positions = await asyncio.to_thread(rest.positions)
+    assert [p.quantity for p in positions if p.symbol == "BTC/USDT:USDT"] == [D("0.01")]
+    await stream.close()
+
+
+async def test_lost_ack_is_settled_by_client_order_id(sim, endpoints, rest):
+    sim.call(sim.faults[Venue.BYBIT].update, lose_acks=1)
+    rest.timeout = (2.0, 0.5)
+    book = await asyncio.to_thread(rest.order_book, "BTC/USDT", 5)
+    update = await asyncio.to_thread(
+        rest.place_order,
+        OrderRequest(
+            "BTC/USDT",
+            "BTCUSDT",
+            "it-lost-1",
+            Side.BUY,
+            OrderType.LIMIT,
+            D("0.001"),
+            book.bids[-1][0] - 100,
+        ),
+    )
+    assert (update.client_order_id, update.status, update.symbol) == (
+        "it-lost-1",
+        OrderStatus.NEW,
+        "BTC/USDT",
+    )
+    assert sim.faults[Venue.BYBIT].fired.get("lose_acks") == 1
+
+
+async def test_heartbeats_keep_a_quiet_connection_alive(sim, endpoints):
+    sim.call(sim.faces[Venue.BYBIT].configure, {"idle_timeout": 1.5})
+    stream = ADAPTER.account_stream(
+        endpoints, sim.credentials[Venue.BYBIT], backoff=FAST, ping_interval=0.4, idle_timeout=0
+    )
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(_next_disconnect(events_iter), timeout=5.0)
+    assert time.monotonic() - started >= 4.9  # more than three idle timeouts
+    await stream.close()
+
+    silent = ADAPTER.account_stream(
+        endpoints, sim.credentials[Venue.BYBIT], backoff=FAST, ping_interval=0, idle_timeout=0
+    )
+    events_iter = silent.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    await asyncio.wait_for(_next_disconnect(events_iter), timeout=5.0)  # cut without pings
+    await silent.close()
+
+
+async def _next_disconnect(iterator) -> StreamStatus:
+    async for event in iterator:
+        if isinstance(event, StreamStatus) and event.state is StreamState.DISCONNECTED:
+            return event
+    raise AssertionError("stream ended")
