@@ -359,3 +359,41 @@ def test_private_too_many_requests_reconnects_and_reauthenticates():
     session.on_connect(again)
     assert sent(again)[0]["method"] == "public/auth"
     assert session.token is None
+
+
+def test_the_same_stream_at_another_interval_is_accepted(session, link):
+    raw = load_raw("deribit", "ws_book_snapshot").replace(
+        "book.BTC-PERPETUAL.100ms", "book.BTC-PERPETUAL.raw"
+    )
+    (snapshot,) = session.on_message(raw, link)
+    assert isinstance(snapshot, BookSnapshot)
+    other = raw.replace("book.BTC-PERPETUAL.raw", "book.ETH-PERPETUAL.raw")
+    with pytest.raises(ProtocolError):
+        session.on_message(other, link)
+    weird = raw.replace("book.BTC-PERPETUAL.raw", "book.BTC-PERPETUAL.5s")
+    with pytest.raises(ProtocolError):
+        session.on_message(weird, link)
+
+
+def test_decimal_cache_is_exact_and_bounded(monkeypatch):
+    from exchanges.venues.deribit import stream
+
+    monkeypatch.setattr(stream, "DECIMAL_CACHE_SIZE", 2)
+    cache = stream._DecimalCache()
+    assert cache["0.30000000000000004"] == D("0.30000000000000004")
+    assert str(cache["1.6e-7"]) == "1.6E-7"
+    assert cache["0.30000000000000004"] is cache["0.30000000000000004"]
+    cache["42.5"]
+    assert len(cache) == 1  # emptied at the bound, then the new text added
+
+
+def test_decoding_edges(session, link):
+    padded = "  " + load_raw("deribit", "ws_ticker") + "\n"
+    (ticker,) = session.on_message(padded, link)
+    assert ticker.best_bid == D("92283.5")
+    (again,) = session.on_message(load_raw("deribit", "ws_ticker").encode(), link)
+    assert again.best_bid == D("92283.5")
+    with pytest.raises(ProtocolError):
+        session.on_message('{"jsonrpc": "2.0"} trailing', link)
+    with pytest.raises(ProtocolError):
+        session.on_message("", link)
