@@ -350,3 +350,55 @@ async def test_a_client_that_ignores_heartbeats_is_dropped(sim_module, endpoints
         await stream.close()
         sim_module.call(face.configure, {"min_heartbeat_interval": 10.0, "idle_timeout": 600.0})
     assert StreamState.CONNECTED in states(seen)
+
+
+def test_simulator_rejections_map_to_typed_errors(rest):
+    from exchanges.venues import base
+
+    book = rest.order_book(PERP, depth=1)
+    ask, bid = book.asks[0][0], book.bids[0][0]
+
+    def order(cid, side, price, quantity=Decimal(10), **extra):
+        return OrderRequest(
+            "BTC/USD:BTC", PERP, cid, side, OrderType.LIMIT, quantity, price, **extra
+        )
+
+    with pytest.raises(base.PostOnlyWouldCross) as caught:
+        rest.place_order(order("it-rej-1", Side.BUY, ask + 100, post_only=True))
+    assert caught.value.code == "11054"
+    with pytest.raises(base.InsufficientFunds):
+        rest.place_order(order("it-rej-2", Side.BUY, bid - 1000, quantity=Decimal(10**12)))
+    with pytest.raises(base.ReduceOnlyViolation):
+        rest.place_order(order("it-rej-3", Side.SELL, ask + 1000, reduce_only=True))
+    with pytest.raises(base.InvalidPrice):
+        rest.place_order(order("it-rej-4", Side.BUY, bid - Decimal("1000.3")))
+    with pytest.raises(base.OrderNotFound):
+        rest.cancel_order(PERP, venue_order_id="999999999")
+    assert rest.open_orders(PERP) == []
+
+
+async def test_cancel_on_disconnect_cancels_when_the_private_socket_drops(
+    sim_module, endpoints, rest
+):
+    stream = ADAPTER.account_stream(
+        endpoints, sim_module.credentials[V], cancel_on_disconnect=True, backoff=FAST
+    )
+    events = stream.events().__aiter__()
+    price = rest.order_book(PERP, depth=1).bids[0][0] - 2000
+    try:
+        await collect_until(events, lambda evs: StreamState.SUBSCRIBED in states(evs), 10)
+        await asyncio.sleep(0.2)  # the enable_cancel_on_disconnect answer
+        placed = rest.place_order(
+            OrderRequest(
+                "BTC/USD:BTC", PERP, "it-cod-1", Side.BUY, OrderType.LIMIT, Decimal(10), price
+            )
+        )
+        assert placed.status is OrderStatus.NEW
+        sim_module.call(sim_module.faults[V].drop_ws)
+        await collect_until(events, lambda evs: StreamState.DISCONNECTED in states(evs), 10)
+    finally:
+        await stream.close()
+    deadline = time.monotonic() + 5
+    while (found := rest.order_by_client_id(PERP, "it-cod-1")).status is not OrderStatus.CANCELED:
+        assert time.monotonic() < deadline, found
+        await asyncio.sleep(0.05)
