@@ -433,3 +433,69 @@ async def test_internal_accounts_are_not_reachable(http):
         {"grant_type": "client_credentials", "client_id": MAKER_ACCOUNT, "client_secret": ""},
     )
     assert answer["error"]["code"] in (13004, -32602)
+
+
+async def test_private_pushes_reach_only_their_account(deribit, session, urls, http):
+    demo = deribit.credentials[VENUE]
+    mine = await Ws.connect(session, urls["ws_private"])
+    other = await Ws.connect(session, urls["ws_private"])
+    try:
+        await mine.login(SECOND)
+        await other.login(demo)
+        for ws in (mine, other):
+            await ws.result(
+                "private/subscribe",
+                {"channels": [ORDERS, ORDERS_BY_KIND, "user.portfolio.any", CHANGES]},
+            )
+        placed = await mine.result(
+            "private/buy", {"instrument_name": INSTRUMENT, "amount": 10, "price": 90000}
+        )
+        await mine.channel(ORDERS_BY_KIND)
+        await settle()
+        assert other.notifications == []
+        batch = mine.on(ORDERS_BY_KIND)[0]
+        assert [o["order_id"] for o in batch] == [placed["order"]["order_id"]]
+        assert_conforms(
+            next(m for m in mine.notifications if m["params"]["channel"] == ORDERS_BY_KIND),
+            load_payload("deribit", "sim_ws_user_orders_100ms_docs"),
+            ORDER_GENERATIONS,
+        )
+        portfolios = mine.on("user.portfolio.any")
+        assert {p["currency"] for p in portfolios} == {"BTC"}
+
+        _, open_orders = await http.get(
+            "private/get_open_orders_by_instrument",
+            {"instrument_name": INSTRUMENT},
+            {"Authorization": basic_header(SECOND)},
+        )
+        assert_conforms(
+            open_orders["result"],
+            [load_payload("deribit", "rest_buy_response")["result"]["order"]],
+            {"reject_post_only"},  # "present only when post_only is true" (private/buy docs)
+        )
+        deribit.advance(2.0)
+        _, last = await http.get(
+            "public/get_last_trades_by_instrument", {"instrument_name": INSTRUMENT, "count": 3}
+        )
+        assert len(last["result"]["trades"]) == 3 and last["result"]["has_more"] is True
+        assert_conforms(
+            last["result"]["trades"],
+            load_payload("deribit", "ws_trades")["params"]["data"][1:],
+        )
+        seqs = [t["trade_seq"] for t in last["result"]["trades"]]
+        assert seqs == sorted(seqs, reverse=True)
+    finally:
+        await mine.close()
+        await other.close()
+
+
+async def test_probabilistic_drop_closes_the_socket_instead_of_sending(session, urls, faults):
+    ws = await Ws.connect(session, urls["ws_public"])
+    try:
+        faults.update(drop_ws_probability=1.0)
+        await ws.send("public/test")
+        await asyncio.wait_for(ws.closed.wait(), 3)
+        assert faults.fired["drop_ws_probability"] == 1
+    finally:
+        faults.update(drop_ws_probability=0.0)
+        await ws.close()
