@@ -142,7 +142,8 @@ class BybitRestClient:
     def _handle(self, reply: requests.Response, method: str, path: str, group: str) -> Response:
         self._watch_limit_headers(reply, group)
         if reply.status_code == 403:
-            self.limiter.penalize(group, C.IP_BAN_BACKOFF_S)
+            for banned in C.RATE_LIMITS:  # the IP ban covers every endpoint
+                self.limiter.penalize(banned, C.IP_BAN_BACKOFF_S)
             raise RateLimited(
                 f"HTTP 403 {reply.text[:200]}",
                 venue=BYBIT,

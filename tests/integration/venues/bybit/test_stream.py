@@ -356,3 +356,74 @@ async def _next_disconnect(iterator) -> StreamStatus:
         if isinstance(event, StreamStatus) and event.state is StreamState.DISCONNECTED:
             return event
     raise AssertionError("stream ended")
+
+
+async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, rest):
+    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: any(isinstance(e, BookSnapshot) for e in ev))
+    await stream.subscribe(["ETHUSDT"], trades=False, tickers=False, category="linear")
+    await collect(
+        events_iter,
+        lambda ev: any(isinstance(e, BookSnapshot) and e.symbol == "ETH/USDT:USDT" for e in ev),
+    )
+    assert len(stream.clients) == 1 and stream.clients["linear"].reconnects == 0
+    await stream.unsubscribe(["BTC/USDT:USDT"])
+    await asyncio.sleep(0.3)  # let what was already on the wire arrive
+    mark = time.time_ns()
+    later = await collect(events_iter, lambda ev: len([e for e in ev if e.receive_ts > mark]) >= 20)
+    await stream.close()
+    later = [e for e in later if e.receive_ts > mark]
+    assert {e.symbol for e in later if isinstance(e, BookDelta | BookSnapshot)} == {"ETH/USDT:USDT"}
+    assert list(stream.sessions["linear"].topics) == ["orderbook.50.ETHUSDT"]
+
+
+async def test_dead_man_switch_cancels_when_the_account_stream_is_gone(sim, endpoints, rest):
+    sim.call(sim.faces[Venue.BYBIT].configure, {"dcp_time_scale": 0.1})
+    await asyncio.to_thread(rest.set_dead_man_switch, 3)
+    stream = ADAPTER.account_stream(
+        endpoints,
+        sim.credentials[Venue.BYBIT],
+        symbols=rest.symbols,
+        clock=rest.clock,
+        dead_man_switch=True,
+        backoff=FAST,
+    )
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
+    await asyncio.to_thread(
+        rest.place_order,
+        OrderRequest(
+            "BTC/USDT:USDT",
+            "BTCUSDT",
+            "it-dcp-1",
+            Side.SELL,
+            OrderType.LIMIT,
+            D("0.001"),
+            book.asks[-1][0] + 500,
+        ),
+    )
+    await collect(events_iter, lambda ev: any(isinstance(e, OrderUpdate) for e in ev))
+    await asyncio.sleep(0.6)  # connected: the window never runs out
+    order = await asyncio.to_thread(rest.order_by_client_id, "BTC/USDT:USDT", "it-dcp-1")
+    assert order.status is OrderStatus.NEW
+    await stream.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        order = await asyncio.to_thread(rest.order_by_client_id, "BTC/USDT:USDT", "it-dcp-1")
+        if order.status is OrderStatus.CANCELED:
+            break
+        await asyncio.sleep(0.1)
+    assert order.status is OrderStatus.CANCELED
+
+
+def test_instruments_match_what_the_simulator_lists(sim, rest):
+    listed = sorted(sim.call(sim.engine.instruments_of, Venue.BYBIT), key=lambda i: i.symbol)
+    ours = sorted(rest.instruments(), key=lambda i: i.symbol)
+    assert ours == listed
+    assert {i.symbol for i in ours} >= {"BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC"}
+    inverse = next(i for i in ours if i.symbol == "BTC/USD:BTC")
+    assert (inverse.inverse, inverse.settle, inverse.venue_symbol) == (True, "BTC", "BTCUSD")
+    assert rest.symbols.resolve("BTCUSD") == ("inverse", "BTCUSD")

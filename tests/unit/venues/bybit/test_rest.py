@@ -393,6 +393,14 @@ def test_http_errors_without_envelope(client, mocked, status, body, error):
     assert type(caught.value) is error
 
 
+def test_ip_ban_blocks_every_endpoint_group(client, mocked):
+    mocked.get(URL + C.WALLET_BALANCE, body="access too frequent", status=403)
+    with pytest.raises(base.RateLimited) as caught:
+        client.balances()
+    assert caught.value.retry_after == C.IP_BAN_BACKOFF_S
+    assert not any(client.limiter.bucket(group).try_acquire() for group in C.RATE_LIMITS)
+
+
 def test_transport_errors(client, mocked):
     mocked.get(URL + C.WALLET_BALANCE, body=requests.ReadTimeout("read timed out"))
     with pytest.raises(base.RequestTimeout):
