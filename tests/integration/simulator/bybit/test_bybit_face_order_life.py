@@ -204,3 +204,38 @@ async def test_place_partial_fill_amend_cancel_over_real_sockets():
         )
         assert positions["result"]["list"][0]["size"] == "0.004"
         assert book.messages >= 6
+
+
+def test_the_thread_runner_serves_bybit_to_plain_clients(sim):
+    """The shared `sim` fixture (every face, timed generator): `requests` and `websockets`."""
+    import json as jsonlib
+
+    import requests
+    from websockets.sync.client import connect
+
+    from exchanges.simulator.demo import DEMO_ACCOUNTS
+    from tests.unit.simulator.bybit.bybit_wire import now_ms, sign
+
+    urls = sim.urls[VENUE]
+    creds = DEMO_ACCOUNTS[VENUE]
+    query = "accountType=UNIFIED&coin=USDT"
+    ts = str(now_ms())
+    headers = {
+        "X-BAPI-API-KEY": creds.api_key,
+        "X-BAPI-TIMESTAMP": ts,
+        "X-BAPI-SIGN": sign(creds.secret, f"{ts}{creds.api_key}5000{query}"),
+        "X-BAPI-RECV-WINDOW": "5000",
+    }
+    reply = requests.get(
+        f"{urls['rest']}/v5/account/wallet-balance?{query}", headers=headers, timeout=5
+    )
+    [usdt] = reply.json()["result"]["list"][0]["coin"]
+    assert (usdt["coin"], usdt["walletBalance"]) == ("USDT", "1000000")
+
+    checker = BookChecker()
+    with connect(urls["ws_public"] + "/linear", open_timeout=5) as ws:
+        ws.send(jsonlib.dumps({"op": "subscribe", "args": [BOOK]}))
+        assert jsonlib.loads(ws.recv(timeout=5))["success"] is True
+        while checker.messages < 5:
+            checker.apply(jsonlib.loads(ws.recv(timeout=5)))
+    assert checker.u is not None and len(checker.bids) == sim.engine.config.levels

@@ -307,3 +307,23 @@ async def test_tickers_linear_delta_carries_only_changes_and_spot_sends_snapshot
         later = await spot.expect(topic_is("tickers.BTCUSDT"))
         assert later["type"] == "snapshot"
         assert Decimal(later["data"]["lastPrice"]) > 0
+
+
+async def test_books_chain_while_the_timed_generator_runs():
+    async with bybit_sim(options={"book_intervals": True}) as sim, aiohttp.ClientSession() as s:
+        sim.generator_running = True
+        stream = await public(s, sim)
+        topics = {f"orderbook.{d}.BTCUSDT": BookChecker() for d in (1, 50, 200)}
+        topics["orderbook.50.ETHUSDT"] = BookChecker()
+        await stream.subscribe(*topics)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 1.5
+        while loop.time() < end:
+            message = await stream.expect(lambda m: m.get("topic") in topics)
+            topics[message["topic"]].apply(message)
+        sim.generator_running = False
+        await drain_books(stream, topics)
+        for topic, checker in topics.items():
+            _, depth, symbol = topic.split(".")
+            assert checker.top(int(depth)) == sim.engine.book(VENUE, symbol, int(depth)), topic
+            assert checker.messages > 5, topic
