@@ -112,6 +112,7 @@ RATE_LIMITS = {
     "dcp": Limit(rate=5, burst=5),
 }
 RATE_LIMIT_BACKOFF_S = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
+LIMIT_RESET_MARGIN_S = 0.05  # the reset timestamp is venue time, ours is offset-corrected
 IP_BAN_BACKOFF_S = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
 
 # --------------------------------------------------------------------------- enumerations

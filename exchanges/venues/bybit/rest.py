@@ -174,11 +174,11 @@ class BybitRestClient:
         )
 
     def _watch_limit_headers(self, reply: requests.Response, group: str) -> None:
+        """With no request left in the window, hold the group until the reset time (plus a
+        margin for the clock offset's error) instead of waiting for a 10006."""
         remaining = reply.headers.get("X-Bapi-Limit-Status")
         if remaining is not None and remaining.strip() == "0":
-            wait = self._until_reset(reply)
-            if wait:
-                self.limiter.penalize(group, wait)
+            self.limiter.penalize(group, self._until_reset(reply) + C.LIMIT_RESET_MARGIN_S)
 
     def _until_reset(self, reply: requests.Response) -> float:
         reset = reply.headers.get("X-Bapi-Limit-Reset-Timestamp")

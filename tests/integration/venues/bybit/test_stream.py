@@ -26,6 +26,7 @@ from exchanges.venues.base import (
     OrderType,
     OrderUpdate,
     PositionUpdate,
+    RateLimited,
     Side,
     StreamKind,
     StreamState,
@@ -427,3 +428,30 @@ def test_instruments_match_what_the_simulator_lists(sim, rest):
     inverse = next(i for i in ours if i.symbol == "BTC/USD:BTC")
     assert (inverse.inverse, inverse.settle, inverse.venue_symbol) == (True, "BTC", "BTCUSD")
     assert rest.symbols.resolve("BTCUSD") == ("inverse", "BTCUSD")
+
+
+def _far_bid(rest, client_order_id: str, price: D) -> OrderRequest:
+    return OrderRequest(
+        "BTC/USDT:USDT", "BTCUSDT", client_order_id, Side.BUY, OrderType.LIMIT, D("0.001"), price
+    )
+
+
+def test_placements_stay_under_the_venue_limit(sim, rest):
+    """25 placements in a row: the token bucket plus `X-Bapi-Limit-Status` keep the client
+    under Bybit's 10 orders per rolling second, so none is refused."""
+    price = rest.order_book("BTC/USDT:USDT", 5).bids[-1][0] - 1000
+    started = time.monotonic()
+    for n in range(25):
+        assert rest.place_order(_far_bid(rest, f"it-burst-{n}", price)).status is OrderStatus.NEW
+    assert time.monotonic() - started >= 1.4
+    assert len(rest.open_orders("BTC/USDT:USDT")) == 25
+
+
+def test_rate_limit_answer_is_not_retried(sim, rest):
+    price = rest.order_book("BTC/USDT:USDT", 5).bids[-1][0] - 1000
+    sim.call(sim.faults[Venue.BYBIT].update, rate_limit_burst=1)
+    with pytest.raises(RateLimited) as caught:
+        rest.place_order(_far_bid(rest, "it-limited-1", price))
+    assert caught.value.code == "10006"
+    assert not rest.limiter.bucket("order_create").try_acquire()
+    assert rest.order_by_client_id("BTC/USDT:USDT", "it-limited-1") is None
