@@ -322,6 +322,30 @@ CANCEL_ALL_METHODS = frozenset(
     {"private/cancel_all", "private/cancel_all_by_instrument", "private/cancel_all_by_currency"}
 )
 ORDER_ENTRY_METHODS = frozenset({"private/buy", "private/sell", "private/edit"})
+_TRADE_READ = (
+    "get_open_orders",
+    "get_open_orders_by_currency",
+    "get_open_orders_by_instrument",
+    "get_order_state",
+    "get_order_state_by_label",
+    "get_order_history_by_currency",
+    "get_order_history_by_instrument",
+    "get_user_trades_by_currency",
+    "get_user_trades_by_instrument",
+    "get_user_trades_by_order",
+    "get_positions",
+    "get_position",
+)
+# the access each private method needs (docs: each method's "Scope:" line)
+METHOD_SCOPES: dict[str, tuple[str, str]] = {
+    **{m: ("trade", "read_write") for m in MATCHING_ENGINE_METHODS | CANCEL_ALL_METHODS},
+    **{f"private/{m}": ("trade", "read") for m in _TRADE_READ},
+    "private/get_account_summary": ("account", "read"),
+    "private/get_account_summaries": ("account", "read"),
+    "private/get_cancel_on_disconnect": ("account", "read"),
+    "private/enable_cancel_on_disconnect": ("account", "read_write"),
+    "private/disable_cancel_on_disconnect": ("account", "read_write"),
+}
 
 
 # --------------------------------------------------------------------------- sessions
@@ -487,7 +511,8 @@ class DeribitFace(Listener):
         self._conns: dict[int, _Conn] = {}
         self._conn_ids = itertools.count(1)
         self._feeds: dict[str, _BookFeed] = {}
-        self._grouped: dict[str, dict[str, tuple]] = {}  # instrument -> channel -> last top
+        # instrument -> (connection id, channel) -> last levels sent on a grouped book channel
+        self._grouped: dict[str, dict[tuple[int, str], tuple]] = {}
         self._change_base = itertools.count(0)
         self._trade_meta: OrderedDict[str, _TradeMeta] = OrderedDict()
         self._fill_meta: dict[str, _TradeMeta] = {}
@@ -598,6 +623,7 @@ class DeribitFace(Listener):
     async def close(self) -> None:
         """Close every WebSocket (cancel-on-disconnect applies) and stop the flush task."""
         self._closed = True
+        self.engine.remove_listener(self)
         for conn in list(self._conns.values()):
             await self._close_conn(conn, code=1001)
         if self._ticker_task is not None:
@@ -617,6 +643,7 @@ class DeribitFace(Listener):
     def _ensure_ticker(self) -> None:
         if self._ticker_task is None or self._ticker_task.done():
             self._closed = False
+            self.engine.add_listener(self)
             self._ticker_task = asyncio.get_running_loop().create_task(
                 self._tick_loop(), name="deribit-face-tick"
             )
@@ -779,6 +806,9 @@ class DeribitFace(Listener):
             conn.heartbeat.cancel()
         for feed in self._feeds.values():
             feed.raw_subs.discard(conn)
+        for published in self._grouped.values():
+            for key in [k for k in published if k[0] == conn.id]:
+                del published[key]
         self._private_dirty.discard(conn)
         if conn.writer is not None and not conn.writer.done():
             conn.wake.set()
@@ -834,6 +864,7 @@ class DeribitFace(Listener):
         call.method_is_private = method.startswith("private/")
         if call.method_is_private:
             call.account = self._authenticate(call, params)
+            self._check_scope(call, method)
         self._rate_limit(call, method)
         if method in ORDER_ENTRY_METHODS or method == "private/edit_by_label":
             result = await handler(call, params)
@@ -887,12 +918,28 @@ class DeribitFace(Listener):
             account = self.engine.account(VENUE, token.api_key)
             if account is None:
                 raise _unauthorized("account gone")
+            call.scope = token.scope
             return account
         if call.conn is not None and call.conn.api_key is not None:
             account = self.engine.account(VENUE, call.conn.api_key)
             if account is not None:
+                call.scope = call.conn.scope
                 return account
         raise _unauthorized()
+
+    @staticmethod
+    def _check_scope(call: _Call, method: str) -> None:
+        """Tokens carry `trade:`/`account:` access levels (docs "Access scope"); a method
+        beyond them is refused with 13021 `forbidden`. Key-based HTTP auth has full access."""
+        needed = METHOD_SCOPES.get(method)
+        if needed is None or call.scope is None:
+            return
+        area, level = needed
+        granted = next(
+            (s.split(":", 1)[1] for s in call.scope.split() if s.startswith(f"{area}:")), "none"
+        )
+        if granted == "none" or (level == "read_write" and granted != "read_write"):
+            raise RpcError(13021, "forbidden", {"reason": f"scope {area}:{level} required"})
 
     def _basic_auth(self, encoded: str) -> SimAccount:
         try:
@@ -1254,6 +1301,8 @@ class DeribitFace(Listener):
         return subscribed
 
     def _start_channel(self, conn: _Conn, channel: _Channel) -> None:
+        if channel.family == "book_grouped":
+            self._grouped.get(channel.instrument, {}).pop((conn.id, channel.name), None)
         if channel.family != "book":
             return
         feed = self._feed(channel.instrument)
@@ -2541,7 +2590,16 @@ class _LostAck(Exception):
 class _Call:
     """One request in flight: where it came from and whom it authenticated."""
 
-    __slots__ = ("account", "body", "close_after", "conn", "face", "method_is_private", "request")
+    __slots__ = (
+        "account",
+        "body",
+        "close_after",
+        "conn",
+        "face",
+        "method_is_private",
+        "request",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -2558,6 +2616,7 @@ class _Call:
         self.account: SimAccount | None = None
         self.close_after = False
         self.method_is_private = False
+        self.scope: str | None = None  # the token's scope; None for key-based HTTP auth
 
     @property
     def remote(self) -> str:

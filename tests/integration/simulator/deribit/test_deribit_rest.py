@@ -351,3 +351,28 @@ async def test_refused_connections(session, urls, http, faults):
         await http.get("public/get_time")
     faults.update(refuse_connections=False)
     assert (await http.get("public/get_time"))[0] == 200
+
+
+async def test_token_scope_limits_the_methods(http):
+    _, answer = await http.get(
+        "public/auth",
+        {
+            "grant_type": "client_credentials",
+            "client_id": SECOND.api_key,
+            "client_secret": SECOND.secret,
+            "scope": "trade:read session:reader",
+        },
+    )
+    scope = answer["result"]["scope"].split()
+    assert "trade:read" in scope and "session:reader" in scope and "connection" not in scope
+    auth = {"Authorization": f"Bearer {answer['result']['access_token']}"}
+    status, answer = await http.get("private/get_positions", {}, auth)
+    assert (status, answer["result"]) == (200, [])
+    status, answer = await http.get(
+        "private/buy", {"instrument_name": "BTC-PERPETUAL", "amount": 10, "price": 90000}, auth
+    )
+    assert (status, answer["error"]["code"], answer["error"]["message"]) == (
+        400,
+        13021,
+        "forbidden",
+    )
