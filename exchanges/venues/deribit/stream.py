@@ -68,7 +68,8 @@ DEFAULT_PRIVATE_CHANNELS = (
     "user.portfolio.any",
 )
 
-_BOOK, _TRADES, _TICKER = 0, 1, 2
+_BOOK, _TRADES, _TICKER, _BOOK_TOP = 0, 1, 2, 3
+BOOK_DEPTHS = (1, 10, 20)  # book.{instrument}.{group}.{depth}.{interval}
 DECIMAL_CACHE_SIZE = 100_000
 
 
@@ -164,10 +165,16 @@ class DeribitMarketSession:
         trades: bool = True,
         tickers: bool = True,
         interval: str = "100ms",
+        depth: int | None = None,
+        group: str = "none",
         heartbeat: int = DEFAULT_HEARTBEAT,
         symbols: SymbolMap | None = None,
     ) -> None:
+        if depth is not None and depth not in BOOK_DEPTHS:
+            raise ValueError(f"Deribit book depth must be one of {BOOK_DEPTHS}, not {depth}")
         self.interval = interval
+        self.depth = depth
+        self.group = group
         self.heartbeat = heartbeat
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
@@ -186,7 +193,10 @@ class DeribitMarketSession:
         self, venue_symbol: str, *, books: bool = True, trades: bool = True, tickers: bool = True
     ) -> list[tuple[str, int]]:
         names = []
-        if books:
+        if books and self.depth:
+            channel = f"book.{venue_symbol}.{self.group}.{self.depth}.{self.interval}"
+            names.append((channel, _BOOK_TOP))
+        elif books:
             names.append((f"book.{venue_symbol}.{self.interval}", _BOOK))
         if trades:
             names.append((f"trades.{venue_symbol}.{self.interval}", _TRADES))
@@ -272,6 +282,8 @@ class DeribitMarketSession:
             try:
                 if kind == _BOOK:
                     return self._on_book(name, symbol, data, receive_ts, link)
+                if kind == _BOOK_TOP:
+                    return self._on_book_top(name, symbol, data, receive_ts)
                 if kind == _TRADES:
                     return [parse.parse_trade(item, receive_ts, self.symbols) for item in data]
                 return [parse.parse_ticker(data, receive_ts, self.symbols)]
@@ -336,6 +348,22 @@ class DeribitMarketSession:
         book.apply_delta(bids, asks, change_id)
         stats.updates_applied += 1
         return [BookDelta(VENUE, symbol, bids, asks, change_id, prev, exchange_ts, receive_ts)]
+
+    def _on_book_top(self, name: str, symbol: str, data: dict, receive_ts: int) -> list[Event]:
+        """A grouped channel: every message is the whole top `depth` of `[price, amount]`
+        levels (no `type`, nothing to chain), so each one replaces the book."""
+        self.stats.messages += 1
+        bids = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["bids"]])
+        asks = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["asks"]])
+        change_id = data["change_id"]
+        book = self.books.get(name)
+        if book is None:
+            book = self.books[name] = OrderBook(symbol)
+        book.apply_snapshot(bids, asks, change_id)
+        self.stats.updates_applied += 1
+        return [
+            BookSnapshot(VENUE, symbol, bids, asks, change_id, data["timestamp"] * MS, receive_ts)
+        ]
 
     def _gap(
         self, name: str, symbol: str, expected: int | None, got: object, receive_ts: int, link: Link
@@ -543,12 +571,19 @@ class DeribitMarketStream:
         endpoints: Endpoints,
         *,
         interval: str = "100ms",
+        depth: int | None = None,
+        group: str = "none",
         heartbeat: int = DEFAULT_HEARTBEAT,
         backoff: Backoff | None = None,
         symbols: SymbolMap | None = None,
     ) -> None:
         self.session = DeribitMarketSession(
-            (), interval=interval, heartbeat=heartbeat, symbols=symbols
+            (),
+            interval=interval,
+            depth=depth,
+            group=group,
+            heartbeat=heartbeat,
+            symbols=symbols,
         )
         self.client = WsClient(
             endpoints.public_ws_url,

@@ -368,8 +368,11 @@ def test_simulator_rejections_map_to_typed_errors(rest):
     assert caught.value.code == "11054"
     with pytest.raises(base.InsufficientFunds):
         rest.place_order(order("it-rej-2", Side.BUY, bid - 1000, quantity=Decimal(10**12)))
+    held = sum((p.quantity for p in rest.positions() if p.symbol == "BTC/USD:BTC"), Decimal(0))
+    growing = Side.BUY if held >= 0 else Side.SELL  # a reduce-only order that would not reduce
+    far = bid - 1000 if growing is Side.BUY else ask + 1000
     with pytest.raises(base.ReduceOnlyViolation):
-        rest.place_order(order("it-rej-3", Side.SELL, ask + 1000, reduce_only=True))
+        rest.place_order(order("it-rej-3", growing, far, reduce_only=True))
     with pytest.raises(base.InvalidPrice):
         rest.place_order(order("it-rej-4", Side.BUY, bid - Decimal("1000.3")))
     with pytest.raises(base.OrderNotFound):
@@ -402,3 +405,21 @@ async def test_cancel_on_disconnect_cancels_when_the_private_socket_drops(
     while (found := rest.order_by_client_id(PERP, "it-cod-1")).status is not OrderStatus.CANCELED:
         assert time.monotonic() < deadline, found
         await asyncio.sleep(0.05)
+
+
+async def test_books_at_a_chosen_depth(endpoints):
+    stream = ADAPTER.market_stream(endpoints, depth=10, backoff=FAST)
+    await stream.subscribe([PERP], trades=False, tickers=False)
+    events = stream.events().__aiter__()
+    try:
+        seen = await collect_until(
+            events, lambda evs: sum(isinstance(e, BookSnapshot) for e in evs) >= 3, 10
+        )
+    finally:
+        await stream.close()
+    snapshots = [e for e in seen if isinstance(e, BookSnapshot)]
+    assert not any(isinstance(e, BookDelta) for e in seen)
+    for snapshot in snapshots:
+        assert 0 < len(snapshot.bids) <= 10 and 0 < len(snapshot.asks) <= 10
+        assert snapshot.bids[0][0] < snapshot.asks[0][0]
+        assert [p for p, _ in snapshot.bids] == sorted((p for p, _ in snapshot.bids), reverse=True)

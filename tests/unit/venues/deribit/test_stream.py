@@ -397,3 +397,34 @@ def test_decoding_edges(session, link):
         session.on_message('{"jsonrpc": "2.0"} trailing', link)
     with pytest.raises(ProtocolError):
         session.on_message("", link)
+
+
+def test_books_at_a_chosen_depth_use_the_grouped_channel(link):
+    session = DeribitMarketSession(["BTC-PERPETUAL"], depth=10, trades=False, tickers=False)
+    assert list(session.channels) == ["book.BTC-PERPETUAL.none.10.100ms"]
+    # docs: "The asks and bids fields are both lists of [price, amount] pairs", whole top each time
+    message = {
+        "jsonrpc": "2.0",
+        "method": "subscription",
+        "params": {
+            "channel": "book.BTC-PERPETUAL.none.10.100ms",
+            "data": {
+                "timestamp": 1699999999000,
+                "instrument_name": "BTC-PERPETUAL",
+                "change_id": 77,
+                "bids": [[42500.0, 1000.0], [42499.5, 500]],
+                "asks": [[42501.0, 800.0]],
+            },
+        },
+    }
+    (first,) = session.on_message(json.dumps(message), link)
+    assert first.bids == ((D("42500.0"), D("1000.0")), (D("42499.5"), D(500)))
+    assert first.asks == ((D("42501.0"), D("800.0")),)
+    assert first.sequence == 77
+    message["params"]["data"].update(change_id=90, bids=[[42499.5, 10.0]])
+    (second,) = session.on_message(json.dumps(message), link)
+    assert second.bids == ((D("42499.5"), D("10.0")),)
+    assert session.books["BTC-PERPETUAL"].best_bid() == (D("42499.5"), D("10.0"))
+    assert session.stats.gaps == 0
+    with pytest.raises(ValueError):
+        DeribitMarketSession(depth=5)
