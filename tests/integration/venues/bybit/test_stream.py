@@ -18,6 +18,7 @@ from exchanges.venues.base import (
     BalanceUpdate,
     BookDelta,
     BookSnapshot,
+    ClockSkew,
     Endpoints,
     Event,
     FillEvent,
@@ -455,3 +456,14 @@ def test_rate_limit_answer_is_not_retried(sim, rest):
     assert caught.value.code == "10006"
     assert not rest.limiter.bucket("order_create").try_acquire()
     assert rest.order_by_client_id("BTC/USDT:USDT", "it-limited-1") is None
+
+
+def test_clock_skew_is_fixed_by_the_offset_not_by_a_retry(sim, rest):
+    price = rest.order_book("BTC/USDT:USDT", 5).bids[-1][0] - 1000
+    rest.clock.offset_ns -= 30 * 1_000_000_000  # our clock runs 30 s behind Bybit's
+    with pytest.raises(ClockSkew) as caught:
+        rest.place_order(_far_bid(rest, "it-skew-1", price))
+    assert caught.value.code == "10002"
+    assert abs(rest.clock.offset_ns) < 1_000_000_000  # resynced from /v5/market/time
+    assert rest.order_by_client_id("BTC/USDT:USDT", "it-skew-1") is None  # nothing was placed
+    assert rest.place_order(_far_bid(rest, "it-skew-2", price)).status is OrderStatus.NEW
