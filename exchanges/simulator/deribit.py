@@ -45,7 +45,8 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
@@ -661,7 +662,10 @@ class DeribitFace(Listener):
                 if "id" in params:
                     request_id = params.pop("id")
             else:
-                raw = await request.read()
+                try:
+                    raw = await request.read()
+                except web.HTTPRequestEntityTooLarge:
+                    raise RpcError(-32600, "request entity too large") from None
                 body_text = raw.decode("utf-8", "replace")
                 try:
                     message = loads(raw) if raw else {}
@@ -1877,22 +1881,16 @@ class DeribitFace(Listener):
             "trades": [data for order_id, data in trades if order_id == order.order_id],
         }
 
-    class _CaptureContext:
-        def __init__(self, face: DeribitFace, api_key: str):
-            self.face = face
-            self.api_key = api_key
-            self.trades: list[tuple[str, dict]] = []
-
-        def __enter__(self) -> list[tuple[str, dict]]:
-            self.face._capture = self.trades
-            self.face._capture_key = self.api_key
-            return self.trades
-
-        def __exit__(self, *exc: object) -> None:
-            self.face._capture = None
-
-    def _capturing(self, api_key: str) -> DeribitFace._CaptureContext:
-        return DeribitFace._CaptureContext(self, api_key)
+    @contextmanager
+    def _capturing(self, api_key: str) -> Iterator[list[tuple[str, dict]]]:
+        """Collect the user trades `api_key` gets during one engine call: the `trades` of
+        private/buy, private/sell and private/edit answers."""
+        trades: list[tuple[str, dict]] = []
+        self._capture, self._capture_key = trades, api_key
+        try:
+            yield trades
+        finally:
+            self._capture = None
 
     def _find_order(self, account: SimAccount, wire_id: str) -> SimOrder:
         order = self.engine.get_order(VENUE, account.api_key, order_id=self._engine_id(wire_id))
