@@ -81,7 +81,10 @@ def parse_expiry(code: str) -> int:
     day, month, year = code[:-5], code[-5:-2], code[-2:]
     if month not in MONTHS or not day.isdigit() or not year.isdigit():
         raise UnknownSymbol(f"not a Bybit expiry: {code!r}")
-    moment = datetime(2000 + int(year), MONTHS[month], int(day), EXPIRY_HOUR_UTC, tzinfo=UTC)
+    try:
+        moment = datetime(2000 + int(year), MONTHS[month], int(day), EXPIRY_HOUR_UTC, tzinfo=UTC)
+    except ValueError as exc:
+        raise UnknownSymbol(f"not a Bybit expiry: {code!r}") from exc
     return int(moment.timestamp()) * 1_000_000_000
 
 
