@@ -119,6 +119,9 @@ BOOK_CHANNELS: dict[str, tuple[int, str, bool]] = {
 }
 PUBLIC_CHANNELS = frozenset({"tickers", "trades", *BOOK_CHANNELS})
 PRIVATE_CHANNELS = frozenset({"orders", "positions", "account"})
+# WebSocket order operations on /ws/v5/private ("WS / Place order", "Cancel order", "Amend
+# order"): op -> rate-limit group.
+WS_TRADE_OPS = {"order": "place", "cancel-order": "cancel", "amend-order": "amend"}
 
 # Keys of the recorded payloads (okx/rest_orders_pending.json, ws_orders.json, ...).
 ORDER_KEYS = (
@@ -210,6 +213,11 @@ def s(value: Decimal | int | None) -> str:
 
 def ms(ts_ns: int) -> str:
     return str(ts_ns // 1_000_000)
+
+
+def _micros() -> str:
+    """`inTime`/`outTime`: wall-clock microseconds at the gateway ("Place order" response)."""
+    return str(time.time_ns() // 1000)
 
 
 def sign(secret: str, prehash: str) -> str:
@@ -408,6 +416,8 @@ class OkxFace(Listener):
         self._meta: dict[str, _OrderMeta] = {}
         self._pending_meta: tuple[str, _OrderMeta] | None = None
         self._pushed: dict[str, tuple] = {}
+        self._last_fill: dict[str, SimFill] = {}  # by order id
+        self._last_trade: dict[tuple[str, str], str] = {}  # by (api key, instrument)
         self._face_orders: dict[str, dict[str, SimOrder]] = {}
         self._face_order_ids = itertools.count(800_000_000_000_000_000)
         self._conn_ids = itertools.count(1)
@@ -672,8 +682,17 @@ class OkxFace(Listener):
         params = self._body_json(body)
         if not isinstance(params, dict):
             raise _param_error("body")
+        self._limit("place", account.api_key, str(params.get("instId", "")))
+        item = self._place(account, params)
+        if item["sCode"] != "0":
+            return self._failure([item])
+        await self._ack_faults(request)
+        return self._ok([item], inTime=_micros(), outTime=_micros())
+
+    def _place(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
+        """Place one order from OKX parameters; returns its `data` item (sCode 0 or the
+        rejection). Malformed parameters raise `OkxError` (answered for the whole request)."""
         info = self._instrument(params.get("instId"))
-        self._limit("place", account.api_key, info.venue_symbol)
         cl_ord_id = params.get("clOrdId", "") or ""
         tag = params.get("tag", "") or ""
         if cl_ord_id and (not isinstance(cl_ord_id, str) or not CL_ORD_ID.match(cl_ord_id)):
@@ -712,7 +731,7 @@ class OkxFace(Listener):
         price = None
         if order_type is OrderType.LIMIT:
             if params.get("px") in ("", None):
-                return self._order_failure(
+                return self._order_item(
                     params, "51204", "The price for the limit order cannot be empty."
                 )
             price = self._decimal(params["px"], "px")
@@ -749,14 +768,13 @@ class OkxFace(Listener):
         except SimReject as reject:
             if reject.reason is not RejectReason.POST_ONLY_WOULD_CROSS:
                 code, msg = _reject_code(reject, "place", info)
-                return self._order_failure(params, code, msg)
+                return self._order_item(params, code, msg)
             order = self._post_only_canceled(
                 account, info, side, quantity, price, cl_ord_id, ord_type, td_mode, tag
             )
         finally:
             self._pending_meta = None
-        await self._ack_faults(request)
-        item = {
+        return {
             "ordId": order.order_id,
             "clOrdId": cl_ord_id,
             "tag": tag,
@@ -764,9 +782,6 @@ class OkxFace(Listener):
             "sCode": "0",
             "sMsg": "Order placed",
         }
-        return self._ok(
-            [item], inTime=str(time.time_ns() // 1000), outTime=str(time.time_ns() // 1000)
-        )
 
     def _meta_of(self, order: SimOrder) -> _OrderMeta:
         """The wire details of an order; the one being placed takes those `_rest_place` filed
@@ -838,8 +853,9 @@ class OkxFace(Listener):
         self.on_order(account, order)
         return order
 
-    def _order_failure(self, params: dict, code: str, msg: str) -> web.Response:
-        item = {
+    def _order_item(self, params: dict, code: str, msg: str) -> dict[str, str]:
+        """The `data` item of a refused placement."""
+        return {
             "ordId": params.get("ordId", "") or "",
             "clOrdId": params.get("clOrdId", "") or "",
             "tag": params.get("tag", "") or "",
@@ -847,12 +863,15 @@ class OkxFace(Listener):
             "sCode": code,
             "sMsg": msg,
         }
-        now_us = str(time.time_ns() // 1000)
+
+    def _failure(self, items: list[dict[str, str]]) -> web.Response:
+        """Order operations where every order failed: top-level code "1" (HTTP 200)."""
+        now_us = _micros()
         return self._json(
             {
                 "code": "1",
                 "msg": "Operation failed.",
-                "data": [item],
+                "data": items,
                 "inTime": now_us,
                 "outTime": now_us,
             }
@@ -887,21 +906,26 @@ class OkxFace(Listener):
         params = self._body_json(body)
         if not isinstance(params, dict):
             raise _param_error("body")
+        self._limit("amend", account.api_key, str(params.get("instId", "")))
+        item = self._amend(account, params)
+        if item["sCode"] != "0":
+            return self._failure([item])
+        return self._ok([item], inTime=_micros(), outTime=_micros())
+
+    def _amend(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
+        """Amend one order (`newSz` includes what is filled, `newPx`); returns its item."""
         info = self._instrument(params.get("instId"))
-        self._limit("amend", account.api_key, info.venue_symbol)
         ord_id = params.get("ordId", "") or ""
         cl_ord_id = params.get("clOrdId", "") or ""
         req_id = params.get("reqId", "") or ""
         if not ord_id and not cl_ord_id:
-            return self._amend_failure(
+            return self._amend_item(
                 params, "51003", "Either client order ID or order ID is required."
             )
         new_sz = params.get("newSz")
         new_px = params.get("newPx")
         if new_sz in (None, "") and new_px in (None, ""):
-            return self._amend_failure(
-                params, "51500", "You must enter a price, quantity, or TP/SL"
-            )
+            return self._amend_item(params, "51500", "You must enter a price, quantity, or TP/SL")
         quantity = None if new_sz in (None, "") else self._decimal(new_sz, "newSz")
         price = None if new_px in (None, "") else self._decimal(new_px, "newPx")
         existing = self.engine.get_order(
@@ -924,9 +948,8 @@ class OkxFace(Listener):
             )
         except SimReject as reject:
             code, msg = _reject_code(reject, "amend", info)
-            return self._amend_failure(params, code, msg)
-        await self._ack_faults(request)
-        item = {
+            return self._amend_item(params, code, msg)
+        return {
             "ordId": order.order_id,
             "clOrdId": order.client_order_id or "",
             "ts": ms(self._now_ns()),
@@ -934,12 +957,9 @@ class OkxFace(Listener):
             "sCode": "0",
             "sMsg": "",
         }
-        return self._ok(
-            [item], inTime=str(time.time_ns() // 1000), outTime=str(time.time_ns() // 1000)
-        )
 
-    def _amend_failure(self, params: dict, code: str, msg: str) -> web.Response:
-        item = {
+    def _amend_item(self, params: dict, code: str, msg: str) -> dict[str, str]:
+        return {
             "ordId": params.get("ordId", "") or "",
             "clOrdId": params.get("clOrdId", "") or "",
             "ts": ms(self._now_ns()),
@@ -947,16 +967,6 @@ class OkxFace(Listener):
             "sCode": code,
             "sMsg": msg,
         }
-        now_us = str(time.time_ns() // 1000)
-        return self._json(
-            {
-                "code": "1",
-                "msg": "Operation failed.",
-                "data": [item],
-                "inTime": now_us,
-                "outTime": now_us,
-            }
-        )
 
     def _cancel_one(self, account: SimAccount, params: Any) -> dict[str, str]:
         """Cancel one order; returns its `data` item (sCode 0 or the OKX error)."""
@@ -996,11 +1006,9 @@ class OkxFace(Listener):
         if isinstance(params, dict):
             self._limit("cancel", account.api_key, str(params.get("instId", "")))
         item = self._cancel_one(account, params)
-        now_us = str(time.time_ns() // 1000)
-        code, msg = ("0", "") if item["sCode"] == "0" else ("1", "Operation failed.")
-        return self._json(
-            {"code": code, "msg": msg, "data": [item], "inTime": now_us, "outTime": now_us}
-        )
+        if item["sCode"] != "0":
+            return self._failure([item])
+        return self._ok([item], inTime=_micros(), outTime=_micros())
 
     async def _rest_cancel_batch(self, request: web.Request) -> web.Response:
         """`POST /api/v5/trade/cancel-batch-orders` ("Cancel multiple orders"), at most 20."""
@@ -1019,7 +1027,7 @@ class OkxFace(Listener):
             code, msg = "1", "Operation failed."
         else:
             code, msg = "2", "Bulk operation partially succeeded."
-        now_us = str(time.time_ns() // 1000)
+        now_us = _micros()
         return self._json(
             {"code": code, "msg": msg, "data": items, "inTime": now_us, "outTime": now_us}
         )
@@ -1328,7 +1336,7 @@ class OkxFace(Listener):
             exec_type = "M" if fill.liquidity is Liquidity.MAKER else "T"
         elif order.last_fill_price is not None and not ws:
             fill_px, fill_sz = s(order.last_fill_price), s(order.last_fill_quantity)
-            last = self._last_fill(order)
+            last = self._last_fill.get(order.order_id)
             trade_id = last.trade_id if last else ""
             fill_time = ms(last.ts_ns) if last else ""
             exec_type = ""
@@ -1397,12 +1405,6 @@ class OkxFace(Listener):
             return data
         return data
 
-    def _last_fill(self, order: SimOrder) -> SimFill | None:
-        for fill in reversed(self.engine.fills(VENUE, order.api_key, order.symbol)):
-            if fill.order_id == order.order_id:
-                return fill
-        return None
-
     def _fill_json(self, fill: SimFill, bill_id: int) -> dict[str, str]:
         """One `GET /api/v5/trade/fills` row ("Transaction details", response parameters)."""
         info = self.instruments[fill.symbol]
@@ -1468,10 +1470,6 @@ class OkxFace(Listener):
                 upl_last = signed * (ticker_last - position.entry_price)
             else:
                 upl_last = signed * (1 / position.entry_price - 1 / ticker_last)
-        last = None
-        for fill in reversed(self.engine.fills(VENUE, account.api_key, position.symbol)):
-            last = fill
-            break
         q = Decimal("0.00000001")
         return {
             "instId": position.symbol,
@@ -1489,7 +1487,7 @@ class OkxFace(Listener):
             "liqPx": s(position.liquidation_price),
             "mmr": s((value * MAINTENANCE_MARGIN).quantize(q)),
             "interest": "0",
-            "tradeId": last.trade_id if last else "",
+            "tradeId": self._last_trade.get(key, ""),
             "notionalUsd": s(notional_usd.quantize(q)),
             "avgPx": s(position.entry_price),
             "upl": s(position.unrealized_pnl),
@@ -1678,6 +1676,8 @@ class OkxFace(Listener):
     def on_fill(self, account: SimAccount, fill: SimFill) -> None:
         if account.venue is not VENUE:
             return
+        self._last_fill[fill.order_id] = fill
+        self._last_trade[(account.api_key, fill.symbol)] = fill.trade_id
         order = self.engine.get_order(VENUE, account.api_key, order_id=fill.order_id)
         if order is None:
             return
@@ -2053,6 +2053,9 @@ class OkxFace(Listener):
         op = request.get("op")
         request_id = request.get("id") if isinstance(request.get("id"), str) else None
         args = request.get("args")
+        if op in WS_TRADE_OPS and conn.private:
+            self._ws_trade(conn, request)
+            return
         if op not in ("login", "subscribe", "unsubscribe"):
             self._error(conn, "60019", f"Invalid op: {op}", request_id)
             return
@@ -2067,6 +2070,71 @@ class OkxFace(Listener):
                 self._subscribe(conn, arg, request_id)
             else:
                 self._unsubscribe(conn, arg, request_id)
+
+    def _ws_trade(self, conn: _Conn, request: dict[str, Any]) -> None:
+        """An order operation over the private WebSocket; answered as
+        `{"id", "op", "code", "msg", "data": [item], "inTime", "outTime"}` ("WS / Place order")."""
+        op = request["op"]
+        request_id = request.get("id")
+        if not isinstance(request_id, str) or not CL_ORD_ID.match(request_id):
+            self._error(conn, "60013", "Invalid args")
+            return
+        if conn.api_key is None:
+            self._error(conn, "60011", "Please log in", request_id)
+            return
+        args = request.get("args")
+        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+            self._error(conn, "60013", "Invalid args", request_id)
+            return
+        account = self.engine.account(VENUE, conn.api_key)
+        if account is None:
+            self._error(conn, "60011", "Please log in", request_id)
+            return
+        params = args[0]
+        answer: dict[str, Any] = {"id": request_id, "op": op}
+        try:
+            self._limit(WS_TRADE_OPS[op], account.api_key, str(params.get("instId", "")))
+            if op == "order":
+                item = self._place(account, params)
+            elif op == "amend-order":
+                item = self._amend(account, params)
+            else:
+                item = self._cancel_one(account, params)
+        except OkxError as error:
+            answer.update(
+                code=error.code, msg=error.msg, data=[], inTime=_micros(), outTime=_micros()
+            )
+            self._enqueue(conn, orjson.dumps(answer))
+            return
+        ok = item["sCode"] == "0"
+        answer.update(
+            code="0" if ok else "1",
+            msg="" if ok else "Operation failed.",
+            data=[item],
+            inTime=_micros(),
+            outTime=_micros(),
+        )
+        payload = orjson.dumps(answer)
+        if not ok or op != "order":
+            self._enqueue(conn, payload)
+            return
+        task = asyncio.ensure_future(self._ws_ack(conn, payload))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Future) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    async def _ws_ack(self, conn: _Conn, payload: bytes) -> None:
+        """Send a WebSocket order acknowledgement, delayed or lost per the faults."""
+        if self.faults.ack_delay_ms:
+            await asyncio.sleep(self.faults.ack_delay_ms / 1000)
+        if self.faults.take("lose_acks"):
+            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+            self._abort(conn)
+            return
+        self._enqueue(conn, payload)
 
     def _login(self, conn: _Conn, arg: dict[str, Any], request_id: str | None) -> None:
         """`{"op": "login"}` ("WebSocket" Login): sign of timestamp + GET + /users/self/verify."""

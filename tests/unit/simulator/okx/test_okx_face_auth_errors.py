@@ -285,3 +285,76 @@ async def test_idle_connections_are_closed_with_4004():
             assert (ws.close_code, message.extra) == (4004, "No data received in 30s")
     finally:
         await simulator.stop()
+
+
+async def test_websocket_order_operations(okx):
+    simulator, session, rest = okx
+    ws = await session.ws_connect(simulator.urls[OKX]["ws_private"])
+    order = {
+        "instId": "BTC-USDT-SWAP",
+        "tdMode": "cross",
+        "side": "buy",
+        "ordType": "limit",
+        "px": "90000",
+        "sz": "1",
+        "clOrdId": "wso1",
+    }
+    await ws.send_json({"id": "w1", "op": "order", "args": [order]})
+    reply = await receive_json(ws)
+    assert (reply["event"], reply["code"], reply["id"]) == ("error", "60011", "w1")
+    await ws.send_json(login_request(simulator.credentials[OKX]))
+    assert (await receive_json(ws))["event"] == "login"
+    await ws.send_json({"id": "w2", "op": "order", "args": [order]})
+    placed = await receive_json(ws)
+    assert (
+        placed["id"],
+        placed["op"],
+        placed["code"],
+        placed["data"][0]["sCode"],
+        placed["data"][0]["clOrdId"],
+    ) == (
+        "w2",
+        "order",
+        "0",
+        "0",
+        "wso1",
+    )
+    await ws.send_json(
+        {
+            "id": "w3",
+            "op": "amend-order",
+            "args": [{"instId": "BTC-USDT-SWAP", "clOrdId": "wso1", "newSz": "3"}],
+        }
+    )
+    amended = await receive_json(ws)
+    assert (amended["code"], amended["data"][0]["ordId"]) == ("0", placed["data"][0]["ordId"])
+    status, one = await rest.get("/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=wso1")
+    assert (status, one["data"][0]["sz"], one["data"][0]["state"]) == (200, "3", "live")
+    await ws.send_json(
+        {"id": "w4", "op": "cancel-order", "args": [{"instId": "BTC-USDT-SWAP", "clOrdId": "wso1"}]}
+    )
+    canceled = await receive_json(ws)
+    assert (canceled["op"], canceled["code"], canceled["data"][0]["sCode"]) == (
+        "cancel-order",
+        "0",
+        "0",
+    )
+    await ws.send_json(
+        {"id": "w5", "op": "cancel-order", "args": [{"instId": "BTC-USDT-SWAP", "clOrdId": "wso1"}]}
+    )
+    again = await receive_json(ws)
+    assert (again["code"], again["msg"], again["data"][0]["sCode"]) == (
+        "1",
+        "Operation failed.",
+        "51400",
+    )
+    simulator.faults[OKX].update(lose_acks=1, lost_ack_wait_ms=10)
+    await ws.send_json({"id": "w6", "op": "order", "args": [{**order, "clOrdId": "wso2"}]})
+    message = await ws.receive(timeout=3)
+    assert message.type in (
+        aiohttp.WSMsgType.CLOSED,
+        aiohttp.WSMsgType.ERROR,
+        aiohttp.WSMsgType.CLOSE,
+    )
+    status, found = await rest.get("/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=wso2")
+    assert (status, found["data"][0]["state"]) == (200, "live")
