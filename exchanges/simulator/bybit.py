@@ -155,75 +155,53 @@ class BybitError(Exception):
         self.headers = headers or {}
 
 
-def reject_error(reject: SimReject, category: str, action: str) -> BybitError:
-    """Bybit's retCode for an engine refusal (docs "Error Codes": UTA 110xxx, spot 170xxx).
+# (engine refusal, spot?) -> (retCode, retMsg) (docs "Error Codes": UTA 110xxx, spot 170xxx).
+REJECT_CODES: dict[tuple[RejectReason, bool], tuple[int, str]] = {
+    (RejectReason.INSUFFICIENT_FUNDS, False): (110007, "ab not enough for new order"),
+    (RejectReason.INSUFFICIENT_FUNDS, True): (170131, "Insufficient balance."),
+    (RejectReason.REDUCE_ONLY, False): (110017, "Reduce-only rule not satisfied"),
+    (RejectReason.REDUCE_ONLY, True): (110017, "Reduce-only rule not satisfied"),
+    (RejectReason.DUPLICATE_CLIENT_ORDER_ID, False): (110072, "OrderLinkedID is duplicate"),
+    (RejectReason.DUPLICATE_CLIENT_ORDER_ID, True): (170141, "Duplicate clientOrderId"),
+    (RejectReason.UNKNOWN_INSTRUMENT, False): (10001, "params error: symbol invalid"),
+    (RejectReason.UNKNOWN_INSTRUMENT, True): (170121, "Invalid symbol."),
+    (RejectReason.NO_LIQUIDITY, False): (
+        110118,
+        "Unable to retrieve a price of the market order due to low liquidity",
+    ),
+    (RejectReason.NO_LIQUIDITY, True): (170210, "New order rejected."),
+    (RejectReason.ORDER_NOT_FOUND, True): (170213, "Order does not exist."),
+    (RejectReason.ORDER_CLOSED, True): (170213, "Order does not exist."),
+}
 
-    `action` is create, amend or cancel; spot orders answer with the spot-trade codes.
-    """
+
+def reject_error(reject: SimReject, category: str, action: str) -> BybitError:
+    """Bybit's answer to an engine refusal; `action` is create, amend or cancel."""
     spot = category == "spot"
-    reason = reject.reason
-    text = reject.message
-    if reason is RejectReason.INSUFFICIENT_FUNDS:
-        return (
-            BybitError(170131, "Insufficient balance.")
-            if spot
-            else BybitError(110007, "ab not enough for new order")
-        )
-    if reason is RejectReason.REDUCE_ONLY:
-        return BybitError(110017, "Reduce-only rule not satisfied")
+    reason, text = reject.reason, reject.message
+    known = REJECT_CODES.get((reason, spot))
+    if known is not None:
+        return BybitError(*known)
     if reason in (RejectReason.ORDER_NOT_FOUND, RejectReason.ORDER_CLOSED):
-        if spot:
-            return BybitError(170213, "Order does not exist.")
         verb = "replace" if action == "amend" else "cancel"
         return BybitError(110001, f"order not exists or too late to {verb}")
-    if reason is RejectReason.DUPLICATE_CLIENT_ORDER_ID:
-        return (
-            BybitError(170141, "Duplicate clientOrderId")
-            if spot
-            else BybitError(110072, "OrderLinkedID is duplicate")
-        )
-    if reason is RejectReason.INVALID_PRICE:
+    if reason is RejectReason.INVALID_SIZE and "filled" in text:
         if spot:
-            return (
-                BybitError(170134, "Order price decimal too long.")
-                if "tick" in text
-                else (BybitError(170130, "Data sent for paramter 'price' is not valid."))
+            return BybitError(
+                170313, "The modified contract quantity cannot be less than to the filled quantity"
             )
-        return BybitError(10001, f"params error: {text}")
-    if reason is RejectReason.INVALID_SIZE:
-        if "filled" in text:
-            return (
-                BybitError(
-                    170313,
-                    "The modified contract quantity cannot be less than to the filled quantity",
-                )
-                if spot
-                else BybitError(
-                    110064,
-                    "The modified contract quantity cannot be less than or equal to the filled quantity.",
-                )
-            )
-        if spot:
-            return (
-                BybitError(170136, "Order quantity lower than the minimum.")
-                if "minimum" in text
-                else (BybitError(170137, "Order volume decimal too long"))
-            )
-        return BybitError(10001, f"params error: {text}")
-    if reason is RejectReason.UNKNOWN_INSTRUMENT:
-        return (
-            BybitError(170121, "Invalid symbol.")
-            if spot
-            else BybitError(10001, "params error: symbol invalid")
+        return BybitError(
+            110064,
+            "The modified contract quantity cannot be less than or equal to the filled quantity.",
         )
-    if reason is RejectReason.NO_LIQUIDITY:
-        return (
-            BybitError(170210, "New order rejected.")
-            if spot
-            else BybitError(
-                110118, "Unable to retrieve a price of the market order due to low liquidity"
-            )
-        )
+    if spot and reason is RejectReason.INVALID_SIZE:
+        if "minimum" in text:
+            return BybitError(170136, "Order quantity lower than the minimum.")
+        return BybitError(170137, "Order volume decimal too long")
+    if spot and reason is RejectReason.INVALID_PRICE:
+        if "tick" in text:
+            return BybitError(170134, "Order price decimal too long.")
+        return BybitError(170130, "Data sent for paramter 'price' is not valid.")
     return BybitError(10001, f"params error: {text}")
 
 
@@ -380,7 +358,7 @@ class BybitFace(Listener):
         self._uid_hits: dict[tuple[str, str, str], deque] = {}
         self._ip_hits: dict[str, deque] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ticker_task: asyncio.Task | None = None
+        self._housekeeping_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.app = web.Application()
         self._add_routes()
@@ -419,9 +397,9 @@ class BybitFace(Listener):
     async def close(self) -> None:
         """Close every WebSocket, stop timers and detach from the engine."""
         self.engine.remove_listener(self)
-        if self._ticker_task is not None:
-            self._ticker_task.cancel()
-            self._ticker_task = None
+        if self._housekeeping_task is not None:
+            self._housekeeping_task.cancel()
+            self._housekeeping_task = None
         for state in self._dcp.values():
             if state.timer is not None:
                 state.timer.cancel()
@@ -1649,8 +1627,8 @@ class BybitFace(Listener):
     async def _serve(self, conn: _Conn, on_message: Callable[[_Conn, dict], None]) -> None:
         """Read a connection until it closes or idles out; a sender task writes its queue."""
         self._loop = asyncio.get_running_loop()
-        if self._ticker_task is None:
-            self._ticker_task = asyncio.create_task(self._housekeeping())
+        if self._housekeeping_task is None:
+            self._housekeeping_task = asyncio.create_task(self._housekeeping())
         self._conns.add(conn)
         sender = asyncio.create_task(self._sender(conn))
         ws = conn.ws

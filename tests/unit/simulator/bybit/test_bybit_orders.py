@@ -313,3 +313,38 @@ async def test_ack_delay_holds_the_answer():
         _, reply, _ = await rest.post("/v5/order/create", limit("Buy", bid - 100))
         assert reply["retCode"] == 0
         assert loop.time() - started >= 0.15
+
+
+@pytest.mark.parametrize(
+    ("reason", "message", "category", "action", "expected"),
+    [
+        ("insufficient_funds", "", "linear", "create", 110007),
+        ("insufficient_funds", "", "spot", "create", 170131),
+        ("post_only_would_cross", "", "linear", "amend", 10001),
+        ("reduce_only", "", "inverse", "create", 110017),
+        ("invalid_price", "price 1.3 is not a multiple of the tick 0.5", "linear", "create", 10001),
+        ("invalid_price", "price 1.03 is not a multiple of the tick 0.1", "spot", "create", 170134),
+        ("invalid_price", "price -1 must be positive", "spot", "create", 170130),
+        ("invalid_size", "quantity 0.0001 is below the minimum 0.001", "spot", "create", 170136),
+        ("invalid_size", "quantity 0.00011 is not a multiple of the lot", "spot", "create", 170137),
+        ("invalid_size", "quantity 0.001 is below the filled 0.004", "linear", "amend", 110064),
+        ("invalid_size", "quantity 0.001 is below the filled 0.004", "spot", "amend", 170313),
+        ("order_not_found", "", "linear", "cancel", 110001),
+        ("order_closed", "", "linear", "amend", 110001),
+        ("order_closed", "", "spot", "cancel", 170213),
+        ("duplicate_client_order_id", "", "linear", "create", 110072),
+        ("duplicate_client_order_id", "", "spot", "create", 170141),
+        ("unknown_instrument", "", "linear", "create", 10001),
+        ("unknown_instrument", "", "spot", "create", 170121),
+        ("fok_not_fillable", "", "linear", "create", 10001),
+        ("no_liquidity", "", "linear", "create", 110118),
+        ("no_liquidity", "", "spot", "create", 170210),
+    ],
+)
+def test_every_engine_refusal_has_a_bybit_code(reason, message, category, action, expected):
+    from exchanges.simulator.bybit import reject_error
+    from exchanges.simulator.engine import RejectReason, SimReject
+
+    error = reject_error(SimReject(RejectReason(reason), message), category, action)
+    assert error.code == expected
+    assert error.message
