@@ -111,7 +111,6 @@ def parse_instrument(item: dict) -> InstrumentInfo | None:
         strike=strike,
         option_type=option_type,
     )
-    DEFAULT_SYMBOLS.add(name, symbol)
     return InstrumentInfo(
         venue=VENUE,
         venue_symbol=name,

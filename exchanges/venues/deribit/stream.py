@@ -18,7 +18,8 @@ Public session (docs: subscriptions `book.{instrument}.{interval}`,
 - Subscriptions go out in batches (`MAX_CHANNELS_PER_REQUEST`, well inside the 32 kB frame
   limit of error -32600) and are all sent again on every connect.
 
-Private session: `public/auth` (client_signature, clock-corrected timestamp), then
+Private session: `public/get_time` to measure the clock offset, then `public/auth`
+(client_signature with the corrected timestamp: it is only accepted for 60 s), then
 `private/subscribe` to `user.orders.*`, `user.trades.*`, `user.changes.*` (positions) and
 `user.portfolio.*`; the token is renewed with `refresh_token` before `expires_in` runs out.
 Error 10028 `too_many_requests` ends the venue's session: the connection is dropped so the driver
@@ -431,9 +432,11 @@ class DeribitAccountSession:
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
         clock: auth.Clock | None = None,
+        sync_clock: bool = True,
         symbols: SymbolMap | None = None,
     ) -> None:
         self.credentials = credentials
+        self.sync_clock = sync_clock
         self.channels = list(channels)
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -459,7 +462,10 @@ class DeribitAccountSession:
         self._rpc.clear()
         self.token = None
         self.authenticated = False
-        link.send(self._login_request())
+        if self.sync_clock:
+            link.send(self._rpc.request(C.GET_TIME, {}, "time", time.time_ns()))
+        else:
+            link.send(self._login_request())
         link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
 
     def on_disconnect(self) -> None:
@@ -510,12 +516,15 @@ class DeribitAccountSession:
         raise ProtocolError(f"unhandled private channel {channel}", venue=VENUE)
 
     def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
-        purpose, _ = self._rpc.pending.pop(message["id"], ("", None))
+        purpose, context = self._rpc.pending.pop(message["id"], ("", None))
         error = message.get("error")
         if error is not None:
             exc = C.error_from(error, venue=VENUE)
             if exc.code == str(C.TOO_MANY_REQUESTS):
                 link.reconnect("too_many_requests ends the session")
+                return []
+            if purpose == "time":
+                link.send(self._login_request())
                 return []
             if purpose in ("login", "refresh"):
                 link.reconnect(f"authentication failed: {exc}")
@@ -528,6 +537,10 @@ class DeribitAccountSession:
                 f"{purpose or 'request'} refused: {exc}", venue=VENUE, code=exc.code
             )
         result = message.get("result")
+        if purpose == "time":
+            self.clock.update(parse.parse_server_time(result), context, receive_ts)
+            link.send(self._login_request())
+            return []
         if purpose in ("login", "refresh"):
             self.token = auth.Token.from_result(result)
             if purpose == "refresh":
@@ -641,6 +654,7 @@ class DeribitAccountStream:
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
         clock: auth.Clock | None = None,
+        sync_clock: bool = True,
         backoff: Backoff | None = None,
         symbols: SymbolMap | None = None,
     ) -> None:
@@ -651,6 +665,7 @@ class DeribitAccountStream:
             cancel_on_disconnect=cancel_on_disconnect,
             scope=scope,
             clock=clock,
+            sync_clock=sync_clock,
             symbols=symbols,
         )
         self.client = WsClient(

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -251,9 +252,21 @@ LOGIN_RESULT = {
 }
 
 
+def answer_time(session, link, server_ms=None):
+    """Answer the session's `public/get_time`; returns the auth request it sends next."""
+    (time_request, _heartbeat) = sent(link)[-2:]
+    assert time_request["method"] == "public/get_time"
+    server_ms = server_ms if server_ms is not None else time.time_ns() // MS
+    link.sent.clear()
+    reply = {"jsonrpc": "2.0", "id": time_request["id"], "result": server_ms}
+    assert session.on_message(json.dumps(reply), link) == []
+    (auth_request,) = sent(link)
+    return auth_request
+
+
 def login(session, link):
     session.on_connect(link)
-    auth_request = sent(link)[0]
+    auth_request = answer_time(session, link)
     answer = {"jsonrpc": "2.0", "id": auth_request["id"], "result": LOGIN_RESULT}
     link.sent.clear()
     return session.on_message(json.dumps(answer), link)
@@ -263,7 +276,8 @@ def test_private_login_signs_and_subscribes_after_auth():
     link = OfflineLink()
     session = DeribitAccountSession(CREDS, cancel_on_disconnect=True)
     session.on_connect(link)
-    auth_request, heartbeat = sent(link)
+    assert sent(link)[1]["method"] == "public/set_heartbeat"
+    auth_request = answer_time(session, link)
     assert auth_request["method"] == "public/auth"
     params = auth_request["params"]
     assert params["grant_type"] == "client_signature"
@@ -273,7 +287,6 @@ def test_private_login_signs_and_subscribes_after_auth():
         params["signature"]
         == hmac.new(b"client-secret-1", string_to_sign.encode(), hashlib.sha256).hexdigest()
     )
-    assert heartbeat["method"] == "public/set_heartbeat"
     link.sent.clear()
     answer = {"jsonrpc": "2.0", "id": auth_request["id"], "result": LOGIN_RESULT}
     (status,) = session.on_message(json.dumps(answer), link)
@@ -335,7 +348,7 @@ def test_private_auth_failure_reconnects():
     link = OfflineLink()
     session = DeribitAccountSession(CREDS)
     session.on_connect(link)
-    auth_id = sent(link)[0]["id"]
+    auth_id = answer_time(session, link)["id"]
     answer = {
         "jsonrpc": "2.0",
         "id": auth_id,
@@ -357,8 +370,26 @@ def test_private_too_many_requests_reconnects_and_reauthenticates():
     session.on_disconnect()
     again = OfflineLink()
     session.on_connect(again)
-    assert sent(again)[0]["method"] == "public/auth"
+    assert sent(again)[0]["method"] == "public/get_time"
     assert session.token is None
+    assert answer_time(session, again)["method"] == "public/auth"
+
+
+def test_private_login_uses_the_venue_clock():
+    link = OfflineLink()
+    session = DeribitAccountSession(CREDS)
+    session.on_connect(link)
+    hour_ahead = time.time_ns() // MS + 3_600_000
+    auth_request = answer_time(session, link, server_ms=hour_ahead)
+    assert abs(session.clock.offset_ns - 3_600_000 * MS) < 5_000 * MS
+    assert abs(auth_request["params"]["timestamp"] - hour_ahead) < 5_000
+    # without the time request the local clock is used as it is
+    plain = DeribitAccountSession(CREDS, sync_clock=False)
+    other = OfflineLink()
+    plain.on_connect(other)
+    first = sent(other)[0]
+    assert first["method"] == "public/auth"
+    assert abs(first["params"]["timestamp"] - time.time_ns() // MS) < 5_000
 
 
 def test_the_same_stream_at_another_interval_is_accepted(session, link):
