@@ -20,26 +20,35 @@ from exchanges.venues.bybit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 
 
+def _with_table(options: dict[str, Any]) -> dict[str, Any]:
+    """`instruments=[InstrumentInfo, ...]` (e.g. the stored `Instrument` rows) becomes the
+    symbol table every factory accepts as `symbols=`."""
+    instruments = options.pop("instruments", None)
+    if instruments is not None and options.get("symbols") is None:
+        options["symbols"] = SymbolTable(instruments)
+    return options
+
+
 def rest_client(
     endpoints: Endpoints, credentials: Credentials | None = None, **options: Any
 ) -> BybitRestClient:
-    return BybitRestClient(endpoints, credentials, **options)
+    return BybitRestClient(endpoints, credentials, **_with_table(options))
 
 
 def market_stream(endpoints: Endpoints, **options: Any) -> BybitMarketStream:
-    return BybitMarketStream(endpoints, **options)
+    return BybitMarketStream(endpoints, **_with_table(options))
 
 
 def account_stream(
     endpoints: Endpoints, credentials: Credentials, **options: Any
 ) -> BybitAccountStream:
-    return BybitAccountStream(endpoints, credentials, **options)
+    return BybitAccountStream(endpoints, credentials, **_with_table(options))
 
 
 def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
     """The sans-IO public session the book benchmark drives; `category` defaults to linear."""
     category = options.pop("category", "linear")
-    return BybitPublicSession(category, venue_symbols, **options)
+    return BybitPublicSession(category, venue_symbols, **_with_table(options))
 
 
 ADAPTER = VenueAdapter(

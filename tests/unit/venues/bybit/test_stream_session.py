@@ -347,3 +347,21 @@ def test_fast_book_path_matches_the_shared_order_book(link):
     assert list(book.asks.items()) == list(reference.asks.items())
     assert book.sequence == reference.sequence == 2999
     assert book.bids and book.asks and not book.is_crossed()
+
+
+def test_factories_take_instruments_as_the_symbol_table():
+    from exchanges.venues.base import Endpoints
+    from exchanges.venues.bybit import parse
+
+    spot = parse.parse_instruments(
+        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
+    )
+    endpoints = Endpoints(
+        "http://127.0.0.1:9", "ws://127.0.0.1:9/v5/public", "ws://127.0.0.1:9/v5/private"
+    )
+    stream = ADAPTER.market_stream(endpoints, instruments=spot)
+    assert stream.symbols.resolve("ETHUSDT") == ("spot", "ETHUSDT")
+    client = ADAPTER.rest_client(endpoints, None, instruments=spot)
+    assert client.resolve("BTCUSDT") == ("spot", "BTCUSDT")
+    account = ADAPTER.account_stream(endpoints, Credentials("k", "s"), instruments=spot)
+    assert account.session.symbols.unified("spot", "BTCUSDT") == "BTC/USDT"
