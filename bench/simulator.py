@@ -1,6 +1,6 @@
 """Simulator benchmark: what one protocol face can send and take, measured at the client.
 
-    python -m bench.simulator --venue okx [--seconds 5] [--taker-rate 100] [--orders 400]
+    python -m bench.simulator --venue okx [--seconds 5] [--taker-rate 100,1000] [--orders 400]
                               [--clients 8]
 
 Starts `manage.py run_simulator` for the venue in a subprocess on a free 127.0.0.1 port (so
@@ -9,9 +9,10 @@ server and client each have their own interpreter), then:
 1. market data: one public WebSocket subscribed to the venue's book, trade and ticker channels of
    every instrument on that connection (OKX `books`/`trades`/`tickers`; Bybit linear
    `orderbook.50`/`publicTrade`/`tickers`; Deribit `book.*.100ms`/`trades.*.100ms`/
-   `ticker.*.100ms`), with generated taker flow turned up to `--taker-rate` trades/s per
-   instrument. Prints messages/s over `--seconds` and the p50/p99 of receive time minus the
-   message's own exchange timestamp (same host, same clock; millisecond resolution).
+   `ticker.*.100ms`), with generated taker flow turned up to each `--taker-rate` (trades/s per
+   instrument; the highest saturates the simulator process). Prints messages/s over
+   `--seconds` and the p50/p99 of receive time minus the message's own exchange timestamp
+   (same host, same clock; millisecond resolution; the 100 ms channels add their interval).
 2. order round trips over signed REST, with the face's rate limits switched off through
    `/_sim/config`: place a limit order far from the market, then cancel it; sequentially and
    with `--clients` concurrent clients. Prints orders/s (each order placed and canceled) and
@@ -202,7 +203,6 @@ async def market_data(venue: Venue, url: str, seconds: float) -> dict:
         "per_s": count / elapsed,
         "p50_ms": _percentile(latencies, 50),
         "p99_ms": _percentile(latencies, 99),
-        "channels": 3 * len(_symbols(venue)),
     }
 
 
@@ -392,7 +392,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--venue", choices=[v.value for v in Venue], default="okx")
     parser.add_argument("--seconds", type=float, default=5.0, help="market-data measuring time")
-    parser.add_argument("--taker-rate", type=float, default=100.0, help="trades/s per instrument")
+    parser.add_argument(
+        "--taker-rate",
+        default="100,1000",
+        help="generated trades/s per instrument; a comma list gives one market-data row each",
+    )
     parser.add_argument("--orders", type=int, default=400, help="orders per round-trip run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients, second run")
     args = parser.parse_args()
@@ -400,17 +404,17 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway_site.settings")
 
     print(f"simulator benchmark: {venue} face, 127.0.0.1, client and server in separate processes")
-    running = start_simulator(venue, args.taker_rate, 0.02)
-    try:
-        md = asyncio.run(market_data(venue, running.urls["ws_public"], args.seconds))
-    finally:
-        running.stop()
-    print(
-        f"\nmarket data, one public WebSocket, {md['channels']} channels, taker flow "
-        f"{args.taker_rate:g} trades/s per instrument, {args.seconds:g} s"
-    )
-    print(f"{'':28}{'messages/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'received':28}{md['per_s']:>12,.0f}{md['p50_ms']:>10.1f}{md['p99_ms']:>10.1f}")
+    rates = [float(r) for r in str(args.taker_rate).split(",")]
+    channels = 3 * len(_symbols(venue))
+    print(f"\nmarket data, one public WebSocket, {channels} channels, {args.seconds:g} s per row")
+    print(f"{'taker trades/s/instrument':28}{'messages/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
+    for rate in rates:
+        running = start_simulator(venue, rate, 0.02)
+        try:
+            md = asyncio.run(market_data(venue, running.urls["ws_public"], args.seconds))
+        finally:
+            running.stop()
+        print(f"{rate:<28g}{md['per_s']:>12,.0f}{md['p50_ms']:>10.1f}{md['p99_ms']:>10.1f}")
 
     running = start_simulator(venue, 2.0, 0.05)
     try:
