@@ -1,6 +1,8 @@
 """Deribit REST client (JSON-RPC over HTTP): reference data, order entry and account reads.
 
-Every method is `GET {rest_url}/api/v2/{method}?{params}` (docs "JSON-RPC over HTTP"); the
+Every method is `GET {rest_url}/api/v2/{method}?{params}` (docs "JSON-RPC over HTTP"), or
+with `http_method="POST"` a JSON-RPC request body POSTed to the same path (Decimals written as
+JSON numbers with their exact digits, and the body covered by the signature); the
 answer is a JSON-RPC object with `result` or `error` {code, message, data}. Private methods are
 authorized either per request with `Authorization: deri-hmac-sha256 ...` (default: no token
 state, signed with the clock-corrected time) or with a bearer token from `public/auth`
@@ -21,6 +23,7 @@ import time
 from decimal import Decimal
 from urllib.parse import quote
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -82,6 +85,13 @@ def query_string(params: dict) -> str:
     )
 
 
+def _json_number(value: object) -> orjson.Fragment:
+    """Decimals go on the wire as JSON numbers with their exact digits."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 def rpc_request(method: str, params: dict, request_id: int) -> dict:
     """The JSON-RPC 2.0 request object (docs "Request messages"), as sent over WebSocket."""
     return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
@@ -98,6 +108,7 @@ class DeribitRestClient:
         credentials: Credentials | None = None,
         *,
         auth_mode: str = "signature",
+        http_method: str = "GET",
         timeout: tuple[float, float] = (3.05, 10.0),
         limits: dict[str, Limit] | None = None,
         currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
@@ -107,6 +118,9 @@ class DeribitRestClient:
     ) -> None:
         if auth_mode not in ("signature", "token"):
             raise ValueError(f"auth_mode must be 'signature' or 'token', not {auth_mode!r}")
+        if http_method not in ("GET", "POST"):
+            raise ValueError(f"http_method must be 'GET' or 'POST', not {http_method!r}")
+        self.http_method = http_method
         self.endpoints = endpoints
         self.base_url = endpoints.rest_url.rstrip("/")
         self.credentials = credentials
@@ -133,16 +147,30 @@ class DeribitRestClient:
 
     def call(self, method: str, params: dict | None = None, *, private: bool = False):
         """One JSON-RPC call; returns `result` or raises the mapped `VenueError`."""
-        params = params or {}
+        params = {key: value for key, value in (params or {}).items() if value is not None}
         group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
         self.limiter.acquire(group)
-        query = query_string(params)
-        uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
+        if self.http_method == "POST":
+            uri = f"{C.API_PREFIX}{method}"
+            body = orjson.dumps(
+                rpc_request(method, params, next(self._ids)), default=_json_number
+            ).decode()
+            headers["Content-Type"] = "application/json"
+        else:
+            query = query_string(params)
+            uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
+            body = ""
         if private:
-            headers["Authorization"] = self._authorization("GET", uri)
+            headers["Authorization"] = self._authorization(self.http_method, uri, body)
         try:
-            response = self.http.get(self.base_url + uri, headers=headers, timeout=self.timeout)
+            response = self.http.request(
+                self.http_method,
+                self.base_url + uri,
+                data=body.encode() if body else None,
+                headers=headers,
+                timeout=self.timeout,
+            )
         except requests.Timeout as exc:
             raise RequestTimeout(f"{method}: {exc}", venue=self.venue, code="timeout") from exc
         except requests.ConnectionError as exc:
@@ -189,7 +217,7 @@ class DeribitRestClient:
             raise ProtocolError(f"{method}: answer without result", venue=self.venue)
         return body["result"]
 
-    def _authorization(self, method: str, uri: str) -> str:
+    def _authorization(self, method: str, uri: str, body: str = "") -> str:
         if self.credentials is None:
             raise AuthenticationError("private method without credentials", venue=self.venue)
         if self.auth_mode == "signature":
@@ -197,6 +225,7 @@ class DeribitRestClient:
                 self.credentials,
                 method=method,
                 uri=uri,
+                body=body,
                 timestamp_ms=self.clock.now_ms(),
                 nonce=auth.make_nonce(),
             )

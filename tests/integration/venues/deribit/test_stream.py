@@ -423,3 +423,20 @@ async def test_books_at_a_chosen_depth(endpoints):
         assert 0 < len(snapshot.bids) <= 10 and 0 < len(snapshot.asks) <= 10
         assert snapshot.bids[0][0] < snapshot.asks[0][0]
         assert [p for p, _ in snapshot.bids] == sorted((p for p, _ in snapshot.bids), reverse=True)
+
+
+@pytest.mark.parametrize("auth_mode", ["signature", "token"])
+def test_post_json_rpc_mode_against_the_simulator(sim_module, endpoints, auth_mode):
+    client = ADAPTER.rest_client(
+        endpoints, sim_module.credentials[V], http_method="POST", auth_mode=auth_mode
+    )
+    price = client.order_book(PERP, depth=1).bids[0][0] - 1500
+    cid = f"it-post-{auth_mode}"
+    order = client.place_order(
+        OrderRequest("BTC/USD:BTC", PERP, cid, Side.BUY, OrderType.LIMIT, Decimal(30), price)
+    )
+    assert (order.price, order.quantity, order.status) == (price, Decimal(30), OrderStatus.NEW)
+    assert client.cancel_order(PERP, venue_order_id=order.venue_order_id).status is (
+        OrderStatus.CANCELED
+    )
+    client.close()

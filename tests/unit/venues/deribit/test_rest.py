@@ -549,3 +549,43 @@ def test_fills_across_currencies_stop_at_the_earliest_truncated_source(http):
     assert [f.symbol for f in page.fills] == ["BTC/USD:BTC", "BTC/USDC:USDC", "BTC/USDC:USDC"]
     assert page.cursor == "2000:u2"
     client.close()
+
+
+def test_post_mode_sends_a_signed_json_rpc_body_with_exact_numbers(http):
+    client = DeribitRestClient(ENDPOINTS, CREDS, http_method="POST")
+    http.post(API + C.BUY, body=load_raw("deribit", "rest_buy_response"))
+    order = client.place_order(request(quantity=D("0.0010"), price=D("2973.55")))
+    assert order.venue_order_id == "USDC-104819327443"
+    sent = http.calls[0].request
+    body = sent.body.decode()
+    assert json.loads(body, parse_float=D) == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "private/buy",
+        "params": {
+            "instrument_name": "ETH_USDC-PERPETUAL",
+            "amount": D("0.0010"),
+            "type": "limit",
+            "label": "O-19700101-000000-001-001-1",
+            "price": D("2973.55"),
+            "time_in_force": "good_til_cancelled",
+            "post_only": True,
+            "reject_post_only": True,
+        },
+    }
+    assert '"amount":0.0010' in body and '"price":2973.55' in body
+    assert sent.headers["Content-Type"] == "application/json"
+    parts = dict(f.split("=", 1) for f in sent.headers["Authorization"].split(" ", 1)[1].split(","))
+    string_to_sign = f"{parts['ts']}\n{parts['nonce']}\nPOST\n/api/v2/private/buy\n{body}\n"
+    assert (
+        parts["sig"]
+        == hmac.new(b"client-secret-1", string_to_sign.encode(), hashlib.sha256).hexdigest()
+    )
+    client.close()
+
+
+def test_unknown_modes_are_refused():
+    with pytest.raises(ValueError):
+        DeribitRestClient(ENDPOINTS, CREDS, http_method="PUT")
+    with pytest.raises(ValueError):
+        DeribitRestClient(ENDPOINTS, CREDS, auth_mode="basic")
