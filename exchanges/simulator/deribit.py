@@ -42,6 +42,7 @@ import hmac
 import itertools
 import json
 import logging
+import math
 import secrets
 import time
 from collections import OrderedDict, deque
@@ -70,6 +71,7 @@ from exchanges.simulator.engine import (
     SimTrade,
 )
 from exchanges.simulator.faults import Faults
+from exchanges.simulator.market import MIN_OPTION_YEARS, YEAR_SECONDS, black_scholes
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,
@@ -2367,6 +2369,50 @@ class DeribitFace(Listener):
             "trade_id": self._wire_id(trade.trade_id, trade.symbol),
         }
 
+    def _option_model(self, info: InstrumentInfo) -> _OptionModel:
+        """The generator's own option model (market.py: Black-76 on the venue forward with the
+        configured volatility), so greeks and implied volatilities agree with the prices."""
+        market = self.engine.market
+        config = market.config
+        years = max(
+            (info.expiry_ts - self.engine.clock_ns()) / 1e9 / YEAR_SECONDS, MIN_OPTION_YEARS
+        )
+        forward = market.venue_mid(info.base, VENUE) * (1.0 + config.future_basis_per_year * years)
+        return _OptionModel(
+            forward=forward,
+            strike=float(info.strike),
+            years=years,
+            vol=config.option_volatility,
+            call=info.option_type is OptionType.CALL,
+        )
+
+    def _option_fields(self, info: InstrumentInfo, ticker: SimTicker) -> dict:
+        model = self._option_model(info)
+        delta, gamma, vega, theta = model.greeks(model.vol)
+        forward = Decimal(repr(round(model.forward, 2)))
+
+        def iv(price: Decimal | None) -> Decimal:
+            if not price:
+                return ZERO
+            return _percent(model.implied_vol(float(price) * model.forward))
+
+        underlying = f"{info.venue_symbol.rsplit('-', 2)[0]}"
+        return {
+            "underlying_price": forward,
+            "underlying_index": underlying if underlying in self.instruments else "index_price",
+            "interest_rate": ZERO,
+            "mark_iv": _percent(model.vol),
+            "bid_iv": iv(ticker.best_bid),
+            "ask_iv": iv(ticker.best_ask),
+            "greeks": {
+                "delta": _fixed(delta, 5),
+                "gamma": _fixed(gamma, 5),
+                "vega": _fixed(vega, 5),
+                "theta": _fixed(theta, 5),
+                "rho": ZERO,
+            },
+        }
+
     def _ticker_data(self, info: InstrumentInfo, ticker: SimTicker) -> dict:
         low, high = self._price_band(info)
         last = ticker.last_price if ticker.last_price is not None else ticker.mark_price
@@ -2411,8 +2457,7 @@ class DeribitFace(Listener):
             data["current_funding"] = funding
             data["funding_8h"] = funding
         if info.kind is InstrumentKind.OPTION:
-            data["underlying_price"] = ticker.index_price
-            data["underlying_index"] = "index_price"
+            data.update(self._option_fields(info, ticker))
         return data
 
     def _instrument_data(self, info: InstrumentInfo) -> dict:
@@ -2503,12 +2548,36 @@ class DeribitFace(Listener):
         if info.kind is InstrumentKind.PERPETUAL:
             data["interest_value"] = ZERO
             data["realized_funding"] = ZERO
+        if option:
+            del data["leverage"]
+            index = self.engine.index_price(info.base)
+            greeks = self._position_greeks(info, position)
+            data.update(greeks)
+            data["average_price_usd"] = (data["average_price"] * index).quantize(Decimal("0.01"))
+            data["floating_profit_loss_usd"] = (position.unrealized_pnl * index).quantize(
+                Decimal("0.01")
+            )
         return dict(sorted(data.items()))
+
+    def _position_greeks(self, info: InstrumentInfo, position: SimPosition) -> dict:
+        """Greeks of an option position; `delta` in coin, net of the premium paid in coin
+        (an inverse option's exposure: Black delta minus the option's coin price)."""
+        model = self._option_model(info)
+        delta, gamma, vega, theta = model.greeks(model.vol)
+        size = float(position.quantity)
+        coin_price = model.price(model.vol) / model.forward
+        return {
+            "delta": _fixed(size * (delta - coin_price), 6),
+            "gamma": _fixed(size * gamma, 8),
+            "vega": _fixed(size * vega, 5),
+            "theta": _fixed(size * theta, 5),
+        }
 
     def _portfolio_data(self, account: SimAccount, currency: str) -> dict:
         balance = account.balances.get(currency) or SimBalance(currency, ZERO, ZERO)
         futures_upl = futures_rpl = options_upl = options_rpl = options_value = ZERO
         maintenance = delta = ZERO
+        option_greeks = {"delta": ZERO, "gamma": ZERO, "vega": ZERO, "theta": ZERO}
         for position in account.positions.values():
             info = self.instruments.get(position.symbol)
             if info is None or info.settle != currency:
@@ -2517,6 +2586,10 @@ class DeribitFace(Listener):
                 options_upl += position.unrealized_pnl
                 options_rpl += position.realized_pnl
                 options_value += position.quantity * (position.mark_price or ZERO)
+                if position.quantity:
+                    greeks = self._position_greeks(info, position)
+                    for name in option_greeks:
+                        option_greeks[name] += greeks[name]
             else:
                 futures_upl += position.unrealized_pnl
                 futures_rpl += position.realized_pnl
@@ -2531,12 +2604,17 @@ class DeribitFace(Listener):
         initial = balance.locked
         available = equity - initial
         index = ONE if currency in ("USDC", "USDT", "EURR") else self.engine.index_price(currency)
-        delta = delta.quantize(q)
+        delta = (delta + option_greeks["delta"]).quantize(q)
+        index_name = f"{currency.lower()}_usd"
+
+        def by_index(value: Decimal) -> dict:
+            return {index_name: value} if value else {}
+
         return {
             "total_maintenance_margin_usd": (maintenance * index).quantize(q),
             "projected_initial_margin": initial,
             "total_delta_total_usd": (delta * index).quantize(q),
-            "options_gamma_map": {},
+            "options_gamma_map": by_index(option_greeks["gamma"]),
             "options_session_rpl": options_rpl,
             "options_session_upl": options_upl,
             "futures_session_rpl": futures_rpl,
@@ -2546,7 +2624,7 @@ class DeribitFace(Listener):
             "projected_delta_total": delta,
             "initial_margin": initial,
             "options_pl": options_upl + options_rpl,
-            "options_vega_map": {},
+            "options_vega_map": by_index(option_greeks["vega"]),
             "margin_balance": equity,
             "balance": balance.total,
             "maintenance_margin": maintenance.quantize(q),
@@ -2554,23 +2632,23 @@ class DeribitFace(Listener):
             "additional_reserve": ZERO,
             "locked_balance": ZERO,
             "options_value": options_value,
-            "options_delta": ZERO,
+            "options_delta": option_greeks["delta"],
             "margin_model": "cross_sm",
             "portfolio_margining_enabled": False,
-            "options_gamma": ZERO,
+            "options_gamma": option_greeks["gamma"],
             "available_funds": available,
             "cross_collateral_enabled": False,
             "delta_total": delta,
-            "options_theta_map": {},
+            "options_theta_map": by_index(option_greeks["theta"]),
             "spot_reserve": ZERO,
             "total_equity_usd": (equity * index).quantize(q),
-            "options_theta": ZERO,
+            "options_theta": option_greeks["theta"],
             "futures_session_upl": futures_upl,
-            "delta_total_map": {f"{currency.lower()}_usd": delta} if delta else {},
+            "delta_total_map": by_index(delta),
             "session_rpl": session_rpl,
             "futures_pl": futures_upl + futures_rpl,
             "available_withdrawal_funds": max(min(available, balance.total), ZERO),
-            "options_vega": ZERO,
+            "options_vega": option_greeks["vega"],
             "equity": equity,
             "total_pl": session_upl + session_rpl,
             "currency": currency,
@@ -2690,3 +2768,58 @@ def _latest_orders(entries: list[dict]) -> list[dict]:
     for data in entries:
         latest[data["order_id"]] = data
     return list(latest.values())
+
+
+def _fixed(value: float, places: int) -> Decimal:
+    return Decimal(repr(round(value, places))).quantize(Decimal(1).scaleb(-places))
+
+
+def _percent(vol: float) -> Decimal:
+    return _fixed(vol * 100, 2)
+
+
+def _norm_pdf(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class _OptionModel:
+    """Black-76 on the forward, undiscounted, as the market generator prices options."""
+
+    forward: float
+    strike: float
+    years: float
+    vol: float
+    call: bool
+
+    def price(self, vol: float) -> float:
+        option_type = OptionType.CALL if self.call else OptionType.PUT
+        return black_scholes(self.forward, self.strike, self.years, vol, option_type)
+
+    def greeks(self, vol: float) -> tuple[float, float, float, float]:
+        """Delta, gamma (per USD), vega (USD per volatility point), theta (USD per day)."""
+        root = math.sqrt(self.years)
+        d1 = (math.log(self.forward / self.strike) + 0.5 * vol * vol * self.years) / (vol * root)
+        pdf = _norm_pdf(d1)
+        delta = _norm_cdf(d1) if self.call else _norm_cdf(d1) - 1.0
+        gamma = pdf / (self.forward * vol * root)
+        vega = self.forward * pdf * root / 100
+        theta = -self.forward * pdf * vol / (2 * root) / 365
+        return delta, gamma, vega, theta
+
+    def implied_vol(self, usd_price: float) -> float:
+        """The volatility that prices the option at `usd_price` (bisection; 0 if none does)."""
+        low, high = 0.01, 5.0
+        if not self.price(low) <= usd_price <= self.price(high):
+            return 0.0
+        for _ in range(60):
+            mid = (low + high) / 2
+            if self.price(mid) < usd_price:
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2

@@ -499,3 +499,35 @@ async def test_probabilistic_drop_closes_the_socket_instead_of_sending(session, 
     finally:
         faults.update(drop_ws_probability=0.0)
         await ws.close()
+
+
+async def test_option_tickers_and_positions_carry_the_models_greeks(http):
+    auth = {"Authorization": basic_header(SECOND)}
+    call_name, put_name = "BTC-25DEC26-100000-C", "BTC-25DEC26-100000-P"
+    _, call = await http.get("public/ticker", {"instrument_name": call_name})
+    _, put = await http.get("public/ticker", {"instrument_name": put_name})
+    call, put = call["result"], put["result"]
+    assert call["underlying_index"] == "BTC-25DEC26" and call["interest_rate"] == 0
+    assert call["mark_iv"] == put["mark_iv"] == D("60.00")  # the generator's option volatility
+    assert 0 < call["bid_iv"] < call["mark_iv"] < call["ask_iv"]
+    assert 0 < call["greeks"]["delta"] < 1 and -1 < put["greeks"]["delta"] < 0
+    parity = call["greeks"]["delta"] - put["greeks"]["delta"]  # put-call parity of deltas
+    assert abs(parity - 1) <= D("0.00001")
+    assert call["greeks"]["gamma"] == put["greeks"]["gamma"] and call["greeks"]["vega"] > 0
+    assert sorted(call["greeks"]) == ["delta", "gamma", "rho", "theta", "vega"]
+
+    _, bought = await http.get(
+        "private/buy", {"instrument_name": call_name, "amount": "0.5", "type": "market"}, auth
+    )
+    assert bought["result"]["order"]["order_state"] == "filled"
+    _, positions = await http.get(
+        "private/get_positions", {"currency": "BTC", "kind": "option"}, auth
+    )
+    (position,) = positions["result"]
+    assert position["size"] == D("0.5") and "leverage" not in position
+    expected_delta = D("0.5") * (call["greeks"]["delta"] - call["mark_price"])
+    assert abs(position["delta"] - expected_delta) < D("0.002")
+    assert position["average_price_usd"] == position["average_price"] * position["index_price"]
+    _, summary = await http.get("private/get_account_summary", {"currency": "BTC"}, auth)
+    assert summary["result"]["options_delta"] == position["delta"]
+    assert summary["result"]["options_vega_map"] == {"btc_usd": position["vega"]}
