@@ -124,6 +124,7 @@ class BybitPublicSession:
         self._prices: dict[str, Any] = {}
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
+        self._book_symbols: set[str] = set()
         self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
 
     # ------------------------------------------------------------------ subscription set
@@ -144,6 +145,8 @@ class BybitPublicSession:
         """Add symbols to the subscription set; returns the topics that are new."""
         new = []
         for symbol in venue_symbols:
+            if channels.get("books", True):
+                self._book_symbols.add(symbol)
             for topic in self.topics_of(symbol, **channels):
                 if topic not in self.topics:
                     self.topics[topic] = None
@@ -158,6 +161,7 @@ class BybitPublicSession:
                 if topic in self.topics:
                     del self.topics[topic]
                     gone.append(topic)
+            self._book_symbols.discard(symbol)
             self.books.pop(symbol, None)
             self._resyncing.discard(symbol)
             self._tickers.pop(symbol, None)
@@ -251,6 +255,8 @@ class BybitPublicSession:
         stats.messages += 1
         data = message["data"]
         symbol = data["s"]
+        if symbol not in self._book_symbols:
+            return []  # still on the wire after an unsubscribe
         update_id = int(data["u"])
         received = _time_ns()
         exchange_ts = int(message["ts"]) * NS_PER_MS

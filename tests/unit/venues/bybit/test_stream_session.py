@@ -365,3 +365,15 @@ def test_factories_take_instruments_as_the_symbol_table():
     assert client.resolve("BTCUSDT") == ("spot", "BTCUSDT")
     account = ADAPTER.account_stream(endpoints, Credentials("k", "s"), instruments=spot)
     assert account.session.symbols.unified("spot", "BTCUSDT") == "BTC/USDT"
+
+
+def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
+    session.on_message(raw(SNAPSHOT), link)
+    assert session.remove(["BTCUSDT"]) == [
+        "orderbook.1.BTCUSDT",
+        "publicTrade.BTCUSDT",
+        "tickers.BTCUSDT",
+    ]
+    assert session.on_message(raw(DELTA), link) == []
+    assert session.on_message(raw(SNAPSHOT), link) == []
+    assert (link.sent, session.books, session.stats.gaps) == ([], {}, 0)
