@@ -22,6 +22,7 @@ Control routes on every face's port (JSON in, JSON out):
 | `GET /_sim/config`, `POST /_sim/config` | `face.configure(body)` |
 | `POST /_sim/step?seconds=1` | advance the market generator by hand |
 | `GET /_sim/generator`, `POST /_sim/generator` | `{"running": false}` pauses the timed generator |
+| `POST /_sim/accounts` | open an account: `{"api_key", "secret", "passphrase"?, "balances"?}` |
 
 While `Faults.refuse_connections` is set, every other request (HTTP or WebSocket upgrade) has its
 connection closed without an answer, as a refused/reset connection looks to a client.
@@ -37,6 +38,7 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -300,8 +302,35 @@ class Simulator:
             self.generator_running = running
             return web.json_response({"running": self.generator_running})
 
+        async def add_account(request: web.Request) -> web.Response:
+            body = await _json_body(request)
+            api_key, secret = body.get("api_key"), body.get("secret")
+            if not isinstance(api_key, str) or not api_key or not isinstance(secret, str):
+                return web.json_response({"error": "api_key and secret are required"}, status=400)
+            if self.engine.account(venue, api_key) is not None:
+                return web.json_response({"error": f"account {api_key} exists"}, status=409)
+            balances = body.get("balances")
+            try:
+                wallet = (
+                    None
+                    if balances is None
+                    else {str(c): Decimal(str(a)) for c, a in dict(balances).items()}
+                )
+            except (ArithmeticError, TypeError, ValueError) as exc:
+                return web.json_response({"error": f"bad balances: {exc}"}, status=400)
+            passphrase = str(body.get("passphrase", ""))
+            account = self.engine.add_account(venue, api_key, secret, passphrase, wallet)
+            self.accounts.append((venue, Credentials(api_key, secret, passphrase)))
+            return web.json_response(
+                {
+                    "api_key": api_key,
+                    "balances": {b.currency: str(b.total) for b in account.balances.values()},
+                }
+            )
+
         return [
             web.get("/_sim/health", health),
+            web.post("/_sim/accounts", add_account),
             web.get("/_sim/faults", get_faults),
             web.post("/_sim/faults", post_faults),
             web.post("/_sim/drop", drop),

@@ -305,3 +305,25 @@ def test_every_importable_face_starts_under_the_sim_fixture(sim):
         assert config.status_code == 200 and isinstance(config.json(), dict)
         account = sim.call(sim.engine.account, venue, sim.credentials[venue].api_key)
         assert account is not None
+
+
+async def test_accounts_route_opens_accounts_at_run_time(simulator):
+    rest = simulator.urls[Venue.OKX]["rest"]
+    async with aiohttp.ClientSession() as http:
+        body = {"api_key": "late", "secret": "s", "passphrase": "p", "balances": {"USDT": "250.5"}}
+        async with http.post(rest + "/_sim/accounts", json=body) as resp:
+            assert await resp.json() == {"api_key": "late", "balances": {"USDT": "250.5"}}
+        async with http.post(rest + "/_sim/accounts", json=body) as resp:
+            assert resp.status == 409
+        async with http.post(rest + "/_sim/accounts", json={"api_key": "x"}) as resp:
+            assert resp.status == 400
+        bad = {"api_key": "y", "secret": "s", "balances": {"USDT": "lots"}}
+        async with http.post(rest + "/_sim/accounts", json=bad) as resp:
+            assert resp.status == 400
+        async with http.post(rest + "/_sim/accounts", json={"api_key": "z", "secret": "s"}) as resp:
+            demo_wallet = (await resp.json())["balances"]
+    assert demo_wallet == demo.DEMO_BALANCES[Venue.OKX]
+    account = simulator.engine.account(Venue.OKX, "late")
+    assert (account.secret, account.passphrase) == ("s", "p")
+    assert account.balances["USDT"].available == D("250.5")
+    assert simulator.engine.account(Venue.OKX, "y") is None
