@@ -2193,6 +2193,14 @@ class OkxFace(Listener):
 
     def _subscribe(self, conn: _Conn, arg: dict[str, Any], request_id: str | None) -> None:
         channel = arg.get("channel")
+        if channel == "fills" and conn.private:
+            self._error(
+                conn,
+                "64003",
+                "Your trading fee tier doesn't meet the requirement to access this channel",
+                request_id,
+            )
+            return
         wanted = PRIVATE_CHANNELS if conn.private else PUBLIC_CHANNELS
         if channel not in wanted:
             self._bad_channel(conn, arg, request_id)
@@ -2208,10 +2216,13 @@ class OkxFace(Listener):
                     self._bad_channel(conn, arg, request_id)
                     return
             key = self._sub_key(channel, arg)
+            first = all(name != channel for name, _ in conn.subs)
             conn.subs[(channel, key)] = echo
             self._event(
                 conn, {"event": "subscribe", "arg": echo, "connId": conn.conn_id}, request_id
             )
+            if first:
+                self._conn_count_event(conn, channel)
             self._initial_private_push(conn, channel, echo)
             return
         inst = arg.get("instId")
@@ -2238,6 +2249,21 @@ class OkxFace(Listener):
                     conn,
                     orjson.dumps({"arg": echo, "data": [self._ticker_json(ticker)]}),
                 )
+
+    def _conn_count_event(self, conn: _Conn, channel: str) -> None:
+        """`channel-conn-count`: how many connections of this key now carry `channel`
+        ("Connection count limit", sent to new subscriptions of orders/account/positions)."""
+        count = sum(
+            any(name == channel for name, _ in peer.subs)
+            for peer in self._private.get(conn.api_key or "", ())
+        )
+        payload = {
+            "event": "channel-conn-count",
+            "channel": channel,
+            "connCount": str(count),
+            "connId": conn.conn_id,
+        }
+        self._enqueue(conn, orjson.dumps(payload))
 
     def _initial_private_push(self, conn: _Conn, channel: str, arg: dict[str, str]) -> None:
         """The `account` and `positions` channels start with the current state."""

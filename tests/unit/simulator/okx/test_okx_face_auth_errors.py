@@ -358,3 +358,27 @@ async def test_websocket_order_operations(okx):
     )
     status, found = await rest.get("/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=wso2")
     assert (status, found["data"][0]["state"]) == (200, "live")
+
+
+async def test_private_channel_connection_counts_and_vip_only_fills(okx):
+    simulator, session, _ = okx
+    sockets = []
+    for expected in ("1", "2"):
+        ws = await session.ws_connect(simulator.urls[OKX]["ws_private"])
+        sockets.append(ws)
+        await ws.send_json(login_request(simulator.credentials[OKX]))
+        assert (await receive_json(ws))["event"] == "login"
+        await ws.send_json({"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]})
+        assert (await receive_json(ws))["event"] == "subscribe"
+        count = await receive_json(ws)
+        assert count == {
+            "event": "channel-conn-count",
+            "channel": "orders",
+            "connCount": expected,
+            "connId": count["connId"],
+        }
+    await sockets[0].send_json({"op": "subscribe", "args": [{"channel": "fills"}]})
+    refused = await receive_json(sockets[0])
+    assert (refused["event"], refused["code"]) == ("error", "64003")
+    for ws in sockets:
+        await ws.close()

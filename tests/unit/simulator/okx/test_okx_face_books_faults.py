@@ -175,8 +175,10 @@ async def _private(session, simulator, *args):
     await ws.send_json(login_request(simulator.credentials[OKX]))
     assert (await receive_json(ws))["event"] == "login"
     await ws.send_json({"op": "subscribe", "args": list(args)})
-    for _ in args:
-        assert (await receive_json(ws))["event"] == "subscribe"
+    events = [m for m in await drain(ws, quiet=0.1) if "event" in m]
+    assert [m["arg"] for m in events if m["event"] == "subscribe"] == list(args)
+    counts = [m for m in events if m["event"] == "channel-conn-count"]
+    assert [(m["channel"], m["connCount"]) for m in counts] == [(a["channel"], "1") for a in args]
     return ws
 
 
