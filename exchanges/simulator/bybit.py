@@ -49,7 +49,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from exchanges.simulator.engine import (
     Engine,
@@ -1678,35 +1678,39 @@ class BybitFace(Listener):
                 while conn.queue and not conn.closed:
                     data = conn.queue.popleft()
                     if self.faults.should_drop():
-                        self._spawn(self._close_conn(conn))
+                        self._spawn(self._close_conn(conn, dropped=True))
                         return
                     await ws.send_frame(data, WSMsgType.TEXT)
                     conn.last_active = time.monotonic()
         except (ConnectionResetError, RuntimeError):
             self._spawn(self._close_conn(conn))
 
-    async def _close_conn(self, conn: _Conn) -> None:
+    async def _close_conn(self, conn: _Conn, *, dropped: bool = False) -> None:
+        """Forget a connection; `dropped` closes it as abnormally ended (code 1006)."""
         if conn.closed:
             return
         conn.closed = True
         conn.wakeup.set()
         self._conns.discard(conn)
+        had_dcp = any(t.startswith("dcp") for t in conn.topics)
         for topic in list(conn.topics):
             self._unsubscribe(conn, topic)
         if conn.api_key is not None:
             conns = self._private.get(conn.api_key)
             if conns is not None:
                 conns.discard(conn)
-            self._maybe_arm_dcp(conn.api_key)
+            if had_dcp:
+                self._maybe_arm_dcp(conn.api_key)
+        code = WSCloseCode.ABNORMAL_CLOSURE if dropped else WSCloseCode.OK
         try:
-            await conn.ws.close()
+            await conn.ws.close(code=code)
         except (ConnectionResetError, RuntimeError):
             pass
 
     def _drop_all(self) -> None:
         """Faults.drop_ws(): close every WebSocket of the face now."""
         for conn in list(self._conns):
-            self._spawn(self._close_conn(conn))
+            self._spawn(self._close_conn(conn, dropped=True))
 
     def _reply(self, conn: _Conn, message: dict) -> None:
         conn.send(orjson.dumps(message))

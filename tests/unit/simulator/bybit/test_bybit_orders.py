@@ -10,6 +10,8 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
+from exchanges.simulator.bybit import reject_error
+from exchanges.simulator.engine import RejectReason, SimReject
 from exchanges.venues.base import Credentials
 from tests.unit.simulator.bybit.bybit_wire import ALICE, VENUE, Rest, best, bybit_sim
 
@@ -342,9 +344,6 @@ async def test_ack_delay_holds_the_answer():
     ],
 )
 def test_every_engine_refusal_has_a_bybit_code(reason, message, category, action, expected):
-    from exchanges.simulator.bybit import reject_error
-    from exchanges.simulator.engine import RejectReason, SimReject
-
     error = reject_error(SimReject(RejectReason(reason), message), category, action)
     assert error.code == expected
     assert error.message

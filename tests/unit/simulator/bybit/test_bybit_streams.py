@@ -11,6 +11,7 @@ import pytest
 
 from tests.unit.simulator.bybit.bybit_wire import (
     ALICE,
+    BOB,
     VENUE,
     BookChecker,
     Rest,
@@ -178,8 +179,6 @@ async def test_private_max_active_time_is_parsed():
 
 async def test_private_pushes_go_only_to_their_account():
     async with bybit_sim() as sim, aiohttp.ClientSession() as s:
-        from tests.unit.simulator.bybit.bybit_wire import BOB
-
         alice = await private(s, sim, "order")
         bob = Stream(await s.ws_connect(sim.urls[VENUE]["ws_private"]))
         await bob.auth(BOB)
@@ -327,3 +326,54 @@ async def test_books_chain_while_the_timed_generator_runs():
             _, depth, symbol = topic.split(".")
             assert checker.top(int(depth)) == sim.engine.book(VENUE, symbol, int(depth)), topic
             assert checker.messages > 5, topic
+
+
+async def test_dcp_needs_the_dcp_topic_and_spares_other_products():
+    async with bybit_sim(options={"dcp_time_scale": 0.05}) as sim, aiohttp.ClientSession() as s:
+        rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
+        bid, _ = await best(rest, "linear", "BTCUSDT")
+        spot_bid, _ = await best(rest, "spot", "BTCUSDT")
+        await rest.post("/v5/order/disconnected-cancel-all", {"timeWindow": 3, "product": "SPOT"})
+        await rest.post(
+            "/v5/order/create",
+            {
+                "category": "linear",
+                "symbol": "BTCUSDT",
+                "side": "Buy",
+                "orderType": "Limit",
+                "qty": "0.001",
+                "price": str(bid - 100),
+            },
+        )
+        await rest.post(
+            "/v5/order/create",
+            {
+                "category": "spot",
+                "symbol": "BTCUSDT",
+                "side": "Buy",
+                "orderType": "Limit",
+                "qty": "0.001",
+                "price": str(spot_bid - 100),
+            },
+        )
+        plain = await private(s, sim, "order")
+        await plain.ws.close()
+        await asyncio.sleep(0.3)
+        assert len(sim.engine.open_orders(VENUE, ALICE.api_key)) == 2
+        watched = await private(s, sim, "dcp.spot")
+        await watched.ws.close()
+        await asyncio.sleep(0.3)
+        left = sim.engine.open_orders(VENUE, ALICE.api_key)
+        assert [o.symbol for o in left] == ["BTCUSDT"]
+
+
+async def test_drop_probability_cuts_a_socket_instead_of_sending():
+    async with (
+        bybit_sim(faults={"drop_ws_probability": 1.0}, warm=0) as sim,
+        aiohttp.ClientSession() as s,
+    ):
+        stream = await public(s, sim)
+        await stream.send({"op": "ping"})
+        message = await asyncio.wait_for(stream.ws.receive(), 1.0)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert sim.faults[VENUE].fired["drop_ws_probability"] == 1
