@@ -201,9 +201,3 @@ ERRORS: dict[int, type[base.VenueError]] = {
     170222: base.RateLimited,  # Too many requests in this time frame
 }
 CLOCK_SKEW = 10002
-RATE_LIMIT_CODES = frozenset(
-    code for code, error in ERRORS.items() if issubclass(error, base.RateLimited)
-)
-
-# rejectReason values of an order push that say a post-only order would have crossed.
-POST_ONLY_REJECTS = frozenset({"EC_PostOnlyWillTakeLiquidity"})

@@ -377,3 +377,19 @@ def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
     assert session.on_message(raw(DELTA), link) == []
     assert session.on_message(raw(SNAPSHOT), link) == []
     assert (link.sent, session.books, session.stats.gaps) == ([], {}, 0)
+
+
+def test_public_urls_per_category():
+    from exchanges.venues.bybit import constants as C
+    from exchanges.venues.bybit.stream import BybitMarketStream
+
+    stream = BybitMarketStream(C.LIVE_ENDPOINTS)
+    assert [stream.url(c) for c in ("spot", "linear", "inverse", "option")] == [
+        "wss://stream.bybit.com/v5/public/spot",
+        "wss://stream.bybit.com/v5/public/linear",
+        "wss://stream.bybit.com/v5/public/inverse",
+        "wss://stream.bybit.com/v5/public/option",
+    ]
+    assert BybitMarketStream(C.TESTNET_ENDPOINTS).url("spot") == (
+        "wss://stream-testnet.bybit.com/v5/public/spot"
+    )
