@@ -79,6 +79,11 @@ _loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
 
 SnapshotFetcher = Callable[[str], BookSnapshot]
+# A book side is a SortedDict (a dict subclass): replacing the size of a price it already holds
+# leaves its sorted keys alone, so the plain dict assignment is enough on that hot path.
+_set_existing = dict.__setitem__
+_PRICE_CACHE_SIZE = 200_000
+_ZERO = Decimal(0)
 
 
 def _batches(args: list[dict], size: int) -> Iterable[list[dict]]:
@@ -167,6 +172,9 @@ class OkxPublicSession:
         self.max_buffer = max_buffer
         self.stats = BookStats()
         self.books: dict[str, _BookState] = {}
+        # Prices repeat from update to update: one Decimal per price text, in a bounded dict.
+        self._prices: dict[str, Decimal] = {}
+        self._price_of = self._prices.get
         self.subscriptions: dict[tuple[str, str], dict] = {}
         self._link: Link | None = None
         self._handlers = {
@@ -399,35 +407,37 @@ class OkxPublicSession:
         if not raw_bids and not raw_asks:
             state.seq = seq  # keep-alive (seqId == prevSeqId) or a bare sequence reset
             return True
-        bids = tuple([(D(level[0]), D(level[1])) for level in raw_bids])
-        asks = tuple([(D(level[0]), D(level[1])) for level in raw_asks])
         book = state.book
         texts = state.texts
-        if texts is None:
-            side = book.bids
-            for price, size in bids:
+        price_of = self._price_of
+        changes: list[tuple] = []
+        for side, raw_levels, side_texts in (
+            (book.bids, raw_bids, texts[0] if texts else None),
+            (book.asks, raw_asks, texts[1] if texts else None),
+        ):
+            levels = []
+            append = levels.append
+            for level in raw_levels:
+                text = level[0]
+                price = price_of(text)
+                if price is None:
+                    price = self._new_price(text)
+                size_text = level[1]
+                size = _ZERO if size_text == "0" else D(size_text)
+                append((price, size))
                 if size:
-                    side[price] = size
-                else:
-                    side.pop(price, None)
-            side = book.asks
-            for price, size in asks:
-                if size:
-                    side[price] = size
-                else:
-                    side.pop(price, None)
-        else:
-            for side, side_texts, levels, raw_levels in (
-                (book.bids, texts[0], bids, raw_bids),
-                (book.asks, texts[1], asks, raw_asks),
-            ):
-                for (price, size), level in zip(levels, raw_levels, strict=True):
-                    if size:
-                        side[price] = size
-                        side_texts[price] = f"{level[0]}:{level[1]}"
+                    if price in side:
+                        _set_existing(side, price, size)  # key order unchanged
                     else:
-                        side.pop(price, None)
+                        side[price] = size
+                    if side_texts is not None:
+                        side_texts[price] = f"{text}:{size_text}"
+                elif price in side:
+                    del side[price]
+                    if side_texts is not None:
                         side_texts.pop(price, None)
+            changes.append(tuple(levels))
+        bids, asks = changes
         checksum = item.get("checksum")
         if checksum and self.verify_checksum and self._checksum(state) != checksum:
             self.stats.checksum_mismatches += 1
@@ -441,6 +451,13 @@ class OkxPublicSession:
             )
         )
         return True
+
+    def _new_price(self, text: str) -> Decimal:
+        prices = self._prices
+        if len(prices) >= _PRICE_CACHE_SIZE:
+            prices.clear()
+        price = prices[text] = D(text)
+        return price
 
     @staticmethod
     def _checksum(state: _BookState) -> int:
@@ -456,14 +473,13 @@ class OkxPublicSession:
                 [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]
             )
         bid_texts, ask_texts = state.texts
-        parts = []
-        append = parts.append
-        nb, na = len(bid_prices), len(ask_prices)
-        for i in range(max(nb, na)):
-            if i < nb:
-                append(bid_texts[bid_prices[i]])
-            if i < na:
-                append(ask_texts[ask_prices[i]])
+        bids = list(map(bid_texts.__getitem__, bid_prices))
+        asks = list(map(ask_texts.__getitem__, ask_prices))
+        common = min(len(bids), len(asks))
+        parts = bids[:common] * 2
+        parts[0::2] = bids[:common]  # bid, ask, bid, ask, ...
+        parts[1::2] = asks[:common]
+        parts += bids[common:] or asks[common:]
         value = zlib.crc32(":".join(parts).encode())
         return value - 0x1_0000_0000 if value & 0x8000_0000 else value
 
@@ -708,6 +724,7 @@ class OkxMarketStream:
         **session_options,
     ) -> None:
         self.endpoints = endpoints or default_endpoints()
+        self._owns_rest = rest is None
         self.rest = rest or OkxRestClient(self.endpoints)
         depth = C.BOOK_CHANNEL_DEPTH[book_channel]
         self.session = OkxPublicSession(
@@ -742,7 +759,8 @@ class OkxMarketStream:
 
     async def close(self) -> None:
         await self.client.close()
-        self.rest.close()
+        if self._owns_rest:
+            self.rest.close()
 
 
 class OkxAccountStream:
