@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from decimal import Decimal
 from urllib.parse import quote
@@ -132,6 +133,7 @@ class DeribitRestClient:
         self.clock = clock or auth.Clock()
         self.symbols = SymbolMap()
         self.token: auth.Token | None = None
+        self._token_lock = threading.Lock()
         self._ids = itertools.count(1)
         if session is None:
             session = requests.Session()
@@ -146,7 +148,25 @@ class DeribitRestClient:
         self.http.close()
 
     def call(self, method: str, params: dict | None = None, *, private: bool = False):
-        """One JSON-RPC call; returns `result` or raises the mapped `VenueError`."""
+        """One JSON-RPC call; returns `result` or raises the mapped `VenueError`.
+
+        A signed private call refused as unauthorized may have been signed with a drifted
+        clock (signatures are valid for 60 s): the clock is measured again, and a read is sent
+        once more; order entry is not (the refusal stands, the next attempt is the caller's)."""
+        try:
+            return self._call_once(method, params, private=private)
+        except AuthenticationError as refused:
+            if not private or self.auth_mode != "signature" or self.credentials is None:
+                raise
+            try:
+                self.sync_clock()
+            except VenueError:
+                raise refused from None
+            if method in C.METHOD_GROUPS:
+                raise
+        return self._call_once(method, params, private=private)
+
+    def _call_once(self, method: str, params: dict | None, *, private: bool):
         params = {key: value for key, value in (params or {}).items() if value is not None}
         group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
         self.limiter.acquire(group)
@@ -237,6 +257,12 @@ class DeribitRestClient:
         token = self.token
         if token is not None and not force and not token.expires_within(TOKEN_REFRESH_MARGIN):
             return token
+        with self._token_lock:
+            if self.token is not token and self.token is not None and not force:
+                return self.token  # another thread renewed it meanwhile
+            return self._renew(token)
+
+    def _renew(self, token: auth.Token | None) -> auth.Token:
         if self.credentials is None:
             raise AuthenticationError("no credentials", venue=self.venue)
         result = None

@@ -440,3 +440,11 @@ def test_post_json_rpc_mode_against_the_simulator(sim_module, endpoints, auth_mo
         OrderStatus.CANCELED
     )
     client.close()
+
+
+def test_a_skewed_clock_heals_itself(sim_module, endpoints):
+    client = ADAPTER.rest_client(endpoints, sim_module.credentials[V])
+    client.clock.offset_ns = -300 * 1_000_000_000  # five minutes slow: signatures look stale
+    assert isinstance(client.positions(), list)
+    assert abs(client.clock.offset_ns) < 5 * 1_000_000_000
+    client.close()

@@ -589,3 +589,31 @@ def test_unknown_modes_are_refused():
         DeribitRestClient(ENDPOINTS, CREDS, http_method="PUT")
     with pytest.raises(ValueError):
         DeribitRestClient(ENDPOINTS, CREDS, auth_mode="basic")
+
+
+def test_unauthorized_read_resyncs_the_clock_and_is_sent_once_more(client, http):
+    http.get(API + C.GET_TIME, json=ok(base.now_ns() // 1_000_000 + 120_000))  # venue 2 min ahead
+    http.get(API + C.GET_POSITIONS, json=error(13009, "unauthorized"))
+    http.get(API + C.GET_POSITIONS, json=ok([]))
+    assert client.positions() == []
+    assert abs(client.clock.offset_ns - 120_000 * 1_000_000) < 5_000 * 1_000_000
+    first, second = calls_to(http, C.GET_POSITIONS)
+    ts = [
+        int(
+            dict(
+                f.split("=", 1)
+                for f in c.request.headers["Authorization"].split(" ", 1)[1].split(",")
+            )["ts"]
+        )
+        for c in (first, second)
+    ]
+    assert 115_000 < ts[1] - ts[0] < 125_000
+
+
+def test_unauthorized_placement_resyncs_but_is_not_resent(client, http):
+    http.get(API + C.GET_TIME, json=ok(base.now_ns() // 1_000_000))
+    http.get(API + C.BUY, json=error(13009, "unauthorized"))
+    with pytest.raises(base.AuthenticationError):
+        client.place_order(request())
+    assert len(calls_to(http, C.BUY)) == 1
+    assert len(calls_to(http, C.GET_TIME)) == 1
