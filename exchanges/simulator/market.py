@@ -73,6 +73,7 @@ class MarketConfig:
     )
     levels: int = 20  # maker orders per side
     level_spacing_bps: float = 0.2  # distance between maker levels, at least one tick
+    level_spacing_ticks: int | None = None  # when set, overrides level_spacing_bps (non-options)
     half_spread_bps: float = 0.3  # fair price to the best maker quote
     option_half_spread_ticks: int = 4
     option_level_spacing_ticks: int = 1
@@ -274,9 +275,12 @@ class MarketGenerator:
             spacing = tick * self.config.option_level_spacing_ticks
             half = tick * self.config.option_half_spread_ticks
         else:
-            ticks = (
-                fair * _to_decimal(self.config.level_spacing_bps) / 10_000 / tick
-            ).to_integral_value(ROUND_HALF_EVEN)
+            if self.config.level_spacing_ticks:
+                ticks = Decimal(self.config.level_spacing_ticks)
+            else:
+                ticks = (
+                    fair * _to_decimal(self.config.level_spacing_bps) / 10_000 / tick
+                ).to_integral_value(ROUND_HALF_EVEN)
             spacing = tick * max(ticks, 1)
             half = fair * _to_decimal(self.config.half_spread_bps) / 10_000
         best_bid = ((fair - half) / spacing).to_integral_value(ROUND_FLOOR) * spacing

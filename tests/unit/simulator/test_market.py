@@ -182,3 +182,11 @@ def test_black_scholes_reference_values():
     assert round(black_scholes(100.0, 100.0, 1.0, 0.2, OptionType.CALL), 4) == 7.9656
     assert round(black_scholes(100.0, 100.0, 1.0, 0.2, OptionType.PUT), 4) == 7.9656
     assert black_scholes(120.0, 100.0, 0.0, 0.2, OptionType.CALL) == 20.0
+
+
+def test_level_spacing_in_ticks_overrides_basis_points():
+    engine = make_engine(level_spacing_ticks=3)
+    bids, asks = engine.book(Venue.OKX, "BTC-USDT-SWAP", 3)
+    assert [bids[0][0] - p for p, _ in bids] == [D("0"), D("0.3"), D("0.6")]
+    assert [p - asks[0][0] for p, _ in asks] == [D("0"), D("0.3"), D("0.6")]
+    assert asks[0][0] - bids[0][0] >= D("0.3")
