@@ -280,6 +280,13 @@ async def test_private_stream_sees_order_fill_position_balance(sim_module, endpo
     assert position.symbol == "BTC/USD:BTC" and position.quantity >= Decimal(10)
     balance = next(e for e in seen if isinstance(e, BalanceUpdate))
     assert balance.currency == "BTC"
+    # the same fill over REST, by instrument and by currency, and the cursor moves past it
+    page = rest.fills(venue_symbol=PERP)
+    assert fill.trade_id in [f.trade_id for f in page.fills]
+    by_currency = rest.fills()
+    mine = next(f for f in by_currency.fills if f.trade_id == fill.trade_id)
+    assert (mine.price, mine.quantity, mine.fee) == (fill.price, fill.quantity, fill.fee)
+    assert all(f.trade_id != fill.trade_id for f in rest.fills(cursor=by_currency.cursor).fills)
 
 
 async def test_too_many_requests_on_the_socket_reconnects_and_reauthenticates(
