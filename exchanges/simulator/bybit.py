@@ -1811,10 +1811,12 @@ class BybitFace(Listener):
             stream.subscribers.add(conn)
             conn.send(self._book_message(stream, snapshot=True))
             return
-        self._topic_subs.setdefault((conn.category, topic), set()).add(conn)
+        subscribers = self._topic_subs.setdefault((conn.category, topic), set())
+        shared = bool(subscribers)
+        subscribers.add(conn)
         if kind == "tickers":
             base = self._ticker_sent.get(inst.engine_symbol)
-            if base is None or inst.category == "spot":
+            if base is None or not shared or inst.category == "spot":
                 ticker = self.engine.ticker(VENUE, inst.engine_symbol)
                 base = self._ticker_fields(inst, ticker, rest=False)
                 self._ticker_sent[inst.engine_symbol] = base

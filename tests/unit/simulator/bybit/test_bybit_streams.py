@@ -377,3 +377,19 @@ async def test_drop_probability_cuts_a_socket_instead_of_sending():
         message = await asyncio.wait_for(stream.ws.receive(), 1.0)
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         assert sim.faults[VENUE].fired["drop_ws_probability"] == 1
+
+
+async def test_a_late_ticker_subscriber_gets_the_current_snapshot():
+    async with bybit_sim() as sim, aiohttp.ClientSession() as s:
+        first = await public(s, sim)
+        await first.subscribe("tickers.ETHUSDT")
+        early = await first.expect(topic_is("tickers.ETHUSDT"))
+        await first.ws.close()
+        await asyncio.sleep(0.05)
+        sim.advance(3.0)
+        late = await public(s, sim)
+        await late.subscribe("tickers.ETHUSDT")
+        snapshot = await late.expect(topic_is("tickers.ETHUSDT"))
+        ticker = sim.engine.ticker(VENUE, "ETHUSDT")
+        assert snapshot["data"]["markPrice"] == str(ticker.mark_price.quantize(Decimal("0.01")))
+        assert snapshot["data"]["markPrice"] != early["data"]["markPrice"]
