@@ -43,6 +43,7 @@ from exchanges.venues.base import (
     Credentials,
     Endpoints,
     Event,
+    FillEvent,
     ProtocolError,
     StreamKind,
     StreamState,
@@ -592,8 +593,10 @@ class OkxPrivateSession:
         ping_interval: float = C.PING_INTERVAL,
         idle_timeout: float = C.IDLE_TIMEOUT,
         remembered_fills: int = 10_000,
+        clock_sync: Callable[[], int] | None = None,
     ) -> None:
         self.signer = signer
+        self.clock_sync = clock_sync
         self.symbols = symbols or SymbolTable()
         self.channels = list(channels)
         self.ping_interval = ping_interval
@@ -604,8 +607,21 @@ class OkxPrivateSession:
         self._order_fees: dict[str, tuple[Decimal, Decimal]] = {}  # ordId -> (accFillSz, fee)
 
     def on_connect(self, link: Link) -> None:
+        """Log in; with `clock_sync` (a blocking call that measures the venue clock and stores
+        the offset the signer uses) the login waits for it, run in a worker thread."""
         self.authenticated = False
-        link.send(self.signer.ws_login())
+        if self.clock_sync is None:
+            link.send(self.signer.ws_login())
+        else:
+            link.spawn(self._login_after_clock_sync(link))
+
+    async def _login_after_clock_sync(self, link: Link) -> None:
+        try:
+            await asyncio.to_thread(self.clock_sync)
+        except VenueError as exc:
+            log.warning("okx clock sync before login failed (%s); signing with local time", exc)
+        if not link.closed:
+            link.send(self.signer.ws_login())
 
     def on_disconnect(self) -> None:
         self.authenticated = False
@@ -681,7 +697,7 @@ class OkxPrivateSession:
                 self._order_fees.pop(update.venue_order_id, None)
         return out
 
-    def _fill_of(self, item: dict, symbol: str, received: int):
+    def _fill_of(self, item: dict, symbol: str, received: int) -> FillEvent | None:
         trade_id = item.get("tradeId")
         if not trade_id or not item.get("fillSz") or D(item["fillSz"]) == 0:
             return None
@@ -764,8 +780,9 @@ class OkxMarketStream:
 
 
 class OkxAccountStream:
-    """AccountStream over the private WebSocket. Pass the account's `rest` client to share its
-    clock offset (from `sync_clock`) with the login signature."""
+    """AccountStream over the private WebSocket. It signs with the REST client's signer (pass
+    the account's `rest` client to share it) and, with `sync_clock` (default), measures the venue
+    clock before every login, since OKX refuses a login timestamp 30 s away from its own."""
 
     venue = Venue.OKX
 
@@ -775,14 +792,19 @@ class OkxAccountStream:
         credentials: Credentials,
         *,
         rest: OkxRestClient | None = None,
+        sync_clock: bool = True,
         backoff: Backoff | None = None,
         **session_options,
     ) -> None:
         self.endpoints = endpoints or default_endpoints()
-        signer = rest.signer if rest is not None and rest.signer is not None else None
+        self._owns_rest = rest is None or rest.signer is None
+        if self._owns_rest:
+            rest = OkxRestClient(self.endpoints, credentials)
+        self.rest = rest
         self.session = OkxPrivateSession(
-            signer or OkxSigner(credentials),
-            symbols=rest.symbols if rest is not None else None,
+            rest.signer,
+            symbols=rest.symbols,
+            clock_sync=rest.sync_clock if sync_clock else None,
             **session_options,
         )
         self.client = WsClient(
@@ -794,6 +816,8 @@ class OkxAccountStream:
 
     async def close(self) -> None:
         await self.client.close()
+        if self._owns_rest:
+            self.rest.close()
 
 
 def market_session(venue_symbols: Iterable[str] = (), **options) -> OkxPublicSession:

@@ -323,3 +323,62 @@ async def test_duplicated_private_pushes_yield_one_fill(okx_sim, okx_rest):
         assert len(updates) > len(fills)  # the order pushes did arrive twice
     finally:
         await stream.close()
+
+
+async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
+    okx_rest.signer.offset_ns = -90_000_000_000  # a local clock 90 s off: OKX would refuse it
+    stream = OkxAccountStream(
+        endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], rest=okx_rest, backoff=FAST
+    )
+    try:
+        events = await collect(
+            stream,
+            lambda ev: (
+                isinstance(ev[-1], StreamStatus) and ev[-1].state is StreamState.AUTHENTICATED
+            ),
+            10,
+        )
+        assert abs(okx_rest.signer.offset_ns) < 5_000_000_000
+        assert not any(
+            isinstance(e, StreamStatus) and e.state is StreamState.DISCONNECTED for e in events
+        )
+    finally:
+        await stream.close()
+
+
+async def test_private_stream_with_its_own_rest_client(okx_sim):
+    stream = OkxAccountStream(endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], backoff=FAST)
+    try:
+        await collect(
+            stream,
+            lambda ev: (
+                sum(isinstance(e, StreamStatus) and e.state is StreamState.SUBSCRIBED for e in ev)
+                == 3
+            ),
+            10,
+        )
+    finally:
+        await stream.close()
+
+
+async def test_without_clock_sync_a_skewed_login_is_refused(okx_sim, okx_rest):
+    okx_rest.signer.offset_ns = -90_000_000_000
+    stream = OkxAccountStream(
+        endpoints_of(okx_sim),
+        okx_sim.credentials[Venue.OKX],
+        rest=okx_rest,
+        sync_clock=False,
+        backoff=FAST,
+    )
+    try:
+        with pytest.raises(AssertionError, match="condition not met"):
+            await collect(
+                stream,
+                lambda ev: (
+                    isinstance(ev[-1], StreamStatus) and ev[-1].state is StreamState.AUTHENTICATED
+                ),
+                2,
+            )
+        assert stream.client.reconnects >= 1  # refused, reconnected, refused again
+    finally:
+        await stream.close()

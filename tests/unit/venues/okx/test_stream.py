@@ -510,3 +510,33 @@ def test_positions_and_account_pushes():
     assert s.on_message("pong", link) == []
     with pytest.raises(ProtocolError):
         s.on_message('{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT"}]}', link)
+
+
+async def test_login_waits_for_the_clock_sync():
+    signer = OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000)
+
+    def sync() -> int:
+        signer.offset_ns = 5_000_000_000
+        return signer.offset_ns
+
+    s = OkxPrivateSession(signer, clock_sync=sync)
+    link = SpawningLink()
+    s.on_connect(link)
+    assert link.sent == []
+    await settle(link)
+    assert orjson.loads(link.sent[0])["args"][0]["timestamp"] == "1700000005"
+
+
+async def test_failed_clock_sync_still_logs_in_with_local_time():
+    from exchanges.venues.base import RequestTimeout
+
+    def sync() -> int:
+        raise RequestTimeout("no answer")
+
+    s = OkxPrivateSession(
+        OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000), clock_sync=sync
+    )
+    link = SpawningLink()
+    s.on_connect(link)
+    await settle(link)
+    assert orjson.loads(link.sent[0])["args"][0]["timestamp"] == "1700000000"
