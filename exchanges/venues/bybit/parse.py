@@ -256,16 +256,20 @@ def parse_order_ack(result: dict) -> tuple[str | None, str | None]:
 
 
 def fee_currency(item: dict, category: str, symbol: str) -> str:
-    """The coin an execution's fee is in: `feeCurrency` when Bybit sends it, else the settle
-    coin of a derivative, and for spot the coin received ("Spot fee currency instruction":
-    a buy pays in the base coin, a sell in the quote coin)."""
+    """The coin an execution's fee is in: `feeCurrency` when Bybit sends it (REST), else the
+    settle coin of a derivative, and for spot Bybit's "Spot Fee Currency Instruction" (Enums):
+    a buy pays in the base coin and a sell in the quote coin, except a maker fill at a negative
+    (rebate) rate, where it is the other way round."""
     explicit = item.get("feeCurrency")
     if explicit:
         return explicit
     parts = parse_unified(symbol)
-    if category == C.SPOT:
-        return parts.base if item.get("side") == "Buy" else parts.quote
-    return parts.settle
+    if category != C.SPOT:
+        return parts.settle
+    buy = item.get("side") == "Buy"
+    if item.get("isMaker") and dec(item.get("feeRate")) < 0:
+        buy = not buy
+    return parts.base if buy else parts.quote
 
 
 def parse_execution(item: dict, category: str, symbol: str, receive_ts: int) -> FillEvent:

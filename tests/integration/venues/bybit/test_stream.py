@@ -467,3 +467,50 @@ def test_clock_skew_is_fixed_by_the_offset_not_by_a_retry(sim, rest):
     assert abs(rest.clock.offset_ns) < 1_000_000_000  # resynced from /v5/market/time
     assert rest.order_by_client_id("BTC/USDT:USDT", "it-skew-1") is None  # nothing was placed
     assert rest.place_order(_far_bid(rest, "it-skew-2", price)).status is OrderStatus.NEW
+
+
+async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
+    stream = ADAPTER.account_stream(
+        endpoints,
+        sim.credentials[Venue.BYBIT],
+        symbols=rest.symbols,
+        clock=rest.clock,
+        backoff=FAST,
+    )
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    await asyncio.to_thread(
+        rest.place_order,
+        OrderRequest(
+            "BTC/USDT",
+            "BTCUSDT",
+            "it-spot-1",
+            Side.BUY,
+            OrderType.MARKET,
+            D("0.0100"),
+            time_in_force=TimeInForce.IOC,
+        ),
+    )
+    events = await collect(
+        events_iter,
+        lambda ev: (
+            any(
+                isinstance(e, OrderUpdate)
+                and e.client_order_id == "it-spot-1"
+                and e.status is OrderStatus.FILLED
+                for e in ev
+            )
+            and any(isinstance(e, FillEvent) for e in ev)
+        ),
+    )
+    await stream.close()
+    pushed = [e for e in events if isinstance(e, FillEvent)]
+    assert {f.symbol for f in pushed} == {"BTC/USDT"}
+    assert sum(f.quantity for f in pushed) == D("0.0100")  # base coin, as marketUnit says
+    # a taker buy pays its fee in the base coin ("Spot Fee Currency Instruction")
+    assert {(f.fee_currency, f.liquidity) for f in pushed} == {("BTC", "taker")}
+    listed = await asyncio.to_thread(rest.fills, venue_symbol="BTC/USDT")
+    by_id = {f.trade_id: f for f in listed.fills}
+    assert [(f.price, f.quantity, f.fee) for f in pushed] == [
+        (by_id[f.trade_id].price, by_id[f.trade_id].quantity, by_id[f.trade_id].fee) for f in pushed
+    ]

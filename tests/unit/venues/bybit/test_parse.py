@@ -419,6 +419,11 @@ def test_spot_fee_currency_and_funding_rows():
     assert parse.fee_currency({**item, "side": "Buy"}, "spot", "BTC/USDT") == "BTC"
     assert parse.fee_currency({**item, "side": "Sell"}, "spot", "BTC/USDT") == "USDT"
     assert parse.fee_currency({**item, "feeCurrency": "MNT"}, "spot", "BTC/USDT") == "MNT"
+    rebate = {**item, "isMaker": True, "feeRate": "-0.0001"}
+    assert parse.fee_currency({**rebate, "side": "Buy"}, "spot", "BTC/USDT") == "USDT"
+    assert parse.fee_currency({**rebate, "side": "Sell"}, "spot", "BTC/USDT") == "BTC"
+    paid = {**item, "isMaker": True, "feeRate": "0.001"}
+    assert parse.fee_currency({**paid, "side": "Buy"}, "spot", "BTC/USDT") == "BTC"
     assert not parse.is_trade_execution({**item, "execType": "Funding"})
     maker = parse.parse_execution({**item, "isMaker": True}, "linear", "BTC/USDT:USDT", RX)
     assert maker.liquidity is Liquidity.MAKER
