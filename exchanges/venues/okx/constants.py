@@ -170,6 +170,8 @@ ERRORS: dict[str, type[VenueError]] = {
     # order parameters
     "51000": InvalidOrder,  # parameter error
     "51001": InvalidOrder,  # instrument doesn't exist
+    "50014": InvalidOrder,  # a required parameter is empty
+    "51109": InvalidOrder,  # no available offers (market order into an empty book)
     "51006": InvalidPrice,  # price not within the price limit
     "51137": InvalidPrice,  # highest price limit for buy orders
     "51138": InvalidPrice,  # lowest price limit for sell orders
@@ -180,12 +182,14 @@ ERRORS: dict[str, type[VenueError]] = {
     "51005": InvalidSize,  # exceeds the max order amount
     "51202": InvalidSize,  # market order amount exceeds the maximum
     "51008": InsufficientFunds,  # insufficient balance / margin
+    "51502": InsufficientFunds,  # amend: insufficient balance or margin
     "51127": InsufficientFunds,  # available balance is 0
     "51131": InsufficientFunds,  # insufficient balance
     "51511": PostOnlyWouldCross,  # amended price does not meet the Post Only requirement
     "51169": ReduceOnlyViolation,  # no position in this direction to reduce
     "51170": ReduceOnlyViolation,  # reduce-only order in the position's direction
     "51205": ReduceOnlyViolation,  # reduce only is not available
+    "51139": ReduceOnlyViolation,  # reduce-only unavailable for spot in spot mode
     "51016": DuplicateClientOrderId,  # client order ID already exists
     "51011": DuplicateClientOrderId,  # order ID already exists
     # order state

@@ -19,6 +19,7 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderType,
     RateLimited,
+    ReduceOnlyViolation,
     Side,
     Venue,
 )
@@ -176,3 +177,40 @@ def test_bad_signature_and_stale_clock(okx_sim):
         skewed.balances()
     skewed.sync_clock()
     assert skewed.balances()
+
+
+def test_reduce_only_and_amending_a_closed_order(okx_rest):
+    okx_rest.cancel_all()
+    flat = next((p.quantity for p in okx_rest.positions() if p.symbol == "ETH/USDT:USDT"), D(0))
+    side = Side.SELL if flat <= 0 else Side.BUY  # a reduce-only order that would grow the position
+    reduce = OrderRequest(
+        "ETH/USDT:USDT",
+        "ETH-USDT-SWAP",
+        "itrestro1",
+        side,
+        OrderType.MARKET,
+        D("1"),
+        reduce_only=True,
+    )
+    with pytest.raises(ReduceOnlyViolation) as info:
+        okx_rest.place_order(reduce)
+    assert info.value.code == "51169"
+    spot = OrderRequest(
+        "BTC/USDT",
+        "BTC-USDT",
+        "itrestro2",
+        Side.SELL,
+        OrderType.MARKET,
+        D("0.001"),
+        reduce_only=True,
+    )
+    with pytest.raises(ReduceOnlyViolation) as info:
+        okx_rest.place_order(spot)
+    assert info.value.code == "51139"
+    placed = okx_rest.place_order(resting(okx_rest, "itrestam1"))
+    okx_rest.cancel_order(INST, venue_order_id=placed.venue_order_id)
+    with pytest.raises(OrderNotFound) as info:
+        okx_rest.amend_order(
+            AmendRequest(SYMBOL, INST, venue_order_id=placed.venue_order_id, quantity=D("2"))
+        )
+    assert info.value.code == "51503"
