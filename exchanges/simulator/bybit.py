@@ -24,7 +24,10 @@ A client only swaps scheme, host and port (`urls`). Facts this relies on, with t
   interval (docs "Orderbook"). A simulated restart (`configure({"restart_books": true})`)
   sends a `u` = 1 snapshot that the client must take as a fresh book.
 - Private `{"op":"auth","args":[key, expires, hex HMAC("GET/realtime" + expires)]}`; topics
-  `order`, `execution`, `position`, `wallet` (and their `.category` forms) and `dcp`.
+  `order`, `execution`, `position`, `wallet` (and their `.category` forms) and `dcp`. The same
+  auth opens `/v5/trade`, where `order.create|amend|cancel` carry a `header` with
+  `X-BAPI-TIMESTAMP` (and recv window) and are answered `{op, retCode, retMsg, connId, reqId,
+  data}`.
 - Dead-man switch: `POST /v5/order/disconnected-cancel-all` (`timeWindow` 3..300 s, `product`
   OPTIONS|DERIVATIVES|SPOT). It fires when the account's private connections subscribed to
   `dcp` are all gone for `timeWindow` seconds, cancelling with cancelType `CancelByDCP`.
@@ -420,7 +423,7 @@ class BybitFace(Listener):
             ("GET", "/v5/market/recent-trade", self._recent_trade),
         ]
         private = [
-            ("POST", "/v5/order/create", self._order_create),
+            ("POST", "/v5/order/create", self._rest_order_create),
             ("POST", "/v5/order/amend", self._order_amend),
             ("POST", "/v5/order/cancel", self._order_cancel),
             ("POST", "/v5/order/cancel-all", self._order_cancel_all),
@@ -438,6 +441,7 @@ class BybitFace(Listener):
         for category in CATEGORIES:
             self.app.router.add_get(f"/v5/public/{category}", self._public_ws(category))
         self.app.router.add_get("/v5/private", self._private_ws)
+        self.app.router.add_get("/v5/trade", self._trade_ws)
 
     # ----------------------------------------------------------------- REST plumbing
 
@@ -916,8 +920,14 @@ class BybitFace(Listener):
             if exc.reason is not RejectReason.POST_ONLY_WOULD_CROSS:
                 raise reject_error(exc, category, "create") from exc
             order = self._post_only_reject(account, inst, side, quantity, price, link)
-        await self._ack_faults(request)
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
+
+    async def _rest_order_create(
+        self, params: dict, account: SimAccount, request: web.Request
+    ) -> dict:
+        result = await self._order_create(params, account, request)
+        await self._ack_faults(request)
+        return result
 
     async def _ack_faults(self, request: web.Request) -> None:
         """Faults `lose_acks` (abort without an answer) and `ack_delay_ms` on an accepted order."""
@@ -1624,7 +1634,9 @@ class BybitFace(Listener):
         await self._serve(conn, self._on_private_message)
         return ws
 
-    async def _serve(self, conn: _Conn, on_message: Callable[[_Conn, dict], None]) -> None:
+    async def _serve(
+        self, conn: _Conn, on_message: Callable[[_Conn, dict], Awaitable[None] | None]
+    ) -> None:
         """Read a connection until it closes or idles out; a sender task writes its queue."""
         self._loop = asyncio.get_running_loop()
         if self._housekeeping_task is None:
@@ -1657,7 +1669,9 @@ class BybitFace(Listener):
                             },
                         )
                         continue
-                    on_message(conn, request)
+                    pending = on_message(conn, request)
+                    if pending is not None:
+                        await pending
                 elif msg.type in (
                     WSMsgType.CLOSE,
                     WSMsgType.CLOSING,
@@ -2225,6 +2239,92 @@ class BybitFace(Listener):
         self._private.setdefault(account.api_key, set()).add(conn)
         answer(0, "")
 
+    # ----------------------------------------------------------------- order entry stream
+
+    async def _trade_ws(self, request: web.Request) -> web.StreamResponse:
+        """`/v5/trade`: order entry over WebSocket (docs "WebSocket Trade Guideline")."""
+        idle = float(self.options["idle_timeout"])
+        active = _max_active_time(request.query.get("max_active_time", ""))
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        conn = _Conn(
+            ws,
+            self._new_conn_id(),
+            private=True,
+            idle_timeout=min(idle, active) if active else idle,
+        )
+        await self._serve(conn, self._on_trade_message)
+        return ws
+
+    def _on_trade_message(self, conn: _Conn, request: dict) -> Awaitable[None] | None:
+        op = request.get("op")
+        if op in ("ping", "auth"):
+            self._on_private_message(conn, request)
+            return None
+        if op in TRADE_OPS:
+            return self._trade_op(conn, request)
+        self._trade_reply(conn, request, 10404, "op type is not found", {})
+        return None
+
+    def _trade_reply(self, conn: _Conn, request: dict, code: int, message: str, data: dict) -> None:
+        """An order-entry answer (fixture ws_trade_order_create_response.json)."""
+        self._reply(
+            conn,
+            {
+                "op": request.get("op", ""),
+                "retCode": code,
+                "retMsg": message,
+                "connId": conn.conn_id,
+                "reqId": request.get("reqId", ""),
+                "data": data,
+            },
+        )
+
+    async def _trade_op(self, conn: _Conn, request: dict) -> None:
+        """order.create / order.amend / order.cancel with the REST handlers, limits and faults."""
+        account = None if conn.api_key is None else self.engine.account(VENUE, conn.api_key)
+        args = request.get("args")
+        try:
+            if account is None:
+                raise BybitError(10007, "User authentication failed.")
+            if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+                raise BybitError(10001, "params error: args must hold one order")
+            self._check_trade_header(request.get("header"))
+            params = {
+                k: (Decimal(str(v)) if isinstance(v, float) else v) for k, v in args[0].items()
+            }
+            path, handler = TRADE_OPS[request["op"]]
+            self._rate_limit(account.api_key, path, str(params.get("category", "")))
+            result = await getattr(self, handler)(params, account, None)
+        except BybitError as exc:
+            self._trade_reply(conn, request, exc.code, exc.message, {})
+            return
+        if request["op"] == "order.create":
+            if self.faults.take("lose_acks"):
+                await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+                await self._close_conn(conn, dropped=True)
+                return
+            if self.faults.ack_delay_ms:
+                await asyncio.sleep(self.faults.ack_delay_ms / 1000)
+        self._trade_reply(conn, request, 0, "OK", result)
+
+    def _check_trade_header(self, header: Any) -> None:
+        """The request header's X-BAPI-TIMESTAMP must lie in the recv window (same rule as REST)."""
+        if not isinstance(header, dict) or "X-BAPI-TIMESTAMP" not in header:
+            raise BybitError(10001, "params error: header X-BAPI-TIMESTAMP is required")
+        try:
+            ts = int(header["X-BAPI-TIMESTAMP"])
+            window = int(header.get("X-BAPI-RECV-WINDOW", 5000))
+        except (TypeError, ValueError) as exc:
+            raise BybitError(10001, "params error: header X-BAPI-TIMESTAMP invalid") from exc
+        server = self._now_ms()
+        if not server - window <= ts < server + 1000:
+            raise BybitError(
+                10002,
+                "invalid request, please check your server timestamp or recv_window param. "
+                f"req_timestamp[{ts}],server_timestamp[{server}],recv_window[{window}]",
+            )
+
     # ----------------------------------------------------------------- dead-man switch
 
     def _maybe_arm_dcp(self, api_key: str) -> None:
@@ -2262,6 +2362,12 @@ class BybitFace(Listener):
         for symbol in symbols:
             self.engine.cancel_all(VENUE, api_key, symbol, reason=CANCEL_BY_DCP)
 
+
+TRADE_OPS: dict[str, tuple[str, str]] = {
+    "order.create": ("/v5/order/create", "_order_create"),
+    "order.amend": ("/v5/order/amend", "_order_amend"),
+    "order.cancel": ("/v5/order/cancel", "_order_cancel"),
+}
 
 PRIVATE_TOPICS = frozenset(
     {

@@ -12,14 +12,10 @@ documented deviations from a strict comparison, applied only where named:
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
 
-from exchanges.simulator.shape import assert_same_shape
-from tests.plugins.venues import load_payload
 from tests.unit.simulator.bybit.bybit_wire import (
     ALICE,
     BOB,
@@ -28,33 +24,9 @@ from tests.unit.simulator.bybit.bybit_wire import (
     Stream,
     best,
     bybit_sim,
+    conform,
     topic_is,
 )
-
-
-def _strip(actual: Any, extras: set[str]) -> Any:
-    if isinstance(actual, dict):
-        return {k: _strip(v, extras) for k, v in actual.items() if k not in extras}
-    if isinstance(actual, list):
-        return [_strip(v, extras) for v in actual]
-    return actual
-
-
-def _nullable(expected: Any, actual: Any) -> Any:
-    if expected is None and isinstance(actual, str):
-        return actual
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        return {k: _nullable(v, actual.get(k)) for k, v in expected.items()}
-    if isinstance(expected, list) and expected and isinstance(actual, list) and actual:
-        return [_nullable(expected[0], actual[0])]
-    return expected
-
-
-def conform(actual: Any, name: str, extras: set[str] = frozenset()) -> None:
-    expected = load_payload("bybit", name)
-    stripped = _strip(copy.deepcopy(actual), set(extras))
-    assert_same_shape(stripped, _nullable(expected, stripped))
-
 
 # ------------------------------------------------------------------------------ REST
 
