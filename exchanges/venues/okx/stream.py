@@ -523,7 +523,11 @@ class OkxPublicSession:
             if state.generation != generation:
                 return  # superseded by a WebSocket snapshot, a resync or a reconnect
             if snapshot is not None:
-                events = self._adopt_snapshot(state, snapshot, link)
+                try:
+                    events = self._adopt_snapshot(state, snapshot, link)
+                except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                    log.warning("okx buffered book update of %s malformed: %r", state.inst_id, exc)
+                    break
                 if events is not None:
                     for event in events:
                         link.emit(event)

@@ -540,3 +540,15 @@ async def test_failed_clock_sync_still_logs_in_with_local_time():
     s.on_connect(link)
     await settle(link)
     assert orjson.loads(link.sent[0])["args"][0]["timestamp"] == "1700000000"
+
+
+async def test_malformed_buffered_update_ends_in_a_resync_not_a_stuck_book():
+    s, link = (
+        session(snapshot_fetcher=lambda _: rest_book(12, [lvl("100", "1")], [])),
+        SpawningLink(),
+    )
+    s.on_message(book_msg("update", 5, 10), link)
+    s.books[INST].buffer.append({"prevSeqId": 10})  # no seqId
+    await settle(link)
+    assert kinds(link.events) == ["status:resyncing"]
+    assert not s.books[INST].fetching
