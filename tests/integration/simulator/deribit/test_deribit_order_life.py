@@ -473,7 +473,10 @@ async def test_private_pushes_reach_only_their_account(deribit, session, urls, h
             [load_payload("deribit", "rest_buy_response")["result"]["order"]],
             {"reject_post_only"},  # "present only when post_only is true" (private/buy docs)
         )
-        deribit.advance(2.0)
+        for _ in range(30):  # taker flow is a Poisson process: step until a few trades printed
+            if len(deribit.engine.recent_trades(VENUE, INSTRUMENT, 4)) >= 4:
+                break
+            deribit.advance(1.0)
         _, last = await http.get(
             "public/get_last_trades_by_instrument", {"instrument_name": INSTRUMENT, "count": 3}
         )

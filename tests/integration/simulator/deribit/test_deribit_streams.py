@@ -171,7 +171,7 @@ async def test_heartbeat_test_requests_and_close_when_unanswered(session, urls, 
     try:
         answer = await ws.call("public/set_heartbeat", {"interval": 0.01})
         assert answer["error"]["code"] == -32602
-        assert await ws.result("public/set_heartbeat", {"interval": 0.15}) == "ok"
+        assert await ws.result("public/set_heartbeat", {"interval": 0.3}) == "ok"
         await ws.login(SECOND)
         assert await ws.result("private/enable_cancel_on_disconnect") == "ok"
         order = (
