@@ -48,6 +48,7 @@ from exchanges.venues.base import (
     SubmissionUncertain,
     SubmitOutcome,
     Ticker,
+    TimeInForce,
     Venue,
     VenueError,
     VenueUnavailable,
@@ -291,6 +292,9 @@ class BybitRestClient:
         before matching), so the update returned is `new` with nothing filled; fills arrive on
         the stream. A lost answer is settled by looking the order up by `orderLinkId`."""
         category, symbol = self.resolve(request.symbol or request.venue_symbol)
+        time_in_force = request.time_in_force
+        if request.order_type is OrderType.MARKET and time_in_force is TimeInForce.GTC:
+            time_in_force = TimeInForce.IOC  # "Market order will always use IOC" (Place Order)
         body = {
             "category": category,
             "symbol": symbol,
@@ -304,10 +308,10 @@ class BybitRestClient:
                 raise ValueError("a limit order needs a price")
             body["price"] = format(request.price, "f")
             body["timeInForce"] = (
-                "PostOnly" if request.post_only else C.TIME_IN_FORCE_WIRE[request.time_in_force]
+                "PostOnly" if request.post_only else C.TIME_IN_FORCE_WIRE[time_in_force]
             )
         else:
-            body["timeInForce"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
+            body["timeInForce"] = C.TIME_IN_FORCE_WIRE[time_in_force]
         if category == C.SPOT:
             if request.reduce_only:
                 raise ReduceOnlyViolation("Bybit spot has no reduce-only orders", venue=BYBIT)
@@ -331,7 +335,7 @@ class BybitRestClient:
             venue_order_id=venue_order_id,
             side=request.side,
             order_type=request.order_type,
-            time_in_force=request.time_in_force,
+            time_in_force=time_in_force,
             price=request.price if request.order_type is OrderType.LIMIT else None,
             quantity=request.quantity,
             filled_quantity=parse.ZERO,

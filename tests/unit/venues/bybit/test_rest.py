@@ -315,6 +315,27 @@ def test_place_post_only_reduce_only_and_spot_market(client, mocked):
         )
     )
     assert (update.symbol, update.price, update.order_type) == ("BTC/USDT", None, OrderType.MARKET)
+    mocked.post(
+        URL + C.ORDER_CREATE,
+        json=load_payload("bybit", "rest_order_create_docs"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "category": "linear",
+                    "symbol": "BTCUSDT",
+                    "side": "Sell",
+                    "orderType": "Market",
+                    "qty": "1",
+                    "orderLinkId": "gw-5",
+                    "timeInForce": "IOC",
+                }
+            )
+        ],
+    )
+    update = client.place_order(
+        OrderRequest("BTC/USDT:USDT", "BTCUSDT", "gw-5", Side.SELL, OrderType.MARKET, D("1"))
+    )
+    assert update.time_in_force is TimeInForce.IOC
     with pytest.raises(base.ReduceOnlyViolation):
         client.place_order(
             OrderRequest(
