@@ -81,7 +81,9 @@ def opt_dec(value: object) -> Decimal | None:
 
 def parse_instrument(item: dict) -> InstrumentInfo | None:
     """One `public/get_instruments` entry; combos (future_combo, option_combo) give None
-    because the normalized model has no combo kind."""
+    because the normalized model has no combo kind. A `future` whose `settlement_period` is
+    `perpetual` is a perpetual. Deribit publishes no separate quantity step: orders are sized in
+    multiples of `min_trade_amount`, so it is both the lot and the minimum size."""
     name = item["instrument_name"]
     wire_kind = item["kind"]
     if wire_kind == "future":
@@ -144,7 +146,9 @@ def parse_server_time(result: int) -> int:
 
 
 def parse_ticker(data: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> Ticker:
-    """`public/ticker` result or a `ticker.{instrument}.{interval}` notification's data."""
+    """`public/ticker` result or a `ticker.{instrument}.{interval}` notification's data.
+    The funding rate is `funding_8h` (the 8-hour rate; `current_funding` is the instantaneous
+    one); the 24 h volume is `stats.volume`, in the base coin."""
     stats = data.get("stats") or {}
     funding = data.get("funding_8h")
     return Ticker(
