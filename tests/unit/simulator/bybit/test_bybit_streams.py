@@ -393,3 +393,16 @@ async def test_a_late_ticker_subscriber_gets_the_current_snapshot():
         ticker = sim.engine.ticker(VENUE, "ETHUSDT")
         assert snapshot["data"]["markPrice"] == str(ticker.mark_price.quantize(Decimal("0.01")))
         assert snapshot["data"]["markPrice"] != early["data"]["markPrice"]
+
+
+async def test_refused_connections_then_served_again():
+    async with bybit_sim(warm=0) as sim, aiohttp.ClientSession() as s:
+        sim.faults[VENUE].update(refuse_connections=True)
+        with pytest.raises(aiohttp.ClientError):
+            await s.ws_connect(sim.urls[VENUE]["ws_public"] + "/linear")
+        with pytest.raises(aiohttp.ClientError):
+            await s.get(sim.urls[VENUE]["rest"] + "/v5/market/time")
+        sim.faults[VENUE].update(refuse_connections=False)
+        stream = await public(s, sim)
+        await stream.send({"op": "ping", "req_id": "back"})
+        assert (await stream.expect(lambda m: m.get("op") == "ping"))["req_id"] == "back"
