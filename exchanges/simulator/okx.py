@@ -465,14 +465,14 @@ class OkxFace(Listener):
         return dict(self.options)
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks, self._tasks = list(self._tasks), []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             try:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
-        self._tasks.clear()
         for handle in self._dead_man.values():
             handle.cancel()
         self._dead_man.clear()
@@ -1961,11 +1961,13 @@ class OkxFace(Listener):
         if conn.closed:
             return
         if len(conn.queue) >= MAX_QUEUED_MESSAGES:
-            self._tasks.append(
-                asyncio.ensure_future(
-                    self._close_conn(conn, 4005, "Buffer is full, cannot write data")
-                )
+            conn.queue.clear()
+            conn.closed = True
+            task = asyncio.ensure_future(
+                self._close_conn(conn, 4005, "Buffer is full, cannot write data")
             )
+            self._tasks.append(task)
+            task.add_done_callback(self._forget_task)
             return
         conn.queue.append(payload)
         conn.wake.set()
