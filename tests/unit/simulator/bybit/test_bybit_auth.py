@@ -203,3 +203,14 @@ async def test_rate_limit_per_uid_and_endpoint_with_headers_and_the_burst_fault(
             )
             codes.append((reply["retCode"], reply["retMsg"]))
         assert codes == [(10006, "Too many visits!"), (10006, "Too many visits!"), (0, "OK")]
+
+
+async def test_ip_limit_answers_403_access_too_frequent():
+    async with bybit_sim(warm=0) as sim, aiohttp.ClientSession() as s:
+        url = sim.urls[VENUE]["rest"] + "/v5/market/time"
+        statuses = []
+        for _ in range(601):
+            async with s.get(url) as response:
+                statuses.append((response.status, await response.text()))
+        assert {status for status, _ in statuses[:600]} == {200}
+        assert statuses[600] == (403, "access too frequent")
