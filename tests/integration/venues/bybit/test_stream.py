@@ -514,3 +514,36 @@ async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
     assert [(f.price, f.quantity, f.fee) for f in pushed] == [
         (by_id[f.trade_id].price, by_id[f.trade_id].quantity, by_id[f.trade_id].fee) for f in pushed
     ]
+
+
+async def test_account_stream_logs_in_again_after_a_drop(sim, endpoints, rest):
+    stream = ADAPTER.account_stream(
+        endpoints,
+        sim.credentials[Venue.BYBIT],
+        symbols=rest.symbols,
+        clock=rest.clock,
+        backoff=FAST,
+    )
+    events_iter = stream.events()
+    await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
+    sim.call(sim.faults[Venue.BYBIT].drop_ws)
+    events = await collect(
+        events_iter,
+        lambda ev: (
+            bool(statuses(ev, StreamState.DISCONNECTED))
+            and bool(statuses(ev, StreamState.SUBSCRIBED))
+        ),
+    )
+    assert statuses(events, StreamState.AUTHENTICATED)
+    book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
+    await asyncio.to_thread(
+        rest.place_order, _far_bid(rest, "it-after-drop", book.bids[-1][0] - 500)
+    )
+    events = await collect(
+        events_iter,
+        lambda ev: any(
+            isinstance(e, OrderUpdate) and e.client_order_id == "it-after-drop" for e in ev
+        ),
+    )
+    await stream.close()
+    assert stream.client.reconnects == 1
