@@ -24,6 +24,10 @@ Checksum Field Deprecation", 2026-05-21), verified where each message is applied
 
 On a gap or a checksum mismatch the book is dropped, a `StreamStatus(RESYNCING)` is emitted and
 counted, and the instrument is resubscribed; no delta of a wrong book is ever emitted.
+
+The update path is the connector's hot path (`bench/book_path.py`): one pass over the levels,
+one Decimal per distinct price text (cached), sizes of known prices replaced in place, and the
+checksum string joined from the wire texts kept per level instead of re-formatting Decimals.
 """
 
 from __future__ import annotations
