@@ -393,3 +393,39 @@ def test_public_urls_per_category():
     assert BybitMarketStream(C.TESTNET_ENDPOINTS).url("spot") == (
         "wss://stream-testnet.bybit.com/v5/public/spot"
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["sim_ws_pong_public_spot", "sim_ws_pong_public_linear", "sim_ws_pong_public_option"]
+)
+def test_public_pongs_are_silent(name, link):
+    assert BybitPublicSession("spot", ["BTCUSDT"]).on_message(load_raw("bybit", name), link) == []
+
+
+def test_private_pong_and_subscription_ack(private, link):
+    assert private.on_message(load_raw("bybit", "sim_ws_pong_private"), link) == []
+    (status,) = private.on_message(load_raw("bybit", "sim_ws_subscription_ack_private"), link)
+    assert (status.state, status.detail) == (
+        StreamState.SUBSCRIBED,
+        "order,execution,position,wallet,dcp",
+    )
+
+
+def test_spot_subscription_ack_and_ticker(link):
+    spot = BybitPublicSession("spot", ["BTCUSDT"])
+    (status,) = spot.on_message(load_raw("bybit", "sim_ws_subscription_ack_spot"), link)
+    assert (status.state, status.detail) == (StreamState.SUBSCRIBED, "spot 10001")
+    (ticker,) = spot.on_message(load_raw("bybit", "sim_ws_tickers_spot"), link)
+    assert ticker == Ticker(
+        Venue.BYBIT,
+        "BTC/USDT",
+        None,
+        None,
+        None,
+        None,
+        D("21109.77"),
+        1673853746003 * MS,
+        ticker.receive_ts,
+        index_price=D("21120.2400136"),
+        volume_24h=D("6780.866843"),
+    )
