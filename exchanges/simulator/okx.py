@@ -33,8 +33,21 @@ rosssaunders/coincise docs/okx/*.md), and the recorded payloads in ../shared/fix
 - `POST /api/v5/trade/cancel-all-after` ("Cancel All After"): timeOut 0 or 10..120 s; when it
   fires every open order of the account is canceled (`cancelSource` "20").
 
+- Private WebSocket order operations `order`, `amend-order`, `cancel-order` ("WS / Place
+  order"...), the `channel-conn-count` event on new orders/account/positions subscriptions
+  ("Connection count limit"), and the VIP-only `fills` channel refused with 64003.
+- Order states: post-only orders that would take are accepted and canceled (`cancelSource`
+  31), IOC/market remainders canceled with 14, FOK with 13, user cancels 1 ("Order channel",
+  cancelSource). A spot market buy is sized in quote currency unless `tgtCcy` is `base_ccy`.
+
 Key sets of every message follow the recorded payloads (`okx/*.json`); fields of the docs the
-recordings lack are left out so both readings agree.
+recordings lack are left out so both readings agree. Known simplifications: net position mode
+and cross margin only; `books-l2-tbt`/`books50-l2-tbt` need no VIP login; the number of orders
+at a level is read from the engine's book internals (`Engine._books`).
+
+Run-time switches (`configure`, or `POST /_sim/config` on the face's port): `book_mode`,
+`ws_idle_timeout_s` (30), `book_interval_ms` (100), `tbt_interval_ms` (10), `rate_limits`
+(true), `cancel_all_after_scale` (1.0; tests shrink the dead-man countdown).
 """
 
 from __future__ import annotations
