@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 import requests
@@ -121,7 +121,9 @@ class BybitRestClient:
         headers: dict[str, str] = {}
         body: str | None = None
         if method == "GET":
-            payload = urlencode(params)
+            # Bybit hands cursors out URL-encoded and expects them back as they are (the
+            # official SDK sends the query unencoded), so "%" is left alone.
+            payload = urlencode(params, safe="%", quote_via=quote)
             if payload:
                 url = f"{url}?{payload}"
         else:

@@ -674,12 +674,21 @@ def test_fills_cursor_walks_categories(client, mocked):
         URL + C.EXECUTIONS,
         json=last,
         match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "limit": "100", "cursor": "132766%3A2%2C132766%3A2"}
+            matchers.query_string_matcher(
+                "category=linear&limit=100&cursor=132766%3A2%2C132766%3A2"
             )
         ],
     )
     assert client.fills(cursor=page.cursor).cursor == "spot:"
+    sent = mocked.calls[-1].request
+    assert sent.url.endswith("?category=linear&limit=100&cursor=132766%3A2%2C132766%3A2")
+    assert (
+        sent.headers["X-BAPI-SIGN"]
+        == client.signer.rest_headers(
+            "category=linear&limit=100&cursor=132766%3A2%2C132766%3A2",
+            int(sent.headers["X-BAPI-TIMESTAMP"]),
+        )["X-BAPI-SIGN"]
+    )
     mocked.get(
         URL + C.EXECUTIONS,
         json=envelope({"category": "spot", "list": [], "nextPageCursor": ""}),
