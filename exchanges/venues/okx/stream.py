@@ -38,6 +38,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
+from itertools import islice
 
 import orjson
 
@@ -470,9 +471,8 @@ class OkxPublicSession:
         depth = C.CHECKSUM_DEPTH
         book = state.book
         bid_side, ask_side = book.bids, book.asks
-        bid_prices = bid_side.keys()[-depth:]
-        bid_prices.reverse()
-        ask_prices = ask_side.keys()[:depth]
+        bid_prices = islice(reversed(bid_side), depth)  # best first
+        ask_prices = islice(ask_side, depth)
         if state.texts is None:
             return book_checksum(
                 [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]

@@ -552,3 +552,17 @@ async def test_malformed_buffered_update_ends_in_a_resync_not_a_stuck_book():
     await settle(link)
     assert kinds(link.events) == ["status:resyncing"]
     assert not s.books[INST].fetching
+
+
+def test_checksum_on_updates_after_a_snapshot_without_one_is_still_verified():
+    s, link = session(), OfflineLink()
+    bids, asks = [lvl("100.50", "1"), lvl("100", "2")], [lvl("101", "0.10")]
+    s.on_message(book_msg("snapshot", -1, 1, bids, asks, checksum=0), link)
+    after = [lvl("100.50", "1"), lvl("100", "3")]
+    good = checksum_of(after, asks)
+    assert kinds(
+        s.on_message(book_msg("update", 1, 2, [lvl("100", "3")], checksum=good), link)
+    ) == ["BookDelta"]
+    assert kinds(
+        s.on_message(book_msg("update", 2, 3, [lvl("100", "4")], checksum=good), link)
+    ) == ["status:resyncing"]
