@@ -175,14 +175,16 @@ def parse_rest_orderbook(result: dict, symbol: str, receive_ts: int) -> BookSnap
 
 
 def parse_ticker(data: dict, symbol: str, exchange_ts: int, receive_ts: int) -> Ticker:
-    """A `GET /v5/market/tickers` list item or a (merged) `tickers.{symbol}` push."""
+    """A `GET /v5/market/tickers` list item or a (merged) `tickers.{symbol}` push (option
+    pushes spell the top of book `bidPrice`/`bidSize`/`askPrice`/`askSize`)."""
+    get = data.get
     return Ticker(
         venue=BYBIT,
         symbol=symbol,
-        best_bid=price_or_none(data.get("bid1Price")),
-        best_bid_size=dec_or_none(data.get("bid1Size")),
-        best_ask=price_or_none(data.get("ask1Price")),
-        best_ask_size=dec_or_none(data.get("ask1Size")),
+        best_bid=price_or_none(get("bid1Price", get("bidPrice"))),
+        best_bid_size=dec_or_none(get("bid1Size", get("bidSize"))),
+        best_ask=price_or_none(get("ask1Price", get("askPrice"))),
+        best_ask_size=dec_or_none(get("ask1Size", get("askSize"))),
         last_price=price_or_none(data.get("lastPrice")),
         exchange_ts=exchange_ts,
         receive_ts=receive_ts,

@@ -250,6 +250,22 @@ def test_rest_tickers_inverse_option_spot():
     assert (spot.volume_24h, spot.exchange_ts) == (D("11801.27771"), 1673859087947 * MS)
 
 
+def test_option_push_spelling_of_the_top_of_book():
+    item = bybit_payload("rest_tickers_option_docs")["result"]["list"][0]
+    renamed = {
+        {"bid1Price": "bidPrice", "bid1Size": "bidSize", "ask1Price": "askPrice"}.get(k, k): v
+        for k, v in item.items()
+        if k != "ask1Size"
+    }
+    ticker = parse.parse_ticker({**renamed, "askSize": "0.66"}, "X", 0, RX)
+    assert (ticker.best_bid, ticker.best_bid_size, ticker.best_ask, ticker.best_ask_size) == (
+        None,
+        D("0"),
+        D("435"),
+        D("0.66"),
+    )
+
+
 def test_public_trade():
     (item,) = bybit_payload("ws_publicTrade")["data"]
     assert parse.parse_trade(item, "BTC/USDT:USDT", RX) == Trade(
