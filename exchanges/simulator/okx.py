@@ -47,7 +47,8 @@ at a level is read from the engine's book internals (`Engine._books`).
 
 Run-time switches (`configure`, or `POST /_sim/config` on the face's port): `book_mode`,
 `ws_idle_timeout_s` (30), `book_interval_ms` (100), `tbt_interval_ms` (10), `rate_limits`
-(true), `cancel_all_after_scale` (1.0; tests shrink the dead-man countdown).
+(true), `cancel_all_after_scale` (1.0; tests shrink the dead-man countdown),
+`book_keepalive_s` (60: the empty update OKX sends on a book that has not changed).
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "tbt_interval_ms": 10,
     "rate_limits": True,
     "cancel_all_after_scale": 1.0,  # tests shrink the dead-man countdown with this factor
+    "book_keepalive_s": 60.0,
 }
 
 
@@ -403,6 +405,7 @@ class _BookView:
     ts_ns: int
     subscribers: set = field(default_factory=set)
     dirty: bool = False
+    last_push: float = 0.0  # loop time of the last message, for the keep-alive update
 
 
 # --------------------------------------------------------------------------- the face
@@ -456,7 +459,7 @@ class OkxFace(Listener):
     def configure(self, options: dict) -> dict:
         """Apply run-time switches: `book_mode` (current | checksum | no_snapshot),
         `ws_idle_timeout_s`, `book_interval_ms`, `tbt_interval_ms`, `rate_limits`,
-        `cancel_all_after_scale`; returns the settings now in force."""
+        `cancel_all_after_scale`, `book_keepalive_s`; returns the settings now in force."""
         unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
         if unknown:
             raise ValueError(f"unknown OKX face option(s): {', '.join(unknown)}")
@@ -467,6 +470,7 @@ class OkxFace(Listener):
             "book_interval_ms",
             "tbt_interval_ms",
             "cancel_all_after_scale",
+            "book_keepalive_s",
         ):
             if name in options:
                 value = options[name]
@@ -1386,7 +1390,7 @@ class OkxFace(Listener):
             "ordId": order.order_id,
             "ordType": meta.ord_type,
             "pnl": "0",
-            "posSide": "" if spot else "net",
+            "posSide": "net",
             "px": s(order.price),
             "pxType": "",
             "pxUsd": "",
@@ -1443,7 +1447,7 @@ class OkxFace(Listener):
             "fillFwdPx": "",
             "fillMarkPx": "" if spot else s(self.engine.mark_price(VENUE, fill.symbol)),
             "side": fill.side.value,
-            "posSide": "" if spot else "net",
+            "posSide": "net",
             "execType": "M" if fill.liquidity is Liquidity.MAKER else "T",
             "feeCcy": fill.fee_currency,
             "fee": s(-fill.fee),
@@ -1775,6 +1779,7 @@ class OkxFace(Listener):
                 asks=dict(asks),
                 last_seq=self._seq[inst],
                 ts_ns=self._book_ts[inst],
+                last_push=self._loop.time() if self._loop is not None else 0.0,
             )
             self._views[(channel, inst)] = view
             self._views_by_inst[inst].append(view)
@@ -1834,8 +1839,8 @@ class OkxFace(Listener):
             }
         return {"asks": asks, "bids": bids, "ts": ts, "seqId": view.last_seq}
 
-    def _flush_view(self, view: _BookView) -> None:
-        """Publish what changed in `view`'s depth since its last message (module doc)."""
+    def _flush_view(self, view: _BookView) -> bool:
+        """Publish what changed in `view`'s depth since its last message; True if one was sent."""
         view.dirty = False
         inst = view.inst_id
         bids, asks = self.engine.book(VENUE, inst, view.depth)
@@ -1843,7 +1848,7 @@ class OkxFace(Listener):
         bid_changes = self._diff(view.bids, new_bids, reverse=True)
         ask_changes = self._diff(view.asks, new_asks, reverse=False)
         if not bid_changes and not ask_changes:
-            return
+            return False
         prev_seq = view.last_seq
         view.bids, view.asks = new_bids, new_asks
         view.last_seq = self._seq[inst]
@@ -1857,7 +1862,7 @@ class OkxFace(Listener):
             )
         else:
             if self.faults.take("skip_book_sequence"):
-                return
+                return False
             checksum = 0
             if self.options["book_mode"] == "checksum":
                 checksum = self._checksum(*self._view_levels(view))
@@ -1870,6 +1875,26 @@ class OkxFace(Listener):
                 "seqId": view.last_seq,
             }
             payload = orjson.dumps({"arg": arg, "action": "update", "data": [item]})
+        for conn in view.subscribers:
+            self._enqueue(conn, payload)
+        return True
+
+    def _keepalive(self, view: _BookView) -> None:
+        """OKX's keep-alive on a book unchanged for about 60 s: an update with no levels and
+        `seqId` equal to `prevSeqId` ("Order book channel", Sequence ID)."""
+        checksum = 0
+        if self.options["book_mode"] == "checksum":
+            checksum = self._checksum(*self._view_levels(view))
+        item = {
+            "asks": [],
+            "bids": [],
+            "ts": ms(self._now_ns()),
+            "checksum": checksum,
+            "prevSeqId": view.last_seq,
+            "seqId": view.last_seq,
+        }
+        arg = {"channel": view.channel, "instId": view.inst_id}
+        payload = orjson.dumps({"arg": arg, "action": "update", "data": [item]})
         for conn in view.subscribers:
             self._enqueue(conn, payload)
 
@@ -1894,14 +1919,17 @@ class OkxFace(Listener):
             book_due = now - last_book >= book_s - 1e-4
             if book_due:
                 last_book = now
+            keepalive = self.options["book_keepalive_s"]
             for view in list(self._views.values()):
-                if view.dirty and (view.cadence == "tbt" or book_due):
-                    try:
-                        self._flush_view(view)
-                    except Exception:
-                        logger.exception(
-                            "OKX face failed to publish %s %s", view.channel, view.inst_id
-                        )
+                try:
+                    if view.dirty and (view.cadence == "tbt" or book_due):
+                        if self._flush_view(view):
+                            view.last_push = now
+                    elif view.incremental and not view.dirty and now - view.last_push >= keepalive:
+                        self._keepalive(view)
+                        view.last_push = now
+                except Exception:
+                    logger.exception("OKX face failed to publish %s %s", view.channel, view.inst_id)
 
     # ----------------------------------------------------------------- WebSocket plumbing
 

@@ -293,3 +293,28 @@ async def test_cancel_all_after_cancels_every_open_order():
             await ws.close()
     finally:
         await simulator.stop()
+
+
+async def test_an_unchanged_book_gets_the_keepalive_update():
+    simulator = await start_okx({"book_keepalive_s": 0.3, "book_mode": "checksum"})
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            ws = await _subscribe(session, simulator, "books")
+            snapshot = await receive_until(ws, lambda m: m.get("action") == "snapshot")
+            keepalive = await receive_until(ws, lambda m: m.get("action") == "update")
+            item = keepalive["data"][0]
+            seq = snapshot["data"][0]["seqId"]
+            assert (item["asks"], item["bids"], item["prevSeqId"], item["seqId"]) == (
+                [],
+                [],
+                seq,
+                seq,
+            )
+            assert item["checksum"] == snapshot["data"][0]["checksum"]
+            book = LocalBook()
+            book.apply("snapshot", snapshot["data"][0])
+            book.apply("update", item)
+            assert book.checksums_verified == 2
+            await ws.close()
+    finally:
+        await simulator.stop()

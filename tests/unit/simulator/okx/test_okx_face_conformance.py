@@ -134,6 +134,7 @@ async def test_rest_private_answers_match_the_recorded_ones(okx):
     status, balance = await rest.get("/api/v5/account/balance")
     assert_same_shape(balance, load_payload("okx", "rest_account_balance"))
     status, fills = await rest.get("/api/v5/trade/fills?instId=BTC-USDT-SWAP")
+    assert_same_shape(fills, load_payload("okx", "rest_fills_docs"))
     assert status == 200 and fills["data"]
     assert {f["ordId"] for f in fills["data"]} == {market["data"][0]["ordId"]}
     assert sum(float(f["fillSz"]) for f in fills["data"]) == 3.0

@@ -37,6 +37,12 @@ def test_one_altered_byte_changes_the_signature():
     assert sign(vector["secret"], altered) != vector["expected_signature"]
 
 
+def test_checksum_reproduces_both_worked_examples_of_the_docs():
+    for example in load_payload("okx", "checksum_examples_docs")["examples"]:
+        assert checksum_string(example["bids"], example["asks"]) == example["check_string"]
+        assert book_checksum(example["bids"], example["asks"]) == example["checksum"]
+
+
 def test_checksum_string_interleaves_bids_and_asks_like_the_docs_example():
     # OKX docs "Order book channel", checksum example (bids 3366.1/3366, asks 3366.8/3368).
     bids = [["3366.1", "7", "0", "3"], ["3366", "6", "3", "4"]]
@@ -128,6 +134,7 @@ def test_configure_switches_book_mode_and_refuses_unknown_settings():
         "tbt_interval_ms": 10,
         "rate_limits": True,
         "cancel_all_after_scale": 1.0,
+        "book_keepalive_s": 60.0,
     }
     with pytest.raises(ValueError, match="book_mode"):
         face.configure({"book_mode": "bogus"})
