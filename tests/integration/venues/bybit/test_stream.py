@@ -32,6 +32,8 @@ from exchanges.venues.base import (
     StreamKind,
     StreamState,
     StreamStatus,
+    SubmissionUncertain,
+    SubmitOutcome,
     Ticker,
     TimeInForce,
     Trade,
@@ -547,3 +549,23 @@ async def test_account_stream_logs_in_again_after_a_drop(sim, endpoints, rest):
     )
     await stream.close()
     assert stream.client.reconnects == 1
+
+
+def test_slow_ack_past_the_read_timeout_is_found_and_accepted(sim, rest):
+    price = rest.order_book("BTC/USDT:USDT", 5).bids[-1][0] - 1000
+    sim.call(sim.faults[Venue.BYBIT].update, ack_delay_ms=1500)
+    rest.timeout = (2.0, 0.4)
+    update = rest.place_order(_far_bid(rest, "it-slow-1", price))
+    assert (update.client_order_id, update.status) == ("it-slow-1", OrderStatus.NEW)
+    sim.call(sim.faults[Venue.BYBIT].update, ack_delay_ms=0)
+    assert [o.client_order_id for o in rest.open_orders("BTC/USDT:USDT")] == ["it-slow-1"]
+
+
+def test_unreachable_venue_leaves_the_placement_unknown(sim, rest):
+    price = rest.order_book("BTC/USDT:USDT", 5).bids[-1][0] - 1000
+    sim.call(sim.faults[Venue.BYBIT].update, refuse_connections=True)
+    with pytest.raises(SubmissionUncertain) as caught:
+        rest.place_order(_far_bid(rest, "it-refused-1", price))
+    assert caught.value.outcome is SubmitOutcome.UNKNOWN
+    sim.call(sim.faults[Venue.BYBIT].update, refuse_connections=False)
+    assert rest.order_by_client_id("BTC/USDT:USDT", "it-refused-1") is None
