@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -50,12 +50,10 @@ from exchanges.venues.bybit.auth import Clock, Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.ws import Backoff, Link, WsClient
 
-log = logging.getLogger(__name__)
-
 BYBIT = Venue.BYBIT
 NS_PER_MS = 1_000_000
 _loads = orjson.loads
-_Decimal = parse.Decimal
+_Decimal = Decimal
 _time_ns = time.time_ns
 _dict_set = dict.__setitem__
 PRICE_CACHE_SIZE = 100_000
