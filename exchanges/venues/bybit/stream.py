@@ -269,7 +269,6 @@ class BybitPublicSession:
             if symbol in self._resyncing:
                 self._resyncing.discard(symbol)
                 stats.rebuilds += 1
-            stats.updates_applied += 1
             return [BookSnapshot(BYBIT, unified, bids, asks, update_id, exchange_ts, received)]
         if symbol in self._resyncing:
             return []
