@@ -107,6 +107,7 @@ CHECKSUM_LEVELS = 25
 LOGIN_PATH = "/users/self/verify"
 AUTH_WINDOW_S = 30
 MAX_QUEUED_MESSAGES = 20_000
+TICKER_INTERVAL_S = 0.1
 CANCEL_ALL_AFTER_RANGE = (10, 120)
 CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 STABLE_COINS = frozenset({"USDT", "USDC", "USD"})
@@ -432,6 +433,8 @@ class OkxFace(Listener):
         self._meta: dict[str, _OrderMeta] = {}
         self._pending_meta: tuple[str, _OrderMeta] | None = None
         self._pushed: dict[str, tuple] = {}
+        self._ticker_sent: dict[str, float] = {}
+        self._ticker_pending: dict[str, SimTicker] = {}
         self._last_fill: dict[str, SimFill] = {}  # by order id
         self._last_trade: dict[tuple[str, str], str] = {}  # by (api key, instrument)
         self._face_orders: dict[str, dict[str, SimOrder]] = {}
@@ -1666,8 +1669,19 @@ class OkxFace(Listener):
             self._enqueue(conn, payload)
 
     def on_ticker(self, ticker: SimTicker) -> None:
-        if ticker.venue is not VENUE:
+        """Tickers go out at most once per 100 ms per instrument ("Tickers channel": fastest
+        rate 1 update/100ms); a newer one inside the window waits for the flush loop."""
+        if ticker.venue is not VENUE or not self._topic_subs.get(("tickers", ticker.symbol)):
             return
+        now = self._loop.time() if self._loop is not None else 0.0
+        if now - self._ticker_sent.get(ticker.symbol, -1.0) < TICKER_INTERVAL_S:
+            self._ticker_pending[ticker.symbol] = ticker
+            return
+        self._push_ticker(ticker, now)
+
+    def _push_ticker(self, ticker: SimTicker, now: float) -> None:
+        self._ticker_sent[ticker.symbol] = now
+        self._ticker_pending.pop(ticker.symbol, None)
         subs = self._topic_subs.get(("tickers", ticker.symbol))
         if not subs:
             return
@@ -1919,6 +1933,9 @@ class OkxFace(Listener):
             book_due = now - last_book >= book_s - 1e-4
             if book_due:
                 last_book = now
+            for ticker in list(self._ticker_pending.values()):
+                if now - self._ticker_sent.get(ticker.symbol, -1.0) >= TICKER_INTERVAL_S:
+                    self._push_ticker(ticker, now)
             keepalive = self.options["book_keepalive_s"]
             for view in list(self._views.values()):
                 try:

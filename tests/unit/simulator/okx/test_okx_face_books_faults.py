@@ -318,3 +318,25 @@ async def test_an_unchanged_book_gets_the_keepalive_update():
             await ws.close()
     finally:
         await simulator.stop()
+
+
+async def test_tickers_are_pushed_at_most_every_100_ms():
+    simulator = await start_okx()
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            ws = await _subscribe(session, simulator, "tickers")
+            first = await receive_until(ws, lambda m: "data" in m)
+            assert first["data"][0]["instId"] == INST
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            while loop.time() - started < 0.5:
+                simulator.advance(0.05)  # every step moves the top of the book
+                await asyncio.sleep(0.005)
+            elapsed = loop.time() - started
+            pushes = [m for m in await drain(ws, quiet=0.25) if "data" in m]
+            assert 2 <= len(pushes) <= elapsed / 0.1 + 2
+            stamps = [int(m["data"][0]["ts"]) for m in pushes]
+            assert stamps == sorted(stamps)
+            await ws.close()
+    finally:
+        await simulator.stop()
