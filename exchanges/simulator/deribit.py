@@ -115,6 +115,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "price_band": "0.015",  # max_price/min_price around the mark for futures (ticker fields)
     "raw_requires_auth": True,  # error 13778 for raw channels on an unauthorized connection
     "cod_cancels": "account",  # or "connection"
+    "reorder_max_hold_ms": 1000,  # a push held by reorder_private waits this long for its pair
     # Deribit's per-account credit buckets, as `get_account_summary.limits` reports them
     # (docs example of private/get_account_summary): rate per second and burst.
     "limits": {
@@ -429,6 +430,7 @@ class _Conn:
     closing: bool = False
     logged_out: bool = False
     held_private: bytes | None = None  # a push held back by the reorder fault
+    held_since: float = 0.0
     private_raw: dict[str, list] = field(default_factory=dict)  # channel -> items, flushed soon
     private_batched: dict[str, list] = field(default_factory=dict)  # channel -> items, 100ms
 
@@ -1732,6 +1734,7 @@ class DeribitFace(Listener):
             return
         if self.faults.reorder_private and self.faults.take("reorder_private"):
             conn.held_private = payload
+            conn.held_since = asyncio.get_running_loop().time()
             return
         conn.send(payload)
         if self.faults.duplicate_private and self.faults.take("duplicate_private"):
@@ -1757,9 +1760,10 @@ class DeribitFace(Listener):
         idle = float(self.options["idle_timeout"])
         for conn in list(self._conns.values()):
             self._flush_private(conn, conn.private_batched, raw=False)
-            if conn.held_private is not None:
+            hold = self.options["reorder_max_hold_ms"] / 1000
+            if conn.held_private is not None and now - conn.held_since > hold:
                 held, conn.held_private = conn.held_private, None
-                conn.send(held)
+                conn.send(held)  # no second push came to swap it with
             if now - conn.last_seen > idle and not conn.closing:
                 conn.closing = True
                 conn.wake.set()

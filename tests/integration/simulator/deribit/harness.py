@@ -299,3 +299,15 @@ class ChainedBook:
         bids = sorted(self.bids.items(), reverse=True)[:depth]
         asks = sorted(self.asks.items())[:depth]
         return [[p, a] for p, a in bids], [[p, a] for p, a in asks]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    """Poll `check` (sync or async) until it returns something truthy; that value."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = check()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(0.01)

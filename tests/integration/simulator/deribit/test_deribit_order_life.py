@@ -17,6 +17,7 @@ from tests.integration.simulator.deribit.harness import (
     Ws,
     assert_conforms,
     basic_header,
+    eventually,
     settle,
 )
 from tests.plugins.venues import load_payload
@@ -185,7 +186,21 @@ async def test_full_order_life(deribit, session, urls, http):
             start=start,
         )
         assert final["params"]["data"]["order_id"] == order["order_id"]
-        await settle()
+        _, rest = await http.get(
+            "public/get_order_book", {"instrument_name": INSTRUMENT, "depth": 1000}
+        )
+        await ws.wait_for(
+            lambda m: (
+                m["params"]["channel"] == BOOK
+                and m["params"]["data"]["change_id"] == rest["result"]["change_id"]
+            )
+        )
+        await ws.wait_for(
+            lambda m: (
+                m["params"]["channel"] == ORDERS_BY_KIND
+                and m["params"]["data"][-1]["order_state"] == "cancelled"
+            )
+        )
 
         # the batched by-kind channel: the latest state of each order in each batch
         batches = ws.on(ORDERS_BY_KIND)
@@ -203,9 +218,6 @@ async def test_full_order_life(deribit, session, urls, http):
         assert any(levels.get(bid) == 700 for levels in seen)
         assert any(levels.get(amended) == 700 and bid not in levels for levels in seen)
         assert amended not in book.bids and bid not in book.bids
-        _, rest = await http.get(
-            "public/get_order_book", {"instrument_name": INSTRUMENT, "depth": 1000}
-        )
         assert book.change_id == rest["result"]["change_id"]
         assert book.top(1000) == (rest["result"]["bids"], rest["result"]["asks"])
     finally:
@@ -361,6 +373,7 @@ async def test_duplicate_and_reorder_private_pushes(deribit, session, urls, http
         _, first = await http.get(
             "private/buy", {"instrument_name": INSTRUMENT, "amount": 10, "price": 90000}, auth
         )
+        await eventually(lambda: len(ws.notifications) >= 2)
         await settle()
         assert [m["params"]["data"]["order_id"] for m in ws.notifications] == [
             first["result"]["order"]["order_id"]
@@ -375,6 +388,7 @@ async def test_duplicate_and_reorder_private_pushes(deribit, session, urls, http
         _, third = await http.get(
             "private/buy", {"instrument_name": INSTRUMENT, "amount": 10, "price": 88000}, auth
         )
+        await eventually(lambda: len(ws.notifications) >= start + 2)
         await settle()
         order_ids = [m["params"]["data"]["order_id"] for m in ws.notifications[start:]]
         assert order_ids == [

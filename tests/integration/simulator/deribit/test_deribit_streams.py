@@ -10,6 +10,7 @@ from tests.integration.simulator.deribit.harness import (
     Ws,
     assert_conforms,
     basic_header,
+    eventually,
     settle,
 )
 from tests.plugins.venues import load_payload
@@ -36,7 +37,8 @@ async def test_books_chain_by_change_id_and_match_the_rest_book(deribit, session
         for _ in range(10):
             deribit.advance(0.5)
             await settle(0.03)
-        await settle()
+        rest = await _book_from_rest(http)
+        await _delivered(ws, rest["change_id"])
         raw, slow = ChainedBook(), ChainedBook()
         for data in ws.on(BOOK_RAW):
             assert raw.apply(data)
@@ -44,7 +46,6 @@ async def test_books_chain_by_change_id_and_match_the_rest_book(deribit, session
             assert slow.apply(data)
         assert raw.applied > 20 and slow.applied >= 5
         assert raw.gaps == slow.gaps == 0
-        rest = await _book_from_rest(http)
         assert raw.change_id == slow.change_id == rest["change_id"]
         assert raw.top(1000) == slow.top(1000) == (rest["bids"], rest["asks"])
 
@@ -63,7 +64,17 @@ async def test_books_chain_by_change_id_and_match_the_rest_book(deribit, session
         await ws.close()
 
 
-async def test_skip_book_sequence_fault_shows_as_a_gap(deribit, session, urls, faults):
+async def _delivered(ws: Ws, change_id: int) -> None:
+    """Wait until both book channels carried the change with `change_id`."""
+    for channel in (BOOK_RAW, BOOK_100MS):
+        await ws.wait_for(
+            lambda m, channel=channel: (
+                m["params"]["channel"] == channel and m["params"]["data"]["change_id"] == change_id
+            )
+        )
+
+
+async def test_skip_book_sequence_fault_shows_as_a_gap(deribit, session, urls, http, faults):
     ws = await Ws.connect(session, urls["ws_public"])
     try:
         await ws.login(SECOND)
@@ -73,7 +84,7 @@ async def test_skip_book_sequence_fault_shows_as_a_gap(deribit, session, urls, f
         for _ in range(4):
             deribit.advance(0.5)
             await settle(0.03)
-        await settle()
+        await _delivered(ws, (await _book_from_rest(http))["change_id"])
         raw, slow = ChainedBook(), ChainedBook()
         raw_ok = [raw.apply(d) for d in ws.on(BOOK_RAW)]
         slow_ok = [slow.apply(d) for d in ws.on(BOOK_100MS)]
@@ -137,7 +148,17 @@ async def test_trades_and_tickers(deribit, session, urls):
         for _ in range(20):
             deribit.advance(0.5)
             await settle(0.025)
-        await settle()
+
+        def flat(channel: str) -> list[dict]:
+            return [t for batch in ws.on(channel) for t in batch]
+
+        await eventually(
+            lambda: (
+                flat("trades.BTC-PERPETUAL.100ms") == flat("trades.BTC-PERPETUAL.raw")
+                and ws.on("ticker.BTC-PERPETUAL.100ms")[-1:]
+                == ws.on("ticker.BTC-PERPETUAL.raw")[-1:]
+            )
+        )
         raw = [t for batch in ws.on("trades.BTC-PERPETUAL.raw") for t in batch]
         slow = [t for batch in ws.on("trades.BTC-PERPETUAL.100ms") for t in batch]
         by_kind = [t for batch in ws.on("trades.future.BTC.100ms") for t in batch]
@@ -188,13 +209,16 @@ async def test_heartbeat_test_requests_and_close_when_unanswered(session, urls, 
         await asyncio.wait_for(ws.closed.wait(), 3)  # stopped answering: the venue hangs up
     finally:
         await ws.close()
-    await settle()
-    _, state = await http.get(
-        "private/get_order_state",
-        {"order_id": order["order_id"]},
-        {"Authorization": basic_header(SECOND)},
-    )
-    assert state["result"]["order_state"] == "cancelled"
+
+    async def cancelled() -> dict | None:
+        _, answer = await http.get(
+            "private/get_order_state",
+            {"order_id": order["order_id"]},
+            {"Authorization": basic_header(SECOND)},
+        )
+        return answer if answer["result"]["order_state"] == "cancelled" else None
+
+    state = await eventually(cancelled)
     assert state["result"]["cancel_reason"] == "cancel_on_disconnect"
 
 
@@ -223,6 +247,9 @@ async def test_cancel_on_disconnect_settings_and_logout(session, urls, http):
     assert await ws.result("private/logout") == "ok"
     await asyncio.wait_for(ws.closed.wait(), 3)
     await ws.close()
+    await settle()
+    _, answer = await http.get("private/get_order_state", {"order_id": kept["order_id"]}, auth)
+    assert answer["result"]["order_state"] == "open"  # a logout is not a disconnect
 
     ws = await Ws.connect(session, urls["ws_private"])
     await ws.login(SECOND)
@@ -232,15 +259,20 @@ async def test_cancel_on_disconnect_settings_and_logout(session, urls, http):
         )
     )["order"]
     await ws.close()
-    await settle()
-    states = {}
-    for order in (kept, gone):
-        _, answer = await http.get("private/get_order_state", {"order_id": order["order_id"]}, auth)
-        states[order["order_id"]] = (
-            answer["result"]["order_state"],
-            answer["result"].get("cancel_reason"),
-        )
-    assert states == {
+
+    async def states() -> dict | None:
+        found = {}
+        for order in (kept, gone):
+            _, answer = await http.get(
+                "private/get_order_state", {"order_id": order["order_id"]}, auth
+            )
+            found[order["order_id"]] = (
+                answer["result"]["order_state"],
+                answer["result"].get("cancel_reason"),
+            )
+        return found if all(state == "cancelled" for state, _ in found.values()) else None
+
+    assert await eventually(states) == {
         kept["order_id"]: ("cancelled", "cancel_on_disconnect"),
         gone["order_id"]: ("cancelled", "cancel_on_disconnect"),
     }
@@ -261,7 +293,12 @@ async def test_cancel_on_disconnect_connection_scope_keeps_other_orders(session,
         )
     )["order"]
     await ws.close()
-    await settle()
+
+    async def cancelled() -> dict | None:
+        _, answer = await http.get("private/get_order_state", {"order_id": mine["order_id"]}, auth)
+        return answer if answer["result"]["order_state"] == "cancelled" else None
+
+    await eventually(cancelled)
     _, open_orders = await http.get(
         "private/get_open_orders_by_instrument", {"instrument_name": "BTC-PERPETUAL"}, auth
     )
