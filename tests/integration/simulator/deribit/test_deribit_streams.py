@@ -4,6 +4,7 @@ cancel-on-disconnect and the stream faults, checked on the receiving side."""
 import asyncio
 from decimal import Decimal
 
+from exchanges.venues.base import Venue
 from tests.integration.simulator.deribit.harness import (
     SECOND,
     ChainedBook,
@@ -329,3 +330,24 @@ async def test_drop_ws_closes_every_socket(session, urls, faults):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_with_every_face_and_the_timed_generator(sim_async, session):
+    """The shared simulator fixture: all faces, the generator stepping on its own."""
+    urls = sim_async.urls[Venue.DERIBIT]
+    ws = await Ws.connect(session, urls["ws_public"])
+    try:
+        await ws.result(
+            "public/subscribe", {"channels": [BOOK_100MS, "trades.BTC-PERPETUAL.100ms"]}
+        )
+        book = ChainedBook()
+        await ws.wait_for(
+            lambda m: (
+                m["params"]["channel"] == BOOK_100MS and m["params"]["data"]["type"] == "change"
+            )
+        )
+        await ws.wait_for(lambda m: len(ws.on(BOOK_100MS)) >= 5, timeout=10)
+        assert all(book.apply(data) for data in ws.on(BOOK_100MS))
+        assert book.gaps == 0 and book.applied >= 4
+    finally:
+        await ws.close()
