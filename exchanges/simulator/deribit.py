@@ -545,6 +545,7 @@ class DeribitFace(Listener):
         self._flush_scheduled = False
         self._private_dirty: set[_Conn] = set()
         self._ticker_task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
         self._closed = False
         self._methods: dict[str, Callable[[_Call, dict], Awaitable[Any]]] = {
             "public/auth": self._public_auth,
@@ -703,6 +704,9 @@ class DeribitFace(Listener):
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=204)  # never reaches the client: the socket is closed
+        except _DelayedAck as delayed:
+            await asyncio.sleep(delayed.seconds)
+            result = delayed.result
         return self._http_answer(request_id, us_in, result=result)
 
     def _http_answer(
@@ -787,12 +791,31 @@ class DeribitFace(Listener):
                 conn.closing = True
             return
         except _LostAck:
-            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
-            conn.closing = True
+            self._later(conn, self.faults.lost_ack_wait_ms / 1000, None)
+            return
+        except _DelayedAck as delayed:
+            self._later(conn, delayed.seconds, (request_id, us_in, delayed.result))
             return
         conn.send(self._envelope(request_id, us_in, result=result))
         if call.close_after:
             conn.closing = True
+
+    def _later(self, conn: _Conn, seconds: float, answer: tuple | None) -> None:
+        """Answer after `seconds` (ack_delay_ms), or close the socket then (lose_acks), while
+        the connection goes on reading and answering other requests."""
+
+        async def run() -> None:
+            await asyncio.sleep(seconds)
+            if answer is None:
+                conn.closing = True
+                conn.wake.set()
+            else:
+                request_id, us_in, result = answer
+                conn.send(self._envelope(request_id, us_in, result=result))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _writer(self, conn: _Conn) -> None:
         ws = conn.ws
@@ -888,7 +911,7 @@ class DeribitFace(Listener):
             if self.faults.lose_acks and self.faults.take("lose_acks"):
                 raise _LostAck
             if self.faults.ack_delay_ms:
-                await asyncio.sleep(self.faults.ack_delay_ms / 1000)
+                raise _DelayedAck(result, self.faults.ack_delay_ms / 1000)
             return result
         return await handler(call, params)
 
@@ -1844,8 +1867,14 @@ class DeribitFace(Listener):
             return bids[0][0] + info.tick_size
         return price
 
+    def _check_valid_until(self, params: dict) -> None:
+        valid_until = _integer(params, "valid_until")
+        if valid_until is not None and _ms(self.engine.clock_ns()) > valid_until:
+            raise RpcError(13888, "timed_out")
+
     def _place(self, call: _Call, params: dict, side: Side) -> dict:
         account = call.account
+        self._check_valid_until(params)
         info = self._info(params)
         amount = self._amount(params, info, required=True)
         order_type = _text(params, "type", "limit")
@@ -1940,6 +1969,7 @@ class DeribitFace(Listener):
 
     def _edit(self, call: _Call, params: dict, order: SimOrder) -> dict:
         account = call.account
+        self._check_valid_until(params)
         info = self.instruments[order.symbol]
         if not order.is_open:
             raise RpcError(11044, "not_open_order")
@@ -2674,6 +2704,15 @@ class DeribitFace(Listener):
 
 class _LostAck(Exception):
     """The `lose_acks` fault fired: the order stands, its answer is never sent."""
+
+
+class _DelayedAck(Exception):
+    """The `ack_delay_ms` fault: the order stands, its answer goes out `seconds` later."""
+
+    def __init__(self, result: Any, seconds: float):
+        super().__init__("delayed acknowledgement")
+        self.result = result
+        self.seconds = seconds
 
 
 class _Call:

@@ -548,3 +548,36 @@ async def test_option_tickers_and_positions_carry_the_models_greeks(http):
     _, summary = await http.get("private/get_account_summary", {"currency": "BTC"}, auth)
     assert summary["result"]["options_delta"] == position["delta"]
     assert summary["result"]["options_vega_map"] == {"btc_usd": position["vega"]}
+
+
+async def test_delayed_ack_over_websocket_does_not_hold_the_connection(session, urls, faults):
+    ws = await Ws.connect(session, urls["ws_private"])
+    try:
+        await ws.login(SECOND)
+        await ws.result("private/subscribe", {"channels": [ORDERS]})
+        faults.update(ack_delay_ms=300)
+        placed = await ws.send(
+            "private/buy", {"instrument_name": INSTRUMENT, "amount": 10, "price": 90000}
+        )
+        assert (await ws.result("public/test"))["version"] == "1.2.26"
+        assert not placed.done()  # answered later; the push already told the order stands
+        pushed = await ws.channel(ORDERS)
+        answer = await asyncio.wait_for(placed, 3)
+        assert answer["result"]["order"]["order_id"] == pushed["params"]["data"]["order_id"]
+        assert answer["usDiff"] >= 300_000
+    finally:
+        faults.update(ack_delay_ms=0)
+        await ws.close()
+
+
+async def test_valid_until_in_the_past_times_out(http):
+    status, answer = await http.get(
+        "private/buy",
+        {"instrument_name": INSTRUMENT, "amount": 10, "price": 90000, "valid_until": 1},
+        {"Authorization": basic_header(SECOND)},
+    )
+    assert (status, answer["error"]["code"], answer["error"]["message"]) == (
+        400,
+        13888,
+        "timed_out",
+    )
