@@ -639,6 +639,8 @@ class DeribitFace(Listener):
         """Close every WebSocket (cancel-on-disconnect applies) and stop the flush task."""
         self._closed = True
         self.engine.remove_listener(self)
+        for task in list(self._background):
+            task.cancel()
         for conn in list(self._conns.values()):
             await self._close_conn(conn, code=1001)
         if self._ticker_task is not None:
