@@ -95,7 +95,7 @@ class Command(BaseCommand):
 
         from celery.beat import EmbeddedService
 
-        beat = EmbeddedService(app, thread=True)
+        beat = EmbeddedService(app, thread=True, scheduler_cls=app.conf.beat_scheduler)
         beat.start()
         self.stdout.write("celery beat running embedded (tasks run in-process)")
         return beat.stop
