@@ -55,6 +55,7 @@ import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from exchanges.simulator.engine import (
+    CancelReason,
     Engine,
     Listener,
     RejectReason,
@@ -137,6 +138,12 @@ STATUS = {
 SIDE = {Side.BUY: "Buy", Side.SELL: "Sell"}
 SIDE_IN = {"Buy": Side.BUY, "Sell": Side.SELL}
 CANCEL_BY_DCP = "CancelByDCP"
+# Engine cancel reason -> the order's `cancelType` (docs "Enums Definitions": cancelType).
+CANCEL_TYPE: dict[CancelReason, str] = {
+    CancelReason.USER: "CancelByUser",
+    CancelReason.CANCEL_ALL: "CancelByUser",
+    CancelReason.DEAD_MAN_SWITCH: CANCEL_BY_DCP,
+}
 DCP_PRODUCTS = {"OPTIONS": ("option",), "DERIVATIVES": ("linear", "inverse"), "SPOT": ("spot",)}
 MAINTENANCE_RATE = Decimal("0.005")
 USD_COINS = ("USDT", "USDC", "USD")
@@ -1229,19 +1236,18 @@ class BybitFace(Listener):
     def _cancel_type(order: SimOrder) -> str:
         if order.status is not OrderStatus.CANCELED:
             return "UNKNOWN"
-        if order.cancel_reason == CANCEL_BY_DCP:
-            return CANCEL_BY_DCP
-        if order.cancel_reason.startswith("canceled by user"):
-            return "CancelByUser"
-        return "UNKNOWN"
+        return CANCEL_TYPE.get(order.cancel_reason, "UNKNOWN")
 
     @staticmethod
     def _reject_reason(order: SimOrder) -> str:
         if order.reject_reason.startswith("EC_"):
             return order.reject_reason
-        if order.cancel_reason == RejectReason.FOK_NOT_FILLABLE:
+        if order.cancel_reason is CancelReason.FOK_NOT_FILLABLE:
             return "EC_CancelForNoFullFill"
-        if order.cancel_reason in ("ioc", "market") and order.filled_quantity == 0:
+        if (
+            order.cancel_reason in (CancelReason.IOC_REMAINDER, CancelReason.MARKET_REMAINDER)
+            and order.filled_quantity == 0
+        ):
             return "EC_NoImmediateQtyToFill"
         return "EC_NoError"
 
@@ -2360,7 +2366,7 @@ class BybitFace(Listener):
             }
         )
         for symbol in symbols:
-            self.engine.cancel_all(VENUE, api_key, symbol, reason=CANCEL_BY_DCP)
+            self.engine.cancel_all(VENUE, api_key, symbol, reason=CancelReason.DEAD_MAN_SWITCH)
 
 
 TRADE_OPS: dict[str, tuple[str, str]] = {

@@ -21,9 +21,9 @@ Conventions a face relies on:
 - The internal market-maker and taker accounts never produce `on_order`, `on_fill`,
   `on_position` or `on_balance`; their trades still produce `on_trade`, `on_book` and fills
   for the user accounts they trade with.
-- An IOC remainder, an unfillable FOK and a market order's unfilled rest end CANCELED with
-  `cancel_reason` set (`RejectReason.FOK_NOT_FILLABLE` for FOK, "ioc" otherwise), the way
-  the venues report them; a market order against an empty book raises NO_LIQUIDITY.
+- Every CANCELED order carries a `CancelReason`: an IOC remainder `IOC_REMAINDER`, a market
+  order's unfilled rest `MARKET_REMAINDER`, an unfillable FOK `FOK_NOT_FILLABLE`, the way the
+  venues report them; a market order against an empty book raises NO_LIQUIDITY.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from exchanges.venues.base import (
 )
 
 __all__ = [
+    "CancelReason",
     "Engine",
     "FeeSchedule",
     "Listener",
@@ -122,6 +123,23 @@ class RejectReason(enum.StrEnum):
     NO_LIQUIDITY = "no_liquidity"
 
 
+class CancelReason(enum.StrEnum):
+    """Why an order ended CANCELED; faces map it to the venue's cancel source or type.
+
+    The values are the free-text reasons the engine used before this enum, so a face that still
+    compares `cancel_reason` with those strings keeps working (a StrEnum equals its value).
+    """
+
+    USER = "canceled by user"
+    CANCEL_ALL = "canceled by user (cancel all)"
+    IOC_REMAINDER = "ioc"
+    MARKET_REMAINDER = "market"
+    FOK_NOT_FILLABLE = "fok_not_fillable"
+    POST_ONLY_WOULD_TAKE = "post_only_would_take"
+    REDUCE_ONLY_SHRUNK = "reduce_only"
+    DEAD_MAN_SWITCH = "dead_man_switch"
+
+
 class SimReject(Exception):
     """The engine refused a request; faces map `reason` to the venue's own error code."""
 
@@ -154,7 +172,7 @@ class SimOrder:
     created_ns: int
     updated_ns: int
     reject_reason: str = ""
-    cancel_reason: str = ""
+    cancel_reason: CancelReason | None = None
     fee_paid: Decimal = ZERO  # cumulative, in the fill's fee currency
     fee_currency: str = ""
     last_fill_price: Decimal | None = None
@@ -628,7 +646,7 @@ class Engine:
         )
         if fok_short:
             order.status = OrderStatus.CANCELED
-            order.cancel_reason = RejectReason.FOK_NOT_FILLABLE
+            order.cancel_reason = CancelReason.FOK_NOT_FILLABLE
             self._emit_order(account, order)
             return order
 
@@ -647,7 +665,11 @@ class Engine:
                 self._touch_account(account)
         elif order.remaining > 0:
             order.status = OrderStatus.CANCELED
-            order.cancel_reason = "ioc" if order.order_type is OrderType.LIMIT else "market"
+            order.cancel_reason = (
+                CancelReason.IOC_REMAINDER
+                if order.order_type is OrderType.LIMIT
+                else CancelReason.MARKET_REMAINDER
+            )
             order.updated_ns = self.clock_ns()
         if order.filled_quantity > 0 or order.status is not OrderStatus.NEW:
             self._emit_order(account, order)
@@ -752,14 +774,20 @@ class Engine:
         self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
         order = self._find_open(account, symbol, order_id, client_order_id)
-        self._cancel(account, order, "canceled by user")
+        self._cancel(account, order, CancelReason.USER)
         self._flush()
         return order
 
     def cancel_all(
-        self, venue: Venue, api_key: str, symbol: str | None = None, *, reason: str = ""
+        self,
+        venue: Venue,
+        api_key: str,
+        symbol: str | None = None,
+        *,
+        reason: CancelReason = CancelReason.CANCEL_ALL,
     ) -> list[SimOrder]:
-        """Cancel every open order of the account (in `symbol` only, if given)."""
+        """Cancel every open order of the account (in `symbol` only, if given) with `reason`
+        (`DEAD_MAN_SWITCH` when a face's countdown fires)."""
         if symbol is not None:
             self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
@@ -769,11 +797,11 @@ class Engine:
             if symbol is None or order.symbol == symbol
         ]
         for order in canceled:
-            self._cancel(account, order, reason or "canceled by user (cancel all)")
+            self._cancel(account, order, CancelReason(reason))
         self._flush()
         return canceled
 
-    def _cancel(self, account: SimAccount, order: SimOrder, reason: str) -> None:
+    def _cancel(self, account: SimAccount, order: SimOrder, reason: CancelReason) -> None:
         self._books[(order.venue, order.symbol)].remove(order)
         self._dirty_books.add((order.venue, order.symbol))
         account.open_orders.pop(order.order_id, None)
@@ -1333,7 +1361,7 @@ class Engine:
             if not order.reduce_only or order.symbol != position.symbol:
                 continue
             if held == 0 or (held > 0) == (order.side is Side.BUY):
-                self._cancel(account, order, RejectReason.REDUCE_ONLY)
+                self._cancel(account, order, CancelReason.REDUCE_ONLY_SHRUNK)
             elif order.remaining > abs(held):
                 book = self._books[(order.venue, order.symbol)]
                 book.reduce(order.side, order.price, order.remaining - abs(held))

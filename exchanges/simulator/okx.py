@@ -74,6 +74,7 @@ from aiohttp import WSMsgType, web
 
 from exchanges.simulator.engine import (
     MAINTENANCE_MARGIN,
+    CancelReason,
     Engine,
     Listener,
     RejectReason,
@@ -168,13 +169,23 @@ BALANCE_KEYS = (
 )  # fmt: skip
 WS_BALANCE_KEYS = (*BALANCE_KEYS, "availEq")
 
-CANCEL_SOURCE = {
-    "canceled by user": ("1", "Order canceled by user"),
-    str(RejectReason.FOK_NOT_FILLABLE): ("13", "FOK order was canceled due to incompletely filled"),
-    "ioc": ("14", "IOC order was partially canceled due to incompletely filled"),
-    "market": ("14", "IOC order was partially canceled due to incompletely filled"),
-    "cancel all after": ("20", "Cancel all after triggered"),
-    "post_only": ("31", "The post-only order will take liquidity in taker orders"),
+CANCEL_SOURCE: dict[CancelReason, tuple[str, str]] = {
+    CancelReason.USER: ("1", "Order canceled by user"),
+    CancelReason.CANCEL_ALL: ("1", "Order canceled by user"),
+    CancelReason.FOK_NOT_FILLABLE: ("13", "FOK order was canceled due to incompletely filled"),
+    CancelReason.IOC_REMAINDER: (
+        "14",
+        "IOC order was partially canceled due to incompletely filled",
+    ),
+    CancelReason.MARKET_REMAINDER: (
+        "14",
+        "IOC order was partially canceled due to incompletely filled",
+    ),
+    CancelReason.DEAD_MAN_SWITCH: ("20", "Cancel all after triggered"),
+    CancelReason.POST_ONLY_WOULD_TAKE: (
+        "31",
+        "The post-only order will take liquidity in taker orders",
+    ),
 }
 
 STATE = {
@@ -866,7 +877,7 @@ class OkxFace(Listener):
             status=OrderStatus.CANCELED,
             created_ns=now,
             updated_ns=now,
-            cancel_reason="post_only",
+            cancel_reason=CancelReason.POST_ONLY_WOULD_TAKE,
         )
         self._meta[order.order_id] = _OrderMeta(ord_type, td_mode, tag)
         self._face_orders.setdefault(account.api_key, {})[order.order_id] = order
@@ -1208,7 +1219,7 @@ class OkxFace(Listener):
 
     def _fire_dead_man(self, api_key: str) -> None:
         self._dead_man.pop(api_key, None)
-        self.engine.cancel_all(VENUE, api_key, reason="cancel all after")
+        self.engine.cancel_all(VENUE, api_key, reason=CancelReason.DEAD_MAN_SWITCH)
 
     # ----------------------------------------------------------------- JSON builders
 
@@ -1348,7 +1359,7 @@ class OkxFace(Listener):
         cancel_source, cancel_text = ("", "")
         if order.status is OrderStatus.CANCELED:
             cancel_source, cancel_text = CANCEL_SOURCE.get(
-                str(order.cancel_reason), ("0", "Order canceled by system")
+                order.cancel_reason, ("0", "Order canceled by system")
             )
         if fill is not None:
             fill_px, fill_sz = s(fill.price), s(fill.quantity)

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from exchanges.simulator.engine import (
+    CancelReason,
     Engine,
     Listener,
     MarketConfig,
@@ -137,7 +138,7 @@ def test_ioc_remainder_is_canceled_and_never_rests(engine):
 
     assert order.status is OrderStatus.CANCELED
     assert order.filled_quantity == D("3")
-    assert order.cancel_reason == "ioc"
+    assert order.cancel_reason is CancelReason.IOC_REMAINDER
     assert engine.book(OKX, SWAP) == ([], [])
     assert engine.open_orders(OKX, "bob") == []
 
@@ -148,7 +149,7 @@ def test_fok_is_all_or_nothing(engine):
 
     short = limit(engine, "bob", Side.BUY, "4", "100001.0", time_in_force=TimeInForce.FOK)
     assert short.status is OrderStatus.CANCELED
-    assert short.cancel_reason == RejectReason.FOK_NOT_FILLABLE
+    assert short.cancel_reason is CancelReason.FOK_NOT_FILLABLE
     assert short.filled_quantity == 0
     assert engine.fills(OKX, "bob") == []
     assert engine.book(OKX, SWAP)[1] == [(D("100000.0"), D("3")), (D("100002.0"), D("3"))]
@@ -165,7 +166,7 @@ def test_market_order_sweeps_levels_and_cancels_what_the_book_cannot_fill(engine
     assert order.filled_quantity == D("3")
     assert order.average_price == D("100006.6666666667")
     assert order.status is OrderStatus.CANCELED
-    assert order.cancel_reason == "market"
+    assert order.cancel_reason is CancelReason.MARKET_REMAINDER
 
 
 def test_market_order_on_empty_book_is_rejected(engine):
@@ -297,7 +298,7 @@ def test_cancel_unknown_and_closed_orders(engine):
         engine.cancel_order(OKX, "alice", SWAP, order_id=order.order_id)
     assert exc.value.reason is RejectReason.ORDER_NOT_FOUND
     assert engine.cancel_order(OKX, "bob", SWAP, order_id=order.order_id) is order
-    assert order.status is OrderStatus.CANCELED
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELED, CancelReason.USER)
     with pytest.raises(SimReject) as exc:
         engine.cancel_order(OKX, "bob", SWAP, order_id=order.order_id)
     assert exc.value.reason is RejectReason.ORDER_CLOSED
@@ -310,9 +311,15 @@ def test_cancel_all_with_and_without_symbol(engine):
     other = limit(engine, "alice", Side.BUY, "1", "99990.0")
 
     assert engine.cancel_all(OKX, "bob", SWAP) == [a]
-    assert engine.cancel_all(OKX, "bob") == [b, c]
+    assert engine.cancel_all(OKX, "bob", reason=CancelReason.DEAD_MAN_SWITCH) == [b, c]
     assert engine.cancel_all(OKX, "bob") == []
     assert other.status is OrderStatus.NEW
+    assert [o.cancel_reason for o in (a, b, c)] == [
+        CancelReason.CANCEL_ALL,
+        CancelReason.DEAD_MAN_SWITCH,
+        CancelReason.DEAD_MAN_SWITCH,
+    ]
+    assert other.cancel_reason is None
     assert engine.book(OKX, SWAP) == ([(D("99990.0"), D("1"))], [])
 
 
@@ -526,6 +533,24 @@ def test_resting_reduce_only_orders_follow_the_position(engine):
 
     limit(engine, "alice", Side.BUY, "1", "99990.0")
     market(engine, "bob", Side.SELL, "1")  # flat
-    assert (cut.status, cut.cancel_reason) == (OrderStatus.CANCELED, RejectReason.REDUCE_ONLY)
+    assert (cut.status, cut.cancel_reason) == (
+        OrderStatus.CANCELED,
+        CancelReason.REDUCE_ONLY_SHRUNK,
+    )
     assert gone.status is OrderStatus.CANCELED
     assert engine.book(OKX, SWAP)[1] == []
+
+
+def test_cancel_reasons_keep_the_engine_s_former_strings():
+    """Faces written against the free-text reasons (Deribit's) still compare equal."""
+    assert [str(r) for r in CancelReason] == [
+        "canceled by user",
+        "canceled by user (cancel all)",
+        "ioc",
+        "market",
+        "fok_not_fillable",
+        "post_only_would_take",
+        "reduce_only",
+        "dead_man_switch",
+    ]
+    assert CancelReason.FOK_NOT_FILLABLE == RejectReason.FOK_NOT_FILLABLE
