@@ -58,6 +58,7 @@ from exchanges.simulator.engine import (
     CancelReason,
     Engine,
     Listener,
+    PostOnlyAction,
     RejectReason,
     SimAccount,
     SimBalance,
@@ -148,7 +149,6 @@ DCP_PRODUCTS = {"OPTIONS": ("option",), "DERIVATIVES": ("linear", "inverse"), "S
 MAINTENANCE_RATE = Decimal("0.005")
 USD_COINS = ("USDT", "USDC", "USD")
 POST_ONLY_REJECT = "EC_PostOnlyWillTakeLiquidity"
-SYNTHETIC_ORDER_ID_BASE = 1_950_000_000_000_000_000
 EXEC_NAMESPACE = uuid.UUID("6f1c1a3e-5a0b-4b8e-9a56-0b1b5b7b1e01")
 
 
@@ -358,8 +358,6 @@ class BybitFace(Listener):
         self._ticker_sent: dict[str, dict[str, str]] = {}  # linear/inverse ticker delta base
         self._private: dict[str, set[_Conn]] = {}
         self._last_price_on_created: dict[str, str] = {}
-        self._synthetic: dict[str, dict[str, SimOrder]] = {}
-        self._synthetic_ids = itertools.count(SYNTHETIC_ORDER_ID_BASE)
         self._wallet_dirty: dict[str, SimAccount] = {}
         self._fill_context: dict[str, dict[str, Any]] = {}  # execId -> state at the fill
         self._position_created: dict[str, int] = {}
@@ -922,11 +920,10 @@ class BybitFace(Listener):
                 post_only=post_only,
                 reduce_only=reduce_only,
                 client_order_id=link,
+                post_only_action=PostOnlyAction.REJECT if spot else PostOnlyAction.CANCEL,
             )
         except SimReject as exc:
-            if exc.reason is not RejectReason.POST_ONLY_WOULD_CROSS:
-                raise reject_error(exc, category, "create") from exc
-            order = self._post_only_reject(account, inst, side, quantity, price, link)
+            raise reject_error(exc, category, "create") from exc
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
 
     async def _rest_order_create(
@@ -961,61 +958,13 @@ class BybitFace(Listener):
             raise BybitError(170140, "Order value exceeded lower limit")
         return base
 
-    def _post_only_reject(
-        self,
-        account: SimAccount,
-        inst: _Instrument,
-        side: Side,
-        quantity: Decimal,
-        price: Decimal | None,
-        link: str | None,
-    ) -> SimOrder:
-        """A post-only order that would take: accepted, then cancelled (spot: rejected) at once."""
-        now = self.engine.clock_ns()
-        order = SimOrder(
-            order_id=str(next(self._synthetic_ids)),
-            client_order_id=link,
-            api_key=account.api_key,
-            venue=VENUE,
-            symbol=inst.engine_symbol,
-            side=side,
-            order_type=OrderType.LIMIT,
-            time_in_force=TimeInForce.GTC,
-            post_only=True,
-            reduce_only=False,
-            price=price,
-            quantity=quantity,
-            filled_quantity=ZERO,
-            average_price=None,
-            status=OrderStatus.REJECTED if inst.category == "spot" else OrderStatus.CANCELED,
-            created_ns=now,
-            updated_ns=now,
-            reject_reason=POST_ONLY_REJECT,
-        )
-        self._synthetic.setdefault(account.api_key, {})[order.order_id] = order
-        self.on_order(account, order)
-        return order
-
     def _find_order(
         self, account: SimAccount, order_id: str | None, link: str | None
     ) -> SimOrder | None:
-        """An order of the account by id or orderLinkId, the face's own post-only rejects included."""
-        synthetic = self._synthetic.get(account.api_key, {})
-        if order_id:
-            order = self.engine.get_order(
-                VENUE, account.api_key, order_id=order_id
-            ) or synthetic.get(order_id)
-            if order is not None and link and order.client_order_id != link:
-                return None
-            return order
-        if link:
-            found = self.engine.get_order(VENUE, account.api_key, client_order_id=link)
-            if found is not None:
-                return found
-            for order in synthetic.values():
-                if order.client_order_id == link:
-                    return order
-        return None
+        """An order of the account by id or orderLinkId (the latest with that link)."""
+        return self.engine.get_order(
+            VENUE, account.api_key, order_id=order_id, client_order_id=link
+        )
 
     def _ids(self, params: dict) -> tuple[str | None, str | None]:
         order_id = params.get("orderId") or None
@@ -1113,10 +1062,11 @@ class BybitFace(Listener):
     # ----------------------------------------------------------------- account REST
 
     def _orders_of(self, account: SimAccount, category: str) -> list[SimOrder]:
-        orders = list(account.orders.values()) + list(
-            self._synthetic.get(account.api_key, {}).values()
-        )
-        return [o for o in orders if self._by_engine_symbol[o.symbol].category == category]
+        return [
+            o
+            for o in account.orders.values()
+            if self._by_engine_symbol[o.symbol].category == category
+        ]
 
     async def _order_realtime(
         self, params: dict, account: SimAccount, request: web.Request
@@ -1240,8 +1190,11 @@ class BybitFace(Listener):
 
     @staticmethod
     def _reject_reason(order: SimOrder) -> str:
-        if order.reject_reason.startswith("EC_"):
-            return order.reject_reason
+        if (
+            order.reject_reason is RejectReason.POST_ONLY_WOULD_CROSS
+            or order.cancel_reason is CancelReason.POST_ONLY_WOULD_TAKE
+        ):
+            return POST_ONLY_REJECT
         if order.cancel_reason is CancelReason.FOK_NOT_FILLABLE:
             return "EC_CancelForNoFullFill"
         if (

@@ -60,6 +60,7 @@ __all__ = [
     "FeeSchedule",
     "Listener",
     "MarketConfig",
+    "PostOnlyAction",
     "RejectReason",
     "SimAccount",
     "SimBalance",
@@ -140,6 +141,21 @@ class CancelReason(enum.StrEnum):
     DEAD_MAN_SWITCH = "dead_man_switch"
 
 
+class PostOnlyAction(enum.StrEnum):
+    """What `place_order` does with a post-only order that would take liquidity.
+
+    RAISE refuses it with `SimReject(POST_ONLY_WOULD_CROSS)` and records nothing (Deribit
+    "private/buy" with `reject_post_only`: error 11054). CANCEL records the order, ends it
+    CANCELED with `CancelReason.POST_ONLY_WOULD_TAKE` and returns it (OKX "Order channel"
+    cancelSource 31; Bybit derivatives, rejectReason EC_PostOnlyWillTakeLiquidity). REJECT records
+    it REJECTED with `reject_reason` POST_ONLY_WOULD_CROSS (Bybit spot: orderStatus Rejected).
+    """
+
+    RAISE = "raise"
+    CANCEL = "cancel"
+    REJECT = "reject"
+
+
 class SimReject(Exception):
     """The engine refused a request; faces map `reason` to the venue's own error code."""
 
@@ -171,7 +187,7 @@ class SimOrder:
     status: OrderStatus
     created_ns: int
     updated_ns: int
-    reject_reason: str = ""
+    reject_reason: RejectReason | None = None
     cancel_reason: CancelReason | None = None
     fee_paid: Decimal = ZERO  # cumulative, in the fill's fee currency
     fee_currency: str = ""
@@ -581,8 +597,13 @@ class Engine:
         post_only: bool = False,
         reduce_only: bool = False,
         client_order_id: str | None = None,
+        post_only_action: PostOnlyAction = PostOnlyAction.RAISE,
     ) -> SimOrder:
-        """Validate, accept and match an order; returns it in its state after matching."""
+        """Validate, accept and match an order; returns it in its state after matching.
+
+        A post-only order that would take is handled as `post_only_action` says
+        (`PostOnlyAction`); a market order is never post-only (POST_ONLY_WOULD_CROSS).
+        """
         info = self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
         book = self._books[(venue, symbol)]
@@ -602,9 +623,12 @@ class Engine:
                     f"client order id {client_order_id} is in use",
                 )
         opposite_best = book.best(side.opposite)
-        if post_only and (
+        would_take = post_only and (
             order_type is OrderType.MARKET
             or (opposite_best is not None and self._crosses(side, price, opposite_best))
+        )
+        if would_take and (
+            order_type is OrderType.MARKET or post_only_action is PostOnlyAction.RAISE
         ):
             raise SimReject(
                 RejectReason.POST_ONLY_WOULD_CROSS,
@@ -612,9 +636,9 @@ class Engine:
             )
         if order_type is OrderType.MARKET and opposite_best is None:
             raise SimReject(RejectReason.NO_LIQUIDITY, f"no {side.opposite} orders in {symbol}")
-        if reduce_only:
+        if reduce_only and not would_take:
             self._check_reduce_only(account, info, symbol, side, quantity)
-        if not account.internal:
+        if not account.internal and not would_take:
             self._check_funds(account, info, book, side, order_type, quantity, price, reduce_only)
 
         now = self.clock_ns()
@@ -641,6 +665,15 @@ class Engine:
             account.orders[order.order_id] = order
             if order.client_order_id:
                 account.by_client_id[order.client_order_id] = order
+        if would_take:
+            if post_only_action is PostOnlyAction.REJECT:
+                order.status = OrderStatus.REJECTED
+                order.reject_reason = RejectReason.POST_ONLY_WOULD_CROSS
+            else:
+                order.status = OrderStatus.CANCELED
+                order.cancel_reason = CancelReason.POST_ONLY_WOULD_TAKE
+            self._emit_order(account, order)
+            return order
         fok_short = time_in_force is TimeInForce.FOK and (
             self._fillable(book, side, price, quantity) < quantity
         )

@@ -77,6 +77,7 @@ from exchanges.simulator.engine import (
     CancelReason,
     Engine,
     Listener,
+    PostOnlyAction,
     RejectReason,
     SimAccount,
     SimBalance,
@@ -448,8 +449,6 @@ class OkxFace(Listener):
         self._ticker_pending: dict[str, SimTicker] = {}
         self._last_fill: dict[str, SimFill] = {}  # by order id
         self._last_trade: dict[tuple[str, str], str] = {}  # by (api key, instrument)
-        self._face_orders: dict[str, dict[str, SimOrder]] = {}
-        self._face_order_ids = itertools.count(800_000_000_000_000_000)
         self._conn_ids = itertools.count(1)
         self._pos_ids: dict[tuple[str, str], str] = {}
         self._pos_ctime: dict[tuple[str, str], int] = {}
@@ -795,14 +794,11 @@ class OkxFace(Listener):
                 post_only=post_only,
                 reduce_only=bool(reduce_only),
                 client_order_id=cl_ord_id or None,
+                post_only_action=PostOnlyAction.CANCEL,
             )
         except SimReject as reject:
-            if reject.reason is not RejectReason.POST_ONLY_WOULD_CROSS:
-                code, msg = _reject_code(reject, "place", info)
-                return self._order_item(params, code, msg)
-            order = self._post_only_canceled(
-                account, info, side, quantity, price, cl_ord_id, ord_type, td_mode, tag
-            )
+            code, msg = _reject_code(reject, "place", info)
+            return self._order_item(params, code, msg)
         finally:
             self._pending_meta = None
         return {
@@ -843,46 +839,6 @@ class OkxFace(Listener):
     def _default_td_mode(self, order: SimOrder) -> str:
         info = self.instruments.get(order.symbol)
         return "cash" if info is not None and info.kind is InstrumentKind.SPOT else "cross"
-
-    def _post_only_canceled(
-        self,
-        account: SimAccount,
-        info: InstrumentInfo,
-        side: Side,
-        quantity: Decimal,
-        price: Decimal | None,
-        cl_ord_id: str,
-        ord_type: str,
-        td_mode: str,
-        tag: str,
-    ) -> SimOrder:
-        """OKX accepts a post-only order that would take and cancels it at once
-        (`cancelSource` 31); the engine refuses it, so the face records it itself."""
-        now = self._now_ns()
-        order = SimOrder(
-            order_id=str(next(self._face_order_ids)),
-            client_order_id=cl_ord_id or None,
-            api_key=account.api_key,
-            venue=VENUE,
-            symbol=info.venue_symbol,
-            side=side,
-            order_type=OrderType.LIMIT,
-            time_in_force=TimeInForce.GTC,
-            post_only=True,
-            reduce_only=False,
-            price=price,
-            quantity=quantity,
-            filled_quantity=ZERO,
-            average_price=None,
-            status=OrderStatus.CANCELED,
-            created_ns=now,
-            updated_ns=now,
-            cancel_reason=CancelReason.POST_ONLY_WOULD_TAKE,
-        )
-        self._meta[order.order_id] = _OrderMeta(ord_type, td_mode, tag)
-        self._face_orders.setdefault(account.api_key, {})[order.order_id] = order
-        self.on_order(account, order)
-        return order
 
     def _order_item(self, params: dict, code: str, msg: str) -> dict[str, str]:
         """The `data` item of a refused placement."""
@@ -1079,18 +1035,12 @@ class OkxFace(Listener):
         return self._ok([self._order_json(order)])
 
     def _find_order(self, account: SimAccount, ord_id: str, cl_ord_id: str) -> SimOrder | None:
-        order = self.engine.get_order(
+        return self.engine.get_order(
             VENUE,
             account.api_key,
             order_id=ord_id or None,
             client_order_id=None if ord_id else cl_ord_id,
         )
-        extra = self._face_orders.get(account.api_key, {})
-        if ord_id:
-            return order or extra.get(ord_id)
-        latest = [o for o in extra.values() if o.client_order_id == cl_ord_id]
-        candidates = [o for o in (order, *latest) if o is not None]
-        return max(candidates, key=lambda o: o.created_ns, default=None)
 
     async def _rest_orders_pending(self, request: web.Request) -> web.Response:
         """`GET /api/v5/trade/orders-pending` ("Order List"): newest first, paged by ordId."""

@@ -12,6 +12,7 @@ from exchanges.simulator.engine import (
     Engine,
     Listener,
     MarketConfig,
+    PostOnlyAction,
     RejectReason,
     SimReject,
 )
@@ -183,6 +184,60 @@ def test_post_only_that_would_cross_is_rejected_and_one_that_does_not_rests(engi
     resting = limit(engine, "bob", Side.BUY, "1", "99999.9", post_only=True)
     assert resting.status is OrderStatus.NEW
     assert engine.book(OKX, SWAP) == ([(D("99999.9"), D("1"))], [(D("100000.0"), D("1"))])
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "cancel_reason", "reject_reason"),
+    [
+        (
+            PostOnlyAction.CANCEL,
+            OrderStatus.CANCELED,
+            CancelReason.POST_ONLY_WOULD_TAKE,
+            None,
+        ),
+        (PostOnlyAction.REJECT, OrderStatus.REJECTED, None, RejectReason.POST_ONLY_WOULD_CROSS),
+    ],
+)
+def test_post_only_that_would_take_can_be_recorded_and_ended(
+    engine, action, status, cancel_reason, reject_reason
+):
+    limit(engine, "alice", Side.SELL, "1", "100000.0")
+    recorder = Recorder()
+    engine.add_listener(recorder)
+    order = limit(
+        engine,
+        "bob",
+        Side.BUY,
+        "2",
+        "100000.5",
+        post_only=True,
+        client_order_id="po-1",
+        post_only_action=action,
+    )
+    assert (order.status, order.cancel_reason, order.reject_reason) == (
+        status,
+        cancel_reason,
+        reject_reason,
+    )
+    assert (order.order_id, order.filled_quantity, order.quantity) == (
+        "700000000000000001",
+        D("0"),
+        D("2"),
+    )
+    assert engine.orders(OKX, "bob") == [order]
+    assert engine.get_order(OKX, "bob", client_order_id="po-1") is order
+    assert engine.open_orders(OKX, "bob") == []
+    assert engine.fills(OKX, "bob") == []
+    assert recorder.events == [("order", "bob", order.order_id, status, D("0"))]
+    assert engine.book(OKX, SWAP) == ([], [(D("100000.0"), D("1"))])
+
+
+def test_post_only_market_order_is_refused_whatever_the_action(engine):
+    limit(engine, "alice", Side.SELL, "1", "100000.0")
+    with pytest.raises(SimReject) as exc:
+        market(engine, "bob", Side.BUY, "1", post_only=True, post_only_action=PostOnlyAction.CANCEL)
+    assert exc.value.reason is RejectReason.POST_ONLY_WOULD_CROSS
+    assert engine.orders(OKX, "bob") == []
 
 
 def test_reduce_only_may_not_open_or_increase_a_position(engine):

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from exchanges.simulator.bybit import reject_error
-from exchanges.simulator.engine import RejectReason, SimReject
-from exchanges.venues.base import Credentials
+from exchanges.simulator.engine import CancelReason, RejectReason, SimReject
+from exchanges.venues.base import Credentials, OrderStatus
 from tests.unit.simulator.bybit.bybit_wire import ALICE, VENUE, Rest, best, bybit_sim
 
 POOR = Credentials(api_key="BybitSimPoor0003", secret="poor-secret-0000000000000003")
@@ -161,7 +161,24 @@ async def test_post_only_that_would_take_is_accepted_then_cancelled():
         _, found, _ = await rest.get(
             "/v5/order/history", {"category": "spot", "orderLinkId": "po-2"}
         )
-        assert found["result"]["list"][0]["orderStatus"] == "Rejected"
+        [spot_order] = found["result"]["list"]
+        assert (spot_order["orderId"], spot_order["orderStatus"], spot_order["rejectReason"]) == (
+            reply["result"]["orderId"],
+            "Rejected",
+            "EC_PostOnlyWillTakeLiquidity",
+        )
+        linear, spot = sim.engine.orders(VENUE, ALICE.api_key)
+        assert (linear.client_order_id, linear.status, linear.cancel_reason) == (
+            "po-1",
+            OrderStatus.CANCELED,
+            CancelReason.POST_ONLY_WOULD_TAKE,
+        )
+        assert (spot.client_order_id, spot.status, spot.reject_reason) == (
+            "po-2",
+            OrderStatus.REJECTED,
+            RejectReason.POST_ONLY_WOULD_CROSS,
+        )
+        assert spot.order_id == reply["result"]["orderId"]
 
 
 async def test_fok_and_ioc_outcomes():

@@ -9,7 +9,7 @@ import aiohttp
 import orjson
 import pytest
 
-from exchanges.simulator.engine import Engine
+from exchanges.simulator.engine import CancelReason, Engine
 from exchanges.venues.base import Credentials, Venue
 from tests.plugins.venues import load_payload
 from tests.unit.simulator.okx.okx_wire import (
@@ -177,6 +177,14 @@ async def test_post_only_that_would_take_is_accepted_then_canceled(okx):
         "31",
         "0",
     )
+    key = simulator.credentials[OKX].api_key
+    [recorded] = simulator.engine.orders(OKX, key, "BTC-USDT-SWAP")
+    assert (recorded.order_id, recorded.client_order_id, recorded.cancel_reason) == (
+        body["data"][0]["ordId"],
+        "po1",
+        CancelReason.POST_ONLY_WOULD_TAKE,
+    )
+    assert got["ordId"] == recorded.order_id
 
 
 async def test_rate_limits_answer_50011(okx):
