@@ -3,16 +3,100 @@
 Prices are the keys of two `SortedDict`s; a size of zero in a delta removes the level. The book
 knows nothing of a venue's sequencing: each venue's stream checks its own sequence numbers (and
 OKX's checksum) at the place it applies a message, and rebuilds the book on a gap.
+
+Applying levels is every stream's hot path (`bench/book_path.py`). Most changes replace the
+size at a price the side already holds; a `SortedDict` is a dict whose sorted key list only
+changes when a key is added or removed, so such a size is written with the plain
+`dict.__setitem__` and the sorted list is left alone. `apply_side` and `apply_wire_side` (which
+also decodes the venue's price and size texts through a `DecimalCache`) are that one loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from sortedcontainers import SortedDict
 
 from exchanges.venues.base import ZERO, PriceLevel
+from exchanges.venues.numbers import DecimalCache
+
+_set_size = dict.__setitem__
+
+
+def apply_side(side: SortedDict, levels: Iterable[PriceLevel]) -> None:
+    """Apply `(price, size)` changes to one side: size 0 removes the level, a known price gets
+    its new size in place (sorted keys untouched), a new price is inserted."""
+    for price, size in levels:
+        if size:
+            if price in side:
+                _set_size(side, price, size)
+            else:
+                side[price] = size
+        elif price in side:
+            del side[price]
+
+
+def decode_wire_levels(
+    raw_levels: Iterable[Sequence[str]], prices: DecimalCache
+) -> tuple[PriceLevel, ...]:
+    """`[[price_text, size_text, ...], ...]` -> `((price, size), ...)` in the order sent, the
+    prices through the cache (a snapshot's levels, before `OrderBook.apply_snapshot`)."""
+    price_of = prices.get
+    levels = []
+    append = levels.append
+    for level in raw_levels:
+        text = level[0]
+        price = price_of(text)
+        if price is None:
+            price = prices[text]
+        append((price, Decimal(level[1])))
+    return tuple(levels)
+
+
+def apply_wire_side(
+    side: SortedDict,
+    raw_levels: Iterable[Sequence[str]],
+    prices: DecimalCache,
+    texts: dict[Decimal, str] | None = None,
+) -> tuple[PriceLevel, ...]:
+    """Decode and apply a side's wire levels (`[price_text, size_text, ...]`, as OKX and Bybit
+    send them) in one pass; returns the decoded `(price, size)` levels in the order sent.
+
+    Prices go through `prices` (they repeat); a size text "0" is zero without parsing. With
+    `texts`, the wire text `"price:size"` of every level present is kept by price (what OKX's
+    checksum is built from, docs-v5 "Order book channel > Checksum").
+    """
+    price_of = prices.get
+    levels = []
+    append = levels.append
+    for level in raw_levels:
+        text = level[0]
+        price = price_of(text)
+        if price is None:
+            price = prices[text]
+        size_text = level[1]
+        if size_text == "0":
+            append((price, ZERO))
+            if price in side:
+                del side[price]
+                if texts is not None:
+                    texts.pop(price, None)
+            continue
+        size = Decimal(size_text)
+        append((price, size))
+        if size:
+            if price in side:
+                _set_size(side, price, size)
+            else:
+                side[price] = size
+            if texts is not None:
+                texts[price] = f"{text}:{size_text}"
+        elif price in side:
+            del side[price]
+            if texts is not None:
+                texts.pop(price, None)
+    return tuple(levels)
 
 
 class OrderBook:
@@ -39,17 +123,15 @@ class OrderBook:
     def apply_delta(
         self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel], sequence: int | None
     ) -> int:
-        """Apply level changes; returns how many levels changed."""
-        changed = 0
-        for side, levels in ((self.bids, bids), (self.asks, asks)):
-            for price, size in levels:
-                if size:
-                    side[price] = size
-                else:
-                    side.pop(price, None)
-                changed += 1
+        """Apply level changes (size 0 removes a level); returns how many levels were given."""
+        if type(bids) is not tuple:
+            bids = tuple(bids)
+        if type(asks) is not tuple:
+            asks = tuple(asks)
+        apply_side(self.bids, bids)
+        apply_side(self.asks, asks)
         self.sequence = sequence
-        return changed
+        return len(bids) + len(asks)
 
     @property
     def is_empty(self) -> bool:

@@ -23,11 +23,9 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 import orjson
-from sortedcontainers import SortedDict
 
 from exchanges.venues.base import (
     BookDelta,
@@ -35,7 +33,6 @@ from exchanges.venues.base import (
     Credentials,
     Endpoints,
     Event,
-    PriceLevel,
     ProtocolError,
     StreamKind,
     StreamState,
@@ -43,33 +40,19 @@ from exchanges.venues.base import (
     Venue,
     now_ns,
 )
-from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import Clock, Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
+from exchanges.venues.numbers import DecimalCache
 from exchanges.venues.ws import Backoff, Link, WsClient
 
 BYBIT = Venue.BYBIT
 NS_PER_MS = 1_000_000
 _loads = orjson.loads
-_Decimal = Decimal
 _time_ns = time.time_ns
-_dict_set = dict.__setitem__
 PRICE_CACHE_SIZE = 100_000
-
-
-def _apply(side: SortedDict, levels: tuple[PriceLevel, ...]) -> None:
-    """`OrderBook.apply_delta` for one side, with the common case (a known price level whose
-    size changes) written straight into the dict under the SortedDict's unchanged keys."""
-    for price, size in levels:
-        if size:
-            if price in side:
-                _dict_set(side, price, size)
-            else:
-                side[price] = size
-        elif price in side:
-            del side[price]
 
 
 def _decode(raw: str | bytes) -> Any:
@@ -119,7 +102,7 @@ class BybitPublicSession:
         self._resyncing: set[str] = set()
         self._tickers: dict[str, dict] = {}
         self._unified: dict[str, str] = {}
-        self._prices: dict[str, Any] = {}
+        self._prices = DecimalCache(PRICE_CACHE_SIZE)
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
         self._book_symbols: set[str] = set()
@@ -235,19 +218,6 @@ class BybitPublicSession:
 
     # ------------------------------------------------------------------ books
 
-    def _levels(self, raw: list) -> tuple[PriceLevel, ...]:
-        """Wire levels as Decimals; price strings repeat, so their Decimals are cached."""
-        prices = self._prices
-        if len(prices) > PRICE_CACHE_SIZE:
-            prices.clear()
-        levels = []
-        for price, size in raw:
-            key = prices.get(price)
-            if key is None:
-                key = prices[price] = _Decimal(price)
-            levels.append((key, _Decimal(size)))
-        return tuple(levels)
-
     def _on_book(self, message: dict, topic: str, link: Link) -> list[Event]:
         stats = self.stats
         stats.messages += 1
@@ -261,8 +231,8 @@ class BybitPublicSession:
         unified = self._unified.get(symbol) or self.unified(symbol)
         book = self.books.get(symbol)
         if message["type"] == "snapshot":
-            bids = self._levels(data["b"])
-            asks = self._levels(data["a"])
+            bids = decode_wire_levels(data["b"], self._prices)
+            asks = decode_wire_levels(data["a"], self._prices)
             if book is None:
                 book = self.books[symbol] = OrderBook(unified)
             book.apply_snapshot(bids, asks, update_id)
@@ -275,10 +245,8 @@ class BybitPublicSession:
         previous = book.sequence if book is not None else None
         if previous is None or update_id != previous + 1:
             return self._resync(symbol, unified, topic, previous, update_id, link, received)
-        bids = self._levels(data["b"])
-        asks = self._levels(data["a"])
-        _apply(book.bids, bids)
-        _apply(book.asks, asks)
+        bids = apply_wire_side(book.bids, data["b"], self._prices)
+        asks = apply_wire_side(book.asks, data["a"], self._prices)
         book.sequence = update_id
         stats.updates_applied += 1
         return [BookDelta(BYBIT, unified, bids, asks, update_id, previous, exchange_ts, received)]

@@ -9,7 +9,6 @@ for options and linear (`_USDC`) instruments; they are passed through unchanged 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -32,6 +31,7 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
+from exchanges.venues.numbers import DecimalCache, DecimalJsonDecoder
 from exchanges.venues.symbols import unified_symbol
 
 VENUE = Venue.DERIBIT
@@ -45,16 +45,15 @@ KINDS = {
     "spot": InstrumentKind.SPOT,
 }
 
-_decoder = json.JSONDecoder(parse_float=Decimal)
-_decode = _decoder.decode
+DECIMAL_CACHE_SIZE = 100_000
+_decode = DecimalJsonDecoder(DecimalCache(DECIMAL_CACHE_SIZE)).decode
 
 DEFAULT_SYMBOLS = SymbolMap()
 
 
 def loads(raw: str | bytes) -> object:
-    """Decode one Deribit message, JSON numbers with a fraction or exponent as Decimal."""
-    if isinstance(raw, bytes | bytearray | memoryview):
-        raw = bytes(raw).decode()
+    """Decode one Deribit message, JSON numbers with a fraction or exponent as Decimal (one
+    shared object per distinct number text: book prices and sizes repeat, `numbers.py`)."""
     try:
         return _decode(raw)
     except ValueError as exc:

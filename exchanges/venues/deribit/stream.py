@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import json.scanner
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -71,41 +70,11 @@ DEFAULT_PRIVATE_CHANNELS = (
 
 _BOOK, _TRADES, _TICKER, _BOOK_TOP = 0, 1, 2, 3
 BOOK_DEPTHS = (1, 10, 20)  # book.{instrument}.{group}.{depth}.{interval}
-DECIMAL_CACHE_SIZE = 100_000
-
-
-class _DecimalCache(dict):
-    """Number text -> Decimal, for the decoder's `parse_float`. Book prices and sizes repeat
-    all the time, and Decimal is immutable, so one object per distinct text is shared; this
-    halves the decoding cost of a book stream. Emptied when it reaches its size bound."""
-
-    __slots__ = ()
-
-    def __missing__(self, text: str) -> Decimal:
-        if len(self) >= DECIMAL_CACHE_SIZE:
-            self.clear()
-        value = self[text] = Decimal(text)
-        return value
-
-
-_decoder = json.JSONDecoder(parse_float=_DecimalCache().__getitem__)
-_scan = json.scanner.make_scanner(_decoder)
 
 
 def _decode_message(raw: str | bytes) -> dict:
-    """Decode one message. The C scanner is called directly (the stdlib `decode` wrapper adds
-    a regex pass for surrounding whitespace); anything it does not consume whole goes through
-    the full decoder, which also produces the error message."""
-    text = raw if type(raw) is str else bytes(raw).decode()
-    try:
-        message, end = _scan(text, 0)
-        if end != len(text):
-            message = _decoder.decode(text)
-    except (StopIteration, ValueError):
-        try:
-            message = _decoder.decode(text)
-        except ValueError as exc:
-            raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
+    """Decode one message (`parse.loads`) that must be a JSON-RPC object."""
+    message = parse.loads(raw)
     if type(message) is not dict:
         raise ProtocolError("not a JSON-RPC object", venue=VENUE)
     return message

@@ -26,19 +26,18 @@ On a gap or a checksum mismatch the book is dropped, a `StreamStatus(RESYNCING)`
 counted, and the instrument is resubscribed; no delta of a wrong book is ever emitted.
 
 The update path is the connector's hot path (`bench/book_path.py`): one pass over the levels,
-one Decimal per distinct price text (cached), sizes of known prices replaced in place, and the
-checksum string joined from the wire texts kept per level instead of re-formatting Decimals.
+one Decimal per distinct price text (cached), sizes of known prices replaced in place
+(`book.apply_wire_side`), and the checksum string joined from the wire texts of the best 25
+levels, kept up to date level by level (`checksum.ChecksumTexts`) instead of re-formatted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
-from itertools import islice
 
 import orjson
 
@@ -57,9 +56,11 @@ from exchanges.venues.base import (
     VenueError,
     now_ns,
 )
-from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
+from exchanges.venues.numbers import DecimalCache
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
+from exchanges.venues.okx.checksum import ChecksumTexts
 from exchanges.venues.okx.parse import (
     book_checksum,
     fill_fee,
@@ -85,11 +86,7 @@ _loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
 
 SnapshotFetcher = Callable[[str], BookSnapshot]
-# A book side is a SortedDict (a dict subclass): replacing the size of a price it already holds
-# leaves its sorted keys alone, so the plain dict assignment is enough on that hot path.
-_set_existing = dict.__setitem__
 _PRICE_CACHE_SIZE = 200_000
-_ZERO = Decimal(0)
 
 
 def _batches(args: list[dict], size: int) -> Iterable[list[dict]]:
@@ -125,9 +122,9 @@ class _BookState:
         self.buffer: list[dict] = []
         self.fetching = False
         self.generation = 0
-        # While the venue sends checksums: the wire text "px:sz" of every level, per side, so the
-        # checksum string is joined from what was received instead of re-formatted.
-        self.texts: tuple[dict, dict] | None = None
+        # While the venue sends checksums: the wire texts of the levels, so the checksum string
+        # is joined from what was received instead of re-formatted.
+        self.texts: ChecksumTexts | None = None
 
     def reset(self) -> None:
         self.book.clear()
@@ -178,9 +175,7 @@ class OkxPublicSession:
         self.max_buffer = max_buffer
         self.stats = BookStats()
         self.books: dict[str, _BookState] = {}
-        # Prices repeat from update to update: one Decimal per price text, in a bounded dict.
-        self._prices: dict[str, Decimal] = {}
-        self._price_of = self._prices.get
+        self._prices = DecimalCache(_PRICE_CACHE_SIZE)
         self.subscriptions: dict[tuple[str, str], dict] = {}
         self._link: Link | None = None
         self._handlers = {
@@ -335,8 +330,8 @@ class OkxPublicSession:
         self.stats.messages += 1
         out: list[Event] = []
         for item in data:
-            bids = tuple([(D(level[0]), D(level[1])) for level in item["bids"]])
-            asks = tuple([(D(level[0]), D(level[1])) for level in item["asks"]])
+            bids = decode_wire_levels(item["bids"], self._prices)
+            asks = decode_wire_levels(item["asks"], self._prices)
             seq = int(item.get("seqId", -1))
             if state is not None:
                 state.book.apply_snapshot(bids, asks, seq)
@@ -371,22 +366,15 @@ class OkxPublicSession:
         self, state: _BookState, item: dict, received: int, out: list, link: Link
     ) -> None:
         state.reset()
-        bids = tuple([(D(level[0]), D(level[1])) for level in item["bids"]])
-        asks = tuple([(D(level[0]), D(level[1])) for level in item["asks"]])
+        bids = decode_wire_levels(item["bids"], self._prices)
+        asks = decode_wire_levels(item["asks"], self._prices)
         seq = item["seqId"]
         state.book.apply_snapshot(bids, asks, seq)
         checksum = item.get("checksum")
         if checksum and self.verify_checksum:
-            state.texts = (
-                {
-                    price: f"{level[0]}:{level[1]}"
-                    for (price, _), level in zip(bids, item["bids"], strict=True)
-                },
-                {
-                    price: f"{level[0]}:{level[1]}"
-                    for (price, _), level in zip(asks, item["asks"], strict=True)
-                },
-            )
+            texts = state.texts = ChecksumTexts()
+            book = state.book
+            texts.start(book.bids, book.asks, bids, asks, item["bids"], item["asks"])
         if checksum and self.verify_checksum and self._checksum(state) != checksum:
             self.stats.checksum_mismatches += 1
             self._resync(state, f"checksum mismatch on snapshot {seq}", out, link)
@@ -415,35 +403,14 @@ class OkxPublicSession:
             return True
         book = state.book
         texts = state.texts
-        price_of = self._price_of
-        changes: list[tuple] = []
-        for side, raw_levels, side_texts in (
-            (book.bids, raw_bids, texts[0] if texts else None),
-            (book.asks, raw_asks, texts[1] if texts else None),
-        ):
-            levels = []
-            append = levels.append
-            for level in raw_levels:
-                text = level[0]
-                price = price_of(text)
-                if price is None:
-                    price = self._new_price(text)
-                size_text = level[1]
-                size = _ZERO if size_text == "0" else D(size_text)
-                append((price, size))
-                if size:
-                    if price in side:
-                        _set_existing(side, price, size)  # key order unchanged
-                    else:
-                        side[price] = size
-                    if side_texts is not None:
-                        side_texts[price] = f"{text}:{size_text}"
-                elif price in side:
-                    del side[price]
-                    if side_texts is not None:
-                        side_texts.pop(price, None)
-            changes.append(tuple(levels))
-        bids, asks = changes
+        prices = self._prices
+        if texts is None:
+            bids = apply_wire_side(book.bids, raw_bids, prices)
+            asks = apply_wire_side(book.asks, raw_asks, prices)
+        else:
+            bids = apply_wire_side(book.bids, raw_bids, prices, texts.bid_wire)
+            asks = apply_wire_side(book.asks, raw_asks, prices, texts.ask_wire)
+            texts.changed(book.bids, book.asks, bids, asks)
         checksum = item.get("checksum")
         if checksum and self.verify_checksum and self._checksum(state) != checksum:
             self.stats.checksum_mismatches += 1
@@ -458,35 +425,14 @@ class OkxPublicSession:
         )
         return True
 
-    def _new_price(self, text: str) -> Decimal:
-        prices = self._prices
-        if len(prices) >= _PRICE_CACHE_SIZE:
-            prices.clear()
-        price = prices[text] = D(text)
-        return price
-
     @staticmethod
     def _checksum(state: _BookState) -> int:
-        """The book's checksum (`parse.book_checksum`), joined from the kept wire texts."""
-        depth = C.CHECKSUM_DEPTH
-        book = state.book
-        bid_side, ask_side = book.bids, book.asks
-        bid_prices = islice(reversed(bid_side), depth)  # best first
-        ask_prices = islice(ask_side, depth)
-        if state.texts is None:
-            return book_checksum(
-                [(p, bid_side[p]) for p in bid_prices], [(p, ask_side[p]) for p in ask_prices]
-            )
-        bid_texts, ask_texts = state.texts
-        bids = list(map(bid_texts.__getitem__, bid_prices))
-        asks = list(map(ask_texts.__getitem__, ask_prices))
-        common = min(len(bids), len(asks))
-        parts = bids[:common] * 2
-        parts[0::2] = bids[:common]  # bid, ask, bid, ask, ...
-        parts[1::2] = asks[:common]
-        parts += bids[common:] or asks[common:]
-        value = zlib.crc32(":".join(parts).encode())
-        return value - 0x1_0000_0000 if value & 0x8000_0000 else value
+        """The book's checksum: from the kept wire texts, or (when the snapshot carried no
+        checksum, so no texts were kept) re-formatted from the book (`parse.book_checksum`)."""
+        if state.texts is not None:
+            return state.texts.checksum()
+        bids, asks = state.book.top(C.CHECKSUM_DEPTH)
+        return book_checksum(bids, asks)
 
     def _resync(self, state: _BookState, reason: str, out: list, link: Link) -> None:
         """Drop the book, say so, and resubscribe the instrument for a fresh start."""

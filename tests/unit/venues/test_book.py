@@ -1,6 +1,8 @@
+import random
 from decimal import Decimal as D
 
-from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
+from exchanges.venues.numbers import DecimalCache
 
 
 def make_book() -> OrderBook:
@@ -73,3 +75,75 @@ def test_stats_as_dict():
         "rebuilds": 0,
         "updates_applied": 0,
     }
+
+
+def test_delta_accepts_any_iterable_and_counts_the_levels_given():
+    book = make_book()
+    changed = book.apply_delta(iter([(D("99.5"), D("5"))]), (lvl for lvl in ()), 11)
+    assert changed == 1
+    assert book.bids[D("99.5")] == D("5")
+
+
+def _random_wire_stream(seed: int, count: int) -> list[tuple[list, list]]:
+    """Wire levels near a mid: repeated prices, equal prices spelled differently, zero sizes
+    as "0" and as "0.000", removals of absent prices."""
+    rng = random.Random(seed)
+
+    def level(sign: int) -> list[str]:
+        price = D("27450") + sign * D("0.5") * rng.randint(1, 30)
+        text = str(price) if rng.random() < 0.5 else f"{price:.2f}"
+        size = rng.choice(["0", "0.000", f"{rng.randint(1, 900) / 100:.3f}", "1"])
+        return [text, size, "0", "1"]
+
+    return [
+        (
+            [level(-1) for _ in range(rng.randint(0, 5))],
+            [level(1) for _ in range(rng.randint(0, 5))],
+        )
+        for _ in range(count)
+    ]
+
+
+def test_wire_apply_gives_the_same_book_as_apply_delta():
+    """The in-place fast path (`apply_wire_side`) against the plain SortedDict operations."""
+    fast, reference = OrderBook("X"), OrderBook("X")
+    prices = DecimalCache(limit=7)  # small: the cache is emptied many times on the way
+    texts: tuple[dict, dict] = ({}, {})
+    for raw_bids, raw_asks in _random_wire_stream(3, 3000):
+        bids = apply_wire_side(fast.bids, raw_bids, prices, texts[0])
+        asks = apply_wire_side(fast.asks, raw_asks, prices, texts[1])
+        assert bids == tuple((D(p), D(s)) for p, s, *_ in raw_bids)
+        assert asks == tuple((D(p), D(s)) for p, s, *_ in raw_asks)
+        for side, levels in ((reference.bids, bids), (reference.asks, asks)):
+            for price, size in levels:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+        assert list(fast.bids.items()) == list(reference.bids.items())
+        assert list(fast.asks.items()) == list(reference.asks.items())
+    assert fast.bids and fast.asks
+    for side, side_texts in ((fast.bids, texts[0]), (fast.asks, texts[1])):
+        assert set(side_texts) == set(side)
+        assert all(D(side_texts[p].split(":")[1]) == size for p, size in side.items())
+    fast.bids._check()  # the SortedDict's own invariants hold after the in-place writes
+    fast.asks._check()
+
+
+def test_apply_delta_and_apply_side_agree_with_the_wire_path():
+    delta_book, wire_book = OrderBook("X"), OrderBook("X")
+    prices = DecimalCache()
+    for raw_bids, raw_asks in _random_wire_stream(5, 500):
+        bids = apply_wire_side(wire_book.bids, raw_bids, prices)
+        asks = apply_wire_side(wire_book.asks, raw_asks, prices)
+        delta_book.apply_delta(bids, asks, None)
+    assert list(delta_book.bids.items()) == list(wire_book.bids.items())
+    assert list(delta_book.asks.items()) == list(wire_book.asks.items())
+
+
+def test_decode_wire_levels_keeps_order_and_shares_price_objects():
+    prices = DecimalCache()
+    levels = decode_wire_levels([["100.5", "1", "0", "2"], ["100.50", "0"]], prices)
+    assert levels == ((D("100.5"), D("1")), (D("100.5"), D("0")))
+    again = decode_wire_levels([["100.5", "3"]], prices)
+    assert again[0][0] is levels[0][0]

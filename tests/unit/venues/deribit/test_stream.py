@@ -406,18 +406,6 @@ def test_the_same_stream_at_another_interval_is_accepted(session, link):
         session.on_message(weird, link)
 
 
-def test_decimal_cache_is_exact_and_bounded(monkeypatch):
-    from exchanges.venues.deribit import stream
-
-    monkeypatch.setattr(stream, "DECIMAL_CACHE_SIZE", 2)
-    cache = stream._DecimalCache()
-    assert cache["0.30000000000000004"] == D("0.30000000000000004")
-    assert str(cache["1.6e-7"]) == "1.6E-7"
-    assert cache["0.30000000000000004"] is cache["0.30000000000000004"]
-    cache["42.5"]
-    assert len(cache) == 1  # emptied at the bound, then the new text added
-
-
 def test_decoding_edges(session, link):
     padded = "  " + load_raw("deribit", "ws_ticker") + "\n"
     (ticker,) = session.on_message(padded, link)
