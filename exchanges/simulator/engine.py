@@ -18,6 +18,10 @@ Conventions a face relies on:
 - Callbacks for one operation arrive in this order: `on_order` (accepted, status NEW), then per
   match `on_trade`, `on_fill` (taker), `on_fill` (maker), `on_order` (maker), then `on_order`
   (the taker's final state), `on_position`, `on_balance`, and last `on_book`.
+- A spot fill pays its fee in the coin it receives on OKX and Bybit (`SPOT_FEE_IN_RECEIVED_COIN`:
+  a buy in the base coin, a sell in the quote coin), a derivative's in its settlement coin;
+  `SimFill.fee_currency` and `SimOrder.fee_currency` say which, `Engine.fee_currency` before
+  any fill.
 - The internal market-maker and taker accounts never produce `on_order`, `on_fill`,
   `on_position` or `on_balance`; their trades still produce `on_trade`, `on_book` and fills
   for the user accounts they trade with.
@@ -87,6 +91,12 @@ OPTION_SHORT_MARGIN = Decimal("0.1")
 # (Deribit "Fees" page).
 OPTION_FEE_PER_CONTRACT = Decimal("0.0003")
 OPTION_FEE_CAP = Decimal("0.125")
+
+# Venues whose spot fills pay the fee in the coin received (a buy in the base coin, a sell in
+# the quote coin; the other way round at a negative maker rate): OKX "Get transaction details"
+# (feeCcy BTC on a BTC-USDT buy), Bybit "Enums Definitions: Spot Fee Currency Instruction".
+# Other venues pay spot fees in the quote coin (Deribit lists no spot instrument here).
+SPOT_FEE_IN_RECEIVED_COIN = frozenset({Venue.OKX, Venue.BYBIT})
 
 MAKER_ACCOUNT = "__sim_maker__"
 TAKER_ACCOUNT = "__sim_taker__"
@@ -1066,7 +1076,9 @@ class Engine:
                     break
             price = cost / filled if filled else ONE
         currency, needed = self._order_margin(account, info, side, quantity, price)
-        if info.kind is InstrumentKind.SPOT and side is Side.BUY:
+        if info.kind is InstrumentKind.SPOT and currency == self._spot_fee_currency(
+            info, side, self.fees[(info.venue, sim_symbol(info))].taker
+        ):
             needed += needed * self.fees[(info.venue, sim_symbol(info))].taker
         balance = account.balances.get(currency)
         available = ZERO if balance is None else balance.available
@@ -1173,7 +1185,7 @@ class Engine:
             self._fill_order(order, price, quantity, now)
             if acct.internal:
                 continue
-            fee, fee_currency = self._fee(info, key, price, quantity, liquidity)
+            fee, fee_currency = self._fee(info, key, order.side, price, quantity, liquidity)
             order.fee_paid += fee
             order.fee_currency = fee_currency
             fill = SimFill(
@@ -1192,7 +1204,9 @@ class Engine:
                 ts_ns=now,
             )
             acct.fills.append(fill)
-            self._settle(acct, info, order.symbol, order.side, price, quantity, fee, now)
+            self._settle(
+                acct, info, order.symbol, order.side, price, quantity, fee, fee_currency, now
+            )
             self._emit("on_fill", acct, fill)
 
     @staticmethod
@@ -1210,10 +1224,30 @@ class Engine:
         order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
         order.updated_ns = now
 
+    def fee_currency(
+        self, venue: Venue, symbol: str, side: Side, liquidity: Liquidity = Liquidity.TAKER
+    ) -> str:
+        """The coin a fill of `side` in `symbol` pays its fee in (`SPOT_FEE_IN_RECEIVED_COIN`
+        for spot, the settlement coin otherwise), also for an order that has no fill yet."""
+        info = self.instrument(venue, symbol)
+        if info.kind is not InstrumentKind.SPOT:
+            return info.settle
+        schedule = self.fees[(venue, symbol)]
+        rate = schedule.maker if liquidity is Liquidity.MAKER else schedule.taker
+        return self._spot_fee_currency(info, Side(side), rate)
+
+    @staticmethod
+    def _spot_fee_currency(info: InstrumentInfo, side: Side, rate: Decimal) -> str:
+        if info.venue not in SPOT_FEE_IN_RECEIVED_COIN:
+            return info.quote
+        receives_base = (side is Side.BUY) == (rate >= 0)
+        return info.base if receives_base else info.quote
+
     def _fee(
         self,
         info: InstrumentInfo,
         key: tuple[Venue, str],
+        side: Side,
         price: Decimal,
         quantity: Decimal,
         liquidity: Liquidity,
@@ -1221,7 +1255,9 @@ class Engine:
         unit = quantity_unit(info)
         if info.kind is InstrumentKind.SPOT:
             rate = self.fees[key].maker if liquidity is Liquidity.MAKER else self.fees[key].taker
-            return (quantity * price * rate).quantize(FEE_QUANTUM), info.quote
+            currency = self._spot_fee_currency(info, side, rate)
+            amount = quantity if currency == info.base else quantity * price
+            return (amount * rate).quantize(FEE_QUANTUM), currency
         if info.kind is InstrumentKind.OPTION and info.venue is Venue.DERIBIT:
             fee = min(
                 OPTION_FEE_PER_CONTRACT * quantity * unit, OPTION_FEE_CAP * price * quantity * unit
@@ -1243,18 +1279,21 @@ class Engine:
         price: Decimal,
         quantity: Decimal,
         fee: Decimal,
+        fee_currency: str,
         now: int,
     ) -> None:
-        """Move the wallet and the position for one fill of `account`."""
+        """Move the wallet and the position for one fill of `account`; a spot fee comes out of
+        `fee_currency`, a derivative's out of the settlement coin."""
         if info.kind is InstrumentKind.SPOT:
             base = account.balance(info.base)
             quote = account.balance(info.quote)
             if side is Side.BUY:
                 base.total += quantity
-                quote.total -= quantity * price + fee
+                quote.total -= quantity * price
             else:
                 base.total -= quantity
-                quote.total += quantity * price - fee
+                quote.total += quantity * price
+            account.balance(fee_currency).total -= fee
             self._touch_account(account)
             return
         unit = quantity_unit(info)

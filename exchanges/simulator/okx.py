@@ -1305,7 +1305,7 @@ class OkxFace(Listener):
         info = self.instruments[order.symbol]
         meta = self._meta_of(order)
         spot = info.kind is InstrumentKind.SPOT
-        fee_ccy = order.fee_currency or (info.quote if spot else info.settle)
+        fee_ccy = order.fee_currency or self.engine.fee_currency(VENUE, order.symbol, order.side)
         cancel_source, cancel_text = ("", "")
         if order.status is OrderStatus.CANCELED:
             cancel_source, cancel_text = CANCEL_SOURCE.get(

@@ -10,6 +10,7 @@ import pytest
 from exchanges.simulator.engine import (
     CancelReason,
     Engine,
+    FeeSchedule,
     Listener,
     MarketConfig,
     PostOnlyAction,
@@ -453,18 +454,63 @@ def test_deribit_option_fee_is_per_contract_and_capped(engine):
     assert engine.fills(DERIBIT, "bob")[1].fee == D("0.0000625")  # 12.5% of 0.0005
 
 
-def test_spot_wallet_moves_and_fee_is_in_quote(engine):
+def test_spot_fee_is_paid_in_the_coin_received(engine):
+    """OKX and Bybit: a buy pays its fee in the base coin, a sell in the quote coin."""
     limit(engine, "alice", Side.SELL, "0.5", "100000.0", symbol=SPOT)
     market(engine, "bob", Side.BUY, "0.5", symbol=SPOT)
-    fill = engine.fills(OKX, "bob")[0]
-    assert (fill.fee, fill.fee_currency) == (D("50"), "USDT")  # 0.1% of 50000
+    [fill] = engine.fills(OKX, "bob")
+    assert (fill.fee, fill.fee_currency) == (D("0.0005"), "BTC")  # 0.1% of 0.5 BTC
+    [order] = engine.orders(OKX, "bob")
+    assert (order.fee_paid, order.fee_currency) == (D("0.0005"), "BTC")
     wallet = {b.currency: b for b in engine.balances(OKX, "bob")}
-    assert wallet["BTC"].total == D("10.5")
-    assert wallet["USDT"].total == D("949950")
+    assert wallet["BTC"].total == D("10.4995")
+    assert wallet["USDT"].total == D("950000")
     assert engine.positions(OKX, "bob") == []
+    [maker_fill] = engine.fills(OKX, "alice")
+    assert (maker_fill.fee, maker_fill.fee_currency) == (D("40"), "USDT")  # maker 0.08%
     alice = {b.currency: b for b in engine.balances(OKX, "alice")}
     assert alice["BTC"].total == D("9.5")
-    assert alice["USDT"].total == D("1049960")  # maker 0.08%
+    assert alice["USDT"].total == D("1049960")
+
+
+def test_bybit_spot_sell_pays_quote_and_a_maker_rebate_flips_the_coin(engine):
+    bybit_spot = "spot:BTCUSDT"
+    limit(engine, "alice", Side.BUY, "0.2", "100000.0", symbol=bybit_spot, venue=BYBIT)
+    market(engine, "bob", Side.SELL, "0.2", symbol=bybit_spot, venue=BYBIT)
+    [taker] = engine.fills(BYBIT, "bob")
+    [maker] = engine.fills(BYBIT, "alice")
+    assert (taker.fee, taker.fee_currency) == (D("20"), "USDT")  # 0.1% of 20000
+    assert (maker.fee, maker.fee_currency) == (D("0.0002"), "BTC")  # 0.1% of 0.2 BTC
+    bob = {b.currency: b.total for b in engine.balances(BYBIT, "bob")}
+    assert (bob["BTC"], bob["USDT"]) == (D("9.8"), D("1019980"))
+    alice = {b.currency: b.total for b in engine.balances(BYBIT, "alice")}
+    assert (alice["BTC"], alice["USDT"]) == (D("10.1998"), D("980000"))
+
+    engine.fees[(BYBIT, bybit_spot)] = FeeSchedule(D("-0.0001"), D("0.001"))
+    assert engine.fee_currency(BYBIT, bybit_spot, Side.BUY, Liquidity.MAKER) == "USDT"
+    assert engine.fee_currency(BYBIT, bybit_spot, Side.SELL, Liquidity.MAKER) == "BTC"
+    assert engine.fee_currency(BYBIT, bybit_spot, Side.BUY) == "BTC"
+    limit(engine, "alice", Side.BUY, "0.1", "100000.0", symbol=bybit_spot, venue=BYBIT)
+    market(engine, "bob", Side.SELL, "0.1", symbol=bybit_spot, venue=BYBIT)
+    rebate = engine.fills(BYBIT, "alice")[1]
+    assert (rebate.fee, rebate.fee_currency) == (D("-1"), "USDT")  # -0.01% of 10000
+    alice = {b.currency: b.total for b in engine.balances(BYBIT, "alice")}
+    assert (alice["BTC"], alice["USDT"]) == (D("10.2998"), D("970001"))
+
+
+def test_fee_currency_of_derivatives_is_the_settlement_coin(engine):
+    assert engine.fee_currency(OKX, SWAP, Side.BUY) == "USDT"
+    assert engine.fee_currency(OKX, "BTC-USD-SWAP", Side.SELL) == "BTC"
+    assert engine.fee_currency(OKX, SPOT, Side.SELL) == "USDT"
+
+
+def test_a_spot_buy_needs_only_the_quote_cost_when_the_fee_comes_out_of_the_base(engine):
+    engine.add_account(OKX, "exact", "s", "p", balances={"USDT": D("1000")})
+    limit(engine, "alice", Side.SELL, "0.01", "100000.0", symbol=SPOT)
+    order = limit(engine, "exact", Side.BUY, "0.01", "100000.0", symbol=SPOT)
+    assert order.status is OrderStatus.FILLED
+    wallet = {b.currency: b.total for b in engine.balances(OKX, "exact")}
+    assert wallet == {"USDT": D("0"), "BTC": D("0.00999")}
 
 
 def test_spot_orders_lock_funds_and_insufficient_funds_is_rejected(engine):
@@ -473,7 +519,7 @@ def test_spot_orders_lock_funds_and_insufficient_funds_is_rejected(engine):
     usdt = {b.currency: b for b in engine.balances(OKX, "poor")}["USDT"]
     assert (usdt.locked, usdt.available) == (D("900"), D("100"))
     with pytest.raises(SimReject) as exc:
-        limit(engine, "poor", Side.BUY, "0.001", "100000.0", symbol=SPOT)
+        limit(engine, "poor", Side.BUY, "0.0011", "100000.0", symbol=SPOT)
     assert exc.value.reason is RejectReason.INSUFFICIENT_FUNDS
     with pytest.raises(SimReject) as exc:
         limit(engine, "poor", Side.SELL, "0.02", "100000.0", symbol=SPOT)

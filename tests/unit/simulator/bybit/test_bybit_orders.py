@@ -232,6 +232,17 @@ async def test_spot_market_buy_qty_is_quote_coin_unless_market_unit_is_base():
             by_quote["result"]["orderId"]: Decimal("0.0010"),
             by_base["result"]["orderId"]: Decimal("0.0020"),
         }
+        # "Spot Fee Currency Instruction": a taker buy pays 0.1% of what it receives, in BTC
+        fees = {
+            (f["feeCurrency"], Decimal(f["execFee"]) / Decimal(f["execQty"]))
+            for f in fills["result"]["list"]
+        }
+        assert fees == {("BTC", Decimal("0.001"))}
+        _, history, _ = await rest.get(
+            "/v5/order/history", {"category": "spot", "orderId": by_base["result"]["orderId"]}
+        )
+        [row] = history["result"]["list"]
+        assert row["cumExecFee"] == "0.000002"  # BTC
 
 
 async def test_amend_rules_and_lookup_by_id_or_link_id():

@@ -144,6 +144,36 @@ async def test_spot_market_buy_is_sized_in_quote_currency(okx):
     assert (order["data"][0]["accFillSz"], order["data"][0]["tgtCcy"]) == ("0.01", "base_ccy")
 
 
+async def test_spot_fees_are_in_the_coin_received(okx):
+    """ "Get transaction details": a BTC-USDT buy pays its fee in BTC, a sell in USDT."""
+    _, _, rest = okx
+    spot = {"instId": "BTC-USDT", "tdMode": "cash", "ordType": "market", "tgtCcy": "base_ccy"}
+    await rest.post("/api/v5/trade/order", {**spot, "side": "buy", "sz": "0.02", "clOrdId": "fb"})
+    await rest.post("/api/v5/trade/order", {**spot, "side": "sell", "sz": "0.01", "clOrdId": "fs"})
+    _, fills = await rest.get("/api/v5/trade/fills?instId=BTC-USDT")
+    by_side: dict[str, list[dict]] = {}
+    for fill in fills["data"]:
+        by_side.setdefault(fill["side"], []).append(fill)
+    assert {f["feeCcy"] for f in by_side["buy"]} == {"BTC"}
+    assert sum(Decimal(f["fee"]) for f in by_side["buy"]) == Decimal("-0.00002")  # 0.1%
+    assert {f["feeCcy"] for f in by_side["sell"]} == {"USDT"}
+    assert [Decimal(f["fee"]) for f in by_side["sell"]] == [
+        -(Decimal(f["fillSz"]) * Decimal(f["fillPx"]) * Decimal("0.001")).quantize(
+            Decimal("0.00000001")
+        )
+        for f in by_side["sell"]
+    ]
+    _, bought = await rest.get("/api/v5/trade/order?instId=BTC-USDT&clOrdId=fb")
+    assert (bought["data"][0]["feeCcy"], bought["data"][0]["fee"]) == ("BTC", "-0.00002")
+    _, resting = await rest.post(
+        "/api/v5/trade/order",
+        {**spot, "ordType": "limit", "px": "1000", "side": "buy", "sz": "0.01", "clOrdId": "fr"},
+    )
+    assert resting["data"][0]["sCode"] == "0"
+    _, unfilled = await rest.get("/api/v5/trade/order?instId=BTC-USDT&clOrdId=fr")
+    assert (unfilled["data"][0]["feeCcy"], unfilled["data"][0]["fee"]) == ("BTC", "0")
+
+
 async def test_reduce_only_needs_an_opposite_position(okx):
     _, _, rest = okx
     order = {
