@@ -729,11 +729,16 @@ class Engine:
         client_order_id: str | None = None,
         price: Decimal | None = None,
         quantity: Decimal | None = None,
+        fill_at_or_below_filled: bool = False,
     ) -> SimOrder:
         """Change price and/or total quantity of an open order.
 
         A new price sends the order to the back of its new level (and it may match at once);
-        a smaller quantity keeps its place, a larger one loses it.
+        a smaller quantity keeps its place, a larger one loses it. A quantity equal to the filled
+        quantity ends the order FILLED; one below it is refused (INVALID_SIZE) unless
+        `fill_at_or_below_filled`, which ends it FILLED as well, at its filled quantity and
+        price (OKX "Amend order", newSz: "If the new quantity of the order is less than or equal
+        to the filled quantity ... the order status will be changed to filled").
         """
         info = self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
@@ -745,7 +750,9 @@ class Engine:
             self._validate_price(info, new_price)
         if quantity is not None:
             self._validate_size(info, new_quantity)
-            if new_quantity < order.filled_quantity:
+            if new_quantity < order.filled_quantity and fill_at_or_below_filled:
+                new_quantity, new_price = order.filled_quantity, order.price
+            elif new_quantity < order.filled_quantity:
                 raise SimReject(
                     RejectReason.INVALID_SIZE,
                     f"quantity {new_quantity} is below the filled {order.filled_quantity}",

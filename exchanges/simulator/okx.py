@@ -39,6 +39,7 @@ rosssaunders/coincise docs/okx/*.md), and the recorded payloads in ../shared/fix
 - Order states: post-only orders that would take are accepted and canceled (`cancelSource`
   31), IOC/market remainders canceled with 14, FOK with 13, user cancels 1 ("Order channel",
   cancelSource). A spot market buy is sized in quote currency unless `tgtCcy` is `base_ccy`.
+  An amend with `newSz` at or below the filled size ends the order filled ("Amend order").
 
 Key sets of every message follow the recorded payloads (`okx/*.json`); fields of the docs the
 recordings lack are left out so both readings agree. Known simplifications: net position mode
@@ -932,6 +933,7 @@ class OkxFace(Listener):
                 client_order_id=None if ord_id else cl_ord_id,
                 price=price,
                 quantity=quantity,
+                fill_at_or_below_filled=True,
             )
         except SimReject as reject:
             code, msg = _reject_code(reject, "amend", info)

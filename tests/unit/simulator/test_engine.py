@@ -655,3 +655,36 @@ def test_cancel_reasons_keep_the_engine_s_former_strings():
         "dead_man_switch",
     ]
     assert CancelReason.FOK_NOT_FILLABLE == RejectReason.FOK_NOT_FILLABLE
+
+
+def test_amend_below_the_filled_quantity_is_refused_or_fills_the_order(engine):
+    maker = limit(engine, "alice", Side.SELL, "5", "100000.0")
+    market(engine, "bob", Side.BUY, "2")
+    with pytest.raises(SimReject) as exc:
+        engine.amend_order(OKX, "alice", SWAP, order_id=maker.order_id, quantity=D("1"))
+    assert exc.value.reason is RejectReason.INVALID_SIZE
+    assert (maker.status, maker.quantity) == (OrderStatus.PARTIALLY_FILLED, D("5"))
+    recorder = Recorder()
+    engine.add_listener(recorder)
+    done = engine.amend_order(
+        OKX,
+        "alice",
+        SWAP,
+        order_id=maker.order_id,
+        quantity=D("1"),
+        price=D("100005.0"),
+        fill_at_or_below_filled=True,
+    )
+    assert done is maker
+    assert (maker.status, maker.quantity, maker.filled_quantity, maker.price) == (
+        OrderStatus.FILLED,
+        D("2"),
+        D("2"),
+        D("100000.0"),
+    )
+    assert engine.open_orders(OKX, "alice") == []
+    assert engine.book(OKX, SWAP) == ([], [])
+    assert [e for e in recorder.events if e[0] in ("order", "book")] == [
+        ("order", "alice", maker.order_id, OrderStatus.FILLED, D("2")),
+        ("book", SWAP, (), ((D("100000.0"), D("0")),)),
+    ]

@@ -1,5 +1,5 @@
-"""REST details of the OKX face: batch cancels, paging, quote-sized spot market buys,
-reduce-only, and WebSocket drops drawn by probability."""
+"""REST details of the OKX face: batch cancels, paging, quote-sized spot market buys, spot fee
+coins, amends below the filled size, reduce-only, and WebSocket drops drawn by probability."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from exchanges.venues.base import Venue
+from exchanges.simulator.engine import Engine, MarketConfig
+from exchanges.venues.base import OrderType, Side, Venue
 from tests.unit.simulator.okx.okx_wire import OkxRest, receive_json, start_okx
 
 OKX = Venue.OKX
@@ -172,6 +173,39 @@ async def test_spot_fees_are_in_the_coin_received(okx):
     assert resting["data"][0]["sCode"] == "0"
     _, unfilled = await rest.get("/api/v5/trade/order?instId=BTC-USDT&clOrdId=fr")
     assert (unfilled["data"][0]["feeCcy"], unfilled["data"][0]["fee"]) == ("BTC", "0")
+
+
+async def test_amend_to_a_size_at_or_below_the_filled_one_fills_the_order():
+    """ "Amend order", newSz: at or below the filled quantity the order becomes filled."""
+    engine = Engine(seed=1, config=MarketConfig(levels=0, taker_rate=0.0, resize_rate=0.0))
+    simulator = await start_okx({"rate_limits": False}, engine=engine, warm_up=0)
+    engine.add_account(OKX, "taker", "s", "p", balances={"USDT": Decimal(10**6)})
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            rest = OkxRest(session, simulator.urls[OKX]["rest"], simulator.credentials[OKX])
+            order = {**_limit("am1", px="100000", sz="5"), "side": "sell"}
+            _, placed = await rest.post("/api/v5/trade/order", order)
+            engine.place_order(
+                OKX, "taker", INST, side=Side.BUY, order_type=OrderType.MARKET, quantity=Decimal(2)
+            )
+            _, amended = await rest.post(
+                "/api/v5/trade/amend-order", {"instId": INST, "clOrdId": "am1", "newSz": "1"}
+            )
+            assert (amended["code"], amended["data"][0]["sCode"]) == ("0", "0")
+            assert amended["data"][0]["ordId"] == placed["data"][0]["ordId"]
+            _, got = await rest.get(f"/api/v5/trade/order?instId={INST}&clOrdId=am1")
+            row = got["data"][0]
+            assert (row["state"], row["accFillSz"], row["sz"], row["px"]) == (
+                "filled",
+                "2",
+                "2",
+                "100000",
+            )
+            _, pending = await rest.get(f"/api/v5/trade/orders-pending?instId={INST}")
+            assert pending["data"] == []
+            assert engine.book(OKX, INST) == ([], [])
+    finally:
+        await simulator.stop()
 
 
 async def test_reduce_only_needs_an_opposite_position(okx):
