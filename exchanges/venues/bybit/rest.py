@@ -45,8 +45,6 @@ from exchanges.venues.base import (
     RateLimited,
     ReduceOnlyViolation,
     RequestTimeout,
-    SubmissionUncertain,
-    SubmitOutcome,
     Ticker,
     TimeInForce,
     Venue,
@@ -59,11 +57,17 @@ from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import Clock, Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.ratelimit import RateLimiter
+from exchanges.venues.rest_common import (
+    DEFAULT_TIMEOUT,
+    penalize,
+    pooled_session,
+    send,
+    settle_lost_placement,
+)
 
 log = logging.getLogger(__name__)
 
 BYBIT = Venue.BYBIT
-DEFAULT_TIMEOUT = (3.05, 10.0)
 
 
 class Response:
@@ -101,7 +105,7 @@ class BybitRestClient:
         self.timeout = timeout
         self.clock = clock or Clock()
         self.signer = Signer(credentials, self.clock, recv_window) if credentials else None
-        self.session = session or requests.Session()
+        self.session = pooled_session(session)
         self.session.headers.setdefault("Content-Type", "application/json")
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
         self.symbols = symbols if symbols is not None else SymbolTable()
@@ -132,14 +136,16 @@ class BybitRestClient:
             if self.signer is None:
                 raise AuthenticationError("this call needs API credentials", venue=BYBIT)
             headers = self.signer.rest_headers(payload)
-        try:
-            reply = self.session.request(
-                method, url, data=body, headers=headers, timeout=self.timeout
-            )
-        except requests.Timeout as exc:
-            raise RequestTimeout(f"{method} {path}: {exc}", venue=BYBIT) from exc
-        except requests.ConnectionError as exc:
-            raise VenueUnavailable(f"{method} {path}: {exc}", venue=BYBIT) from exc
+        reply = send(
+            self.session,
+            method,
+            url,
+            venue=BYBIT,
+            what=f"{method} {path}",
+            timeout=self.timeout,
+            data=body,
+            headers=headers,
+        )
         return self._handle(reply, method, path, group)
 
     def _handle(self, reply: requests.Response, method: str, path: str, group: str) -> Response:
@@ -161,8 +167,12 @@ class BybitRestClient:
             status = reply.status_code
             text = reply.text[:200]
             if status == 429:
-                self.limiter.penalize(group, C.RATE_LIMIT_BACKOFF_S)
-                raise RateLimited(text, venue=BYBIT, code=status)
+                raise penalize(
+                    self.limiter,
+                    group,
+                    RateLimited(text, venue=BYBIT, code=status),
+                    C.RATE_LIMIT_BACKOFF_S,
+                )
             if status == 401:
                 raise AuthenticationError(text, venue=BYBIT, code=status)
             if status >= 500:
@@ -198,8 +208,7 @@ class BybitRestClient:
                 log.warning("bybit clock resync after 10002 failed: %s", exc)
         if issubclass(error, RateLimited):
             wait = self._until_reset(reply) or C.RATE_LIMIT_BACKOFF_S
-            self.limiter.penalize(group, wait)
-            raise RateLimited(message, venue=BYBIT, code=code, retry_after=wait)
+            raise penalize(self.limiter, group, RateLimited(message, venue=BYBIT, code=code), wait)
         raise error(message, venue=BYBIT, code=code)
 
     def _pages(self, path: str, params: dict, key: str = "list") -> Iterator[tuple[dict, Response]]:
@@ -323,12 +332,13 @@ class BybitRestClient:
             body["reduceOnly"] = True
         try:
             response = self._call("POST", C.ORDER_CREATE, body)
-        except RequestTimeout as exc:
-            return self._settle_lost_placement(request, category, symbol, exc)
-        except VenueUnavailable as exc:
-            if exc.code:  # the venue answered (5xx, 10016): nothing was decided
-                raise
-            return self._settle_lost_placement(request, category, symbol, exc)
+        except RequestTimeout as exc:  # no answer, or 10000 Server Timeout
+            return settle_lost_placement(
+                request,
+                exc,
+                lambda: self._find_order(category, symbol, client_order_id=request.client_order_id),
+                venue=BYBIT,
+            )
         venue_order_id, client_order_id = parse.parse_order_ack(response.result)
         return OrderUpdate(
             venue=BYBIT,
@@ -348,25 +358,6 @@ class BybitRestClient:
             post_only=request.post_only,
             reduce_only=request.reduce_only,
         )
-
-    def _settle_lost_placement(
-        self, request: OrderRequest, category: str, symbol: str, cause: VenueError
-    ) -> OrderUpdate:
-        try:
-            found = self._find_order(category, symbol, client_order_id=request.client_order_id)
-        except VenueError as exc:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} lost ({cause}); lookup failed: {exc}",
-                outcome=SubmitOutcome.UNKNOWN,
-                venue=BYBIT,
-            ) from exc
-        if found is None:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} lost ({cause}); Bybit does not know it",
-                outcome=SubmitOutcome.ABSENT,
-                venue=BYBIT,
-            ) from cause
-        return found
 
     def _find_order(
         self,

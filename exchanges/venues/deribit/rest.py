@@ -26,7 +26,6 @@ from urllib.parse import quote
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 
 from exchanges.venues.base import (
     AmendRequest,
@@ -48,8 +47,6 @@ from exchanges.venues.base import (
     RateLimited,
     RequestTimeout,
     Side,
-    SubmissionUncertain,
-    SubmitOutcome,
     Ticker,
     Venue,
     VenueError,
@@ -59,6 +56,13 @@ from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap, currency_of
 from exchanges.venues.ratelimit import Limit, RateLimiter
+from exchanges.venues.rest_common import (
+    DEFAULT_TIMEOUT,
+    penalize,
+    pooled_session,
+    send,
+    settle_lost_placement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ class DeribitRestClient:
         *,
         auth_mode: str = "signature",
         http_method: str = "GET",
-        timeout: tuple[float, float] = (3.05, 10.0),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         limits: dict[str, Limit] | None = None,
         currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
         scope: str | None = None,
@@ -135,12 +139,7 @@ class DeribitRestClient:
         self.token: auth.Token | None = None
         self._token_lock = threading.Lock()
         self._ids = itertools.count(1)
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self.http = session
+        self.http = pooled_session(session)
 
     # ------------------------------------------------------------------ transport
 
@@ -183,20 +182,16 @@ class DeribitRestClient:
             body = ""
         if private:
             headers["Authorization"] = self._authorization(self.http_method, uri, body)
-        try:
-            response = self.http.request(
-                self.http_method,
-                self.base_url + uri,
-                data=body.encode() if body else None,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise RequestTimeout(f"{method}: {exc}", venue=self.venue, code="timeout") from exc
-        except requests.ConnectionError as exc:
-            raise RequestTimeout(
-                f"{method}: connection failed: {exc}", venue=self.venue, code="connection"
-            ) from exc
+        response = send(
+            self.http,
+            self.http_method,
+            self.base_url + uri,
+            venue=self.venue,
+            what=method,
+            timeout=self.timeout,
+            data=body.encode() if body else None,
+            headers=headers,
+        )
         return self._result(method, group, response)
 
     def _result(self, method: str, group: str, response: requests.Response):
@@ -204,12 +199,11 @@ class DeribitRestClient:
             body = parse.loads(response.content)
         except ProtocolError:
             if response.status_code == 429:
-                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
-                raise RateLimited(
-                    f"{method}: HTTP 429",
-                    venue=self.venue,
-                    code=429,
-                    retry_after=C.RATE_LIMIT_PENALTY_SECONDS,
+                raise penalize(
+                    self.limiter,
+                    group,
+                    RateLimited(f"{method}: HTTP 429", venue=self.venue, code=429),
+                    C.RATE_LIMIT_PENALTY_SECONDS,
                 ) from None
             if response.status_code >= 500:
                 raise RequestTimeout(
@@ -228,8 +222,7 @@ class DeribitRestClient:
         if error is not None:
             exc = C.error_from(error, venue=self.venue)
             if isinstance(exc, RateLimited):
-                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
-                exc.retry_after = C.RATE_LIMIT_PENALTY_SECONDS
+                penalize(self.limiter, group, exc, C.RATE_LIMIT_PENALTY_SECONDS)
             elif isinstance(exc, AuthenticationError):
                 self.token = None
             raise exc
@@ -343,32 +336,13 @@ class DeribitRestClient:
         try:
             result = self.call(method, params, private=True)
         except RequestTimeout as exc:
-            return self._recover_placement(request, exc)
+            return settle_lost_placement(
+                request,
+                exc,
+                lambda: self.order_by_client_id(request.venue_symbol, request.client_order_id),
+                venue=self.venue,
+            )
         return self._order(result["order"])
-
-    def _recover_placement(self, request: OrderRequest, cause: VenueError) -> OrderUpdate:
-        try:
-            found = self.order_by_client_id(request.venue_symbol, request.client_order_id)
-        except VenueError as lookup_error:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} unanswered ({cause.message}); "
-                f"lookup failed too ({lookup_error.message})",
-                outcome=SubmitOutcome.UNKNOWN,
-                venue=self.venue,
-                code=cause.code,
-            ) from lookup_error
-        if found is None:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} unanswered ({cause.message}); "
-                "the venue has no order with that label",
-                outcome=SubmitOutcome.ABSENT,
-                venue=self.venue,
-                code=cause.code,
-            ) from cause
-        log.warning(
-            "deribit placement of %s unanswered, found it by label", request.client_order_id
-        )
-        return found
 
     def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
         try:

@@ -38,8 +38,6 @@ from exchanges.venues.base import (
     ProtocolError,
     RateLimited,
     RequestTimeout,
-    SubmissionUncertain,
-    SubmitOutcome,
     Ticker,
     TimeInForce,
     Venue,
@@ -60,6 +58,13 @@ from exchanges.venues.okx.parse import (
 )
 from exchanges.venues.okx.symbols import SymbolTable, inst_type_of, kind_of
 from exchanges.venues.ratelimit import RateLimiter
+from exchanges.venues.rest_common import (
+    DEFAULT_TIMEOUT,
+    penalize,
+    pooled_session,
+    send,
+    settle_lost_placement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +117,7 @@ class OkxRestClient:
         credentials: Credentials | None = None,
         *,
         demo: bool = False,
-        timeout: tuple[float, float] = (3.05, 10.0),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         td_mode: str = "cross",
         option_families: tuple[str, ...] = ("BTC-USD", "ETH-USD"),
         inst_types: tuple[str, ...] = C.INST_TYPES,
@@ -128,7 +133,7 @@ class OkxRestClient:
         self.td_mode = td_mode
         self.option_families = option_families
         self.inst_types = inst_types
-        self.session = session or requests.Session()
+        self.session = pooled_session(session)
         self.session.headers.update(
             {"Content-Type": "application/json", "Accept": "application/json"}
         )
@@ -165,18 +170,16 @@ class OkxRestClient:
                 raise VenueError("this endpoint needs API credentials", venue=Venue.OKX)
             headers = self.signer.rest_headers(method, request_path, payload)
         self.limiter.acquire(group, cost)
-        try:
-            response = self.session.request(
-                method,
-                f"{self.base_url}{request_path}",
-                data=payload or None,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            # Whether the request reached the venue is unknown: the caller decides what that
-            # means (placement looks the order up, everything else is simply unavailable).
-            raise RequestTimeout(f"{method} {path}: {exc}", venue=Venue.OKX) from exc
+        response = send(
+            self.session,
+            method,
+            f"{self.base_url}{request_path}",
+            venue=Venue.OKX,
+            what=f"{method} {path}",
+            timeout=self.timeout,
+            data=payload or None,
+            headers=headers,
+        )
         return self._envelope(response, group, f"{method} {path}")
 
     def _envelope(self, response: requests.Response, group: str, what: str) -> dict:
@@ -186,8 +189,12 @@ class OkxRestClient:
             envelope = None
         if not isinstance(envelope, dict) or "code" not in envelope:
             if response.status_code == 429:
-                self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
-                raise RateLimited(f"{what}: HTTP 429", venue=Venue.OKX, code="429")
+                raise penalize(
+                    self.limiter,
+                    group,
+                    RateLimited(f"{what}: HTTP 429", venue=Venue.OKX, code="429"),
+                    C.RATE_LIMIT_PENALTY_SECONDS,
+                )
             if response.status_code >= 500:
                 raise VenueUnavailable(
                     f"{what}: HTTP {response.status_code}",
@@ -208,8 +215,7 @@ class OkxRestClient:
     def _raise(self, code: str, message: str, group: str, http_status: int | None = None) -> None:
         error = C.error_for(code, message, http_status=http_status)
         if isinstance(error, RateLimited):
-            self.limiter.penalize(group, C.RATE_LIMIT_PENALTY_SECONDS)
-            error.retry_after = C.RATE_LIMIT_PENALTY_SECONDS
+            raise penalize(self.limiter, group, error, C.RATE_LIMIT_PENALTY_SECONDS)
         raise error
 
     def _data(self, envelope: dict, group: str) -> list[dict]:
@@ -313,7 +319,12 @@ class OkxRestClient:
             envelope = self._request("POST", C.PATH_ORDER, body=body, group="place", signed=True)
             item = self._item(envelope, "place")
         except RequestTimeout as exc:
-            return self._after_lost_ack(request, exc)
+            return settle_lost_placement(
+                request,
+                exc,
+                lambda: self.order_by_client_id(request.venue_symbol, request.client_order_id),
+                venue=Venue.OKX,
+            )
         return OrderUpdate(
             venue=Venue.OKX,
             symbol=request.symbol,
@@ -332,26 +343,6 @@ class OkxRestClient:
             post_only=request.post_only,
             reduce_only=request.reduce_only,
         )
-
-    def _after_lost_ack(self, request: OrderRequest, cause: VenueError) -> OrderUpdate:
-        """A placement whose answer was lost: ask for the order by client id, never resend."""
-        try:
-            found = self.order_by_client_id(request.venue_symbol, request.client_order_id)
-        except VenueError as exc:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} timed out ({cause}); lookup failed: {exc}",
-                outcome=SubmitOutcome.UNKNOWN,
-                venue=Venue.OKX,
-                code=exc.code,
-            ) from exc
-        if found is None:
-            raise SubmissionUncertain(
-                f"placement of {request.client_order_id} timed out ({cause}); venue has no such order",
-                outcome=SubmitOutcome.ABSENT,
-                venue=Venue.OKX,
-                code=cause.code,
-            ) from cause
-        return found
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
         body: dict[str, str] = {"instId": request.venue_symbol}
