@@ -18,7 +18,14 @@ from decimal import Decimal
 
 from sortedcontainers import SortedDict
 
-from exchanges.venues.base import ZERO, PriceLevel
+from exchanges.venues.base import (
+    ZERO,
+    PriceLevel,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Venue,
+)
 from exchanges.venues.numbers import DecimalCache
 
 _set_size = dict.__setitem__
@@ -171,7 +178,8 @@ class BookStats:
 
     `messages`: book messages seen; `updates_applied`: deltas applied to a valid book (snapshots
     are not counted); `gaps`: sequence breaks detected; `checksum_mismatches`: checksums that did
-    not match the book after applying; `rebuilds`: books dropped and resubscribed for either.
+    not match the book after applying; `rebuilds`: books dropped and resubscribed for either
+    (counted when the rebuild starts, `BookResyncs.begin`).
     """
 
     __slots__ = ("checksum_mismatches", "gaps", "messages", "rebuilds", "updates_applied")
@@ -185,3 +193,40 @@ class BookStats:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+class BookResyncs:
+    """The books a public session is rebuilding after a sequence gap or a checksum mismatch.
+
+    Every venue does the same (only the resubscribe request is the venue's own): the book is
+    dropped, `StreamStatus(RESYNCING)` is emitted and the rebuild counted in `stats.rebuilds`
+    (`begin`), nothing is emitted for that book until the venue's fresh snapshot (`key in
+    resyncs` meanwhile), which ends the rebuild (`done`). Keys are the session's book keys
+    (venue symbols).
+    """
+
+    __slots__ = ("pending", "stats", "venue")
+
+    def __init__(self, venue: Venue, stats: BookStats) -> None:
+        self.venue = venue
+        self.stats = stats
+        self.pending: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.pending
+
+    def begin(self, key: str, symbol: str, detail: str, receive_ts: int) -> StreamStatus:
+        """Start rebuilding `key` (unified `symbol`); returns the status to emit."""
+        self.pending.add(key)
+        self.stats.rebuilds += 1
+        return StreamStatus(
+            self.venue, StreamKind.PUBLIC, StreamState.RESYNCING, receive_ts, detail, symbol
+        )
+
+    def done(self, key: str) -> None:
+        """The fresh snapshot of `key` arrived (or the book was dropped for good)."""
+        self.pending.discard(key)
+
+    def clear(self) -> None:
+        """A new connection: every book starts afresh from its snapshot."""
+        self.pending.clear()

@@ -266,6 +266,19 @@ class WsClient:
                 next_ping = now + interval
 
 
+class SocketStream:
+    """What a `MarketStream` / `AccountStream` over one `WsClient` (`self.client`) does the same
+    on every venue: iterate the client's events, and close it."""
+
+    client: WsClient
+
+    def events(self) -> AsyncIterator[Event]:
+        return self.client.events()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 class OfflineLink(Link):
     """A link with no socket, for running a session over recorded messages (tests, benchmarks).
     What the session would have sent is kept in `sent`."""

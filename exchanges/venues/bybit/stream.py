@@ -40,13 +40,19 @@ from exchanges.venues.base import (
     Venue,
     now_ns,
 )
-from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
+from exchanges.venues.book import (
+    BookResyncs,
+    BookStats,
+    OrderBook,
+    apply_wire_side,
+    decode_wire_levels,
+)
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import Clock, Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.numbers import DecimalCache
-from exchanges.venues.ws import Backoff, Link, WsClient
+from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
 BYBIT = Venue.BYBIT
 NS_PER_MS = 1_000_000
@@ -99,7 +105,7 @@ class BybitPublicSession:
         self.stats = BookStats()
         self.books: dict[str, OrderBook] = {}
         self.topics: dict[str, None] = {}  # the subscription set, in order
-        self._resyncing: set[str] = set()
+        self._resyncs = BookResyncs(BYBIT, self.stats)
         self._tickers: dict[str, dict] = {}
         self._unified: dict[str, str] = {}
         self._prices = DecimalCache(PRICE_CACHE_SIZE)
@@ -144,7 +150,7 @@ class BybitPublicSession:
                     gone.append(topic)
             self._book_symbols.discard(symbol)
             self.books.pop(symbol, None)
-            self._resyncing.discard(symbol)
+            self._resyncs.done(symbol)
             self._tickers.pop(symbol, None)
         return gone
 
@@ -156,14 +162,14 @@ class BybitPublicSession:
 
     def on_connect(self, link: Link) -> None:
         self.books.clear()
-        self._resyncing.clear()
+        self._resyncs.clear()
         self._tickers.clear()
         for request in self.requests("subscribe", list(self.topics)):
             link.send(request)
 
     def on_disconnect(self) -> None:
         self.books.clear()
-        self._resyncing.clear()
+        self._resyncs.clear()
 
     def ping(self) -> str:
         return '{"op":"ping"}'
@@ -236,11 +242,9 @@ class BybitPublicSession:
             if book is None:
                 book = self.books[symbol] = OrderBook(unified)
             book.apply_snapshot(bids, asks, update_id)
-            if symbol in self._resyncing:
-                self._resyncing.discard(symbol)
-                stats.rebuilds += 1
+            self._resyncs.done(symbol)
             return [BookSnapshot(BYBIT, unified, bids, asks, update_id, exchange_ts, received)]
-        if symbol in self._resyncing:
+        if symbol in self._resyncs:
             return []
         previous = book.sequence if book is not None else None
         if previous is None or update_id != previous + 1:
@@ -263,14 +267,11 @@ class BybitPublicSession:
     ) -> list[Event]:
         self.stats.gaps += 1
         self.books.pop(symbol, None)
-        self._resyncing.add(symbol)
         for op in ("unsubscribe", "subscribe"):
             for request in self.requests(op, [topic]):
                 link.send(request)
         detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
-        return [
-            StreamStatus(BYBIT, StreamKind.PUBLIC, StreamState.RESYNCING, received, detail, unified)
-        ]
+        return [self._resyncs.begin(symbol, unified, detail, received)]
 
     # ------------------------------------------------------------------ trades and tickers
 
@@ -548,7 +549,7 @@ class BybitMarketStream:
         await self._merged.close()
 
 
-class BybitAccountStream:
+class BybitAccountStream(SocketStream):
     """Private account stream of one API key (`AccountStream`)."""
 
     venue = BYBIT
@@ -581,9 +582,3 @@ class BybitAccountStream:
             backoff=backoff,
             **client_options,
         )
-
-    def events(self) -> AsyncIterator[Event]:
-        return self.client.events()
-
-    async def close(self) -> None:
-        await self.client.close()

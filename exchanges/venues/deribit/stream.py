@@ -32,7 +32,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 
 from exchanges.venues.base import (
@@ -47,11 +47,11 @@ from exchanges.venues.base import (
     StreamStatus,
     Venue,
 )
-from exchanges.venues.book import BookStats, OrderBook
+from exchanges.venues.book import BookResyncs, BookStats, OrderBook
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
-from exchanges.venues.ws import Backoff, Link, WsClient
+from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class DeribitMarketSession:
         self.symbols = symbols or parse.DEFAULT_SYMBOLS
         self.stats = BookStats()
         self.books: dict[str, OrderBook] = {}
-        self.resyncing: set[str] = set()
+        self.resyncs = BookResyncs(VENUE, self.stats)
         self.channels: dict[str, tuple[int, str, str]] = {}  # channel -> (kind, name, symbol)
         self.confirmed: set[str] = set()
         self._rpc = _Rpc()
@@ -202,7 +202,7 @@ class DeribitMarketSession:
             self.confirmed.discard(channel)
         for name in names:
             self.books.pop(name, None)
-            self.resyncing.discard(name)
+            self.resyncs.done(name)
         return gone
 
     def subscribe_requests(self, channels: list[str]) -> list[dict]:
@@ -222,7 +222,7 @@ class DeribitMarketSession:
     def on_connect(self, link: Link) -> None:
         self._rpc.clear()
         self.books.clear()
-        self.resyncing.clear()
+        self.resyncs.clear()
         self.confirmed.clear()
         link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
         for request in self.subscribe_requests(list(self.channels)):
@@ -230,7 +230,7 @@ class DeribitMarketSession:
 
     def on_disconnect(self) -> None:
         self.books.clear()
-        self.resyncing.clear()
+        self.resyncs.clear()
         self.confirmed.clear()
 
     def ping(self) -> str | None:
@@ -292,9 +292,7 @@ class DeribitMarketSession:
             if book is None:
                 book = self.books[name] = OrderBook(symbol)
             book.apply_snapshot(bids, asks, change_id)
-            if name in self.resyncing:
-                self.resyncing.discard(name)
-                stats.rebuilds += 1
+            self.resyncs.done(name)
             top_bids, top_asks = book.top(max(len(book.bids), len(book.asks)))
             return [
                 BookSnapshot(
@@ -340,22 +338,13 @@ class DeribitMarketSession:
     ) -> list[Event]:
         self.stats.gaps += 1
         del self.books[name]
-        self.resyncing.add(name)
         channel = f"book.{name}.{self.interval}"
         for request in self.unsubscribe_requests([channel]):
             link.send(request)
         for request in self.subscribe_requests([channel]):
             link.send(request)
-        return [
-            StreamStatus(
-                VENUE,
-                StreamKind.PUBLIC,
-                StreamState.RESYNCING,
-                receive_ts,
-                f"book gap: prev_change_id {got} after change_id {expected}",
-                symbol,
-            )
-        ]
+        detail = f"book gap: prev_change_id {got} after change_id {expected}"
+        return [self.resyncs.begin(name, symbol, detail, receive_ts)]
 
     # -- answers ------------------------------------------------------------------------
 
@@ -543,7 +532,7 @@ class DeribitAccountSession:
         return []
 
 
-class DeribitMarketStream:
+class DeribitMarketStream(SocketStream):
     """Public Deribit stream over `WsClient`: subscribe instruments, iterate events."""
 
     venue = VENUE
@@ -579,9 +568,6 @@ class DeribitMarketStream:
     def stats(self) -> BookStats:
         return self.session.stats
 
-    def events(self) -> AsyncIterator[Event]:
-        return self.client.events()
-
     async def subscribe(
         self,
         venue_symbols: list[str],
@@ -604,11 +590,8 @@ class DeribitMarketStream:
             for request in self.session.unsubscribe_requests(gone):
                 link.send(request)
 
-    async def close(self) -> None:
-        await self.client.close()
 
-
-class DeribitAccountStream:
+class DeribitAccountStream(SocketStream):
     """Private Deribit stream of one account over `WsClient`."""
 
     venue = VENUE
@@ -644,9 +627,3 @@ class DeribitAccountStream:
             kind=StreamKind.PRIVATE,
             backoff=backoff,
         )
-
-    def events(self) -> AsyncIterator[Event]:
-        return self.client.events()
-
-    async def close(self) -> None:
-        await self.client.close()

@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import orjson
@@ -56,7 +56,13 @@ from exchanges.venues.base import (
     VenueError,
     now_ns,
 )
-from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
+from exchanges.venues.book import (
+    BookResyncs,
+    BookStats,
+    OrderBook,
+    apply_wire_side,
+    decode_wire_levels,
+)
 from exchanges.venues.numbers import DecimalCache
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
@@ -74,7 +80,7 @@ from exchanges.venues.okx.parse import (
 )
 from exchanges.venues.okx.rest import OkxRestClient, default_endpoints
 from exchanges.venues.okx.symbols import SymbolTable
-from exchanges.venues.ws import Backoff, Link, WsClient
+from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +180,7 @@ class OkxPublicSession:
         self.snapshot_attempts = snapshot_attempts
         self.max_buffer = max_buffer
         self.stats = BookStats()
+        self._resyncs = BookResyncs(OKX, self.stats)
         self.books: dict[str, _BookState] = {}
         self._prices = DecimalCache(_PRICE_CACHE_SIZE)
         self.subscriptions: dict[tuple[str, str], dict] = {}
@@ -233,6 +240,7 @@ class OkxPublicSession:
             state = self.books.pop(inst_id, None)
             if state is not None:
                 state.reset()
+            self._resyncs.done(inst_id)
         if removed and self._link is not None:
             self._send("unsubscribe", removed, self._link)
         return removed
@@ -246,6 +254,7 @@ class OkxPublicSession:
 
     def on_connect(self, link: Link) -> None:
         self._link = link
+        self._resyncs.clear()
         for state in self.books.values():
             state.reset()
         if self.subscriptions:
@@ -253,6 +262,7 @@ class OkxPublicSession:
 
     def on_disconnect(self) -> None:
         self._link = None
+        self._resyncs.clear()
         for state in self.books.values():
             state.reset()
 
@@ -380,6 +390,7 @@ class OkxPublicSession:
             self._resync(state, f"checksum mismatch on snapshot {seq}", out, link)
             return
         state.seq, state.synced = seq, True
+        self._resyncs.done(state.inst_id)
         out.append(
             BookSnapshot(OKX, state.symbol, bids, asks, seq, int(item["ts"]) * 1_000_000, received)
         )
@@ -437,12 +448,7 @@ class OkxPublicSession:
     def _resync(self, state: _BookState, reason: str, out: list, link: Link) -> None:
         """Drop the book, say so, and resubscribe the instrument for a fresh start."""
         state.reset()
-        self.stats.rebuilds += 1
-        out.append(
-            StreamStatus(
-                OKX, PUBLIC, StreamState.RESYNCING, now_ns(), detail=reason, symbol=state.symbol
-            )
-        )
+        out.append(self._resyncs.begin(state.inst_id, state.symbol, reason, now_ns()))
         arg = {"channel": state.channel, "instId": state.inst_id}
         link.send({"op": "unsubscribe", "args": [arg]})
         link.send({"op": "subscribe", "args": [arg]})
@@ -507,6 +513,7 @@ class OkxPublicSession:
         state.generation = generation  # the same build, not a new one
         state.book.apply_snapshot(snapshot.bids, snapshot.asks, snap_seq)
         state.seq, state.synced, state.loose = snap_seq, True, True
+        self._resyncs.done(state.inst_id)
         received = now_ns()
         out: list[Event] = [
             BookSnapshot(
@@ -678,7 +685,7 @@ class OkxPrivateSession:
 # --------------------------------------------------------------------------- streams
 
 
-class OkxMarketStream:
+class OkxMarketStream(SocketStream):
     """MarketStream over the public WebSocket, with the REST client that supplies book
     snapshots when the stream sends none. Options go to `OkxPublicSession`."""
 
@@ -711,9 +718,6 @@ class OkxMarketStream:
     def stats(self) -> BookStats:
         return self.session.stats
 
-    def events(self) -> AsyncIterator[Event]:
-        return self.client.events()
-
     async def subscribe(
         self,
         venue_symbols: list[str],
@@ -726,14 +730,11 @@ class OkxMarketStream:
 
     async def unsubscribe(self, venue_symbols: list[str]) -> None:
         self.session.remove(venue_symbols)
-
-    async def close(self) -> None:
-        await self.client.close()
         if self._owns_rest:
             self.rest.close()
 
 
-class OkxAccountStream:
+class OkxAccountStream(SocketStream):
     """AccountStream over the private WebSocket. It signs with the REST client's signer (pass
     the account's `rest` client to share it) and, with `sync_clock` (default), measures the venue
     clock before every login, since OKX refuses a login timestamp 30 s away from its own."""
@@ -764,12 +765,6 @@ class OkxAccountStream:
         self.client = WsClient(
             self.endpoints.private_ws_url, self.session, venue=OKX, kind=PRIVATE, backoff=backoff
         )
-
-    def events(self) -> AsyncIterator[Event]:
-        return self.client.events()
-
-    async def close(self) -> None:
-        await self.client.close()
         if self._owns_rest:
             self.rest.close()
 

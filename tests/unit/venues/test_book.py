@@ -1,7 +1,14 @@
 import random
 from decimal import Decimal as D
 
-from exchanges.venues.book import BookStats, OrderBook, apply_wire_side, decode_wire_levels
+from exchanges.venues.base import StreamKind, StreamState, StreamStatus, Venue
+from exchanges.venues.book import (
+    BookResyncs,
+    BookStats,
+    OrderBook,
+    apply_wire_side,
+    decode_wire_levels,
+)
 from exchanges.venues.numbers import DecimalCache
 
 
@@ -147,3 +154,18 @@ def test_decode_wire_levels_keeps_order_and_shares_price_objects():
     assert levels == ((D("100.5"), D("1")), (D("100.5"), D("0")))
     again = decode_wire_levels([["100.5", "3"]], prices)
     assert again[0][0] is levels[0][0]
+
+
+def test_resyncs_count_at_the_start_and_hold_until_the_snapshot():
+    stats = BookStats()
+    resyncs = BookResyncs(Venue.OKX, stats)
+    status = resyncs.begin("BTC-USDT", "BTC/USDT", "sequence gap", 123)
+    assert status == StreamStatus(
+        Venue.OKX, StreamKind.PUBLIC, StreamState.RESYNCING, 123, "sequence gap", "BTC/USDT"
+    )
+    assert "BTC-USDT" in resyncs and stats.rebuilds == 1
+    resyncs.done("BTC-USDT")
+    assert "BTC-USDT" not in resyncs and stats.rebuilds == 1
+    resyncs.begin("ETH-USDT", "ETH/USDT", "checksum mismatch", 124)
+    resyncs.clear()
+    assert "ETH-USDT" not in resyncs and stats.rebuilds == 2
