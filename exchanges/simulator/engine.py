@@ -933,6 +933,12 @@ class Engine:
         book = self._books[(venue, symbol)]
         return book.levels(Side.BUY, depth), book.levels(Side.SELL, depth)
 
+    def level_order_count(self, venue: Venue, symbol: str, side: Side, price: Decimal) -> int:
+        """How many orders rest at `price` on the `side` of the book (0 for no level): the order
+        count OKX books carry per level ("Order book": `[price, size, "0", orders]`)."""
+        self.instrument(venue, symbol)
+        return len(self._books[(venue, symbol)].side(Side(side)).get(price, ()))
+
     def ticker(self, venue: Venue, symbol: str) -> SimTicker:
         info = self.instrument(venue, symbol)
         book = self._books[(venue, symbol)]

@@ -43,8 +43,7 @@ rosssaunders/coincise docs/okx/*.md), and the recorded payloads in ../shared/fix
 
 Key sets of every message follow the recorded payloads (`okx/*.json`); fields of the docs the
 recordings lack are left out so both readings agree. Known simplifications: net position mode
-and cross margin only; `books-l2-tbt`/`books50-l2-tbt` need no VIP login; the number of orders
-at a level is read from the engine's book internals (`Engine._books`).
+and cross margin only; `books-l2-tbt`/`books50-l2-tbt` need no VIP login.
 
 Run-time switches (`configure`, or `POST /_sim/config` on the face's port): `book_mode`,
 `ws_idle_timeout_s` (30), `book_interval_ms` (100), `tbt_interval_ms` (10), `rate_limits`
@@ -1287,17 +1286,13 @@ class OkxFace(Listener):
     def _levels(
         self, inst: str, side: Side, levels: Iterable[tuple[Decimal, Decimal]]
     ) -> list[list[str]]:
-        """Book levels as `[price, size, "0", number of orders]` ("Order book")."""
-        counts = self._order_counts(inst, side)
-        return [[s(p), s(q), "0", str(counts(p)) if q else "0"] for p, q in levels]
-
-    def _order_counts(self, inst: str, side: Side) -> Callable[[Decimal], int]:
-        """Orders resting at a price, read from the engine's book of `inst`."""
-        book = getattr(self.engine, "_books", {}).get((VENUE, inst))
-        if book is None:
-            return lambda price: 1
-        queues = book.side(side)
-        return lambda price: len(queues.get(price, ())) or 1
+        """Book levels as `[price, size, "0", number of orders]` ("Order book"); a level the
+        published view still shows counts at least one order."""
+        count = self.engine.level_order_count
+        return [
+            [s(p), s(q), "0", str(count(VENUE, inst, side, p) or 1) if q else "0"]
+            for p, q in levels
+        ]
 
     def _order_json(
         self, order: SimOrder, *, ws: bool = False, fill: SimFill | None = None

@@ -688,3 +688,16 @@ def test_amend_below_the_filled_quantity_is_refused_or_fills_the_order(engine):
         ("order", "alice", maker.order_id, OrderStatus.FILLED, D("2")),
         ("book", SWAP, (), ((D("100000.0"), D("0")),)),
     ]
+
+
+def test_level_order_count_counts_resting_orders_per_price(engine):
+    limit(engine, "alice", Side.BUY, "1", "99990.0")
+    limit(engine, "bob", Side.BUY, "2", "99990.0")
+    limit(engine, "carol", Side.SELL, "1", "100010.0")
+    assert engine.level_order_count(OKX, SWAP, Side.BUY, D("99990.0")) == 2
+    assert engine.level_order_count(OKX, SWAP, Side.SELL, D("100010.0")) == 1
+    assert engine.level_order_count(OKX, SWAP, Side.SELL, D("99990.0")) == 0
+    market(engine, "carol", Side.SELL, "1")
+    assert engine.level_order_count(OKX, SWAP, Side.BUY, D("99990.0")) == 1
+    with pytest.raises(SimReject):
+        engine.level_order_count(OKX, "NOPE", Side.BUY, D("1"))

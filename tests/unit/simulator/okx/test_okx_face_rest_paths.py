@@ -204,6 +204,11 @@ async def test_amend_to_a_size_at_or_below_the_filled_one_fills_the_order():
             _, pending = await rest.get(f"/api/v5/trade/orders-pending?instId={INST}")
             assert pending["data"] == []
             assert engine.book(OKX, INST) == ([], [])
+            for cl in ("cnt1", "cnt2"):
+                await rest.post("/api/v5/trade/order", _limit(cl, px="99000", sz="2"))
+            await rest.post("/api/v5/trade/order", _limit("cnt3", px="98000", sz="1"))
+            _, book = await rest.get(f"/api/v5/market/books?instId={INST}&sz=5", signed=False)
+            assert book["data"][0]["bids"] == [["99000", "4", "0", "2"], ["98000", "1", "0", "1"]]
     finally:
         await simulator.stop()
 
