@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 from exchanges.venues.base import Credentials
+from exchanges.venues.clock import Clock
 
 
 def sign(secret: str, prehash: str) -> str:
@@ -32,21 +32,6 @@ def rest_prehash(
 
 def ws_prehash(expires_ms: int | str) -> str:
     return f"GET/realtime{expires_ms}"
-
-
-class Clock:
-    """Local time corrected by the offset measured against `GET /v5/market/time`."""
-
-    __slots__ = ("offset_ns",)
-
-    def __init__(self, offset_ns: int = 0) -> None:
-        self.offset_ns = offset_ns
-
-    def now_ns(self) -> int:
-        return time.time_ns() + self.offset_ns
-
-    def now_ms(self) -> int:
-        return self.now_ns() // 1_000_000
 
 
 class Signer:

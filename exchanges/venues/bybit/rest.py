@@ -17,7 +17,6 @@ one error table (constants.ERRORS). Bybit specifics handled here:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import quote, urlencode
@@ -54,8 +53,9 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Clock, Signer
+from exchanges.venues.bybit.auth import Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
+from exchanges.venues.clock import Clock
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
@@ -250,11 +250,7 @@ class BybitRestClient:
 
     def sync_clock(self) -> int:
         """Measure the offset to Bybit's clock (midpoint of the round trip) and sign with it."""
-        before = time.time_ns()
-        server = self.server_time()
-        after = time.time_ns()
-        self.clock.offset_ns = server - (before + after) // 2
-        return self.clock.offset_ns
+        return self.clock.sync(self.server_time)
 
     def instruments(self) -> list[InstrumentInfo]:
         """Every instrument of every category (options per base coin), and fill the table."""

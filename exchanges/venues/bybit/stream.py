@@ -49,8 +49,9 @@ from exchanges.venues.book import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Clock, Signer
+from exchanges.venues.bybit.auth import Signer
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
+from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import DecimalCache
 from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 

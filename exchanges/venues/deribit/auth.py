@@ -27,26 +27,6 @@ HTTP_SCHEME = "deri-hmac-sha256"
 SIGNATURE_VALIDITY_MS = 60_000
 
 
-class Clock:
-    """Local time corrected by the measured offset to the venue's clock."""
-
-    __slots__ = ("offset_ns",)
-
-    def __init__(self, offset_ns: int = 0) -> None:
-        self.offset_ns = offset_ns
-
-    def now_ns(self) -> int:
-        return time.time_ns() + self.offset_ns
-
-    def now_ms(self) -> int:
-        return self.now_ns() // 1_000_000
-
-    def update(self, server_ns: int, sent_ns: int, received_ns: int) -> int:
-        """Set the offset from one round trip (server time taken at its midpoint)."""
-        self.offset_ns = server_ns - (sent_ns + received_ns) // 2
-        return self.offset_ns
-
-
 def make_nonce() -> str:
     return secrets.token_hex(8)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -52,6 +51,7 @@ from exchanges.venues.base import (
     VenueError,
     now_ns,
 )
+from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap, currency_of
@@ -119,7 +119,7 @@ class DeribitRestClient:
         currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
         scope: str | None = None,
         session: requests.Session | None = None,
-        clock: auth.Clock | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if auth_mode not in ("signature", "token"):
             raise ValueError(f"auth_mode must be 'signature' or 'token', not {auth_mode!r}")
@@ -134,7 +134,7 @@ class DeribitRestClient:
         self.limiter = RateLimiter(limits or C.RATE_LIMITS, default=C.DEFAULT_GROUP)
         self.currencies = currencies
         self.scope = scope
-        self.clock = clock or auth.Clock()
+        self.clock = clock or Clock()
         self.symbols = SymbolMap()
         self.token: auth.Token | None = None
         self._token_lock = threading.Lock()
@@ -281,10 +281,8 @@ class DeribitRestClient:
         return parse.parse_server_time(self.call(C.GET_TIME))
 
     def sync_clock(self) -> int:
-        sent = time.time_ns()
-        server = self.server_time()
-        received = time.time_ns()
-        return self.clock.update(server, sent, received)
+        """Measure the offset to Deribit's clock (`public/get_time`) and sign with it."""
+        return self.clock.sync(self.server_time)
 
     # ------------------------------------------------------------------ market data
 

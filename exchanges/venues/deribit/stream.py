@@ -48,6 +48,7 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.book import BookResyncs, BookStats, OrderBook
+from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
@@ -389,7 +390,7 @@ class DeribitAccountSession:
         heartbeat: int = DEFAULT_HEARTBEAT,
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
-        clock: auth.Clock | None = None,
+        clock: Clock | None = None,
         sync_clock: bool = True,
         symbols: SymbolMap | None = None,
     ) -> None:
@@ -399,7 +400,7 @@ class DeribitAccountSession:
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
         self.scope = scope
-        self.clock = clock or auth.Clock()
+        self.clock = clock or Clock()
         self.symbols = symbols or parse.DEFAULT_SYMBOLS
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
@@ -605,7 +606,7 @@ class DeribitAccountStream(SocketStream):
         heartbeat: int = DEFAULT_HEARTBEAT,
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
-        clock: auth.Clock | None = None,
+        clock: Clock | None = None,
         sync_clock: bool = True,
         backoff: Backoff | None = None,
         symbols: SymbolMap | None = None,

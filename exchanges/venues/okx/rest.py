@@ -10,7 +10,6 @@ endpoints report each order's own result as `sCode`/`sMsg` inside `data`, and th
 from __future__ import annotations
 
 import logging
-import time
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -45,6 +44,7 @@ from exchanges.venues.base import (
     VenueUnavailable,
     now_ns,
 )
+from exchanges.venues.clock import measure_offset
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
@@ -243,10 +243,7 @@ class OkxRestClient:
 
     def sync_clock(self) -> int:
         """Measure server minus local time (midpoint of the round trip) and sign with it."""
-        before = time.time_ns()
-        server = self.server_time()
-        after = time.time_ns()
-        offset = server - (before + after) // 2
+        offset = measure_offset(self.server_time)
         if self.signer is not None:
             self.signer.offset_ns = offset
         self.clock_offset_ns = offset

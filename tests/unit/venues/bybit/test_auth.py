@@ -7,7 +7,8 @@ import time
 import pytest
 
 from exchanges.venues.base import Credentials
-from exchanges.venues.bybit.auth import Clock, Signer, rest_prehash, sign, ws_prehash
+from exchanges.venues.bybit.auth import Signer, rest_prehash, sign, ws_prehash
+from exchanges.venues.clock import Clock
 from tests.plugins.venues import load_payload
 
 REST_VECTORS = load_payload("bybit", "signing_example_rest")

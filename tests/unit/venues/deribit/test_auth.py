@@ -4,6 +4,7 @@ import hashlib
 import hmac
 
 from exchanges.venues.base import Credentials
+from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth
 from tests.plugins.venues import load_payload
 
@@ -69,7 +70,7 @@ def test_http_signature_covers_the_body():
 
 
 def test_clock_offset_from_one_round_trip():
-    clock = auth.Clock()
+    clock = Clock()
     offset = clock.update(
         server_ns=10_000_000_000, sent_ns=4_000_000_000, received_ns=6_000_000_000
     )
