@@ -56,6 +56,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from exchanges.simulator.engine import (
     CancelReason,
+    ClientIdScope,
     Engine,
     Listener,
     PostOnlyAction,
@@ -896,10 +897,6 @@ class BybitFace(Listener):
             link = str(link)
             if len(link) > 36:
                 raise BybitError(10001, "params error: orderLinkId is longer than 36 characters")
-            if self._find_order(account, None, link) is not None:
-                raise reject_error(
-                    SimReject(RejectReason.DUPLICATE_CLIENT_ORDER_ID), category, "create"
-                )
         if (
             spot
             and order_type is OrderType.MARKET
@@ -921,6 +918,7 @@ class BybitFace(Listener):
                 reduce_only=reduce_only,
                 client_order_id=link,
                 post_only_action=PostOnlyAction.REJECT if spot else PostOnlyAction.CANCEL,
+                client_id_scope=ClientIdScope.ALL,
             )
         except SimReject as exc:
             raise reject_error(exc, category, "create") from exc

@@ -60,6 +60,7 @@ from exchanges.venues.base import (
 
 __all__ = [
     "CancelReason",
+    "ClientIdScope",
     "Engine",
     "FeeSchedule",
     "Listener",
@@ -164,6 +165,15 @@ class PostOnlyAction(enum.StrEnum):
     RAISE = "raise"
     CANCEL = "cancel"
     REJECT = "reject"
+
+
+class ClientIdScope(enum.StrEnum):
+    """Which earlier orders of the account a new client order id may not repeat: OPEN the open
+    ones (the default), ALL every order ever placed (Bybit "Place Order": orderLinkId must be
+    unique, retCode 110072 / spot 170141 on any reuse)."""
+
+    OPEN = "open"
+    ALL = "all"
 
 
 class SimReject(Exception):
@@ -608,11 +618,14 @@ class Engine:
         reduce_only: bool = False,
         client_order_id: str | None = None,
         post_only_action: PostOnlyAction = PostOnlyAction.RAISE,
+        client_id_scope: ClientIdScope = ClientIdScope.OPEN,
     ) -> SimOrder:
         """Validate, accept and match an order; returns it in its state after matching.
 
         A post-only order that would take is handled as `post_only_action` says
-        (`PostOnlyAction`); a market order is never post-only (POST_ONLY_WOULD_CROSS).
+        (`PostOnlyAction`); a market order is never post-only (POST_ONLY_WOULD_CROSS). A
+        `client_order_id` already used within `client_id_scope` is refused
+        (DUPLICATE_CLIENT_ORDER_ID).
         """
         info = self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
@@ -627,7 +640,7 @@ class Engine:
             self._validate_price(info, price)
         if client_order_id:
             existing = account.by_client_id.get(client_order_id)
-            if existing is not None and existing.is_open:
+            if existing is not None and (existing.is_open or client_id_scope is ClientIdScope.ALL):
                 raise SimReject(
                     RejectReason.DUPLICATE_CLIENT_ORDER_ID,
                     f"client order id {client_order_id} is in use",

@@ -9,6 +9,7 @@ import pytest
 
 from exchanges.simulator.engine import (
     CancelReason,
+    ClientIdScope,
     Engine,
     FeeSchedule,
     Listener,
@@ -701,3 +702,35 @@ def test_level_order_count_counts_resting_orders_per_price(engine):
     assert engine.level_order_count(OKX, SWAP, Side.BUY, D("99990.0")) == 1
     with pytest.raises(SimReject):
         engine.level_order_count(OKX, "NOPE", Side.BUY, D("1"))
+
+
+def test_client_order_id_scope_open_or_all(engine):
+    first = limit(engine, "bob", Side.BUY, "1", "99990.0", client_order_id="c-1")
+    with pytest.raises(SimReject) as exc:
+        limit(engine, "bob", Side.BUY, "1", "99990.0", client_order_id="c-1")
+    assert exc.value.reason is RejectReason.DUPLICATE_CLIENT_ORDER_ID
+    engine.cancel_order(OKX, "bob", SWAP, order_id=first.order_id)
+    with pytest.raises(SimReject) as exc:
+        limit(
+            engine,
+            "bob",
+            Side.BUY,
+            "1",
+            "99990.0",
+            client_order_id="c-1",
+            client_id_scope=ClientIdScope.ALL,
+        )
+    assert exc.value.reason is RejectReason.DUPLICATE_CLIENT_ORDER_ID
+    again = limit(engine, "bob", Side.BUY, "1", "99990.0", client_order_id="c-1")
+    assert again.order_id != first.order_id
+    assert engine.get_order(OKX, "bob", client_order_id="c-1") is again
+    other = limit(
+        engine,
+        "alice",
+        Side.BUY,
+        "1",
+        "99990.0",
+        client_order_id="c-1",
+        client_id_scope=ClientIdScope.ALL,
+    )
+    assert other.status is OrderStatus.NEW

@@ -179,6 +179,20 @@ async def test_post_only_that_would_take_is_accepted_then_cancelled():
             RejectReason.POST_ONLY_WOULD_CROSS,
         )
         assert spot.order_id == reply["result"]["orderId"]
+        _, reused, _ = await rest.post(
+            "/v5/order/create",
+            {
+                "category": "spot",
+                "symbol": "BTCUSDT",
+                "side": "Buy",
+                "orderType": "Limit",
+                "qty": "0.001",
+                "price": "1000",
+                "orderLinkId": "po-2",
+            },
+        )
+        assert (reused["retCode"], reused["retMsg"]) == (170141, "Duplicate clientOrderId")
+        assert len(sim.engine.orders(VENUE, ALICE.api_key)) == 2
 
 
 async def test_fok_and_ioc_outcomes():
