@@ -2029,18 +2029,11 @@ class BybitFace(Listener):
             return
         inst = self._by_engine_symbol[fill.symbol]
         order = account.orders.get(fill.order_id)
-        position = account.positions.get(fill.symbol)
-        closed = ZERO
-        if position is not None:
-            after = position.quantity
-            before = after - (fill.quantity if fill.side is Side.BUY else -fill.quantity)
-            if before and (before > 0) != (fill.side is Side.BUY):
-                closed = min(fill.quantity, abs(before))
         self._fill_context[self.exec_id(fill)] = {
             "leavesQty": _dec(
                 order.remaining if order is not None and order.is_open else ZERO, inst.qty_q
             ),
-            "closedSize": _dec(closed, inst.qty_q),
+            "closedSize": _dec(fill.closed_quantity, inst.qty_q),
             "markPrice": _dec(self.engine.mark_price(VENUE, fill.symbol), inst.price_q),
             "seq": self._seq.get(fill.symbol, 0),
         }

@@ -238,6 +238,9 @@ class SimFill:
     fee_currency: str
     liquidity: Liquidity
     ts_ns: int
+    # How much of an opposite position this fill closed (0 for spot and for an opening fill);
+    # the position listeners see in `on_fill` is already the one after the fill.
+    closed_quantity: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -1228,12 +1231,22 @@ class Engine:
                 fee_currency=fee_currency,
                 liquidity=liquidity,
                 ts_ns=now,
+                closed_quantity=self._closing(acct, order.symbol, order.side, quantity),
             )
             acct.fills.append(fill)
             self._settle(
                 acct, info, order.symbol, order.side, price, quantity, fee, fee_currency, now
             )
             self._emit("on_fill", acct, fill)
+
+    @staticmethod
+    def _closing(account: SimAccount, symbol: str, side: Side, quantity: Decimal) -> Decimal:
+        """How much of the account's position in `symbol` a fill of `side` would close."""
+        position = account.positions.get(symbol)
+        held = ZERO if position is None else position.quantity
+        if held == 0 or (held > 0) == (side is Side.BUY):
+            return ZERO
+        return min(quantity, abs(held))
 
     @staticmethod
     def _fill_order(order: SimOrder, price: Decimal, quantity: Decimal, now: int) -> None:

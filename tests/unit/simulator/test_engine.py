@@ -734,3 +734,21 @@ def test_client_order_id_scope_open_or_all(engine):
         client_id_scope=ClientIdScope.ALL,
     )
     assert other.status is OrderStatus.NEW
+
+
+def test_fill_says_how_much_of_an_opposite_position_it_closed(engine):
+    limit(engine, "alice", Side.SELL, "3", "100000.0")
+    market(engine, "bob", Side.BUY, "3")
+    limit(engine, "alice", Side.BUY, "2", "99990.0")
+    limit(engine, "alice", Side.BUY, "3", "99980.0")
+    market(engine, "bob", Side.SELL, "5")
+    assert [(f.side, f.quantity, f.closed_quantity) for f in engine.fills(OKX, "bob")] == [
+        (Side.BUY, D("3"), D("0")),
+        (Side.SELL, D("2"), D("2")),
+        (Side.SELL, D("3"), D("1")),
+    ]
+    assert engine.position(OKX, "bob", SWAP).quantity == D("-2")
+    assert [f.closed_quantity for f in engine.fills(OKX, "alice")] == [D("0"), D("2"), D("1")]
+    limit(engine, "alice", Side.SELL, "0.5", "100000.0", symbol=SPOT)
+    market(engine, "bob", Side.BUY, "0.5", symbol=SPOT)
+    assert engine.fills(OKX, "bob", SPOT)[0].closed_quantity == D("0")

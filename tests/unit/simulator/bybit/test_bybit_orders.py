@@ -389,3 +389,25 @@ def test_every_engine_refusal_has_a_bybit_code(reason, message, category, action
     error = reject_error(SimReject(RejectReason(reason), message), category, action)
     assert error.code == expected
     assert error.message
+
+
+async def test_executions_report_the_closed_size():
+    async with bybit_sim() as sim, aiohttp.ClientSession() as s:
+        rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
+        market = {"category": "linear", "symbol": "BTCUSDT", "orderType": "Market"}
+        _, opened, _ = await rest.post(
+            "/v5/order/create", {**market, "side": "Buy", "qty": "0.004"}
+        )
+        _, flipped, _ = await rest.post(
+            "/v5/order/create", {**market, "side": "Sell", "qty": "0.006"}
+        )
+        _, listed, _ = await rest.get("/v5/execution/list", {"category": "linear"})
+        closed: dict[str, Decimal] = {}
+        for row in listed["result"]["list"]:
+            closed[row["orderId"]] = closed.get(row["orderId"], Decimal(0)) + Decimal(
+                row["closedSize"]
+            )
+        assert closed == {
+            opened["result"]["orderId"]: Decimal("0"),
+            flipped["result"]["orderId"]: Decimal("0.004"),
+        }
