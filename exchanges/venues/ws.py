@@ -281,12 +281,19 @@ class SocketStream:
 
 class OfflineLink(Link):
     """A link with no socket, for running a session over recorded messages (tests, benchmarks).
-    What the session would have sent is kept in `sent`."""
+
+    What the session would have sent is kept in `sent`, the events it emitted from background
+    work in `events`, and the reconnects it asked for in `reconnect_reasons`. Background work
+    (`spawn`: OKX's REST book snapshot when the stream sends none, its clock sync before login)
+    runs on the caller's event loop and is kept in `tasks` to be awaited; without a running loop
+    (the synchronous `bench/book_path.py`) there is nowhere to run it, and `spawn` raises.
+    """
 
     def __init__(self) -> None:
         self.sent: list[str | bytes] = []
         self.events: list[Event] = []
         self.reconnect_reasons: list[str] = []
+        self.tasks: list[asyncio.Task] = []
         self.closed = False
 
     def send(self, message: str | bytes | dict | list) -> None:
@@ -298,7 +305,17 @@ class OfflineLink(Link):
         self.events.append(event)
 
     def spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task:
-        raise RuntimeError("an offline link cannot run background work")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            raise RuntimeError(
+                "an offline link runs background work only inside a running event loop"
+            ) from None
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.append(task)
+        return task
 
     def reconnect(self, reason: str) -> None:
         self.reconnect_reasons.append(reason)

@@ -4,6 +4,7 @@ reconnect after a drop or a silent server, and skip a message the session cannot
 import asyncio
 import random
 
+import pytest
 import websockets
 
 from exchanges.venues.base import ProtocolError, StreamKind, StreamState, StreamStatus, Trade, Venue
@@ -159,3 +160,29 @@ def test_offline_link_records_what_a_session_sends():
     session.on_connect(link)
     link.reconnect("gap")
     assert link.sent == ['{"op":"subscribe","n":1}'] and link.reconnect_reasons == ["gap"]
+
+
+async def test_offline_link_runs_background_work_on_the_running_loop():
+    link = OfflineLink()
+
+    async def work() -> int:
+        link.send({"op": "late"})
+        return 7
+
+    task = link.spawn(work())
+    assert link.tasks == [task]
+    assert await task == 7
+    assert link.sent == ['{"op":"late"}']
+
+
+def test_offline_link_without_a_loop_refuses_background_work():
+    link = OfflineLink()
+
+    async def work() -> None:
+        raise AssertionError("must not run")
+
+    coroutine = work()
+    with pytest.raises(RuntimeError, match="running event loop"):
+        link.spawn(coroutine)
+    assert coroutine.cr_frame is None  # closed, not left un-awaited
+    assert link.tasks == []

@@ -91,6 +91,18 @@ async def collect(
     return events
 
 
+def account_stream(sim, endpoints, rest, **options):
+    """The simulated account's stream, signing with the REST client's measured clock."""
+    return ADAPTER.account_stream(
+        endpoints,
+        sim.credentials[Venue.BYBIT],
+        symbols=rest.symbols,
+        clock=rest.clock,
+        backoff=FAST,
+        **options,
+    )
+
+
 def statuses(events, state):
     return [e for e in events if isinstance(e, StreamStatus) and e.state is state]
 
@@ -232,13 +244,7 @@ async def test_restart_snapshot_with_u_1_is_taken_as_a_fresh_book(sim, endpoints
 
 
 async def test_order_life_on_the_account_stream(sim, endpoints, rest):
-    stream = ADAPTER.account_stream(
-        endpoints,
-        sim.credentials[Venue.BYBIT],
-        symbols=rest.symbols,
-        clock=rest.clock,
-        backoff=FAST,
-    )
+    stream = account_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
@@ -386,14 +392,7 @@ async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, re
 async def test_dead_man_switch_cancels_when_the_account_stream_is_gone(sim, endpoints, rest):
     sim.call(sim.faces[Venue.BYBIT].configure, {"dcp_time_scale": 0.1})
     await asyncio.to_thread(rest.set_dead_man_switch, 3)
-    stream = ADAPTER.account_stream(
-        endpoints,
-        sim.credentials[Venue.BYBIT],
-        symbols=rest.symbols,
-        clock=rest.clock,
-        dead_man_switch=True,
-        backoff=FAST,
-    )
+    stream = account_stream(sim, endpoints, rest, dead_man_switch=True)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
@@ -472,13 +471,7 @@ def test_clock_skew_is_fixed_by_the_offset_not_by_a_retry(sim, rest):
 
 
 async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
-    stream = ADAPTER.account_stream(
-        endpoints,
-        sim.credentials[Venue.BYBIT],
-        symbols=rest.symbols,
-        clock=rest.clock,
-        backoff=FAST,
-    )
+    stream = account_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     await asyncio.to_thread(
@@ -519,13 +512,7 @@ async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
 
 
 async def test_account_stream_logs_in_again_after_a_drop(sim, endpoints, rest):
-    stream = ADAPTER.account_stream(
-        endpoints,
-        sim.credentials[Venue.BYBIT],
-        symbols=rest.symbols,
-        clock=rest.clock,
-        backoff=FAST,
-    )
+    stream = account_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     sim.call(sim.faults[Venue.BYBIT].drop_ws)

@@ -26,6 +26,7 @@ from exchanges.venues.bybit.auth import Signer, sign
 from exchanges.venues.bybit.stream import BybitPrivateSession, BybitPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
+from tests.unit.venues.helpers import sent
 
 MS = 1_000_000
 SNAPSHOT = load_payload("bybit", "ws_orderbook_snapshot")
@@ -48,15 +49,6 @@ def with_update_id(message, update_id, kind=None):
 @pytest.fixture
 def session():
     return BybitPublicSession("linear", ["BTCUSDT"], depth=1)
-
-
-@pytest.fixture
-def link():
-    return OfflineLink()
-
-
-def sent(link):
-    return [json.loads(m) for m in link.sent]
 
 
 def test_snapshot_then_delta(session, link):

@@ -32,14 +32,11 @@ from exchanges.venues.deribit.stream import (
 )
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_raw
+from tests.unit.venues.helpers import sent
 
 D = Decimal
 MS = 1_000_000
 CHANNEL = "book.BTC-PERPETUAL.100ms"
-
-
-def sent(link):
-    return [json.loads(message) for message in link.sent]
 
 
 def change(prev, new, bids=(), asks=()):
@@ -66,11 +63,6 @@ def change(prev, new, bids=(), asks=()):
 @pytest.fixture
 def session():
     return DeribitMarketSession(["BTC-PERPETUAL"])
-
-
-@pytest.fixture
-def link():
-    return OfflineLink()
 
 
 def test_adapter_session_factory():

@@ -3,7 +3,6 @@ keep-alives and resets, subscriptions, login and private pushes."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from decimal import Decimal as D
 
@@ -68,19 +67,6 @@ def kinds(events) -> list[str]:
     return [
         type(e).__name__ if not isinstance(e, StreamStatus) else f"status:{e.state}" for e in events
     ]
-
-
-class SpawningLink(OfflineLink):
-    """An offline link that runs background work on the test's event loop."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tasks: list[asyncio.Task] = []
-
-    def spawn(self, coroutine):
-        task = asyncio.ensure_future(coroutine)
-        self.tasks.append(task)
-        return task
 
 
 # --------------------------------------------------------------------------- today's form
@@ -242,7 +228,7 @@ def rest_book(seq: int, bids, asks) -> BookSnapshot:
     )
 
 
-async def settle(link: SpawningLink) -> None:
+async def settle(link: OfflineLink) -> None:
     while link.tasks:
         task = link.tasks.pop(0)
         await task
@@ -255,7 +241,7 @@ async def test_start_from_the_rest_book_and_the_buffered_updates():
         fetched.append(inst_id)
         return rest_book(15, [lvl("100", "2"), lvl("99", "1")], [lvl("101", "1")])
 
-    s, link = session(snapshot_fetcher=fetch), SpawningLink()
+    s, link = session(snapshot_fetcher=fetch), OfflineLink()
     assert s.on_message(book_msg("update", 5, 10, [lvl("100", "1")]), link) == []
     assert s.on_message(book_msg("update", 10, 15, [lvl("100", "2")]), link) == []
     assert s.on_message(book_msg("update", 15, 18, [lvl("99", "0")]), link) == []
@@ -274,7 +260,7 @@ async def test_snapshot_between_updates_accepts_prev_le_snapshot_lt_seq():
     """The first update applied may start before the snapshot: prevSeqId <= seqId(snap) < seqId."""
     s, link = (
         session(snapshot_fetcher=lambda _: rest_book(12, [lvl("100", "1")], [lvl("101", "1")])),
-        SpawningLink(),
+        OfflineLink(),
     )
     s.on_message(book_msg("update", 5, 10, [lvl("100", "1")]), link)
     await settle(link)  # snapshot at 12: no buffered update is newer yet
@@ -295,7 +281,7 @@ async def test_snapshot_older_than_the_stream_is_fetched_again():
         calls.append(inst_id)
         return next(answers)
 
-    s, link = session(snapshot_fetcher=fetch), SpawningLink()
+    s, link = session(snapshot_fetcher=fetch), OfflineLink()
     s.on_message(book_msg("update", 5, 10, [lvl("100", "1")]), link)
     s.on_message(book_msg("update", 10, 11, [lvl("100", "1")]), link)
     await settle(link)
@@ -306,7 +292,7 @@ async def test_snapshot_older_than_the_stream_is_fetched_again():
 async def test_buffer_not_joining_the_snapshot_is_a_gap():
     s, link = (
         session(snapshot_fetcher=lambda _: rest_book(12, [lvl("100", "1")], [])),
-        SpawningLink(),
+        OfflineLink(),
     )
     s.on_message(book_msg("update", 5, 10), link)
     s.on_message(book_msg("update", 13, 14, [lvl("100", "1")]), link)  # 10 -> 13 missing
@@ -319,7 +305,7 @@ async def test_a_websocket_snapshot_supersedes_a_pending_rest_fetch():
     def fetch(inst_id):
         return rest_book(99, [lvl("1", "1")], [])
 
-    s, link = session(snapshot_fetcher=fetch), SpawningLink()
+    s, link = session(snapshot_fetcher=fetch), OfflineLink()
     s.on_message(book_msg("update", 5, 10), link)
     (snapshot,) = s.on_message(
         book_msg("snapshot", -1, 11, [lvl("100", "1")], [lvl("101", "1")]), link
@@ -335,7 +321,7 @@ async def test_failing_rest_snapshots_end_in_a_resync():
     def fetch(inst_id):
         raise VenueUnavailable("down")
 
-    s, link = session(snapshot_fetcher=fetch, snapshot_attempts=2), SpawningLink()
+    s, link = session(snapshot_fetcher=fetch, snapshot_attempts=2), OfflineLink()
     s.on_message(book_msg("update", 5, 10), link)
     await settle(link)
     assert kinds(link.events) == ["status:resyncing"]
@@ -520,7 +506,7 @@ async def test_login_waits_for_the_clock_sync():
         return signer.offset_ns
 
     s = OkxPrivateSession(signer, clock_sync=sync)
-    link = SpawningLink()
+    link = OfflineLink()
     s.on_connect(link)
     assert link.sent == []
     await settle(link)
@@ -536,7 +522,7 @@ async def test_failed_clock_sync_still_logs_in_with_local_time():
     s = OkxPrivateSession(
         OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000), clock_sync=sync
     )
-    link = SpawningLink()
+    link = OfflineLink()
     s.on_connect(link)
     await settle(link)
     assert orjson.loads(link.sent[0])["args"][0]["timestamp"] == "1700000000"
@@ -545,7 +531,7 @@ async def test_failed_clock_sync_still_logs_in_with_local_time():
 async def test_malformed_buffered_update_ends_in_a_resync_not_a_stuck_book():
     s, link = (
         session(snapshot_fetcher=lambda _: rest_book(12, [lvl("100", "1")], [])),
-        SpawningLink(),
+        OfflineLink(),
     )
     s.on_message(book_msg("update", 5, 10), link)
     s.books[INST].buffer.append({"prevSeqId": 10})  # no seqId
