@@ -461,7 +461,15 @@ class ProtocolError(VenueError):
 
 @runtime_checkable
 class RestClient(Protocol):
-    """Synchronous REST client of one venue account (or anonymous for public data)."""
+    """Synchronous REST client of one venue account (or anonymous for public data).
+
+    `venue_symbol` arguments take the venue's own symbol (`BTC-USDT-SWAP`, `BTC-PERPETUAL`).
+    A client may also accept the unified symbol there, and must where the venue's own name does
+    not identify one instrument: Bybit's `BTCUSDT` is both a spot pair and a linear perpetual,
+    so its client resolves `BTC/USDT` / `BTC/USDT:USDT` (or `spot:BTCUSDT`) through its
+    symbol table (bybit/symbols.py). `close()` releases the pooled connections; the client is
+    not used after it.
+    """
 
     venue: Venue
 
@@ -486,6 +494,7 @@ class RestClient(Protocol):
     def positions(self) -> list[PositionUpdate]: ...
     def balances(self) -> list[BalanceUpdate]: ...
     def set_dead_man_switch(self, timeout_seconds: int) -> None: ...  # 0 turns it off
+    def close(self) -> None: ...
 
 
 @runtime_checkable
