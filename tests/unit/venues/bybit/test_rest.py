@@ -69,6 +69,11 @@ def mocked():
         yield rsps
 
 
+def answer_get(mocked, path, query, **answer):
+    """Answer a GET of `path` whose query is exactly `query` with `answer` (json=, body=, ...)."""
+    mocked.get(URL + path, match=[matchers.query_param_matcher(query)], **answer)
+
+
 def envelope(result, time_ms=1700000000000, code=0, msg="OK"):
     return {"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": time_ms}
 
@@ -108,24 +113,18 @@ def test_instruments_paginate_and_fill_the_table(mocked):
     first = load_payload("bybit", "rest_instruments_info_linear_docs")
     first["result"]["nextPageCursor"] = "page-2"
     second = load_payload("bybit", "rest_instruments_info_linear")
-    mocked.get(
-        URL + C.INSTRUMENTS,
-        json=first,
-        match=[matchers.query_param_matcher({"category": "linear", "limit": "1000"})],
-    )
-    mocked.get(
-        URL + C.INSTRUMENTS,
+    answer_get(mocked, C.INSTRUMENTS, {"category": "linear", "limit": "1000"}, json=first)
+    answer_get(
+        mocked,
+        C.INSTRUMENTS,
+        {"category": "linear", "limit": "1000", "cursor": "page-2"},
         json=second,
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "limit": "1000", "cursor": "page-2"}
-            )
-        ],
     )
-    mocked.get(
-        URL + C.INSTRUMENTS,
+    answer_get(
+        mocked,
+        C.INSTRUMENTS,
+        {"category": "spot", "limit": "1000"},
         json=load_payload("bybit", "rest_instruments_info_spot"),
-        match=[matchers.query_param_matcher({"category": "spot", "limit": "1000"})],
     )
     client = BybitRestClient(ENDPOINTS, categories=("linear", "spot"))
     found = client.instruments()
@@ -144,29 +143,28 @@ def test_instruments_paginate_and_fill_the_table(mocked):
 def test_options_are_listed_per_base_coin(mocked):
     option = load_payload("bybit", "rest_instruments_info_option_docs")
     empty = envelope({"category": "option", "list": [], "nextPageCursor": ""})
-    mocked.get(
-        URL + C.INSTRUMENTS,
+    answer_get(
+        mocked,
+        C.INSTRUMENTS,
+        {"category": "option", "baseCoin": "BTC", "limit": "1000"},
         json=option,
-        match=[
-            matchers.query_param_matcher({"category": "option", "baseCoin": "BTC", "limit": "1000"})
-        ],
     )
-    mocked.get(
-        URL + C.INSTRUMENTS,
+    answer_get(
+        mocked,
+        C.INSTRUMENTS,
+        {"category": "option", "baseCoin": "ETH", "limit": "1000"},
         json=empty,
-        match=[
-            matchers.query_param_matcher({"category": "option", "baseCoin": "ETH", "limit": "1000"})
-        ],
     )
     client = BybitRestClient(ENDPOINTS, categories=("option",), option_base_coins=("BTC", "ETH"))
     assert [i.symbol for i in client.instruments()] == ["BTC/USDT:USDT-260327-70000-P"]
 
 
 def test_ticker_by_unified_symbol(client, mocked):
-    mocked.get(
-        URL + C.TICKERS,
+    answer_get(
+        mocked,
+        C.TICKERS,
+        {"category": "inverse", "symbol": "BTCUSD"},
         json=load_payload("bybit", "rest_tickers_inverse_docs"),
-        match=[matchers.query_param_matcher({"category": "inverse", "symbol": "BTCUSD"})],
     )
     ticker = client.ticker("BTC/USD:BTC")
     assert (ticker.symbol, ticker.best_bid, ticker.best_ask, ticker.exchange_ts) == (
@@ -184,14 +182,11 @@ def test_a_bare_ambiguous_symbol_is_refused(client):
 
 
 def test_order_book_depth_is_capped_per_category(client, mocked):
-    mocked.get(
-        URL + C.ORDERBOOK,
+    answer_get(
+        mocked,
+        C.ORDERBOOK,
+        {"category": "linear", "symbol": "BTCUSDT", "limit": "500"},
         json=load_payload("bybit", "rest_orderbook"),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "symbol": "BTCUSDT", "limit": "500"}
-            )
-        ],
     )
     book = client.order_book("linear:BTCUSDT", depth=1000)
     assert (book.symbol, book.sequence, book.bids[0], book.asks[0]) == (
@@ -449,12 +444,7 @@ def realtime(mocked, items, open_only=None, status=200, body=None):
         if body is not None
         else {"json": envelope({"list": items, "nextPageCursor": ""})}
     )
-    mocked.get(
-        URL + C.ORDER_REALTIME,
-        status=status,
-        match=[matchers.query_param_matcher(params)],
-        **kwargs,
-    )
+    answer_get(mocked, C.ORDER_REALTIME, params, status=status, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -523,18 +513,15 @@ def test_amend_returns_the_order_bybit_reports(client, mocked):
             )
         ],
     )
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {
+            "category": "linear",
+            "symbol": "BTCUSDT",
+            "orderId": "c6f055d9-7f21-4079-913d-e6523a9cfffa",
+        },
         json=envelope({"list": [order_item(orderStatus="New", price="30100")]}),
-        match=[
-            matchers.query_param_matcher(
-                {
-                    "category": "linear",
-                    "symbol": "BTCUSDT",
-                    "orderId": "c6f055d9-7f21-4079-913d-e6523a9cfffa",
-                }
-            )
-        ],
     )
     update = client.amend_order(
         AmendRequest("BTC/USDT:USDT", "BTCUSDT", venue_order_id="v-1", price=D("30100"))
@@ -594,74 +581,58 @@ def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
 
 def test_open_orders_and_order_by_client_id(client, mocked):
     payload = load_payload("bybit", "rest_order_realtime")
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {"category": "linear", "symbol": "ETHUSDT", "limit": "50"},
         json=payload,
-        match=[
-            matchers.query_param_matcher({"category": "linear", "symbol": "ETHUSDT", "limit": "50"})
-        ],
     )
     orders = client.open_orders("ETH/USDT:USDT")
     assert [(o.symbol, o.client_order_id, o.price) for o in orders] == [
         ("ETH/USDT:USDT", "client-open-1", D("3930.41")),
         ("ETH/USDT:USDT", "client-open-2", D("3940.42")),
     ]
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope"},
         json=envelope({"list": [], "nextPageCursor": ""}),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope"}
-            )
-        ],
     )
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope", "openOnly": "1"},
         json=envelope({"list": [], "nextPageCursor": ""}),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope", "openOnly": "1"}
-            )
-        ],
     )
     assert client.order_by_client_id("ETH/USDT:USDT", "nope") is None
 
 
 def test_open_orders_of_the_whole_account(client, mocked):
     client.categories = ("linear", "spot")
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {"category": "linear", "settleCoin": "USDT", "limit": "50"},
         json=load_payload("bybit", "rest_order_realtime"),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "settleCoin": "USDT", "limit": "50"}
-            )
-        ],
     )
     empty = envelope({"list": [], "nextPageCursor": ""})
-    mocked.get(
-        URL + C.ORDER_REALTIME,
+    answer_get(
+        mocked,
+        C.ORDER_REALTIME,
+        {"category": "linear", "settleCoin": "USDC", "limit": "50"},
         json=empty,
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "settleCoin": "USDC", "limit": "50"}
-            )
-        ],
     )
-    mocked.get(
-        URL + C.ORDER_REALTIME,
-        json=empty,
-        match=[matchers.query_param_matcher({"category": "spot", "limit": "50"})],
-    )
+    answer_get(mocked, C.ORDER_REALTIME, {"category": "spot", "limit": "50"}, json=empty)
     assert [o.venue_order_id for o in client.open_orders()] == ["open-order-1", "open-order-2"]
 
 
 def test_fills_cursor_walks_categories(client, mocked):
     client.categories = ("linear", "spot")
-    mocked.get(
-        URL + C.EXECUTIONS,
+    answer_get(
+        mocked,
+        C.EXECUTIONS,
+        {"category": "linear", "limit": "100"},
         json=load_payload("bybit", "rest_execution_list_docs"),
-        match=[matchers.query_param_matcher({"category": "linear", "limit": "100"})],
     )
     page = client.fills()
     assert [(f.trade_id, f.symbol, f.fee_currency) for f in page.fills] == [
@@ -689,10 +660,11 @@ def test_fills_cursor_walks_categories(client, mocked):
             int(sent.headers["X-BAPI-TIMESTAMP"]),
         )["X-BAPI-SIGN"]
     )
-    mocked.get(
-        URL + C.EXECUTIONS,
+    answer_get(
+        mocked,
+        C.EXECUTIONS,
+        {"category": "spot", "limit": "100"},
         json=envelope({"category": "spot", "list": [], "nextPageCursor": ""}),
-        match=[matchers.query_param_matcher({"category": "spot", "limit": "100"})],
     )
     final = client.fills(cursor="spot:")
     assert (final.fills, final.cursor) == ((), None)
@@ -700,23 +672,17 @@ def test_fills_cursor_walks_categories(client, mocked):
 
 def test_positions_and_balances(client, mocked):
     client.categories = ("linear",)
-    mocked.get(
-        URL + C.POSITIONS,
+    answer_get(
+        mocked,
+        C.POSITIONS,
+        {"category": "linear", "settleCoin": "USDT", "limit": "200"},
         json=load_payload("bybit", "rest_position_list"),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "settleCoin": "USDT", "limit": "200"}
-            )
-        ],
     )
-    mocked.get(
-        URL + C.POSITIONS,
+    answer_get(
+        mocked,
+        C.POSITIONS,
+        {"category": "linear", "settleCoin": "USDC", "limit": "200"},
         json=envelope({"list": [], "nextPageCursor": ""}),
-        match=[
-            matchers.query_param_matcher(
-                {"category": "linear", "settleCoin": "USDC", "limit": "200"}
-            )
-        ],
     )
     positions = client.positions()
     assert [(p.symbol, p.quantity) for p in positions] == [
@@ -724,10 +690,11 @@ def test_positions_and_balances(client, mocked):
         ("ETH/USDT:USDT", D("-5.0")),
         ("SOL/USDT:USDT", D("0")),
     ]
-    mocked.get(
-        URL + C.WALLET_BALANCE,
+    answer_get(
+        mocked,
+        C.WALLET_BALANCE,
+        {"accountType": "UNIFIED"},
         json=load_payload("bybit", "rest_wallet_balance"),
-        match=[matchers.query_param_matcher({"accountType": "UNIFIED"})],
     )
     assert [(b.currency, b.total) for b in client.balances()] == [
         ("BTC", D("0")),
