@@ -48,12 +48,13 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from exchanges.simulator.common import RollingWindow, answer_survives, hmac_sha256, push
 from exchanges.simulator.engine import (
     CancelReason,
     ClientIdScope,
@@ -150,6 +151,7 @@ DCP_PRODUCTS = {"OPTIONS": ("option",), "DERIVATIVES": ("linear", "inverse"), "S
 MAINTENANCE_RATE = Decimal("0.005")
 USD_COINS = ("USDT", "USDC", "USD")
 POST_ONLY_REJECT = "EC_PostOnlyWillTakeLiquidity"
+REORDER_HOLD_S = 0.2  # the longest a reordered private push is held back
 EXEC_NAMESPACE = uuid.UUID("6f1c1a3e-5a0b-4b8e-9a56-0b1b5b7b1e01")
 
 
@@ -364,8 +366,8 @@ class BybitFace(Listener):
         self._position_created: dict[str, int] = {}
         self._push_ids = itertools.count(1)
         self._dcp: dict[str, _Dcp] = {}
-        self._uid_hits: dict[tuple[str, str, str], deque] = {}
-        self._ip_hits: dict[str, deque] = {}
+        self._uid_hits = RollingWindow()
+        self._ip_hits = RollingWindow()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._housekeeping_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -541,21 +543,14 @@ class BybitFace(Listener):
                 f"req_timestamp[{ts}],server_timestamp[{server}],recv_window[{window}]",
             )
         prehash = f"{timestamp}{key}{recv_window}{payload}"
-        expected = hmac.new(account.secret.encode(), prehash.encode(), hashlib.sha256).hexdigest()
+        expected = hmac_sha256(account.secret, prehash).hex()
         if not hmac.compare_digest(expected, sign):
             raise BybitError(10004, f"error sign! origin_string[{prehash}]")
         return account
 
     def _ip_allowed(self, request: web.Request) -> bool:
         limit, window = IP_LIMIT
-        hits = self._ip_hits.setdefault(request.remote or "", deque())
-        now = time.monotonic()
-        while hits and hits[0] <= now - window:
-            hits.popleft()
-        if len(hits) >= limit:
-            return False
-        hits.append(now)
-        return True
+        return self._ip_hits.hit(request.remote or "", limit, window).allowed
 
     def _rate_limit(self, api_key: str, path: str, category: str) -> dict[str, str]:
         """Count the request against its UID/endpoint limit; the X-Bapi-Limit* headers or 10006."""
@@ -567,28 +562,16 @@ class BybitFace(Listener):
             raise BybitError(10006, "Too many visits!")
         if not self.options["rate_limits"]:
             return {}
-        hits = self._uid_hits.setdefault((api_key, path, group), deque())
-        now = time.monotonic()
-        while hits and hits[0] <= now - 1.0:
-            hits.popleft()
-        if len(hits) >= limit:
-            reset = now_ms + int((hits[0] + 1.0 - now) * 1000)
-            raise BybitError(
-                10006,
-                "Too many visits!",
-                headers={
-                    "X-Bapi-Limit": str(limit),
-                    "X-Bapi-Limit-Status": "0",
-                    "X-Bapi-Limit-Reset-Timestamp": str(reset),
-                },
-            )
-        hits.append(now)
-        reset = now_ms + int((hits[0] + 1.0 - now) * 1000) if len(hits) >= limit else now_ms
-        return {
+        count = self._uid_hits.hit((api_key, path, group), limit, 1.0)
+        reset = now_ms + int(count.resets_in * 1000) if count.used >= limit else now_ms
+        headers = {
             "X-Bapi-Limit": str(limit),
-            "X-Bapi-Limit-Status": str(limit - len(hits)),
+            "X-Bapi-Limit-Status": str(limit - count.used),
             "X-Bapi-Limit-Reset-Timestamp": str(reset),
         }
+        if not count.allowed:
+            raise BybitError(10006, "Too many visits!", headers=headers)
+        return headers
 
     # ----------------------------------------------------------------- parameter helpers
 
@@ -932,26 +915,15 @@ class BybitFace(Listener):
         return result
 
     async def _ack_faults(self, request: web.Request) -> None:
-        """Faults `lose_acks` (abort without an answer) and `ack_delay_ms` on an accepted order."""
-        if self.faults.take("lose_acks"):
-            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+        """Faults `ack_delay_ms` and `lose_acks` (cut without an answer) on an accepted order."""
+        if not await answer_survives(self.faults):
             if request.transport is not None:
                 request.transport.close()
             raise ConnectionResetError("simulated lost order acknowledgement")
-        if self.faults.ack_delay_ms:
-            await asyncio.sleep(self.faults.ack_delay_ms / 1000)
 
     def _base_for_quote(self, inst: _Instrument, amount: Decimal) -> Decimal:
         """Base quantity a spot market buy of `amount` quote coin takes from the asks."""
-        _, asks = self.engine.book(VENUE, inst.engine_symbol, None)
-        left, base = amount, ZERO
-        for price, size in asks:
-            take = min(size, left / price)
-            base += take
-            left -= take * price
-            if left <= 0:
-                break
-        base = base.quantize(inst.info.lot_size, ROUND_DOWN)
+        base = self.engine.base_for_quote(VENUE, inst.engine_symbol, amount)
         if base < inst.info.min_size:
             raise BybitError(170140, "Order value exceeded lower limit")
         return base
@@ -1578,6 +1550,15 @@ class BybitFace(Listener):
         return handler
 
     async def _private_ws(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve_private(request, self._on_private_message)
+
+    async def _serve_private(
+        self,
+        request: web.Request,
+        on_message: Callable[[_Conn, dict], Awaitable[None] | None],
+    ) -> web.StreamResponse:
+        """Open an authenticated-stream connection (`/v5/private`, `/v5/trade`), whose idle limit
+        `?max_active_time=` may shorten, and serve it with `on_message`."""
         idle = float(self.options["idle_timeout"])
         active = _max_active_time(request.query.get("max_active_time", ""))
         ws = web.WebSocketResponse(autoping=True)
@@ -1588,7 +1569,7 @@ class BybitFace(Listener):
             private=True,
             idle_timeout=min(idle, active) if active else idle,
         )
-        await self._serve(conn, self._on_private_message)
+        await self._serve(conn, on_message)
         return ws
 
     async def _serve(
@@ -2086,21 +2067,7 @@ class BybitFace(Listener):
 
     def _send_private(self, conn: _Conn, message: bytes) -> None:
         """Send with the private-push faults: reorder (hold one back) and duplicate."""
-        if conn.held is None and self.faults.take("reorder_private"):
-            conn.held = message
-            if self._loop is not None:
-                self._loop.call_later(0.2, self._release_held, conn)
-            return
-        conn.send(message)
-        if self.faults.take("duplicate_private"):
-            conn.send(message)
-        self._release_held(conn)
-
-    @staticmethod
-    def _release_held(conn: _Conn) -> None:
-        if conn.held is not None:
-            held, conn.held = conn.held, None
-            conn.send(held)
+        push(self.faults, conn, conn.send, message, loop=self._loop, hold_s=REORDER_HOLD_S)
 
     # ----------------------------------------------------------------- private stream
 
@@ -2179,9 +2146,7 @@ class BybitFace(Listener):
         if expires_ms <= self._now_ms():
             answer(10002, "Request expired")
             return
-        expected = hmac.new(
-            account.secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256
-        ).hexdigest()
+        expected = hmac_sha256(account.secret, f"GET/realtime{expires}").hex()
         if not isinstance(sign, str) or not hmac.compare_digest(expected, sign):
             answer(10004, "Invalid sign")
             return
@@ -2193,18 +2158,7 @@ class BybitFace(Listener):
 
     async def _trade_ws(self, request: web.Request) -> web.StreamResponse:
         """`/v5/trade`: order entry over WebSocket (docs "WebSocket Trade Guideline")."""
-        idle = float(self.options["idle_timeout"])
-        active = _max_active_time(request.query.get("max_active_time", ""))
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        conn = _Conn(
-            ws,
-            self._new_conn_id(),
-            private=True,
-            idle_timeout=min(idle, active) if active else idle,
-        )
-        await self._serve(conn, self._on_trade_message)
-        return ws
+        return await self._serve_private(request, self._on_trade_message)
 
     def _on_trade_message(self, conn: _Conn, request: dict) -> Awaitable[None] | None:
         op = request.get("op")
@@ -2249,13 +2203,9 @@ class BybitFace(Listener):
         except BybitError as exc:
             self._trade_reply(conn, request, exc.code, exc.message, {})
             return
-        if request["op"] == "order.create":
-            if self.faults.take("lose_acks"):
-                await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
-                await self._close_conn(conn, dropped=True)
-                return
-            if self.faults.ack_delay_ms:
-                await asyncio.sleep(self.faults.ack_delay_ms / 1000)
+        if request["op"] == "order.create" and not await answer_survives(self.faults):
+            await self._close_conn(conn, dropped=True)
+            return
         self._trade_reply(conn, request, 0, "OK", result)
 
     def _check_trade_header(self, header: Any) -> None:

@@ -949,6 +949,20 @@ class Engine:
         book = self._books[(venue, symbol)]
         return book.levels(Side.BUY, depth), book.levels(Side.SELL, depth)
 
+    def base_for_quote(self, venue: Venue, symbol: str, quote_amount: Decimal) -> Decimal:
+        """The base quantity a market buy spending `quote_amount` of the quote coin would take
+        from the asks now, rounded down to the lot: how OKX (`tgtCcy` quote_ccy, "Place order")
+        and Bybit (`marketUnit` quoteCoin, "Place Order") size a spot market buy."""
+        info = self.instrument(venue, symbol)
+        left, base = Decimal(quote_amount), ZERO
+        for price, size in self._books[(venue, symbol)].levels(Side.SELL, None):
+            take = min(size, left / price)
+            base += take
+            left -= take * price
+            if left <= 0:
+                break
+        return (base / info.lot_size).to_integral_value(ROUND_DOWN) * info.lot_size
+
     def level_order_count(self, venue: Venue, symbol: str, side: Side, price: Decimal) -> int:
         """How many orders rest at `price` on the `side` of the book (0 for no level): the order
         count OKX books carry per level ("Order book": `[price, size, "0", orders]`)."""

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import hmac
 import itertools
 import logging
@@ -66,12 +65,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
 
+from exchanges.simulator.common import answer_survives, hmac_sha256, push
 from exchanges.simulator.engine import (
     MAINTENANCE_MARGIN,
     CancelReason,
@@ -109,6 +109,7 @@ CHECKSUM_LEVELS = 25
 LOGIN_PATH = "/users/self/verify"
 AUTH_WINDOW_S = 30
 MAX_QUEUED_MESSAGES = 20_000
+REORDER_HOLD_S = 0.5  # the longest a reordered private push is held back
 TICKER_INTERVAL_S = 0.1
 CANCEL_ALL_AFTER_RANGE = (10, 120)
 CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -250,8 +251,7 @@ def _micros() -> str:
 
 def sign(secret: str, prehash: str) -> str:
     """Base64(HMAC-SHA256(secret, prehash)): OKX's REST and WebSocket-login signature."""
-    digest = hmac.new(secret.encode(), prehash.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+    return base64.b64encode(hmac_sha256(secret, prehash)).decode()
 
 
 def checksum_string(bids: list[list[str]], asks: list[list[str]]) -> str:
@@ -777,7 +777,7 @@ class OkxFace(Listener):
             and side is Side.BUY
             and tgt_ccy != "base_ccy"
         ):
-            quantity = self._base_for_quote(info, size)
+            quantity = self.engine.base_for_quote(VENUE, info.venue_symbol, size)
             wire_sz = s(size)
             tgt_ccy = tgt_ccy or "quote_ccy"
         self._pending_meta = (account.api_key, _OrderMeta(ord_type, td_mode, tag, tgt_ccy, wire_sz))
@@ -866,26 +866,10 @@ class OkxFace(Listener):
 
     async def _ack_faults(self, request: web.Request) -> None:
         """Delay or lose the answer of an order the engine already accepted (faults module)."""
-        if self.faults.ack_delay_ms:
-            await asyncio.sleep(self.faults.ack_delay_ms / 1000)
-        if self.faults.take("lose_acks"):
-            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+        if not await answer_survives(self.faults):
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError("simulated lost acknowledgement")
-
-    def _base_for_quote(self, info: InstrumentInfo, quote_amount: Decimal) -> Decimal:
-        """Base quantity a spot market buy of `quote_amount` quote currency takes from the book
-        (`tgtCcy` quote_ccy, the default for market buys), rounded down to the lot."""
-        _, asks = self.engine.book(VENUE, info.venue_symbol, None)
-        left, base = quote_amount, ZERO
-        for price, size in asks:
-            take = min(size, left / price)
-            base += take
-            left -= take * price
-            if left <= 0:
-                break
-        return (base / info.lot_size).to_integral_value(ROUND_DOWN) * info.lot_size
 
     async def _rest_amend(self, request: web.Request) -> web.Response:
         """`POST /api/v5/trade/amend-order` ("Amend order")."""
@@ -1990,24 +1974,14 @@ class OkxFace(Listener):
 
     def _send_private(self, conn: _Conn, payload: bytes) -> None:
         """Push one private message, applying the duplicate/reorder faults."""
-        if conn.held is not None:
-            held, conn.held = conn.held, None
-            self._enqueue(conn, payload)
-            self._enqueue(conn, held)
-            return
-        if self.faults.take("reorder_private"):
-            conn.held = payload
-            if self._loop is not None:
-                self._loop.call_later(0.5, self._release_held, conn)
-            return
-        self._enqueue(conn, payload)
-        if self.faults.take("duplicate_private"):
-            self._enqueue(conn, payload)
-
-    def _release_held(self, conn: _Conn) -> None:
-        if conn.held is not None:
-            held, conn.held = conn.held, None
-            self._enqueue(conn, held)
+        push(
+            self.faults,
+            conn,
+            lambda message: self._enqueue(conn, message),
+            payload,
+            loop=self._loop,
+            hold_s=REORDER_HOLD_S,
+        )
 
     def _abort(self, conn: _Conn) -> None:
         """Drop a connection the way a network failure does: no close frame."""
@@ -2146,13 +2120,10 @@ class OkxFace(Listener):
 
     async def _ws_ack(self, conn: _Conn, payload: bytes) -> None:
         """Send a WebSocket order acknowledgement, delayed or lost per the faults."""
-        if self.faults.ack_delay_ms:
-            await asyncio.sleep(self.faults.ack_delay_ms / 1000)
-        if self.faults.take("lose_acks"):
-            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+        if await answer_survives(self.faults):
+            self._enqueue(conn, payload)
+        else:
             self._abort(conn)
-            return
-        self._enqueue(conn, payload)
 
     def _login(self, conn: _Conn, arg: dict[str, Any], request_id: str | None) -> None:
         """`{"op": "login"}` ("WebSocket" Login): sign of timestamp + GET + /users/self/verify."""

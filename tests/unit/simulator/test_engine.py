@@ -752,3 +752,12 @@ def test_fill_says_how_much_of_an_opposite_position_it_closed(engine):
     limit(engine, "alice", Side.SELL, "0.5", "100000.0", symbol=SPOT)
     market(engine, "bob", Side.BUY, "0.5", symbol=SPOT)
     assert engine.fills(OKX, "bob", SPOT)[0].closed_quantity == D("0")
+
+
+def test_base_for_quote_walks_the_asks_and_rounds_down_to_the_lot(engine):
+    limit(engine, "alice", Side.SELL, "0.01", "100000.0", symbol=SPOT)
+    limit(engine, "alice", Side.SELL, "1", "100100.0", symbol=SPOT)
+    # 1000 USDT buys 0.01 BTC at 100000; the other 1000 buy 0.00999000999... at 100100
+    assert engine.base_for_quote(OKX, SPOT, D("2000")) == D("0.01999000")
+    assert engine.base_for_quote(OKX, SPOT, D("500")) == D("0.005")
+    assert engine.base_for_quote(OKX, SWAP, D("500")) == D("0")
