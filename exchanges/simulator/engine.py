@@ -28,6 +28,13 @@ Conventions a face relies on:
 - Every CANCELED order carries a `CancelReason`: an IOC remainder `IOC_REMAINDER`, a market
   order's unfilled rest `MARKET_REMAINDER`, an unfillable FOK `FOK_NOT_FILLABLE`, the way the
   venues report them; a market order against an empty book raises NO_LIQUIDITY.
+- Venue rules a face chooses per call: `place_order(post_only_action=...)` (refuse a post-only
+  order that would take, or record it and end it CANCELED or REJECTED with one `on_order`),
+  `place_order(client_id_scope=...)` (a client order id unique among open orders or among all),
+  `amend_order(fill_at_or_below_filled=...)` (an amend below the filled size fills the order).
+  The defaults are the behaviour the Deribit face is written against.
+- `SimFill.closed_quantity` is what the fill closed of an opposite position; in `on_fill` the
+  position is already the one after the fill.
 """
 
 from __future__ import annotations
