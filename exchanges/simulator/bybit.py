@@ -56,6 +56,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from exchanges.simulator.common import RollingWindow, answer_survives, hmac_sha256, push
 from exchanges.simulator.engine import (
+    AmendAtOrBelowFilled,
     CancelReason,
     ClientIdScope,
     Engine,
@@ -977,6 +978,11 @@ class BybitFace(Listener):
                 order_id=order.order_id,
                 price=price,
                 quantity=quantity,
+                at_or_below_filled=(
+                    AmendAtOrBelowFilled.REJECT_BELOW
+                    if category == "spot"
+                    else AmendAtOrBelowFilled.REJECT_AT_OR_BELOW
+                ),
             )
         except SimReject as exc:
             raise reject_error(exc, category, "amend") from exc

@@ -31,7 +31,8 @@ Conventions a face relies on:
 - Venue rules a face chooses per call: `place_order(post_only_action=...)` (refuse a post-only
   order that would take, or record it and end it CANCELED or REJECTED with one `on_order`),
   `place_order(client_id_scope=...)` (a client order id unique among open orders or among all),
-  `amend_order(fill_at_or_below_filled=...)` (an amend below the filled size fills the order).
+  `amend_order(at_or_below_filled=...)` (an amend to the filled size or below: refused or
+  filling the order).
   The defaults are the behaviour the Deribit face is written against.
 - `SimFill.closed_quantity` is what the fill closed of an opposite position; in `on_fill` the
   position is already the one after the fill.
@@ -66,6 +67,7 @@ from exchanges.venues.base import (
 )
 
 __all__ = [
+    "AmendAtOrBelowFilled",
     "CancelReason",
     "ClientIdScope",
     "Engine",
@@ -181,6 +183,22 @@ class ClientIdScope(enum.StrEnum):
 
     OPEN = "open"
     ALL = "all"
+
+
+class AmendAtOrBelowFilled(enum.StrEnum):
+    """What `amend_order` does with a new quantity at or below the order's filled quantity.
+
+    REJECT_BELOW (the default): below is refused (INVALID_SIZE), equal ends the order FILLED
+    (Bybit spot: 170313 "cannot be less than ... the filled quantity"). REJECT_AT_OR_BELOW: both
+    are refused (Bybit derivatives: 110064 "cannot be less than or equal to the filled
+    quantity"). FILL: both end the order FILLED at its filled quantity and price (OKX "Amend
+    order", newSz: "If the new quantity of the order is less than or equal to the filled
+    quantity ... the order status will be changed to filled").
+    """
+
+    REJECT_BELOW = "reject_below"
+    REJECT_AT_OR_BELOW = "reject_at_or_below"
+    FILL = "fill"
 
 
 class SimReject(Exception):
@@ -752,16 +770,13 @@ class Engine:
         client_order_id: str | None = None,
         price: Decimal | None = None,
         quantity: Decimal | None = None,
-        fill_at_or_below_filled: bool = False,
+        at_or_below_filled: AmendAtOrBelowFilled = AmendAtOrBelowFilled.REJECT_BELOW,
     ) -> SimOrder:
         """Change price and/or total quantity of an open order.
 
         A new price sends the order to the back of its new level (and it may match at once);
-        a smaller quantity keeps its place, a larger one loses it. A quantity equal to the filled
-        quantity ends the order FILLED; one below it is refused (INVALID_SIZE) unless
-        `fill_at_or_below_filled`, which ends it FILLED as well, at its filled quantity and
-        price (OKX "Amend order", newSz: "If the new quantity of the order is less than or equal
-        to the filled quantity ... the order status will be changed to filled").
+        a smaller quantity keeps its place, a larger one loses it. A quantity at or below the
+        filled quantity is handled as `at_or_below_filled` says (`AmendAtOrBelowFilled`).
         """
         info = self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
@@ -773,12 +788,16 @@ class Engine:
             self._validate_price(info, new_price)
         if quantity is not None:
             self._validate_size(info, new_quantity)
-            if new_quantity < order.filled_quantity and fill_at_or_below_filled:
-                new_quantity, new_price = order.filled_quantity, order.price
-            elif new_quantity < order.filled_quantity:
+            rule = AmendAtOrBelowFilled(at_or_below_filled)
+            filled = order.filled_quantity
+            if rule is AmendAtOrBelowFilled.FILL and new_quantity <= filled:
+                new_quantity, new_price = filled, order.price
+            elif new_quantity < filled or (
+                new_quantity == filled and rule is AmendAtOrBelowFilled.REJECT_AT_OR_BELOW
+            ):
                 raise SimReject(
                     RejectReason.INVALID_SIZE,
-                    f"quantity {new_quantity} is below the filled {order.filled_quantity}",
+                    f"quantity {new_quantity} is not above the filled {filled}",
                 )
         price_changed = new_price != order.price
         if price_changed and order.post_only:

@@ -74,6 +74,7 @@ from aiohttp import WSMsgType, web
 from exchanges.simulator.common import answer_survives, hmac_sha256, push
 from exchanges.simulator.engine import (
     MAINTENANCE_MARGIN,
+    AmendAtOrBelowFilled,
     CancelReason,
     Engine,
     Listener,
@@ -916,7 +917,7 @@ class OkxFace(Listener):
                 client_order_id=None if ord_id else cl_ord_id,
                 price=price,
                 quantity=quantity,
-                fill_at_or_below_filled=True,
+                at_or_below_filled=AmendAtOrBelowFilled.FILL,
             )
         except SimReject as reject:
             code, msg = _reject_code(reject, "amend", info)

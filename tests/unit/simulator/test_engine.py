@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from exchanges.simulator.engine import (
+    AmendAtOrBelowFilled,
     CancelReason,
     ClientIdScope,
     Engine,
@@ -663,7 +664,10 @@ def test_amend_below_the_filled_quantity_is_refused_or_fills_the_order(engine):
     market(engine, "bob", Side.BUY, "2")
     with pytest.raises(SimReject) as exc:
         engine.amend_order(OKX, "alice", SWAP, order_id=maker.order_id, quantity=D("1"))
-    assert exc.value.reason is RejectReason.INVALID_SIZE
+    assert (exc.value.reason, exc.value.message) == (
+        RejectReason.INVALID_SIZE,
+        "quantity 1 is not above the filled 2",
+    )
     assert (maker.status, maker.quantity) == (OrderStatus.PARTIALLY_FILLED, D("5"))
     recorder = Recorder()
     engine.add_listener(recorder)
@@ -674,7 +678,7 @@ def test_amend_below_the_filled_quantity_is_refused_or_fills_the_order(engine):
         order_id=maker.order_id,
         quantity=D("1"),
         price=D("100005.0"),
-        fill_at_or_below_filled=True,
+        at_or_below_filled=AmendAtOrBelowFilled.FILL,
     )
     assert done is maker
     assert (maker.status, maker.quantity, maker.filled_quantity, maker.price) == (
@@ -689,6 +693,29 @@ def test_amend_below_the_filled_quantity_is_refused_or_fills_the_order(engine):
         ("order", "alice", maker.order_id, OrderStatus.FILLED, D("2")),
         ("book", SWAP, (), ((D("100000.0"), D("0")),)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "outcome"),
+    [
+        (AmendAtOrBelowFilled.REJECT_BELOW, OrderStatus.FILLED),
+        (AmendAtOrBelowFilled.REJECT_AT_OR_BELOW, RejectReason.INVALID_SIZE),
+        (AmendAtOrBelowFilled.FILL, OrderStatus.FILLED),
+    ],
+)
+def test_amend_to_exactly_the_filled_quantity(engine, rule, outcome):
+    maker = limit(engine, "alice", Side.SELL, "5", "100000.0")
+    market(engine, "bob", Side.BUY, "2")
+    try:
+        engine.amend_order(
+            OKX, "alice", SWAP, order_id=maker.order_id, quantity=D("2"), at_or_below_filled=rule
+        )
+    except SimReject as exc:
+        assert exc.reason is outcome
+        assert (maker.status, maker.quantity) == (OrderStatus.PARTIALLY_FILLED, D("5"))
+    else:
+        assert (maker.status, maker.quantity) == (outcome, D("2"))
+        assert engine.book(OKX, SWAP) == ([], [])
 
 
 def test_level_order_count_counts_resting_orders_per_price(engine):

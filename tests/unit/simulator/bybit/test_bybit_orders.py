@@ -12,7 +12,7 @@ import pytest
 
 from exchanges.simulator.bybit import reject_error
 from exchanges.simulator.engine import CancelReason, RejectReason, SimReject
-from exchanges.venues.base import Credentials, OrderStatus
+from exchanges.venues.base import Credentials, OrderStatus, OrderType, Side
 from tests.unit.simulator.bybit.bybit_wire import ALICE, VENUE, Rest, best, bybit_sim
 
 POOR = Credentials(api_key="BybitSimPoor0003", secret="poor-secret-0000000000000003")
@@ -288,6 +288,44 @@ async def test_amend_rules_and_lookup_by_id_or_link_id():
             assert (row["price"], row["qty"], row["orderStatus"]) == (str(bid - 50), "0.020", "New")
         _, missing, _ = await rest.get("/v5/order/realtime", {"category": "linear"})
         assert missing["retCode"] == 10001
+
+
+async def test_linear_amend_to_the_filled_quantity_is_refused():
+    """110064: the new qty may not be "less than or equal to the filled quantity"."""
+    async with bybit_sim() as sim, aiohttp.ClientSession() as s:
+        rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
+        bid, _ = await best(rest, "linear", "BTCUSDT")
+        price = bid - 100
+        _, created, _ = await rest.post(
+            "/v5/order/create", limit("Buy", price, qty="0.010", orderLinkId="af-1")
+        )
+        engine = sim.engine
+        engine.add_account(VENUE, "taker", "s", balances={"USDT": Decimal(10**8)})
+        bids, _ = engine.book(VENUE, "BTCUSDT")
+        ahead = sum(size for level, size in bids if level >= price) - Decimal("0.010")
+        engine.place_order(
+            VENUE,
+            "taker",
+            "BTCUSDT",
+            side=Side.SELL,
+            order_type=OrderType.LIMIT,
+            price=price,
+            quantity=ahead + Decimal("0.004"),
+        )
+        amend = {"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "af-1"}
+        _, reply, _ = await rest.post("/v5/order/amend", {**amend, "qty": "0.004"})
+        assert (reply["retCode"], reply["retMsg"]) == (
+            110064,
+            "The modified contract quantity cannot be less than or equal to the filled quantity.",
+        )
+        _, reply, _ = await rest.post("/v5/order/amend", {**amend, "qty": "0.005"})
+        assert reply["result"] == {"orderId": created["result"]["orderId"], "orderLinkId": "af-1"}
+        order = engine.get_order(VENUE, ALICE.api_key, client_order_id="af-1")
+        assert (order.status, order.filled_quantity, order.quantity) == (
+            OrderStatus.PARTIALLY_FILLED,
+            Decimal("0.004"),
+            Decimal("0.005"),
+        )
 
 
 async def test_cancel_all_scope_and_pagination():
