@@ -59,7 +59,6 @@ BYBIT = Venue.BYBIT
 NS_PER_MS = 1_000_000
 _loads = orjson.loads
 _time_ns = time.time_ns
-PRICE_CACHE_SIZE = 100_000
 
 
 def _decode(raw: str | bytes) -> Any:
@@ -109,7 +108,7 @@ class BybitPublicSession:
         self._resyncs = BookResyncs(BYBIT, self.stats)
         self._tickers: dict[str, dict] = {}
         self._unified: dict[str, str] = {}
-        self._prices = DecimalCache(PRICE_CACHE_SIZE)
+        self._prices = DecimalCache()
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
         self._book_symbols: set[str] = set()

@@ -31,7 +31,7 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
-from exchanges.venues.numbers import DecimalCache, DecimalJsonDecoder
+from exchanges.venues.numbers import DecimalJsonDecoder
 from exchanges.venues.symbols import unified_symbol
 
 VENUE = Venue.DERIBIT
@@ -45,8 +45,7 @@ KINDS = {
     "spot": InstrumentKind.SPOT,
 }
 
-DECIMAL_CACHE_SIZE = 100_000
-_decode = DecimalJsonDecoder(DecimalCache(DECIMAL_CACHE_SIZE)).decode
+_decode = DecimalJsonDecoder().decode
 
 DEFAULT_SYMBOLS = SymbolMap()
 

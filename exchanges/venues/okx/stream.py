@@ -92,7 +92,6 @@ _loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
 
 SnapshotFetcher = Callable[[str], BookSnapshot]
-_PRICE_CACHE_SIZE = 200_000
 
 
 def _batches(args: list[dict], size: int) -> Iterable[list[dict]]:
@@ -182,7 +181,7 @@ class OkxPublicSession:
         self.stats = BookStats()
         self._resyncs = BookResyncs(OKX, self.stats)
         self.books: dict[str, _BookState] = {}
-        self._prices = DecimalCache(_PRICE_CACHE_SIZE)
+        self._prices = DecimalCache()
         self.subscriptions: dict[tuple[str, str], dict] = {}
         self._link: Link | None = None
         self._handlers = {
@@ -730,6 +729,9 @@ class OkxMarketStream(SocketStream):
 
     async def unsubscribe(self, venue_symbols: list[str]) -> None:
         self.session.remove(venue_symbols)
+
+    async def close(self) -> None:
+        await super().close()
         if self._owns_rest:
             self.rest.close()
 
@@ -765,6 +767,9 @@ class OkxAccountStream(SocketStream):
         self.client = WsClient(
             self.endpoints.private_ws_url, self.session, venue=OKX, kind=PRIVATE, backoff=backoff
         )
+
+    async def close(self) -> None:
+        await super().close()
         if self._owns_rest:
             self.rest.close()
 

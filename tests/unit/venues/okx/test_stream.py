@@ -552,3 +552,25 @@ def test_checksum_on_updates_after_a_snapshot_without_one_is_still_verified():
     assert kinds(
         s.on_message(book_msg("update", 2, 3, [lvl("100", "4")], checksum=good), link)
     ) == ["status:resyncing"]
+
+
+async def test_streams_close_the_rest_client_they_own_and_only_on_close(monkeypatch):
+    from exchanges.venues.base import Credentials, Endpoints
+    from exchanges.venues.okx.rest import OkxRestClient
+    from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream
+
+    closed: list[OkxRestClient] = []
+    monkeypatch.setattr(OkxRestClient, "close", lambda self: closed.append(self))
+    endpoints = Endpoints("http://127.0.0.1:9", "ws://127.0.0.1:9/pub", "ws://127.0.0.1:9/priv")
+    market = OkxMarketStream(endpoints)
+    account = OkxAccountStream(endpoints, Credentials("k", "s", "p"))
+    await market.subscribe([INST])
+    await market.unsubscribe([INST])
+    assert closed == []
+    await market.close()
+    await account.close()
+    assert closed == [market.rest, account.rest]
+    shared = OkxRestClient(endpoints, Credentials("k", "s", "p"))
+    borrowing = OkxAccountStream(endpoints, Credentials("k", "s", "p"), rest=shared)
+    await borrowing.close()
+    assert closed == [market.rest, account.rest]  # a borrowed client stays open
