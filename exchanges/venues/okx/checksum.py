@@ -5,7 +5,8 @@ recipe) is the signed CRC32 of the best 25 levels of each side written as the ve
 `bidPx:bidSz:askPx:askSz:...`. `ChecksumTexts` keeps the wire text `"px:sz"` of every level of
 one book and, per side, the texts of its best 25 levels in price order. A level change outside
 a side's best 25 costs one comparison; inside, a bisection and a list edit; the 26th level moves
-up from the book when a best level goes. The checksum is then one join and one CRC32.
+up from the book when a best level goes. The checksum is then one join and one CRC32, computed
+again only once a change has reached the best levels.
 """
 
 from __future__ import annotations
@@ -44,23 +45,29 @@ class _Top:
         wire: dict[Decimal, str],
         changes: Sequence[PriceLevel],
         depth: int,
-    ) -> None:
-        """Bring the top in line with `side` after `changes` were applied to it."""
+    ) -> bool:
+        """Bring the top in line with `side` after `changes` were applied to it; False when
+        none of the changes reached the best `depth` levels (the top is as it was)."""
         prices, texts = self.prices, self.texts
         is_bid = self.is_bid
         full = len(prices) >= depth
         worst = (prices[0] if is_bid else prices[-1]) if full else None
+        touched = False
         for price, _ in changes:
             i = bisect_left(prices, price)
             if i < len(prices) and prices[i] == price:
+                touched = True
                 if price in side:
                     texts[i] = wire[price]
                 else:
                     del prices[i]
                     del texts[i]
             elif price in side and (worst is None or (price > worst if is_bid else price < worst)):
+                touched = True
                 prices.insert(i, price)
                 texts.insert(i, wire[price])
+        if not touched:
+            return False
         excess = len(prices) - depth
         if excess > 0:
             if is_bid:
@@ -81,12 +88,13 @@ class _Top:
                 more = keys[have:depth]
                 prices += more
                 texts += map(wire.__getitem__, more)
+        return True
 
 
 class ChecksumTexts:
     """The wire texts of one OKX book, for checking the checksum after every message."""
 
-    __slots__ = ("ask_wire", "asks", "bid_wire", "bids", "depth")
+    __slots__ = ("_checksum", "ask_wire", "asks", "bid_wire", "bids", "depth")
 
     def __init__(self, depth: int = CHECKSUM_DEPTH) -> None:
         self.depth = depth
@@ -94,6 +102,7 @@ class ChecksumTexts:
         self.ask_wire: dict[Decimal, str] = {}
         self.bids = _Top(is_bid=True)
         self.asks = _Top(is_bid=False)
+        self._checksum: int | None = None  # of the tops as they are, once computed
 
     def start(
         self,
@@ -115,6 +124,7 @@ class ChecksumTexts:
         }
         self.bids.rebuild(bid_side, self.bid_wire, self.depth)
         self.asks.rebuild(ask_side, self.ask_wire, self.depth)
+        self._checksum = None
 
     def changed(
         self,
@@ -125,13 +135,16 @@ class ChecksumTexts:
     ) -> None:
         """Follow an update: `bids`/`asks` were just applied to the sides and to the wire texts
         (`book.apply_wire_side` with `bid_wire`/`ask_wire`)."""
-        if bids:
-            self.bids.patch(bid_side, self.bid_wire, bids, self.depth)
-        if asks:
-            self.asks.patch(ask_side, self.ask_wire, asks, self.depth)
+        if bids and self.bids.patch(bid_side, self.bid_wire, bids, self.depth):
+            self._checksum = None
+        if asks and self.asks.patch(ask_side, self.ask_wire, asks, self.depth):
+            self._checksum = None
 
     def checksum(self) -> int:
-        """The signed CRC32 of `bid1:ask1:bid2:ask2:...` (the longer side's rest alone)."""
+        """The signed CRC32 of `bid1:ask1:bid2:ask2:...` (the longer side's rest alone),
+        computed again only after a change reached the best levels."""
+        if self._checksum is not None:
+            return self._checksum
         bids = self.bids.texts[::-1]  # best first
         asks = self.asks.texts
         common = min(len(bids), len(asks))
@@ -140,4 +153,5 @@ class ChecksumTexts:
         parts[1::2] = asks[:common]
         parts += bids[common:] or asks[common:]
         value = zlib.crc32(":".join(parts).encode())
-        return value - 0x1_0000_0000 if value & 0x8000_0000 else value
+        self._checksum = value - 0x1_0000_0000 if value & 0x8000_0000 else value
+        return self._checksum
