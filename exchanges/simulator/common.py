@@ -1,9 +1,10 @@
-"""What the simulator's OKX and Bybit faces do alike: request signatures, the answer faults of an
-accepted order, the private-push faults, and rolling-window request counting.
+"""What the simulator's faces do alike: request signatures, the answer faults of an accepted
+order, the private-push faults, and rolling-window request counting.
 
-Only logic that is the same on both venues lives here; each face keeps its venue's recipe (what is
-signed, how the digest is encoded, which error answers a refusal). The Deribit face may adopt
-these later.
+Only logic that is the same on several venues lives here; each face keeps its venue's recipe (what
+is signed, how the digest is encoded, which error answers a refusal). OKX, Bybit and Deribit share
+the signature, answer and push helpers; `RollingWindow` is Bybit's, since OKX counts fixed
+windows and Deribit refills credit buckets ("Rate Limits"), which are other rules.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ __all__ = [
 
 def hmac_sha256(secret: str, message: str) -> bytes:
     """HMAC-SHA256 of `message` keyed by `secret` (both UTF-8): the digest OKX signs in Base64
-    ("REST Authentication") and Bybit in lowercase hex ("Authentication")."""
+    ("REST Authentication"), Bybit ("Authentication") and Deribit ("Deribit signature
+    credentials") in lowercase hex."""
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
 
 

@@ -46,12 +46,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import hmac
 import itertools
 import json
 import logging
-import math
 import secrets
 import time
 from collections import OrderedDict, deque
@@ -64,9 +62,11 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from exchanges.simulator.common import answer_survives, hmac_sha256, push
 from exchanges.simulator.engine import (
     MAINTENANCE_MARGIN,
     OPTION_FEE_PER_CONTRACT,
+    CancelReason,
     Engine,
     Listener,
     RejectReason,
@@ -80,7 +80,6 @@ from exchanges.simulator.engine import (
     SimTrade,
 )
 from exchanges.simulator.faults import Faults
-from exchanges.simulator.market import MIN_OPTION_YEARS, YEAR_SECONDS, black_scholes
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,
@@ -168,8 +167,7 @@ def loads(raw: bytes | str) -> Any:
 
 def client_signature(secret: str, timestamp: int | str, nonce: str, data: str) -> str:
     """Hex HMAC-SHA256 of `timestamp\\nnonce\\ndata` (docs "Deribit signature credentials")."""
-    message = f"{timestamp}\n{nonce}\n{data}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac_sha256(secret, f"{timestamp}\n{nonce}\n{data}").hex()
 
 
 def http_request_data(method: str, uri: str, body: str) -> str:
@@ -429,8 +427,7 @@ class _Conn:
     last_seen: float = 0.0
     closing: bool = False
     logged_out: bool = False
-    held_private: bytes | None = None  # a push held back by the reorder fault
-    held_since: float = 0.0
+    held: bytes | None = None  # a push held back by the reorder fault (common.push)
     private_raw: dict[str, list] = field(default_factory=dict)  # channel -> items, flushed soon
     private_batched: dict[str, list] = field(default_factory=dict)  # channel -> items, 100ms
 
@@ -521,7 +518,6 @@ class DeribitFace(Listener):
         self._labels: dict[str, str] = {}  # engine order id -> label
         self._reject_post_only: set[str] = set()
         self._replaced: set[str] = set()
-        self._cod_cancelled: set[str] = set()
         self._conns: dict[int, _Conn] = {}
         self._conn_ids = itertools.count(1)
         self._feeds: dict[str, _BookFeed] = {}
@@ -535,10 +531,8 @@ class DeribitFace(Listener):
         self._pending_trades: dict[str, list[dict]] = {}  # instrument -> public trades (raw)
         self._batched_trades: dict[str, list[dict]] = {}  # instrument -> public trades (100ms)
         self._latest_ticker: dict[str, dict] = {}  # instrument -> ticker data awaiting 100ms
-        self._last_rpl: dict[tuple[str, str], Decimal] = {}
         self._capture: list[tuple[str, dict]] | None = None  # user trades of the running call
         self._capture_key = ""
-        self._fill_pl: dict[str, Decimal] = {}
         # the order being placed: (api_key, label, reject_post_only, conn); its first on_order
         # names it, so the acceptance push already carries the label
         self._placing: tuple[str, str, bool, _Conn | None] | None = None
@@ -701,14 +695,10 @@ class DeribitFace(Listener):
             result = await self._dispatch(call, method, params)
         except RpcError as error:
             return self._http_answer(request_id, us_in, error=error)
-        except _LostAck:
-            await asyncio.sleep(self.faults.lost_ack_wait_ms / 1000)
+        if call.order_entry and not await answer_survives(self.faults):
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=204)  # never reaches the client: the socket is closed
-        except _DelayedAck as delayed:
-            await asyncio.sleep(delayed.seconds)
-            result = delayed.result
         return self._http_answer(request_id, us_in, result=result)
 
     def _http_answer(
@@ -792,28 +782,24 @@ class DeribitFace(Listener):
             if error.code == 10028:
                 conn.closing = True
             return
-        except _LostAck:
-            self._later(conn, self.faults.lost_ack_wait_ms / 1000, None)
-            return
-        except _DelayedAck as delayed:
-            self._later(conn, delayed.seconds, (request_id, us_in, delayed.result))
+        if call.order_entry and (self.faults.ack_delay_ms or self.faults.lose_acks):
+            self._answer_later(conn, request_id, us_in, result)
             return
         conn.send(self._envelope(request_id, us_in, result=result))
         if call.close_after:
             conn.closing = True
 
-    def _later(self, conn: _Conn, seconds: float, answer: tuple | None) -> None:
-        """Answer after `seconds` (ack_delay_ms), or close the socket then (lose_acks), while
-        the connection goes on reading and answering other requests."""
+    def _answer_later(self, conn: _Conn, request_id: Any, us_in: int, result: Any) -> None:
+        """Answer an accepted order through the answer faults (`common.answer_survives`):
+        later (ack_delay_ms), or not at all and close the socket (lose_acks), while the
+        connection goes on reading and answering other requests."""
 
         async def run() -> None:
-            await asyncio.sleep(seconds)
-            if answer is None:
+            if await answer_survives(self.faults):
+                conn.send(self._envelope(request_id, us_in, result=result))
+            else:
                 conn.closing = True
                 conn.wake.set()
-            else:
-                request_id, us_in, result = answer
-                conn.send(self._envelope(request_id, us_in, result=result))
 
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)
@@ -883,9 +869,14 @@ class DeribitFace(Listener):
             ]
         with self.engine.batch_book_updates():
             for order in orders:
-                self._cod_cancelled.add(order.order_id)
                 try:
-                    self.engine.cancel_order(VENUE, api_key, order.symbol, order_id=order.order_id)
+                    self.engine.cancel_order(
+                        VENUE,
+                        api_key,
+                        order.symbol,
+                        order_id=order.order_id,
+                        reason=CancelReason.DISCONNECT,
+                    )
                 except SimReject:
                     continue
 
@@ -908,14 +899,9 @@ class DeribitFace(Listener):
             call.account = self._authenticate(call, params)
             self._check_scope(call, method)
         self._rate_limit(call, method)
-        if method in ORDER_ENTRY_METHODS or method == "private/edit_by_label":
-            result = await handler(call, params)
-            if self.faults.lose_acks and self.faults.take("lose_acks"):
-                raise _LostAck
-            if self.faults.ack_delay_ms:
-                raise _DelayedAck(result, self.faults.ack_delay_ms / 1000)
-            return result
-        return await handler(call, params)
+        result = await handler(call, params)
+        call.order_entry = method in ORDER_ENTRY_METHODS or method == "private/edit_by_label"
+        return result
 
     def _rate_limit(self, call: _Call, method: str) -> None:
         if self.faults.rate_limit_burst and self.faults.take("rate_limit_burst"):
@@ -1654,15 +1640,6 @@ class DeribitFace(Listener):
         meta = self._trade_meta.get(fill.trade_id)
         if meta is not None:
             self._fill_meta[f"{fill.trade_id}:{fill.order_id}"] = meta
-        position = account.positions.get(fill.symbol)
-        key = (account.api_key, fill.symbol)
-        if position is not None:
-            before = self._last_rpl.get(key, ZERO)
-            self._last_rpl[key] = position.realized_pnl
-            profit_loss = position.realized_pnl - before + fill.fee
-        else:
-            profit_loss = ZERO
-        self._fill_pl[f"{fill.trade_id}:{fill.order_id}"] = profit_loss
         data = self._user_trade_data(fill, account)
         if self._capture is not None and account.api_key == self._capture_key:
             self._capture.append((fill.order_id, data))
@@ -1752,18 +1729,15 @@ class DeribitFace(Listener):
                 self._send_private(conn, _notification(name, data))
 
     def _send_private(self, conn: _Conn, payload: bytes) -> None:
-        if conn.held_private is not None:
-            held, conn.held_private = conn.held_private, None
-            conn.send(payload)
-            conn.send(held)
-            return
-        if self.faults.reorder_private and self.faults.take("reorder_private"):
-            conn.held_private = payload
-            conn.held_since = asyncio.get_running_loop().time()
-            return
-        conn.send(payload)
-        if self.faults.duplicate_private and self.faults.take("duplicate_private"):
-            conn.send(payload)
+        """Push one private notification through the duplicate/reorder faults (common.push)."""
+        push(
+            self.faults,
+            conn,
+            conn.send,
+            payload,
+            loop=asyncio.get_running_loop(),
+            hold_s=self.options["reorder_max_hold_ms"] / 1000,
+        )
 
     # ----------------------------------------------------------------- the 100 ms tick
 
@@ -1785,10 +1759,6 @@ class DeribitFace(Listener):
         idle = float(self.options["idle_timeout"])
         for conn in list(self._conns.values()):
             self._flush_private(conn, conn.private_batched, raw=False)
-            hold = self.options["reorder_max_hold_ms"] / 1000
-            if conn.held_private is not None and now - conn.held_since > hold:
-                held, conn.held_private = conn.held_private, None
-                conn.send(held)  # no second push came to swap it with
             if now - conn.last_seen > idle and not conn.closing:
                 conn.closing = True
                 conn.wake.set()
@@ -2356,7 +2326,9 @@ class DeribitFace(Listener):
             data["reject_post_only"] = order.order_id in self._reject_post_only
         if state == "cancelled":
             data["cancel_reason"] = (
-                "cancel_on_disconnect" if order.order_id in self._cod_cancelled else "user_request"
+                "cancel_on_disconnect"
+                if order.cancel_reason is CancelReason.DISCONNECT
+                else "user_request"
             )
         return data
 
@@ -2390,7 +2362,7 @@ class DeribitFace(Listener):
             "api": True,
             "mmp": False,
             "risk_reducing": False,
-            "profit_loss": self._fill_pl.get(f"{fill.trade_id}:{fill.order_id}", ZERO),
+            "profit_loss": fill.realized_pnl,
         }
         label = self._labels.get(fill.order_id)
         if label:
@@ -2414,46 +2386,30 @@ class DeribitFace(Listener):
             "trade_id": self._wire_id(trade.trade_id, trade.symbol),
         }
 
-    def _option_model(self, info: InstrumentInfo) -> _OptionModel:
-        """The generator's own option model (market.py: Black-76 on the venue forward with the
-        configured volatility), so greeks and implied volatilities agree with the prices."""
-        market = self.engine.market
-        config = market.config
-        years = max(
-            (info.expiry_ts - self.engine.clock_ns()) / 1e9 / YEAR_SECONDS, MIN_OPTION_YEARS
-        )
-        forward = market.venue_mid(info.base, VENUE) * (1.0 + config.future_basis_per_year * years)
-        return _OptionModel(
-            forward=forward,
-            strike=float(info.strike),
-            years=years,
-            vol=config.option_volatility,
-            call=info.option_type is OptionType.CALL,
-        )
-
     def _option_fields(self, info: InstrumentInfo, ticker: SimTicker) -> dict:
-        model = self._option_model(info)
-        delta, gamma, vega, theta = model.greeks(model.vol)
-        forward = Decimal(repr(round(model.forward, 2)))
+        """Option ticker fields from the engine's option model (`Engine.option_greeks`), so
+        greeks and implied volatilities agree with the generated prices."""
+        greeks = self.engine.option_greeks(VENUE, info.venue_symbol)
+        forward = Decimal(repr(round(greeks.forward, 2)))
 
         def iv(price: Decimal | None) -> Decimal:
             if not price:
                 return ZERO
-            return _percent(model.implied_vol(float(price) * model.forward))
+            return _percent(self.engine.implied_volatility(VENUE, info.venue_symbol, price))
 
         underlying = f"{info.venue_symbol.rsplit('-', 2)[0]}"
         return {
             "underlying_price": forward,
             "underlying_index": underlying if underlying in self.instruments else "index_price",
             "interest_rate": ZERO,
-            "mark_iv": _percent(model.vol),
+            "mark_iv": _percent(greeks.mark_iv),
             "bid_iv": iv(ticker.best_bid),
             "ask_iv": iv(ticker.best_ask),
             "greeks": {
-                "delta": _fixed(delta, 5),
-                "gamma": _fixed(gamma, 5),
-                "vega": _fixed(vega, 5),
-                "theta": _fixed(theta, 5),
+                "delta": _fixed(greeks.delta, 5),
+                "gamma": _fixed(greeks.gamma, 5),
+                "vega": _fixed(greeks.vega, 5),
+                "theta": _fixed(greeks.theta, 5),
                 "rho": ZERO,
             },
         }
@@ -2607,15 +2563,13 @@ class DeribitFace(Listener):
     def _position_greeks(self, info: InstrumentInfo, position: SimPosition) -> dict:
         """Greeks of an option position; `delta` in coin, net of the premium paid in coin
         (an inverse option's exposure: Black delta minus the option's coin price)."""
-        model = self._option_model(info)
-        delta, gamma, vega, theta = model.greeks(model.vol)
+        greeks = self.engine.option_greeks(VENUE, info.venue_symbol)
         size = float(position.quantity)
-        coin_price = model.price(model.vol) / model.forward
         return {
-            "delta": _fixed(size * (delta - coin_price), 6),
-            "gamma": _fixed(size * gamma, 8),
-            "vega": _fixed(size * vega, 5),
-            "theta": _fixed(size * theta, 5),
+            "delta": _fixed(size * (greeks.delta - greeks.price), 6),
+            "gamma": _fixed(size * greeks.gamma, 8),
+            "vega": _fixed(size * greeks.vega, 5),
+            "theta": _fixed(size * greeks.theta, 5),
         }
 
     def _portfolio_data(self, account: SimAccount, currency: str) -> dict:
@@ -2704,19 +2658,6 @@ class DeribitFace(Listener):
 # --------------------------------------------------------------------------- helpers
 
 
-class _LostAck(Exception):
-    """The `lose_acks` fault fired: the order stands, its answer is never sent."""
-
-
-class _DelayedAck(Exception):
-    """The `ack_delay_ms` fault: the order stands, its answer goes out `seconds` later."""
-
-    def __init__(self, result: Any, seconds: float):
-        super().__init__("delayed acknowledgement")
-        self.result = result
-        self.seconds = seconds
-
-
 class _Call:
     """One request in flight: where it came from and whom it authenticated."""
 
@@ -2727,6 +2668,7 @@ class _Call:
         "conn",
         "face",
         "method_is_private",
+        "order_entry",
         "request",
         "scope",
     )
@@ -2746,6 +2688,7 @@ class _Call:
         self.account: SimAccount | None = None
         self.close_after = False
         self.method_is_private = False
+        self.order_entry = False  # an accepted order whose answer goes through the answer faults
         self.scope: str | None = None  # the token's scope; None for key-based HTTP auth
 
     @property
@@ -2830,50 +2773,3 @@ def _fixed(value: float, places: int) -> Decimal:
 
 def _percent(vol: float) -> Decimal:
     return _fixed(vol * 100, 2)
-
-
-def _norm_pdf(x: float) -> float:
-    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-
-
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-@dataclass(frozen=True, slots=True)
-class _OptionModel:
-    """Black-76 on the forward, undiscounted, as the market generator prices options."""
-
-    forward: float
-    strike: float
-    years: float
-    vol: float
-    call: bool
-
-    def price(self, vol: float) -> float:
-        option_type = OptionType.CALL if self.call else OptionType.PUT
-        return black_scholes(self.forward, self.strike, self.years, vol, option_type)
-
-    def greeks(self, vol: float) -> tuple[float, float, float, float]:
-        """Delta, gamma (per USD), vega (USD per volatility point), theta (USD per day)."""
-        root = math.sqrt(self.years)
-        d1 = (math.log(self.forward / self.strike) + 0.5 * vol * vol * self.years) / (vol * root)
-        pdf = _norm_pdf(d1)
-        delta = _norm_cdf(d1) if self.call else _norm_cdf(d1) - 1.0
-        gamma = pdf / (self.forward * vol * root)
-        vega = self.forward * pdf * root / 100
-        theta = -self.forward * pdf * vol / (2 * root) / 365
-        return delta, gamma, vega, theta
-
-    def implied_vol(self, usd_price: float) -> float:
-        """The volatility that prices the option at `usd_price` (bisection; 0 if none does)."""
-        low, high = 0.01, 5.0
-        if not self.price(low) <= usd_price <= self.price(high):
-            return 0.0
-        for _ in range(60):
-            mid = (low + high) / 2
-            if self.price(mid) < usd_price:
-                low = mid
-            else:
-                high = mid
-        return (low + high) / 2

@@ -34,8 +34,13 @@ Conventions a face relies on:
   `amend_order(at_or_below_filled=...)` (an amend to the filled size or below: refused or
   filling the order).
   The defaults are the behaviour the Deribit face is written against.
-- `SimFill.closed_quantity` is what the fill closed of an opposite position; in `on_fill` the
-  position is already the one after the fill.
+- `SimFill.closed_quantity` is what the fill closed of an opposite position and
+  `SimFill.realized_pnl` what closing it earned (fee not included); in `on_fill` the position is
+  already the one after the fill.
+- `cancel_order(reason=...)` and `cancel_all(reason=...)` say why a face cancels (`DISCONNECT`
+  for cancel-on-disconnect, `DEAD_MAN_SWITCH` for a countdown).
+- `option_greeks` and `implied_volatility` give an option's model figures (the generator's
+  Black-76 on the venue forward), so a face's greeks and volatilities agree with its prices.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ from sortedcontainers import SortedDict
 
 from exchanges.simulator import demo
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS, sim_symbol
-from exchanges.simulator.market import MarketConfig, MarketGenerator
+from exchanges.simulator.market import MarketConfig, MarketGenerator, OptionGreeks
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,
@@ -74,6 +79,7 @@ __all__ = [
     "FeeSchedule",
     "Listener",
     "MarketConfig",
+    "OptionGreeks",
     "PostOnlyAction",
     "RejectReason",
     "SimAccount",
@@ -159,6 +165,7 @@ class CancelReason(enum.StrEnum):
     POST_ONLY_WOULD_TAKE = "post_only_would_take"
     REDUCE_ONLY_SHRUNK = "reduce_only"
     DEAD_MAN_SWITCH = "dead_man_switch"
+    DISCONNECT = "cancel_on_disconnect"
 
 
 class PostOnlyAction(enum.StrEnum):
@@ -266,6 +273,9 @@ class SimFill:
     # How much of an opposite position this fill closed (0 for spot and for an opening fill);
     # the position listeners see in `on_fill` is already the one after the fill.
     closed_quantity: Decimal = ZERO
+    # The profit or loss of the closed part, in the settlement coin, fee not included (0 for
+    # spot and for an opening fill); the position's realized_pnl moved by this minus the fee.
+    realized_pnl: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -862,11 +872,14 @@ class Engine:
         *,
         order_id: str | None = None,
         client_order_id: str | None = None,
+        reason: CancelReason = CancelReason.USER,
     ) -> SimOrder:
+        """Cancel one open order with `reason` (`DISCONNECT` when a face's cancel-on-disconnect
+        fires)."""
         self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
         order = self._find_open(account, symbol, order_id, client_order_id)
-        self._cancel(account, order, CancelReason.USER)
+        self._cancel(account, order, CancelReason(reason))
         self._flush()
         return order
 
@@ -1034,6 +1047,17 @@ class Engine:
     def mark_price(self, venue: Venue, symbol: str) -> Decimal:
         self.instrument(venue, symbol)
         return self.market.mark_price(venue, symbol)
+
+    def option_greeks(self, venue: Venue, symbol: str) -> OptionGreeks:
+        """Model figures of an option now (`MarketGenerator.option_greeks`)."""
+        self.instrument(venue, symbol)
+        return self.market.option_greeks(venue, symbol)
+
+    def implied_volatility(self, venue: Venue, symbol: str, price: Decimal) -> float:
+        """The volatility at which the option model prices the option at `price` (base coin);
+        0 where none does (`MarketGenerator.implied_volatility`)."""
+        self.instrument(venue, symbol)
+        return self.market.implied_volatility(venue, symbol, price)
 
     def seed_statistics(
         self, venue: Venue, symbol: str, *, volume: Decimal, open_price: Decimal
@@ -1257,6 +1281,10 @@ class Engine:
             fee, fee_currency = self._fee(info, key, order.side, price, quantity, liquidity)
             order.fee_paid += fee
             order.fee_currency = fee_currency
+            closed = self._closing(acct, order.symbol, order.side, quantity)
+            pnl = self._settle(
+                acct, info, order.symbol, order.side, price, quantity, fee, fee_currency, now
+            )
             fill = SimFill(
                 trade_id=trade.trade_id,
                 order_id=order.order_id,
@@ -1271,12 +1299,10 @@ class Engine:
                 fee_currency=fee_currency,
                 liquidity=liquidity,
                 ts_ns=now,
-                closed_quantity=self._closing(acct, order.symbol, order.side, quantity),
+                closed_quantity=closed,
+                realized_pnl=pnl,
             )
             acct.fills.append(fill)
-            self._settle(
-                acct, info, order.symbol, order.side, price, quantity, fee, fee_currency, now
-            )
             self._emit("on_fill", acct, fill)
 
     @staticmethod
@@ -1360,9 +1386,10 @@ class Engine:
         fee: Decimal,
         fee_currency: str,
         now: int,
-    ) -> None:
+    ) -> Decimal:
         """Move the wallet and the position for one fill of `account`; a spot fee comes out of
-        `fee_currency`, a derivative's out of the settlement coin."""
+        `fee_currency`, a derivative's out of the settlement coin. Returns the profit or loss
+        the fill realized (fee not included)."""
         if info.kind is InstrumentKind.SPOT:
             base = account.balance(info.base)
             quote = account.balance(info.quote)
@@ -1374,7 +1401,7 @@ class Engine:
                 quote.total += quantity * price
             account.balance(fee_currency).total -= fee
             self._touch_account(account)
-            return
+            return ZERO
         unit = quantity_unit(info)
         position = account.positions.get(symbol)
         if position is None:
@@ -1417,6 +1444,7 @@ class Engine:
         self._revalue(info, position)
         self._pending_positions[(id(account), symbol)] = (account, position)
         self._touch_account(account)
+        return pnl
 
     @staticmethod
     def _pnl(

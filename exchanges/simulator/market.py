@@ -129,6 +129,47 @@ def black_scholes(
     return strike * _norm_cdf(-d2) - forward * _norm_cdf(-d1)
 
 
+def _norm_pdf(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionGreeks:
+    """An option's figures under the generator's model (Black-76 on the venue forward,
+    undiscounted), floats like the model: `forward` in USD, `mark_iv` annualized (0.6 is 60 %),
+    `price` in the base coin, `delta` per unit of the underlying, `gamma` per USD, `vega` in USD
+    per volatility point, `theta` in USD per day (the units Deribit's ticker `greeks` use)."""
+
+    forward: float
+    years: float
+    mark_iv: float
+    price: float
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+
+
+def option_greeks(
+    forward: float, strike: float, years: float, vol: float, option_type: OptionType
+) -> OptionGreeks:
+    """Black-76 price and greeks of an option on `forward` (years and vol above zero)."""
+    root = math.sqrt(years)
+    d1 = (math.log(forward / strike) + 0.5 * vol * vol * years) / (vol * root)
+    pdf = _norm_pdf(d1)
+    call = option_type is OptionType.CALL
+    return OptionGreeks(
+        forward=forward,
+        years=years,
+        mark_iv=vol,
+        price=black_scholes(forward, strike, years, vol, option_type) / forward,
+        delta=_norm_cdf(d1) if call else _norm_cdf(d1) - 1.0,
+        gamma=pdf / (forward * vol * root),
+        vega=forward * pdf * root / 100,
+        theta=-forward * pdf * vol / (2 * root) / 365,
+    )
+
+
 def _to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
@@ -198,6 +239,47 @@ class MarketGenerator:
     def state(self, venue: Venue, symbol: str) -> InstrumentState:
         return self.states[(venue, symbol)]
 
+    def _forward(self, info: InstrumentInfo) -> tuple[float, float]:
+        """The forward an option or future is priced on and its years to expiry."""
+        years = self._years_to_expiry(info)
+        mid = self.venue_mid(info.base, info.venue)
+        return mid * (1.0 + self.config.future_basis_per_year * years), years
+
+    def option_greeks(self, venue: Venue, symbol: str) -> OptionGreeks:
+        """The model figures of option `symbol` now, at the configured option volatility: the
+        same model `_reprice` sets its fair price with."""
+        info = self.states[(venue, symbol)].info
+        if info.kind is not InstrumentKind.OPTION:
+            raise ValueError(f"{symbol} is not an option")
+        forward, years = self._forward(info)
+        return option_greeks(
+            forward, float(info.strike), years, self.config.option_volatility, info.option_type
+        )
+
+    def implied_volatility(self, venue: Venue, symbol: str, price: Decimal) -> float:
+        """The volatility at which the model prices option `symbol` at `price` (base coin):
+        bisection between 1 % and 500 %, 0 when the price lies outside that range."""
+        info = self.states[(venue, symbol)].info
+        if info.kind is not InstrumentKind.OPTION:
+            raise ValueError(f"{symbol} is not an option")
+        forward, years = self._forward(info)
+        strike = float(info.strike)
+        target = float(price) * forward
+
+        def usd(vol: float) -> float:
+            return black_scholes(forward, strike, years, vol, info.option_type)
+
+        low, high = 0.01, 5.0
+        if not usd(low) <= target <= usd(high):
+            return 0.0
+        for _ in range(60):
+            mid = (low + high) / 2
+            if usd(mid) < target:
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2
+
     def venue_mid(self, asset: str, venue: Venue) -> float:
         return self.venue_base[(asset, venue)] * (1.0 + self.venue_dev[(asset, venue)])
 
@@ -216,8 +298,7 @@ class MarketGenerator:
         elif info.kind is InstrumentKind.FUTURE:
             fair = mid * (1.0 + self.config.future_basis_per_year * self._years_to_expiry(info))
         else:
-            years = self._years_to_expiry(info)
-            forward = mid * (1.0 + self.config.future_basis_per_year * years)
+            forward, years = self._forward(info)
             usd = black_scholes(
                 forward,
                 float(info.strike or 0),

@@ -362,6 +362,16 @@ def test_cancel_unknown_and_closed_orders(engine):
     assert exc.value.reason is RejectReason.ORDER_CLOSED
 
 
+def test_cancel_order_records_the_reason_it_is_given(engine):
+    recorder = Recorder()
+    order = limit(engine, "bob", Side.BUY, "1", "99990.0")
+    engine.add_listener(recorder)
+    engine.cancel_order(OKX, "bob", SWAP, order_id=order.order_id, reason=CancelReason.DISCONNECT)
+    assert (order.status, order.cancel_reason) == (OrderStatus.CANCELED, CancelReason.DISCONNECT)
+    assert ("order", "bob", order.order_id, OrderStatus.CANCELED, D("0")) in recorder.events
+    assert engine.book(OKX, SWAP) == ([], [])
+
+
 def test_cancel_all_with_and_without_symbol(engine):
     a = limit(engine, "bob", Side.BUY, "1", "99990.0")
     b = limit(engine, "bob", Side.BUY, "1", "3000.00", symbol="ETH-USDT-SWAP")
@@ -411,6 +421,8 @@ def test_linear_swap_fees_margin_and_realized_pnl(engine):
     assert position.entry_price is None
     # +50 USDT profit, fees 2.5 + 0.05% of 5050 = 2.525
     assert position.realized_pnl == D("44.975")
+    assert [f.realized_pnl for f in engine.fills(OKX, "bob")] == [D("0"), D("50")]
+    assert [f.realized_pnl for f in engine.fills(OKX, "alice")] == [D("0"), D("-50")]
     usdt = {b.currency: b for b in engine.balances(OKX, "bob")}["USDT"]
     assert (usdt.total, usdt.locked) == (D("1000044.975"), D("0"))
 
@@ -429,6 +441,7 @@ def test_inverse_perpetual_pnl_and_fees_in_the_coin(engine):
     position = engine.position(DERIBIT, "bob", "BTC-PERPETUAL")
     # 1000 USD x (1/100000 - 1/125000) = 0.002 BTC, fees 0.000005 + 0.000004
     assert position.realized_pnl == D("0.001991")
+    assert [f.realized_pnl for f in engine.fills(DERIBIT, "bob")] == [D("0"), D("0.002")]
     btc = {b.currency: b for b in engine.balances(DERIBIT, "bob")}["BTC"]
     assert btc.total == D("10.001991")
 
@@ -655,6 +668,7 @@ def test_cancel_reasons_keep_the_engine_s_former_strings():
         "post_only_would_take",
         "reduce_only",
         "dead_man_switch",
+        "cancel_on_disconnect",
     ]
     assert CancelReason.FOK_NOT_FILLABLE == RejectReason.FOK_NOT_FILLABLE
 
@@ -779,6 +793,7 @@ def test_fill_says_how_much_of_an_opposite_position_it_closed(engine):
     limit(engine, "alice", Side.SELL, "0.5", "100000.0", symbol=SPOT)
     market(engine, "bob", Side.BUY, "0.5", symbol=SPOT)
     assert engine.fills(OKX, "bob", SPOT)[0].closed_quantity == D("0")
+    assert engine.fills(OKX, "bob", SPOT)[0].realized_pnl == D("0")
 
 
 def test_base_for_quote_walks_the_asks_and_rounds_down_to_the_lot(engine):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal as D
 
+import pytest
+
 from exchanges.simulator.engine import Engine, Listener, MarketConfig
-from exchanges.simulator.market import black_scholes
+from exchanges.simulator.market import black_scholes, option_greeks
 from exchanges.venues.base import (
     InstrumentKind,
     Liquidity,
@@ -182,6 +184,40 @@ def test_black_scholes_reference_values():
     assert round(black_scholes(100.0, 100.0, 1.0, 0.2, OptionType.CALL), 4) == 7.9656
     assert round(black_scholes(100.0, 100.0, 1.0, 0.2, OptionType.PUT), 4) == 7.9656
     assert black_scholes(120.0, 100.0, 0.0, 0.2, OptionType.CALL) == 20.0
+
+
+def test_option_greeks_reference_values():
+    # F = K = 100, one year, 20 %: d1 = 0.1, N(d1) = 0.539828, n(d1) = 0.396953
+    call = option_greeks(100.0, 100.0, 1.0, 0.2, OptionType.CALL)
+    put = option_greeks(100.0, 100.0, 1.0, 0.2, OptionType.PUT)
+    assert (round(call.price, 6), round(call.delta, 6), round(put.delta, 6)) == (
+        0.079656,
+        0.539828,
+        -0.460172,
+    )
+    assert (round(call.gamma, 7), round(call.vega, 6), round(call.theta, 7)) == (
+        0.0198476,
+        0.396953,
+        -0.0108754,
+    )
+    assert (put.gamma, put.vega, put.theta) == (call.gamma, call.vega, call.theta)
+
+
+def test_engine_option_greeks_use_the_model_that_prices_the_option():
+    engine = Engine(seed=1, clock_ns=lambda: START_NS, config=MarketConfig())  # time stands still
+    symbol = "BTC-25DEC26-100000-C"
+    greeks = engine.option_greeks(Venue.DERIBIT, symbol)
+    fair = engine.market.state(Venue.DERIBIT, symbol).fair
+    assert greeks.mark_iv == 0.6
+    assert abs(greeks.price - fair) < 1e-12
+    future = float(engine.mark_price(Venue.DERIBIT, "BTC-25DEC26"))
+    assert abs(greeks.forward - future) < 1.0  # the future is marked on the same forward
+    assert 0.5 < greeks.delta < 0.6
+    vol = engine.implied_volatility(Venue.DERIBIT, symbol, D(repr(fair)))
+    assert abs(vol - 0.6) < 1e-9
+    assert engine.implied_volatility(Venue.DERIBIT, symbol, D("0.0000001")) == 0.0
+    with pytest.raises(ValueError):
+        engine.option_greeks(Venue.DERIBIT, "BTC-PERPETUAL")
 
 
 def test_level_spacing_in_ticks_overrides_basis_points():

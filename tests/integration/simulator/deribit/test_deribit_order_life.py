@@ -330,6 +330,38 @@ async def test_label_operations_and_cancel_all_variants(http):
     assert state["result"]["order_state"] == "cancelled"
 
 
+async def test_user_trades_carry_the_profit_or_loss_of_what_they_close(deribit, http):
+    demo = {"Authorization": basic_header(deribit.credentials[VENUE])}
+    second = {"Authorization": basic_header(SECOND)}
+    best_bid, best_ask = await _best(http)
+    high, low = best_ask - D("0.5"), best_bid + D("0.5")
+    assert high > low  # both inside the spread, so only the test's orders trade there
+
+    async def trade(maker_side: str, price: D) -> tuple[dict, dict]:
+        params = {"instrument_name": INSTRUMENT, "amount": 1000, "price": price}
+        _, resting = await http.get(f"private/{maker_side}", params, demo)
+        taker_side = "sell" if maker_side == "buy" else "buy"
+        _, taken = await http.get(
+            f"private/{taker_side}", {**params, "time_in_force": "immediate_or_cancel"}, second
+        )
+        (taker_trade,) = taken["result"]["trades"]
+        _, mine = await http.get(
+            "private/get_user_trades_by_order",
+            {"order_id": resting["result"]["order"]["order_id"]},
+            demo,
+        )
+        (maker_trade,) = mine["result"]
+        return taker_trade, maker_trade
+
+    opened = await trade("sell", high)  # second buys 1000 USD at `high`
+    closed = await trade("buy", low)  # and sells them at `low`
+    assert [t["profit_loss"] for t in opened] == [0, 0]
+    # inverse perpetual: 1000 USD x (1/entry - 1/exit) BTC, to 1e-10
+    loss = (D(1000) * (1 / high - 1 / low)).quantize(D("1E-10"))
+    assert [t["profit_loss"] for t in closed] == [loss, -loss]
+    assert loss < 0
+
+
 async def test_fill_or_kill_and_market_orders(http, deribit):
     auth = {"Authorization": basic_header(SECOND)}
     _, best_ask = await _best(http)
