@@ -9,6 +9,8 @@ size at a price the side already holds; a `SortedDict` is a dict whose sorted ke
 changes when a key is added or removed, so such a size is written with the plain
 `dict.__setitem__` and the sorted list is left alone. `apply_side` and `apply_wire_side` (which
 also decodes the venue's price and size texts through a `DecimalCache`) are that one loop.
+Their bound methods are not hoisted into locals: Python 3.11 specializes `levels.append(...)`
+and `prices.get(...)` called in place, and runs them faster than through a local alias.
 """
 
 from __future__ import annotations
@@ -49,15 +51,13 @@ def decode_wire_levels(
 ) -> tuple[PriceLevel, ...]:
     """`[[price_text, size_text, ...], ...]` -> `((price, size), ...)` in the order sent, the
     prices through the cache (a snapshot's levels, before `OrderBook.apply_snapshot`)."""
-    price_of = prices.get
     levels = []
-    append = levels.append
     for level in raw_levels:
         text = level[0]
-        price = price_of(text)
+        price = prices.get(text)
         if price is None:
             price = prices[text]
-        append((price, Decimal(level[1])))
+        levels.append((price, Decimal(level[1])))
     return tuple(levels)
 
 
@@ -74,24 +74,22 @@ def apply_wire_side(
     `texts`, the wire text `"price:size"` of every level present is kept by price (what OKX's
     checksum is built from, docs-v5 "Order book channel > Checksum").
     """
-    price_of = prices.get
     levels = []
-    append = levels.append
     for level in raw_levels:
         text = level[0]
-        price = price_of(text)
+        price = prices.get(text)
         if price is None:
             price = prices[text]
         size_text = level[1]
         if size_text == "0":
-            append((price, ZERO))
+            levels.append((price, ZERO))
             if price in side:
                 del side[price]
                 if texts is not None:
                     texts.pop(price, None)
             continue
         size = Decimal(size_text)
-        append((price, size))
+        levels.append((price, size))
         if size:
             if price in side:
                 _set_size(side, price, size)

@@ -106,6 +106,7 @@ class BybitPublicSession:
         self.books: dict[str, OrderBook] = {}
         self.topics: dict[str, None] = {}  # the subscription set, in order
         self._resyncs = BookResyncs(BYBIT, self.stats)
+        self._resyncing = self._resyncs.pending  # the same set: one lookup on the hot path
         self._tickers: dict[str, dict] = {}
         self._unified: dict[str, str] = {}
         self._prices = DecimalCache()
@@ -244,13 +245,14 @@ class BybitPublicSession:
             book.apply_snapshot(bids, asks, update_id)
             self._resyncs.done(symbol)
             return [BookSnapshot(BYBIT, unified, bids, asks, update_id, exchange_ts, received)]
-        if symbol in self._resyncs:
+        if symbol in self._resyncing:
             return []
         previous = book.sequence if book is not None else None
         if previous is None or update_id != previous + 1:
             return self._resync(symbol, unified, topic, previous, update_id, link, received)
-        bids = apply_wire_side(book.bids, data["b"], self._prices)
-        asks = apply_wire_side(book.asks, data["a"], self._prices)
+        prices = self._prices
+        bids = apply_wire_side(book.bids, data["b"], prices)
+        asks = apply_wire_side(book.asks, data["a"], prices)
         book.sequence = update_id
         stats.updates_applied += 1
         return [BookDelta(BYBIT, unified, bids, asks, update_id, previous, exchange_ts, received)]
