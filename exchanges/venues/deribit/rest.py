@@ -1,7 +1,8 @@
 """Deribit REST client (JSON-RPC over HTTP): reference data, order entry and account reads.
 
-Every method is `GET {rest_url}/api/v2/{method}?{params}` (docs "JSON-RPC over HTTP"), or
-with `http_method="POST"` a JSON-RPC request body POSTed to the same path (Decimals written as
+Reads are `GET {rest_url}/api/v2/{method}?{params}` (docs "JSON-RPC over HTTP"), or
+with `http_method="POST"` a JSON-RPC request body POSTed to the same path; order entry
+(buy, sell, edit, cancel, cancel-all) is always POSTed (Decimals written as
 JSON numbers with their exact digits, and the body covered by the signature); the
 answer is a JSON-RPC object with `result` or `error` {code, message, data}. Private methods are
 authorized either per request with `Authorization: deri-hmac-sha256 ...` (default: no token
@@ -170,7 +171,10 @@ class DeribitRestClient:
         group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
         self.limiter.acquire(group)
         headers = {"Accept": "application/json"}
-        if self.http_method == "POST":
+        # Order entry always goes as POST: a GET may be sent again by an HTTP client or proxy
+        # that retries "idempotent" requests on a dropped connection, placing an order twice.
+        http_method = "POST" if method in C.METHOD_GROUPS else self.http_method
+        if http_method == "POST":
             uri = f"{C.API_PREFIX}{method}"
             body = orjson.dumps(
                 rpc_request(method, params, next(self._ids)), default=_json_number
@@ -181,10 +185,10 @@ class DeribitRestClient:
             uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
             body = ""
         if private:
-            headers["Authorization"] = self._authorization(self.http_method, uri, body)
+            headers["Authorization"] = self._authorization(http_method, uri, body)
         response = send(
             self.http,
-            self.http_method,
+            http_method,
             self.base_url + uri,
             venue=self.venue,
             what=method,

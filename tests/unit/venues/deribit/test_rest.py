@@ -61,6 +61,13 @@ def http():
 
 
 def query(call):
+    """The call's parameters as the query string would carry them, whether it was a GET or
+    a POSTed JSON-RPC body (order entry is always POSTed)."""
+    if call.request.method == "POST":
+        params = json.loads(call.request.body, parse_float=str, parse_int=str)["params"]
+        return {
+            k: ("true" if v is True else "false" if v is False else v) for k, v in params.items()
+        }
     return dict(parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True))
 
 
@@ -148,8 +155,22 @@ def test_order_book_and_ticker(client, http):
 # --------------------------------------------------------------------------- signing
 
 
+def test_private_read_is_a_get_signed_over_its_query(client, http):
+    http.get(API + C.GET_POSITIONS, json=ok([]))
+    client.clock.offset_ns = 0
+    assert client.positions() == []
+    sent = http.calls[0].request
+    assert sent.method == "GET"
+    scheme, _, fields = sent.headers["Authorization"].partition(" ")
+    parts = dict(field.split("=", 1) for field in fields.split(","))
+    uri = urlsplit(sent.url).path + "?" + urlsplit(sent.url).query
+    string_to_sign = f"{parts['ts']}\n{parts['nonce']}\nGET\n{uri}\n\n"
+    expected = hmac.new(b"client-secret-1", string_to_sign.encode(), hashlib.sha256).hexdigest()
+    assert (scheme, parts["sig"]) == ("deri-hmac-sha256", expected)
+
+
 def test_private_call_carries_a_valid_deri_hmac_signature(client, http):
-    http.get(API + C.BUY, body=load_raw("deribit", "rest_buy_response"))
+    http.post(API + C.BUY, body=load_raw("deribit", "rest_buy_response"))
     client.clock.offset_ns = 0
     order = client.place_order(request())
     assert order.status is OrderStatus.NEW
@@ -159,8 +180,9 @@ def test_private_call_carries_a_valid_deri_hmac_signature(client, http):
     assert scheme == "deri-hmac-sha256"
     parts = dict(field.split("=", 1) for field in fields.split(","))
     assert parts["id"] == "client-id-1"
-    uri = urlsplit(sent.url).path + "?" + urlsplit(sent.url).query
-    string_to_sign = f"{parts['ts']}\n{parts['nonce']}\nGET\n{uri}\n\n"
+    assert sent.method == "POST"  # order entry is never a GET (a GET may be resent)
+    body = sent.body.decode() if isinstance(sent.body, bytes) else sent.body
+    string_to_sign = f"{parts['ts']}\n{parts['nonce']}\nPOST\n{urlsplit(sent.url).path}\n{body}\n"
     expected = hmac.new(b"client-secret-1", string_to_sign.encode(), hashlib.sha256).hexdigest()
     assert parts["sig"] == expected
     assert query(http.calls[0]) == {
@@ -248,7 +270,7 @@ def test_recorded_error_responses(client, http):
 
 
 def test_rate_limit_penalizes_the_group_and_is_never_retried(client, http):
-    http.get(API + C.BUY, body=load_raw("deribit", "rest_error_response"))
+    http.post(API + C.BUY, body=load_raw("deribit", "rest_error_response"))
     with pytest.raises(base.RateLimited) as caught:
         client.place_order(request())
     assert caught.value.code == "10028"
@@ -296,7 +318,7 @@ def test_local_validation_of_the_label(client, http):
 
 
 def test_timeout_then_found_by_label_returns_the_order(client, http):
-    http.get(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
+    http.post(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
     http.get(
         API + C.GET_ORDER_STATE_BY_LABEL,
         json=None,
@@ -314,7 +336,7 @@ def test_timeout_then_found_by_label_returns_the_order(client, http):
 
 
 def test_connection_error_then_absent(client, http):
-    http.get(API + C.SELL, body=requests.exceptions.ConnectionError("reset"))
+    http.post(API + C.SELL, body=requests.exceptions.ConnectionError("reset"))
     http.get(API + C.GET_ORDER_STATE_BY_LABEL, json=ok([]))
     with pytest.raises(base.SubmissionUncertain) as caught:
         client.place_order(request(side=Side.SELL))
@@ -323,7 +345,7 @@ def test_connection_error_then_absent(client, http):
 
 
 def test_timeout_then_lookup_fails_is_unknown(client, http):
-    http.get(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
+    http.post(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
     http.get(API + C.GET_ORDER_STATE_BY_LABEL, body=requests.exceptions.ConnectTimeout("down"))
     with pytest.raises(base.SubmissionUncertain) as caught:
         client.place_order(request())
@@ -340,7 +362,7 @@ def test_label_lookup_ignores_other_instruments(client, http):
 
 
 def test_market_order_params(client, http):
-    http.get(API + C.SELL, body=load_raw("deribit", "rest_buy_response"))
+    http.post(API + C.SELL, body=load_raw("deribit", "rest_buy_response"))
     client.place_order(
         request(
             order_type=OrderType.MARKET,
@@ -362,7 +384,7 @@ def test_market_order_params(client, http):
 
 
 def test_amend_by_venue_id_and_by_label(client, http):
-    http.get(API + C.EDIT, body=load_raw("deribit", "rest_edit_response"))
+    http.post(API + C.EDIT, body=load_raw("deribit", "rest_edit_response"))
     order = client.amend_order(
         AmendRequest(
             symbol="ETH/USDC:USDC",
@@ -378,7 +400,7 @@ def test_amend_by_venue_id_and_by_label(client, http):
         "amount": "0.001",
         "price": "3067.2",
     }
-    http.get(API + C.EDIT_BY_LABEL, body=load_raw("deribit", "rest_edit_response"))
+    http.post(API + C.EDIT_BY_LABEL, body=load_raw("deribit", "rest_edit_response"))
     http.get(
         API + C.GET_ORDER_STATE_BY_LABEL,
         body='{"jsonrpc":"2.0","id":3,"result":[' + json.dumps(order_item()) + "]}",
@@ -401,10 +423,10 @@ def test_amend_by_venue_id_and_by_label(client, http):
 
 
 def test_cancel_by_id_and_by_label(client, http):
-    http.get(API + C.CANCEL, body=load_raw("deribit", "rest_cancel_response"))
+    http.post(API + C.CANCEL, body=load_raw("deribit", "rest_cancel_response"))
     order = client.cancel_order("ETH_USDC-PERPETUAL", venue_order_id="USDC-104819327443")
     assert order.status is OrderStatus.CANCELED
-    http.get(API + C.CANCEL_BY_LABEL, json=ok(1))
+    http.post(API + C.CANCEL_BY_LABEL, json=ok(1))
     http.get(
         API + C.GET_ORDER_STATE_BY_LABEL,
         body='{"jsonrpc":"2.0","id":3,"result":['
@@ -420,15 +442,15 @@ def test_cancel_by_id_and_by_label(client, http):
 
 
 def test_cancel_by_label_of_nothing_is_not_found(client, http):
-    http.get(API + C.CANCEL_BY_LABEL, json=ok(0))
+    http.post(API + C.CANCEL_BY_LABEL, json=ok(0))
     http.get(API + C.GET_ORDER_STATE_BY_LABEL, json=ok([]))
     with pytest.raises(base.OrderNotFound):
         client.cancel_order("BTC-PERPETUAL", client_order_id="nope")
 
 
 def test_cancel_all_and_open_orders(client, http):
-    http.get(API + C.CANCEL_ALL, json=ok(3))
-    http.get(API + C.CANCEL_ALL_BY_INSTRUMENT, json=ok(2))
+    http.post(API + C.CANCEL_ALL, json=ok(3))
+    http.post(API + C.CANCEL_ALL_BY_INSTRUMENT, json=ok(2))
     assert client.cancel_all() == 3
     assert client.cancel_all("BTC-PERPETUAL") == 2
     assert query(calls_to(http, C.CANCEL_ALL_BY_INSTRUMENT)[0]) == {
@@ -612,7 +634,7 @@ def test_unauthorized_read_resyncs_the_clock_and_is_sent_once_more(client, http)
 
 def test_unauthorized_placement_resyncs_but_is_not_resent(client, http):
     http.get(API + C.GET_TIME, json=ok(base.now_ns() // 1_000_000))
-    http.get(API + C.BUY, json=error(13009, "unauthorized"))
+    http.post(API + C.BUY, json=error(13009, "unauthorized"))
     with pytest.raises(base.AuthenticationError):
         client.place_order(request())
     assert len(calls_to(http, C.BUY)) == 1
