@@ -15,9 +15,12 @@ one venue's bid is above another's ask, as in reality. From a venue's mid:
   (Poisson), which is how resting user orders near the top get filled.
 
 The model runs in floats (it is noise, not money); every price and size that enters the
-engine is a Decimal on the instrument's tick and lot grid. Everything is drawn from one
-`random.Random(seed)` in a fixed order, so the same seed and the same `step` calls (with an
-injected clock) produce the same events.
+engine is a Decimal on the instrument's tick and lot grid. Every draw comes from a seeded
+generator: `random.Random(seed)` for the walks, and one `random.Random` per instrument, seeded
+from the seed and the instrument, for its maker sizes and taker flow. So the same seed and the
+same `step` calls produce the same events, and one instrument's draws never shift another's; the
+wall clock enters only as the generator's start time, from which option and future expiries are
+counted (`_years_to_expiry`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
-from exchanges.simulator.instruments import sim_symbol
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,
@@ -108,6 +110,9 @@ class InstrumentState:
     asks: dict[Decimal, SimOrder] = field(default_factory=dict)
     last_top: tuple | None = None
     last_ticker: float = -1e18
+    # The instrument's own draws (maker sizes, taker flow, resizes): seeded from the generator's
+    # seed and the instrument, so one instrument's quoting never shifts another's draws.
+    rng: random.Random = field(default_factory=random.Random)
 
 
 def _norm_cdf(x: float) -> float:
@@ -186,7 +191,8 @@ class MarketGenerator:
         self.rng = random.Random(seed)
         self.maker = MAKER_ACCOUNT
         self.taker = TAKER_ACCOUNT
-        self.time = 0.0
+        self.time = 0.0  # simulated seconds stepped so far
+        self.start_ns = engine.clock_ns()  # the engine's time when the generator started
         assets = sorted({info.base for info in engine.instruments.values()})
         self.asset_mid: dict[str, float] = {
             asset: float(config.start_prices.get(asset, 100.0)) for asset in assets
@@ -203,7 +209,8 @@ class MarketGenerator:
         self.states: dict[tuple[Venue, str], InstrumentState] = {}
         self._traded: set[tuple[Venue, str]] = set()  # instruments with trades since requote
         for key, info in engine.instruments.items():
-            self.states[key] = InstrumentState(info=info)
+            own = random.Random(f"{seed}:{key[0].value}:{key[1]}")
+            self.states[key] = InstrumentState(info=info, rng=own)
         for key, state in self.states.items():
             self._reprice(state)
             self._seed_statistics(key, state)
@@ -219,9 +226,10 @@ class MarketGenerator:
             scale = self.config.option_quote_size[1]
         else:
             scale = self.config.quote_sizes.get(info.base, (1.0, 10.0))[1]
-        state.open_interest = self._quantity(info, self.rng.uniform(200, 2000) * scale, state.fair)
-        volume = self._quantity(info, self.rng.uniform(500, 5000) * scale, state.fair)
-        drift = _to_decimal(1.0 + self.rng.gauss(0.0, 0.01))
+        rng = state.rng
+        state.open_interest = self._quantity(info, rng.uniform(200, 2000) * scale, state.fair)
+        volume = self._quantity(info, rng.uniform(500, 5000) * scale, state.fair)
+        drift = _to_decimal(1.0 + rng.gauss(0.0, 0.01))
         open_price = max((state.mark * drift).quantize(info.tick_size), info.tick_size)
         self.engine.seed_statistics(key[0], key[1], volume=volume, open_price=open_price)
 
@@ -284,9 +292,13 @@ class MarketGenerator:
         return self.venue_base[(asset, venue)] * (1.0 + self.venue_dev[(asset, venue)])
 
     def _years_to_expiry(self, info: InstrumentInfo) -> float:
+        """Years from the generator's own time (start plus the seconds stepped) to expiry: not
+        the wall clock, so option and future prices, and with them every draw that follows,
+        depend only on the seed and the steps (module doc), however slowly the steps come."""
         if info.expiry_ts is None:
             return 0.0
-        return max((info.expiry_ts - self.engine.clock_ns()) / 1e9 / YEAR_SECONDS, MIN_OPTION_YEARS)
+        now_ns = self.start_ns + self.time * 1e9
+        return max((info.expiry_ts - now_ns) / 1e9 / YEAR_SECONDS, MIN_OPTION_YEARS)
 
     def _reprice(self, state: InstrumentState) -> None:
         info = state.info
@@ -328,22 +340,22 @@ class MarketGenerator:
         quantity = (_to_decimal(raw) / info.lot_size).to_integral_value(ROUND_DOWN) * info.lot_size
         return max(quantity, info.min_size)
 
-    def _maker_size(self, info: InstrumentInfo, level: int) -> Decimal:
+    def _maker_size(self, state: InstrumentState, level: int) -> Decimal:
+        info = state.info
         if info.kind is InstrumentKind.OPTION:
             low, high = self.config.option_quote_size
-            return self._quantity(info, self.rng.uniform(low, high) * (1 + level * 0.1), 1.0)
+            return self._quantity(info, state.rng.uniform(low, high) * (1 + level * 0.1), 1.0)
         low, high = self.config.quote_sizes.get(info.base, (1.0, 10.0))
-        amount = self.rng.uniform(low, high) * (1 + level * 0.1)
-        return self._quantity(info, amount, self.states[(info.venue, sim_symbol(info))].fair)
+        amount = state.rng.uniform(low, high) * (1 + level * 0.1)
+        return self._quantity(info, amount, state.fair)
 
-    def _taker_size(self, info: InstrumentInfo) -> Decimal:
+    def _taker_size(self, state: InstrumentState) -> Decimal:
+        info = state.info
         if info.kind is InstrumentKind.OPTION:
             low, high = self.config.option_quote_size
-            return self._quantity(info, self.rng.uniform(low, high) / 4, 1.0)
+            return self._quantity(info, state.rng.uniform(low, high) / 4, 1.0)
         low, high = self.config.taker_sizes.get(info.base, (0.1, 1.0))
-        return self._quantity(
-            info, self.rng.uniform(low, high), self.states[(info.venue, sim_symbol(info))].fair
-        )
+        return self._quantity(info, state.rng.uniform(low, high), state.fair)
 
     # ----------------------------------------------------------------- quoting
 
@@ -404,23 +416,24 @@ class MarketGenerator:
                     symbol,
                     side=side,
                     order_type=OrderType.LIMIT,
-                    quantity=self._maker_size(state.info, level),
+                    quantity=self._maker_size(state, level),
                     price=price,
                 )
                 if order.is_open:
                     mine[price] = order
 
     def _resize(self, key: tuple[Venue, str], state: InstrumentState) -> None:
-        mine = state.bids if self.rng.random() < 0.5 else state.asks
+        rng = state.rng
+        mine = state.bids if rng.random() < 0.5 else state.asks
         if not mine:
             return
         prices = sorted(mine)
-        price = prices[self.rng.randrange(len(prices))]
+        price = prices[rng.randrange(len(prices))]
         order = mine[price]
         if not order.is_open:
             return
-        level = self.rng.randrange(self.config.levels)
-        quantity = order.filled_quantity + self._maker_size(state.info, level)
+        level = rng.randrange(self.config.levels)
+        quantity = order.filled_quantity + self._maker_size(state, level)
         self.engine.amend_order(
             key[0], self.maker, key[1], order_id=order.order_id, quantity=quantity
         )
@@ -428,8 +441,8 @@ class MarketGenerator:
     def _take(self, key: tuple[Venue, str], state: InstrumentState) -> None:
         from exchanges.simulator.engine import SimReject
 
-        side = Side.BUY if self.rng.random() < 0.5 else Side.SELL
-        quantity = self._taker_size(state.info)
+        side = Side.BUY if state.rng.random() < 0.5 else Side.SELL
+        quantity = self._taker_size(state)
         try:
             self.engine.place_order(
                 key[0],
@@ -442,21 +455,22 @@ class MarketGenerator:
         except SimReject:
             return
 
-    def _poisson(self, mean: float) -> int:
+    @staticmethod
+    def _poisson(rng: random.Random, mean: float) -> int:
         if mean <= 0:
             return 0
         limit = math.exp(-mean)
-        count, product = 0, self.rng.random()
+        count, product = 0, rng.random()
         while product > limit:
             count += 1
-            product *= self.rng.random()
+            product *= rng.random()
         return count
 
     def on_trade(self, key: tuple[Venue, str], taker_side: Side, quantity: Decimal) -> None:
         """Every trade moves open interest a little (either way), so it is not constant."""
         state = self.states[key]
         self._traded.add(key)
-        if self.rng.random() < 0.5:
+        if state.rng.random() < 0.5:
             state.open_interest += quantity
         elif state.open_interest > quantity:
             state.open_interest -= quantity
@@ -494,12 +508,12 @@ class MarketGenerator:
             self._reprice(state)
             with engine.batch_book_updates():
                 self._requote(key, state)
-                for _ in range(self._poisson(config.resize_rate * dt)):
+                for _ in range(self._poisson(state.rng, config.resize_rate * dt)):
                     self._resize(key, state)
             rate = config.taker_rate
             if state.info.kind is InstrumentKind.OPTION:
                 rate *= config.option_taker_share
-            for _ in range(self._poisson(rate * dt)):
+            for _ in range(self._poisson(state.rng, rate * dt)):
                 self._take(key, state)
         engine.revalue_positions()
         self._emit_tickers()

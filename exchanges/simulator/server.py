@@ -209,6 +209,21 @@ class Simulator:
             self.engine.step(seconds / steps)
         return steps
 
+    def advance_until(
+        self, condition: Callable[[], bool], *, limit: float, chunk: float = 0.5
+    ) -> float:
+        """Run the generator in `chunk`-second pieces until `condition()` holds (checked before
+        each piece); returns the simulated seconds that took. A test that needs something the
+        market only does by chance (taker flow is a Poisson process) waits for it this way; past
+        `limit` simulated seconds it raises TimeoutError."""
+        waited = 0.0
+        while not condition():
+            if waited >= limit:
+                raise TimeoutError(f"condition not met after {waited} simulated seconds")
+            self.advance(chunk)
+            waited += chunk
+        return waited
+
     async def _run_generator(self) -> None:
         loop = asyncio.get_running_loop()
         last = loop.time()

@@ -94,6 +94,39 @@ def test_same_seed_same_events_other_seed_other_events():
     assert first != other
 
 
+def test_an_instruments_flow_depends_on_neither_the_clock_nor_other_instruments():
+    """A loaded machine steps late (the wall clock races ahead of the steps) and a user trades
+    elsewhere: the swap's generated trades stay the same."""
+
+    def swap_trades(clock_step_ns: int, trade_an_option: bool) -> list[tuple]:
+        counter = itertools.count(START_NS, clock_step_ns)
+        engine = Engine(seed=3, clock_ns=lambda: next(counter), config=MarketConfig())
+        tape = Tape()
+        engine.add_listener(tape)
+        if trade_an_option:
+            engine.add_account(Venue.DERIBIT, "user", "secret")
+        for step in range(40):
+            if trade_an_option and step % 10 == 0:
+                engine.place_order(
+                    Venue.DERIBIT,
+                    "user",
+                    "BTC-25DEC26-100000-C",
+                    side=Side.BUY,
+                    order_type=OrderType.MARKET,
+                    quantity=D("0.1"),
+                )
+            engine.step(0.1)
+        return [
+            (e[1].price, e[1].quantity, e[1].taker_side)
+            for e in tape.events
+            if e[0] == "trade" and e[1].symbol == "BTC-USDT-SWAP"
+        ]
+
+    calm = swap_trades(0, trade_an_option=False)
+    assert len(calm) > 0
+    assert swap_trades(3_600_000_000_000, trade_an_option=True) == calm  # an hour per call
+
+
 def test_taker_flow_prints_trades_at_the_configured_rate():
     engine = make_engine(taker_rate=4.0)
     tape = Tape()

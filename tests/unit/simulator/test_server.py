@@ -327,3 +327,20 @@ async def test_accounts_route_opens_accounts_at_run_time(simulator):
     assert (account.secret, account.passphrase) == ("s", "p")
     assert account.balances["USDT"].available == D("250.5")
     assert simulator.engine.account(Venue.OKX, "y") is None
+
+
+def test_advance_until_steps_until_the_condition_holds_and_gives_up_past_the_limit():
+    sim = Simulator(
+        Engine(seed=2), [Venue.OKX], face_classes=FAKE, run_generator=False, step_interval=0.1
+    )
+
+    def printed() -> int:
+        return len(sim.engine.recent_trades(Venue.OKX, "BTC-USDT-SWAP", 1000))
+
+    before = printed()
+    waited = sim.advance_until(lambda: printed() >= before + 3, limit=60.0, chunk=0.5)
+    assert printed() >= before + 3
+    assert waited > 0 and waited % 0.5 == 0
+    assert sim.advance_until(lambda: True, limit=0.0) == 0.0
+    with pytest.raises(TimeoutError):
+        sim.advance_until(lambda: False, limit=1.0)

@@ -230,9 +230,15 @@ async def test_order_life_against_a_crafted_counter_order(mode):
 
 
 async def test_order_life_filled_by_generated_flow():
-    # A calm market with busy takers: the resting bid is reached by taker flow rather than
-    # swept by the makers' requotes.
-    engine = Engine(seed=1, config=MarketConfig(volatility=0.02, taker_rate=10.0))
+    # A still market with busy takers: the resting bid is reached by taker flow rather than
+    # swept by the makers' requotes (no venue noise or perpetual premium noise moves the
+    # quotes through it; the asset's own walk is slow).
+    engine = Engine(
+        seed=1,
+        config=MarketConfig(
+            volatility=0.02, venue_noise_bps=0.0, perp_premium_std=0.0, taker_rate=10.0
+        ),
+    )
     simulator = await start_okx({"book_mode": "checksum"}, engine=engine)
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session:

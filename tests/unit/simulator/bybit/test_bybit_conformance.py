@@ -204,7 +204,11 @@ async def test_public_stream_messages_have_the_recorded_shapes():
         ticker = await linear.expect(topic_is("tickers.BTCUSDT"))
         assert ticker["type"] == "snapshot"
         conform(ticker, "ws_tickers")
+        printed = sim.engine.recent_trades(VENUE, "BTCUSDT", 1)
         sim.advance(2.0)
+        sim.advance_until(
+            lambda: sim.engine.recent_trades(VENUE, "BTCUSDT", 1) != printed, limit=30.0
+        )
         delta = await linear.expect(
             lambda m: m.get("topic") == "orderbook.50.BTCUSDT" and m["type"] == "delta"
         )

@@ -168,7 +168,11 @@ async def test_public_pushes_match_the_recorded_ones(okx):
     assert_same_shape(bbo, load_payload("okx", "ws_bbo_tbt"))
     ticker = await receive_until(ws, _arg_channel("tickers"), seen=seen)
     assert_same_shape(ticker, load_payload("okx", "ws_tickers"))
+    printed = simulator.engine.recent_trades(OKX, "BTC-USDT", 1)
     simulator.advance(2.0)
+    simulator.advance_until(
+        lambda: simulator.engine.recent_trades(OKX, "BTC-USDT", 1) != printed, limit=30.0
+    )
     later: list = []
     update = await receive_until(ws, lambda m: m.get("action") == "update", seen=later)
     assert_same_shape(update, load_payload("okx", "ws_books_update"))
