@@ -1386,7 +1386,7 @@ class OkxFace(Listener):
             "fillPx": s(fill.price),
             "fillSz": s(fill.quantity),
             "fillIdxPx": s(self._usd_price(info.base)),
-            "fillPnl": "0",
+            "fillPnl": s(fill.realized_pnl),
             "fillPxVol": "",
             "fillPxUsd": "",
             "fillMarkVol": "",

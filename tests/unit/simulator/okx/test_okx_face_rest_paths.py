@@ -103,6 +103,25 @@ async def test_orders_pending_and_fills_page_newest_first(okx):
     assert [f["billId"] for f in history["data"]] == [f["billId"] for f in fills["data"]]
 
 
+async def test_a_closing_fill_carries_the_pnl_it_realized(okx):
+    _, _, rest = okx
+    for side in ("buy", "sell"):
+        _, placed = await rest.post(
+            "/api/v5/trade/order",
+            {"instId": INST, "tdMode": "cross", "side": side, "ordType": "market", "sz": "1"},
+        )
+        assert placed["code"] == "0"
+    _, fills = await rest.get(f"/api/v5/trade/fills?instId={INST}")
+    (bought,) = [f for f in fills["data"] if f["side"] == "buy"]  # 1 contract: one maker level
+    sold = [f for f in fills["data"] if f["side"] == "sell"]
+    assert bought["fillPnl"] == "0"  # "always 0" for a fill that does not close
+    entry = Decimal(bought["fillPx"])
+    assert [Decimal(f["fillPnl"]) for f in sold] == [
+        (Decimal(f["fillPx"]) - entry) * Decimal(f["fillSz"]) * Decimal("0.01") for f in sold
+    ]  # ctVal 0.01 BTC per contract
+    assert sold
+
+
 async def test_spot_market_buy_is_sized_in_quote_currency(okx):
     _, _, rest = okx
     _, placed = await rest.post(
