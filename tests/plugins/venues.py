@@ -1,30 +1,23 @@
-"""Access to recorded venue payloads: ../shared/fixtures/venues (the real ones, with SOURCES.md)
-and tests/fixtures/venues (more recorded from the venues' official documentation)."""
+"""Access to the recorded venue payloads in tests/fixtures/venues (each folder's SOURCES.md, and
+the top-level SOURCES.md, say where every file comes from)."""
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_VENUES = Path(os.environ.get("GATEWAY_SHARED_DIR", REPO_ROOT.parent / "shared")) / (
-    "fixtures/venues"
-)
-LOCAL_VENUES = REPO_ROOT / "tests" / "fixtures" / "venues"
+VENUE_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "venues"
 
 
 def payload_path(venue: str, name: str) -> Path:
-    """The file `name` (with or without .json) of `venue`, shared fixtures first."""
+    """The file `name` (with or without .json) of `venue`."""
     filename = name if name.endswith((".json", ".jsonl")) else f"{name}.json"
-    for root in (SHARED_VENUES, LOCAL_VENUES):
-        path = root / venue / filename
-        if path.exists():
-            return path
-    raise FileNotFoundError(
-        f"no recorded payload {venue}/{filename} in {SHARED_VENUES} or {LOCAL_VENUES}"
-    )
+    path = VENUE_FIXTURES / venue / filename
+    if not path.exists():
+        raise FileNotFoundError(f"no recorded payload {venue}/{filename} in {VENUE_FIXTURES}")
+    return path
 
 
 def load_raw(venue: str, name: str) -> str:
@@ -40,11 +33,7 @@ def load_payload(venue: str, name: str, *, decimals: bool = False):
 
 
 def payload_names(venue: str) -> list[str]:
-    names = set()
-    for root in (SHARED_VENUES, LOCAL_VENUES):
-        if (root / venue).is_dir():
-            names.update(p.name for p in (root / venue).glob("*.json"))
-    return sorted(names)
+    return sorted(p.name for p in (VENUE_FIXTURES / venue).glob("*.json"))
 
 
 @pytest.fixture
