@@ -53,10 +53,7 @@ class ExchangeAdmin(admin.ModelAdmin):
         "environment",
         "enabled",
         "rest_url",
-        "requests_per_second",
-        "burst",
-        "order_requests_per_second",
-        "order_burst",
+        "rate_limit_percent",
     ]
     list_filter = ["venue", "environment", "enabled"]
     search_fields = ["name", "slug", "rest_url"]
@@ -66,15 +63,7 @@ class ExchangeAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "venue", "environment", "enabled"]}),
         ("Endpoints", {"fields": ["rest_url", "public_ws_url", "private_ws_url"]}),
-        (
-            "Rate limits",
-            {
-                "fields": [
-                    ("requests_per_second", "burst"),
-                    ("order_requests_per_second", "order_burst"),
-                ]
-            },
-        ),
+        ("Rate limits", {"fields": ["rate_limit_percent"]}),
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -7,30 +7,12 @@ the database.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
 from exchanges.fields import EncryptedTextField, money_field
 from exchanges.venues.base import Credentials, Endpoints
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimits:
-    """A venue's documented base-tier REST budget (see the 0002 data migration for sources)."""
-
-    requests_per_second: int
-    burst: int
-    order_requests_per_second: int
-    order_burst: int
-
-
-DEFAULT_RATE_LIMITS: dict[str, RateLimits] = {
-    Venue.DERIBIT: RateLimits(20, 100, 5, 20),
-    Venue.OKX: RateLimits(10, 20, 30, 60),
-    Venue.BYBIT: RateLimits(100, 100, 10, 10),
-}
 
 
 class Exchange(models.Model):
@@ -40,10 +22,10 @@ class Exchange(models.Model):
     `.../api/v5`); the adapter adds the path. For Bybit `public_ws_url` is the prefix to which
     the adapter appends the category (`/spot`, `/linear`, `/inverse`, `/option`).
 
-    The rate-limit fields are the token bucket the adapter's limiter uses for this deployment:
-    `requests_per_second`/`burst` for REST requests in general, `order_requests_per_second`/
-    `order_burst` for order placement, amendment and cancellation. Venue tiers differ; the
-    defaults of the data migration are each venue's documented base tier.
+    Rate limits come from the venue: each adapter's `constants.RATE_LIMITS` holds the published
+    per-group limits. `rate_limit_percent` is this deployment's ceiling on them (1-100: it can
+    only lower them), for keys that another system uses too. Every process trading one account
+    shares one budget (in Redis when `REDIS_URL` is set; `exchanges.clients`).
     """
 
     venue = models.CharField(max_length=16, choices=Venue.choices)
@@ -54,10 +36,11 @@ class Exchange(models.Model):
     public_ws_url = models.CharField(max_length=200)
     private_ws_url = models.CharField(max_length=200)
     enabled = models.BooleanField(default=False)
-    requests_per_second = models.PositiveIntegerField(default=10)
-    burst = models.PositiveIntegerField(default=20)
-    order_requests_per_second = models.PositiveIntegerField(default=5)
-    order_burst = models.PositiveIntegerField(default=10)
+    rate_limit_percent = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of the venue's published rate limits this deployment may use (1-100).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,21 +51,13 @@ class Exchange(models.Model):
                 fields=["venue", "environment", "name"], name="exchange_unique_venue_env_name"
             ),
             models.CheckConstraint(
-                condition=models.Q(requests_per_second__gt=0, burst__gt=0),
-                name="exchange_rate_limit_positive",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(order_requests_per_second__gt=0, order_burst__gt=0),
-                name="exchange_order_rate_limit_positive",
+                condition=models.Q(rate_limit_percent__gte=1, rate_limit_percent__lte=100),
+                name="exchange_rate_limit_percent_1_100",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
-
-    def set_rate_limits(self, limits: RateLimits) -> None:
-        for name, value in asdict(limits).items():
-            setattr(self, name, value)
 
     def endpoints(self) -> Endpoints:
         return Endpoints(

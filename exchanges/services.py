@@ -195,7 +195,11 @@ def instruments_sync(*, exchange: Exchange) -> tuple[int, int, int]:
     The venue call happens outside the transaction: a slow venue does not hold database locks.
     Raises the adapter's `VenueError` when the venue cannot be asked.
     """
-    from exchanges.venues.registry import rest_client
+    from exchanges.clients import rest_client
 
-    client = rest_client(exchange.venue, exchange.endpoints())
-    return instruments_upsert(exchange=exchange, infos=client.instruments())
+    client = rest_client(exchange=exchange)
+    try:
+        infos = client.instruments()
+    finally:
+        client.close()
+    return instruments_upsert(exchange=exchange, infos=infos)

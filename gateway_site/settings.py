@@ -145,6 +145,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     # No broker server: tasks run in the caller (beat runs embedded in run_gateway).
     CELERY_TASK_ALWAYS_EAGER = True
+# Where venue request budgets are counted (exchanges.clients): with Redis every web, worker and
+# connector process trading one account draws from one budget; without it, each process alone.
+RATE_LIMIT_STORAGE_URL = REDIS_URL or "memory://"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -8,7 +8,7 @@ with factories for its REST client, public and private streams, and its sans-IO 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from exchanges.venues.base import (
     RestClient,
     Venue,
 )
+from exchanges.venues.ratelimit import MEMORY, Limit, RateLimiter
 
 _PACKAGES = {
     Venue.DERIBIT: "exchanges.venues.deribit",
@@ -39,6 +40,22 @@ class VenueAdapter:
     account_stream: Callable[..., AccountStream]
     # market_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
     market_session: Callable[..., Any]
+    # the venue's published limits per endpoint group (constants.RATE_LIMITS)
+    rate_limits: Mapping[str, Limit]
+    default_rate_group: str = "default"
+
+    def limiter(
+        self, *, scope: str | None = None, storage_url: str = MEMORY, percent: int = 100
+    ) -> RateLimiter:
+        """A budget over the venue's limits, lowered to `percent`, shared by every limiter of
+        the same `scope` on the same storage (`ratelimit.RateLimiter`)."""
+        return RateLimiter(
+            self.rate_limits,
+            self.default_rate_group,
+            scope=scope,
+            storage_url=storage_url,
+            percent=percent,
+        )
 
 
 def get_adapter(venue: Venue | str) -> VenueAdapter:

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from exchanges.choices import AccountPermission, Environment, Venue
-from exchanges.models import DEFAULT_RATE_LIMITS, Exchange, ExchangeAccount
+from exchanges.models import Exchange, ExchangeAccount
 from exchanges.services import (
     exchange_account_create,
     exchange_account_credentials_set,
@@ -94,8 +94,6 @@ class Command(BaseCommand):
         exchange.public_ws_url = endpoints.public_ws_url
         exchange.private_ws_url = endpoints.private_ws_url
         exchange.enabled = True
-        if created:
-            exchange.set_rate_limits(DEFAULT_RATE_LIMITS[venue])
         exchange.save()
         self.stdout.write(
             f"exchange {exchange.slug}: {'created' if created else 'exists'}, {exchange.rest_url}"

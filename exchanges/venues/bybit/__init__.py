@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchanges.venues.base import Credentials, Endpoints, Venue
+from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit.rest import BybitRestClient
 from exchanges.venues.bybit.stream import (
     BybitAccountStream,
@@ -56,6 +57,7 @@ ADAPTER = VenueAdapter(
     rest_client=rest_client,
     market_stream=market_stream,
     account_stream=account_stream,
+    rate_limits=C.RATE_LIMITS,
     market_session=market_session,
 )
 

@@ -5,6 +5,7 @@ streams, and the sans-IO public session the book benchmark drives over a recorde
 """
 
 from exchanges.venues.base import Venue
+from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.rest import DeribitRestClient
 from exchanges.venues.deribit.stream import (
     DeribitAccountSession,
@@ -19,6 +20,8 @@ ADAPTER = VenueAdapter(
     rest_client=DeribitRestClient,
     market_stream=DeribitMarketStream,
     account_stream=DeribitAccountStream,
+    rate_limits=C.RATE_LIMITS,
+    default_rate_group=C.DEFAULT_GROUP,
     market_session=DeribitMarketSession,
 )
 

@@ -56,7 +56,7 @@ from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap, currency_of
-from exchanges.venues.ratelimit import Limit, RateLimiter
+from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
     penalize,
@@ -116,7 +116,7 @@ class DeribitRestClient:
         auth_mode: str = "signature",
         http_method: str = "GET",
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        limits: dict[str, Limit] | None = None,
+        limiter: RateLimiter | None = None,
         currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
         scope: str | None = None,
         session: requests.Session | None = None,
@@ -132,7 +132,7 @@ class DeribitRestClient:
         self.credentials = credentials
         self.auth_mode = auth_mode
         self.timeout = timeout
-        self.limiter = RateLimiter(limits or C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+        self.limiter = limiter or RateLimiter(C.RATE_LIMITS, default=C.DEFAULT_GROUP)
         self.currencies = currencies
         self.scope = scope
         self.clock = clock or Clock()

@@ -4,6 +4,7 @@
 """
 
 from exchanges.venues.base import Venue
+from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.rest import OkxRestClient
 from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream, market_session
 from exchanges.venues.registry import VenueAdapter
@@ -13,6 +14,7 @@ ADAPTER = VenueAdapter(
     rest_client=OkxRestClient,
     market_stream=OkxMarketStream,
     account_stream=OkxAccountStream,
+    rate_limits=C.RATE_LIMITS,
     market_session=market_session,
 )
 

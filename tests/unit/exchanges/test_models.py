@@ -71,8 +71,7 @@ def test_data_migration_rows():
         assert exchange.enabled is False
         assert exchange.venue == slug.split("-")[0]
         assert exchange.environment == slug.split("-")[1]
-    assert (rows["deribit-live"].requests_per_second, rows["deribit-live"].burst) == (20, 100)
-    assert (rows["okx-live"].order_requests_per_second, rows["okx-live"].order_burst) == (30, 60)
+        assert exchange.rate_limit_percent == 100  # the venue's published limits, unlowered
 
 
 @pytest.mark.django_db
@@ -83,9 +82,20 @@ def test_exchange_unique_per_venue_environment_name():
 
 
 @pytest.mark.django_db
-def test_exchange_rate_limits_positive():
+@pytest.mark.parametrize("percent", [0, 101])
+def test_exchange_rate_limit_ceiling_is_1_to_100_percent(percent):
     with pytest.raises(IntegrityError):
-        ExchangeFactory(requests_per_second=0)
+        ExchangeFactory(rate_limit_percent=percent)
+
+
+@pytest.mark.django_db
+def test_exchange_rate_limit_ceiling_validates_in_forms():
+    exchange = ExchangeFactory.build(rate_limit_percent=150)
+    with pytest.raises(ValidationError) as raised:
+        exchange.full_clean()
+    assert raised.value.message_dict["rate_limit_percent"] == [
+        "Ensure this value is less than or equal to 100."
+    ]
 
 
 def test_account_credentials_and_permission(account):
