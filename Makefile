@@ -28,6 +28,7 @@ run: migrate
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -37,6 +38,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python -m bench.book_path
+	$(BIN)/python -m bench.simulator
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
