@@ -49,6 +49,13 @@ class Limit:
         return Limit(rate=burst / self.window_seconds, burst=burst)
 
 
+def headroom(limit: Limit) -> int:
+    """Requests of each window left unused: the venue counts arrivals on its clock, we count
+    departures on ours, and network jitter can move a request across the window's edge. One in
+    twenty (at least one, when the window holds more than one) keeps us under its count."""
+    return max(1, limit.burst // 20) if limit.burst > 1 else 0
+
+
 class _LocalHolds:
     """Hold deadlines of one process (monotonic time)."""
 
@@ -111,11 +118,13 @@ class GroupBudget:
         self.limit = limit
         self._limiter = limiter
         self._key = f"{limiter.scope}:{group}"
-        self._item = limits.RateLimitItemPerSecond(limit.burst, limit.window_seconds)
+        self._item = limits.RateLimitItemPerSecond(
+            limit.burst - headroom(limit), limit.window_seconds
+        )
 
     def _cost(self, cost: float) -> int:
         """Whole requests, at most one window's worth (a larger cost could never be met)."""
-        return min(max(1, math.ceil(cost)), self.limit.burst)
+        return min(max(1, math.ceil(cost)), self._item.amount)
 
     def try_acquire(self, cost: float = 1) -> bool:
         """Take `cost` requests if the window has room and no hold is on; never waits."""

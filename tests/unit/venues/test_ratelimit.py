@@ -10,7 +10,7 @@ import uuid
 import pytest
 import redis
 
-from exchanges.venues.ratelimit import Limit, RateLimiter
+from exchanges.venues.ratelimit import Limit, RateLimiter, headroom
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
@@ -45,11 +45,20 @@ def test_ceiling_only_lowers_and_keeps_the_window():
             Limit(rate=1, burst=1).lowered(percent)
 
 
+def test_headroom_leaves_one_request_in_twenty_for_jitter():
+    assert [headroom(Limit(rate=r, burst=b)) for r, b in ((1, 1), (1, 2), (30, 60), (20, 100))] == [
+        0,
+        1,
+        3,
+        5,
+    ]
+
+
 def test_burst_goes_at_once_then_the_window_is_full():
-    limiter = RateLimiter({"default": Limit(rate=1, burst=3)}, scope=unique_scope())
+    limiter = RateLimiter({"default": Limit(rate=1, burst=4)}, scope=unique_scope())
     budget = limiter.bucket("default")
-    assert [budget.try_acquire() for _ in range(4)] == [True, True, True, False]
-    assert 0 < budget.wait_time() <= 3
+    assert [budget.try_acquire() for _ in range(4)] == [True, True, True, False]  # 4 less 1
+    assert 0 < budget.wait_time() <= 4
 
 
 def test_acquire_waits_for_the_oldest_request_to_leave_the_window():
@@ -72,8 +81,8 @@ def test_a_cost_takes_that_many_requests():
     limiter = RateLimiter({"default": Limit(rate=10, burst=20)}, scope=unique_scope())
     budget = limiter.bucket("default")
     assert budget.try_acquire(15) is True
-    assert budget.try_acquire(6) is False  # 5 left
-    assert budget.try_acquire(5) is True
+    assert budget.try_acquire(5) is False  # 19 usable: 4 left
+    assert budget.try_acquire(4) is True
 
 
 def test_groups_route_and_unknown_groups_count_against_the_default():
@@ -120,7 +129,7 @@ def test_default_group_is_required():
 
 OTHER_PROCESS = """
 import sys
-from exchanges.venues.ratelimit import Limit, RateLimiter
+from exchanges.venues.ratelimit import Limit, RateLimiter, headroom
 limiter = RateLimiter({"default": Limit(rate=1, burst=5)}, scope=sys.argv[1], storage_url=sys.argv[2])
 taken = sum(limiter.bucket("default").try_acquire() for _ in range(3))
 limiter.penalize("default", float(sys.argv[3])) if len(sys.argv) > 3 else None
@@ -143,9 +152,9 @@ def run_other_process(*args: str) -> str:
 def test_processes_on_redis_share_one_budget():
     scope = unique_scope()
     limiter = RateLimiter({"default": Limit(rate=1, burst=5)}, scope=scope, storage_url=REDIS_URL)
-    assert run_other_process(scope, REDIS_URL) == "3"  # the other process took 3 of 5
+    assert run_other_process(scope, REDIS_URL) == "3"  # the other process took 3 of 4 usable
     budget = limiter.bucket("default")
-    assert [budget.try_acquire() for _ in range(3)] == [True, True, False]
+    assert [budget.try_acquire() for _ in range(3)] == [True, False, False]
 
 
 @needs_redis
@@ -164,4 +173,4 @@ def test_memory_budgets_are_per_process():
     limiter = RateLimiter({"default": Limit(rate=1, burst=5)}, scope=scope)
     assert run_other_process(scope, "memory://") == "3"
     budget = limiter.bucket("default")
-    assert sum(budget.try_acquire() for _ in range(6)) == 5
+    assert sum(budget.try_acquire() for _ in range(6)) == 4
