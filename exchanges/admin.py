@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 
-from exchanges.models import Exchange, ExchangeAccount, Instrument, mask
+from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument, mask
 from exchanges.services import exchange_account_credentials_validate
 
 
@@ -175,6 +175,23 @@ class ExchangeAccountAdmin(admin.ModelAdmin):
     @admin.display(description="Passphrase")
     def passphrase_status(self, obj: ExchangeAccount) -> str:
         return "set" if obj.passphrase else "not set"
+
+
+@admin.register(AccountGrant)
+class AccountGrantAdmin(admin.ModelAdmin):
+    """Who may see and trade which account (traders see only their granted accounts)."""
+
+    list_display = ["user", "account", "granted_by", "created_at"]
+    list_filter = ["account__exchange"]
+    search_fields = ["user__username", "account__label", "account__exchange__slug"]
+    list_select_related = ["user", "account__exchange"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["granted_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: AccountGrant, form, change: bool) -> None:
+        if not change:
+            obj.granted_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Instrument)

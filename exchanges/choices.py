@@ -53,3 +53,13 @@ class AccountPermission(models.TextChoices):
 
     READ = "read", "Read only"
     TRADE = "trade", "Read and trade"
+
+
+class Role(models.TextChoices):
+    """The API's roles, one Django group each (created by a data migration with their model
+    permissions): what a user may do is the union of their groups' permissions."""
+
+    VIEWER = "viewer", "Viewer: reads everything but secrets"
+    TRADER = "trader", "Trader: trades the accounts granted to them"
+    RISK_OFFICER = "risk_officer", "Risk officer: limits and the kill switch"
+    ADMIN = "admin", "Admin: exchanges, accounts and keys, users and grants"

@@ -7,6 +7,7 @@ the database.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -104,6 +105,9 @@ class ExchangeAccount(models.Model):
                 fields=["exchange", "label"], name="exchangeaccount_unique_exchange_label"
             ),
         ]
+        permissions = [
+            ("view_all_accounts", "Can see every account, not only the accounts granted"),
+        ]
 
     def __str__(self) -> str:
         exchange = self.exchange.slug if self.exchange_id else "?"
@@ -122,6 +126,29 @@ class ExchangeAccount(models.Model):
 
     def credentials(self) -> Credentials:
         return Credentials(api_key=self.api_key, secret=self.secret, passphrase=self.passphrase)
+
+
+class AccountGrant(models.Model):
+    """A user may see and trade `account`. Users without the `view_all_accounts` permission
+    (traders) see only the accounts granted to them; granting is an admin's job."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_grants"
+    )
+    account = models.ForeignKey(ExchangeAccount, on_delete=models.CASCADE, related_name="grants")
+    granted_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "account"], name="accountgrant_unique_user_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.account}"
 
 
 class Instrument(models.Model):

@@ -58,3 +58,14 @@ def instrument_get(*, exchange: Exchange, symbol: str) -> Instrument:
             f"({', '.join(i.symbol for i in listed)}): use the unified symbol"
         )
     return candidates[0]
+
+
+def accounts_visible_to(user) -> QuerySet[ExchangeAccount]:
+    """The accounts `user` may see: every one with `view_all_accounts` (viewers, risk officers,
+    admins), else only the accounts granted to them (traders)."""
+    qs = ExchangeAccount.objects.select_related("exchange")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_perm("exchanges.view_all_accounts"):
+        return qs
+    return qs.filter(grants__user=user)

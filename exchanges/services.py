@@ -12,9 +12,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from exchanges.choices import AccountPermission, Venue
-from exchanges.models import Exchange, ExchangeAccount, Instrument
+from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument
 from exchanges.venues.base import InstrumentInfo
 
 INSTRUMENT_FIELDS = (
@@ -203,3 +204,67 @@ def instruments_sync(*, exchange: Exchange) -> tuple[int, int, int]:
     finally:
         client.close()
     return instruments_upsert(exchange=exchange, infos=infos)
+
+
+def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:56] or "exchange"
+    slug, number = base, 1
+    taken = Exchange.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+@transaction.atomic
+def exchange_create(*, venue: Venue | str, environment: str, name: str, **fields: Any) -> Exchange:
+    """A new deployment of `venue`; its slug is made from `name` (unique)."""
+    exchange = Exchange(venue=venue, environment=environment, name=name, **fields)
+    exchange.slug = _unique_slug(name)
+    exchange.full_clean()
+    exchange.save()
+    return exchange
+
+
+@transaction.atomic
+def exchange_update(*, exchange: Exchange, **fields: Any) -> Exchange:
+    """Change some fields of `exchange`; its venue never changes (its accounts and instruments
+    belong to that venue)."""
+    if "venue" in fields and fields["venue"] != exchange.venue:
+        raise ValidationError({"venue": "The venue of an exchange cannot change."})
+    for name, value in fields.items():
+        setattr(exchange, name, value)
+    exchange.full_clean()
+    exchange.save()
+    return exchange
+
+
+@transaction.atomic
+def exchange_account_update(
+    *,
+    account: ExchangeAccount,
+    api_key: str | None = None,
+    secret: str | None = None,
+    passphrase: str | None = None,
+    **fields: Any,
+) -> ExchangeAccount:
+    """Change an account's label, permission or enabled flag, and any credential given."""
+    if api_key is not None or secret is not None or passphrase is not None:
+        account = exchange_account_credentials_set(
+            account=account, api_key=api_key, secret=secret, passphrase=passphrase
+        )
+    if fields:
+        for name, value in fields.items():
+            setattr(account, name, value)
+        account.full_clean()
+        account.save(update_fields=[*fields, "updated_at"])
+    return account
+
+
+@transaction.atomic
+def account_grant_create(*, user, account: ExchangeAccount, granted_by: str = "") -> AccountGrant:
+    """Let `user` see and trade `account` (idempotent)."""
+    grant, _ = AccountGrant.objects.get_or_create(
+        user=user, account=account, defaults={"granted_by": granted_by}
+    )
+    return grant

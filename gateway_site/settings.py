@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "django_celery_beat",
+    "auditlog",
     "exchanges",
     "orders",
     "marketdata",
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -176,23 +178,55 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 REST_FRAMEWORK = {
+    # Token first: a request that carries a token is never taken for a session (no CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["gateway_site.api.filters.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "gateway_site.api.pagination.GatewayCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "gateway_site.api.throttles.UserThrottle",
+        "gateway_site.api.throttles.AnonThrottle",
+    ],
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gateway_site.api.schema.GatewaySchema",
+    "EXCEPTION_HANDLER": "gateway_site.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+}
+# Requests per user (or per client address when anonymous); `orders` is order entry's own.
+API_THROTTLE_RATES = {
+    "user": env.str("API_THROTTLE_USER", default="1200/min"),
+    "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+    "orders": env.str("API_THROTTLE_ORDERS", default="300/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crypto trading gateway API",
-    "DESCRIPTION": "Orders, fills, positions, balances and market data across Deribit, OKX and Bybit.",
+    "DESCRIPTION": (
+        "Orders, fills, positions, balances and market data across Deribit, OKX and Bybit. "
+        "Authenticate with `Authorization: Token <key>` (`manage.py drf_create_token <user>`). "
+        'Decimals are strings. Every error is `{"error": {"code", "message", "fields"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "VenueEnum": "exchanges.choices.Venue",
+        "EnvironmentEnum": "exchanges.choices.Environment",
+        "AccountPermissionEnum": "exchanges.choices.AccountPermission",
+        "StreamKindEnum": "exchanges.choices.StreamKind",
+        "StreamStateEnum": "exchanges.choices.StreamState",
+    },
 }
+CSRF_FAILURE_VIEW = "gateway_site.api.errors.csrf_failure"
+AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # Production hardening, on whenever DEBUG is off; each can be turned off behind a TLS proxy.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -4,6 +4,11 @@ import importlib.util
 
 pytest_plugins = [
     name
-    for name in ("tests.plugins.db", "tests.plugins.simulator", "tests.plugins.venues")
+    for name in (
+        "tests.plugins.db",
+        "tests.plugins.simulator",
+        "tests.plugins.venues",
+        "tests.plugins.api",
+    )
     if importlib.util.find_spec(name) is not None
 ]

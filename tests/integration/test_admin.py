@@ -6,7 +6,7 @@ from django.apps import apps as django_apps
 from django.contrib import admin
 from django.urls import reverse
 
-from exchanges.models import ExchangeAccount
+from exchanges.models import AccountGrant, ExchangeAccount
 from orders.models import OrderEvent
 from risk.models import KillSwitch
 from tests.factories import (
@@ -50,7 +50,7 @@ MODELS = sorted(
 
 
 @pytest.fixture
-def everything(account, instrument, order):
+def everything(account, instrument, order, admin_user):
     """One row of every model, all tied to the account whose secret must never show."""
     account.passphrase = PASSPHRASE
     account.save()
@@ -61,6 +61,7 @@ def everything(account, instrument, order):
     ReconciliationReportFactory(account=account)
     RiskLimitFactory(account=account, instrument=instrument)
     KillSwitchFactory(account=account)
+    AccountGrant.objects.create(user=admin_user, account=account, granted_by="admin")
     RiskEventFactory(account=account, order=order)
     ConnectorStatusFactory(exchange=account.exchange, account=account, stream="private")
     TradeTickFactory(instrument=instrument)
@@ -81,7 +82,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 16
+    assert len(MODELS) == 17
     assert set(READ_ONLY) < set(MODELS)
 
 

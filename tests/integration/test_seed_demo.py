@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from rest_framework.authtoken.models import Token
 
 from exchanges.models import Exchange, ExchangeAccount, Instrument
 from exchanges.simulator.demo import DEMO_ACCOUNTS
@@ -86,6 +87,14 @@ def test_seed_creates_the_demo(simulator_settings):
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(match.group(2))
+    assert sorted(admin.groups.values_list("name", flat=True)) == [
+        "admin",
+        "risk_officer",
+        "trader",
+        "viewer",
+    ]
+    token = Token.objects.get(user=admin).key
+    assert f"user admin: roles viewer, trader, risk_officer, admin; API token: {token}" in output
 
 
 @pytest.mark.django_db

@@ -64,7 +64,10 @@ def test_health_probe(client):
 
 
 def test_api_requires_authentication(client):
-    assert client.get("/api/v1/").status_code == 403
+    response = client.get("/api/v1/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_api_root_and_schema_for_an_operator(client):
@@ -75,6 +78,7 @@ def test_api_root_and_schema_for_an_operator(client):
     assert root.json() == {
         "schema": "http://testserver/api/v1/schema/",
         "docs": "http://testserver/api/v1/docs/",
+        "me": "http://testserver/api/v1/me/",
     }
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200

@@ -15,10 +15,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
-from exchanges.choices import AccountPermission, Environment, Venue
+from exchanges.choices import AccountPermission, Environment, Role, Venue
 from exchanges.models import Exchange, ExchangeAccount
 from exchanges.services import (
     exchange_account_create,
@@ -153,6 +155,13 @@ class Command(BaseCommand):
                 f"user {OPERATOR_USERNAME}: exists, password unchanged "
                 "(--reset-password prints a new one)"
             )
+        user = User.objects.get(username=OPERATOR_USERNAME)
+        user.groups.add(*Group.objects.filter(name__in=Role.values))
+        token, _ = Token.objects.get_or_create(user=user)
+        self.stdout.write(
+            f"user {OPERATOR_USERNAME}: roles {', '.join(Role.values)}; "
+            f"API token: {token.key} (Authorization: Token {token.key})"
+        )
 
     def _print_password(self, what: str, password: str) -> None:
         self.stdout.write(
