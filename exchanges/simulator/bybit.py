@@ -54,12 +54,14 @@ from typing import Any
 import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from exchanges.simulator.common import RollingWindow, answer_survives, hmac_sha256, push
-from exchanges.simulator.engine import (
+from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.limits import RollingWindow
+from exchanges.simulator.common.signing import hmac_sha256
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.records import (
     AmendAtOrBelowFilled,
     CancelReason,
     ClientIdScope,
-    Engine,
     Listener,
     PostOnlyAction,
     RejectReason,
@@ -72,7 +74,6 @@ from exchanges.simulator.engine import (
     SimTicker,
     SimTrade,
 )
-from exchanges.simulator.faults import Faults
 from exchanges.simulator.instruments import bybit_category, bybit_sim_symbol
 from exchanges.venues.base import (
     InstrumentInfo,

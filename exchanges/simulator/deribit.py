@@ -62,12 +62,13 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from exchanges.simulator.common import answer_survives, hmac_sha256, push
-from exchanges.simulator.engine import (
-    MAINTENANCE_MARGIN,
-    OPTION_FEE_PER_CONTRACT,
+from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.signing import hmac_sha256
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.fees import OPTION_FEE_PER_CONTRACT
+from exchanges.simulator.engine.margin import MAINTENANCE_MARGIN
+from exchanges.simulator.engine.records import (
     CancelReason,
-    Engine,
     Listener,
     RejectReason,
     SimAccount,
@@ -79,7 +80,6 @@ from exchanges.simulator.engine import (
     SimTicker,
     SimTrade,
 )
-from exchanges.simulator.faults import Faults
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,

@@ -44,8 +44,9 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from exchanges.simulator import demo
-from exchanges.simulator.engine import Engine
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.market.generator import build_engine
 from exchanges.venues.base import Credentials, Venue
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class Simulator:
         face_classes: dict[Venue, type | str] | None = None,
         run_generator: bool = True,
     ):
-        self.engine = engine if engine is not None else Engine(seed=seed)
+        self.engine = engine if engine is not None else build_engine(seed=seed)
         self.venues = [Venue(v) for v in (venues if venues is not None else list(FACES))]
         self.host = host
         self.ports_requested = {v: (ports or {}).get(v, 0) for v in self.venues}

@@ -8,14 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from exchanges.simulator.common import (
-    RollingWindow,
-    WindowCount,
-    answer_survives,
-    hmac_sha256,
-    push,
-)
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.limits import RollingWindow, WindowCount
+from exchanges.simulator.common.signing import hmac_sha256
 
 
 def test_hmac_sha256_matches_rfc_4231_test_case_2():

@@ -7,18 +7,18 @@ from decimal import Decimal as D
 
 import pytest
 
-from exchanges.simulator.engine import (
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.fees import FeeSchedule
+from exchanges.simulator.engine.records import (
     AmendAtOrBelowFilled,
     CancelReason,
     ClientIdScope,
-    Engine,
-    FeeSchedule,
     Listener,
-    MarketConfig,
     PostOnlyAction,
     RejectReason,
     SimReject,
 )
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.venues.base import Liquidity, OrderStatus, OrderType, Side, TimeInForce, Venue
 
 OKX = Venue.OKX
@@ -35,7 +35,7 @@ def fixed_clock(start: int = 1_790_000_000_000_000_000):
 
 def quiet_engine() -> Engine:
     """An engine whose generator neither quotes nor trades: only the test's orders are in books."""
-    return Engine(
+    return build_engine(
         seed=1,
         clock_ns=fixed_clock(),
         config=MarketConfig(levels=0, taker_rate=0.0, resize_rate=0.0),

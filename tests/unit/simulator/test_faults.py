@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchanges.simulator.faults import COUNTED, Faults
+from exchanges.simulator.common.faults import COUNTED, Faults
 
 
 def test_counted_faults_fire_exactly_n_times():

@@ -7,7 +7,9 @@ import itertools
 import random
 from decimal import Decimal as D
 
-from exchanges.simulator.engine import Engine, MarketConfig, SimReject
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.records import SimReject
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.venues.base import OrderStatus, OrderType, Side, TimeInForce, Venue
 
 SYMBOLS = [
@@ -46,7 +48,9 @@ def check(engine: Engine) -> None:
 
 def test_random_flow_keeps_books_orders_and_wallets_consistent():
     counter = itertools.count(1_790_000_000_000_000_000, 10_000_000)
-    engine = Engine(seed=11, clock_ns=lambda: next(counter), config=MarketConfig(taker_rate=20.0))
+    engine = build_engine(
+        seed=11, clock_ns=lambda: next(counter), config=MarketConfig(taker_rate=20.0)
+    )
     for venue, user in itertools.product((Venue.OKX, Venue.DERIBIT, Venue.BYBIT), USERS):
         engine.add_account(venue, user, "s", "p")
     rng = random.Random(3)

@@ -8,8 +8,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from exchanges.simulator.engine import Engine, Listener, MarketConfig
-from exchanges.simulator.market import black_scholes, option_greeks
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.records import Listener
+from exchanges.simulator.market.generator import MarketConfig, build_engine
+from exchanges.simulator.market.pricing import black_scholes, option_greeks
 from exchanges.venues.base import (
     InstrumentKind,
     Liquidity,
@@ -25,7 +27,7 @@ START_NS = 1_790_000_000_000_000_000  # 2026-09-21, three months before the Deri
 
 def make_engine(seed: int = 1, **config) -> Engine:
     counter = itertools.count(START_NS, 50_000_000)
-    return Engine(seed=seed, clock_ns=lambda: next(counter), config=MarketConfig(**config))
+    return build_engine(seed=seed, clock_ns=lambda: next(counter), config=MarketConfig(**config))
 
 
 class Tape(Listener):
@@ -100,7 +102,7 @@ def test_an_instruments_flow_depends_on_neither_the_clock_nor_other_instruments(
 
     def swap_trades(clock_step_ns: int, trade_an_option: bool) -> list[tuple]:
         counter = itertools.count(START_NS, clock_step_ns)
-        engine = Engine(seed=3, clock_ns=lambda: next(counter), config=MarketConfig())
+        engine = build_engine(seed=3, clock_ns=lambda: next(counter), config=MarketConfig())
         tape = Tape()
         engine.add_listener(tape)
         if trade_an_option:
@@ -237,7 +239,9 @@ def test_option_greeks_reference_values():
 
 
 def test_engine_option_greeks_use_the_model_that_prices_the_option():
-    engine = Engine(seed=1, clock_ns=lambda: START_NS, config=MarketConfig())  # time stands still
+    engine = build_engine(
+        seed=1, clock_ns=lambda: START_NS, config=MarketConfig()
+    )  # time stands still
     symbol = "BTC-25DEC26-100000-C"
     greeks = engine.option_greeks(Venue.DERIBIT, symbol)
     fair = engine.market.state(Venue.DERIBIT, symbol).fair

@@ -11,8 +11,9 @@ import pytest
 from aiohttp import web
 
 from exchanges.simulator import demo
-from exchanges.simulator.engine import Engine, MarketConfig
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.simulator.server import FACES, Simulator, SimulatorThread, load_face_class
 from exchanges.venues.base import Credentials, OrderType, Side, Venue
 
@@ -216,7 +217,7 @@ async def test_stop_closes_faces_and_frees_the_port():
 
 async def test_given_accounts_start_up_faults_and_face_options():
     creds = Credentials(api_key="k1", secret="s1", passphrase="p1")
-    engine = Engine(seed=3, config=MarketConfig(taker_rate=0.0))
+    engine = build_engine(seed=3, config=MarketConfig(taker_rate=0.0))
     sim = Simulator(
         engine,
         [Venue.OKX],
@@ -284,7 +285,7 @@ def test_face_paths_name_the_three_venues():
         Venue.OKX: "exchanges.simulator.okx.OkxFace",
         Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
     }
-    assert load_face_class("exchanges.simulator.faults.Faults") is Faults
+    assert load_face_class("exchanges.simulator.common.faults.Faults") is Faults
 
 
 def test_every_importable_face_starts_under_the_sim_fixture(sim):
@@ -331,7 +332,7 @@ async def test_accounts_route_opens_accounts_at_run_time(simulator):
 
 def test_advance_until_steps_until_the_condition_holds_and_gives_up_past_the_limit():
     sim = Simulator(
-        Engine(seed=2), [Venue.OKX], face_classes=FAKE, run_generator=False, step_interval=0.1
+        build_engine(seed=2), [Venue.OKX], face_classes=FAKE, run_generator=False, step_interval=0.1
     )
 
     def printed() -> int:

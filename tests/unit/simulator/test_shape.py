@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from exchanges.simulator.shape import assert_same_shape, json_kind, shape_differences
 from tests.plugins.venues import payload_path
+from tests.support.shape import assert_same_shape, json_kind, shape_differences
 
 
 def test_identical_shapes_pass_whatever_the_values():

@@ -238,4 +238,4 @@ def test_the_thread_runner_serves_bybit_to_plain_clients(sim):
         assert jsonlib.loads(ws.recv(timeout=5))["success"] is True
         while checker.messages < 5:
             checker.apply(jsonlib.loads(ws.recv(timeout=5)))
-    assert checker.u is not None and len(checker.bids) == sim.engine.config.levels
+    assert checker.u is not None and len(checker.bids) == sim.engine.market.config.levels

@@ -23,8 +23,8 @@ import aiohttp
 import orjson
 
 from exchanges.simulator.server import Simulator
-from exchanges.simulator.shape import assert_same_shape
 from exchanges.venues.base import Credentials, Venue
+from tests.support.shape import assert_same_shape
 
 VENUE = Venue.DERIBIT
 TIMEOUT = 5.0

@@ -9,7 +9,7 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from exchanges.simulator.engine import MAKER_ACCOUNT
+from exchanges.simulator.engine.records import MAKER_ACCOUNT
 from tests.integration.simulator.deribit.harness import (
     SECOND,
     VENUE,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from exchanges.simulator.engine import Engine, MarketConfig
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.venues.base import Credentials, Venue
 from tests.unit.simulator.okx.okx_wire import (
     LocalBook,
@@ -233,7 +233,7 @@ async def test_order_life_filled_by_generated_flow():
     # A still market with busy takers: the resting bid is reached by taker flow rather than
     # swept by the makers' requotes (no venue noise or perpetual premium noise moves the
     # quotes through it; the asset's own walk is slow).
-    engine = Engine(
+    engine = build_engine(
         seed=1,
         config=MarketConfig(
             volatility=0.02, venue_noise_bps=0.0, perp_premium_std=0.0, taker_rate=10.0

@@ -22,11 +22,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from exchanges.simulator.engine import Engine
+from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.server import Simulator
-from exchanges.simulator.shape import assert_same_shape
 from exchanges.venues.base import Credentials, Venue
 from tests.plugins.venues import load_payload
+from tests.support.shape import assert_same_shape
 
 VENUE = Venue.BYBIT
 ALICE = Credentials(api_key="BybitSimAlice001", secret="alice-secret-0000000000000001")

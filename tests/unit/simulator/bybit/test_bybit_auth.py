@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from exchanges.simulator.engine import Engine
+from exchanges.simulator.market.generator import build_engine
 from exchanges.venues.base import Credentials
 from tests.plugins.venues import load_payload
 from tests.unit.simulator.bybit.bybit_wire import (
@@ -38,7 +38,7 @@ def altered(signature: str) -> str:
 
 
 async def test_rest_signing_vectors_are_accepted_and_one_altered_byte_is_not():
-    engine = Engine(seed=7, clock_ns=fixed_clock(int(VECTORS[0]["timestamp"]) + 200))
+    engine = build_engine(seed=7, clock_ns=fixed_clock(int(VECTORS[0]["timestamp"]) + 200))
     async with bybit_sim(engine=engine, accounts=[VECTOR_KEY]) as sim, aiohttp.ClientSession() as s:
         rest = Rest(s, sim.urls[VENUE]["rest"], None)
         get, post = VECTORS
@@ -69,7 +69,7 @@ async def test_the_face_builds_the_documented_prehash():
     """The docs publish the prehash but not the secret: the 10004 answer names the string signed."""
     docs_key = Credentials(api_key=DOCS[0]["api_key"], secret="not-published")
     for case in DOCS:
-        engine = Engine(seed=7, clock_ns=fixed_clock(int(case["timestamp"]) + 100))
+        engine = build_engine(seed=7, clock_ns=fixed_clock(int(case["timestamp"]) + 100))
         async with bybit_sim(engine=engine, accounts=[docs_key], warm=0) as sim:
             async with aiohttp.ClientSession() as s:
                 rest = Rest(s, sim.urls[VENUE]["rest"], None)
@@ -88,7 +88,7 @@ async def test_the_face_builds_the_documented_prehash():
 
 async def test_recv_window_bounds_follow_the_documented_rule():
     server = 1_790_000_000_000
-    engine = Engine(seed=7, clock_ns=fixed_clock(server))
+    engine = build_engine(seed=7, clock_ns=fixed_clock(server))
     async with bybit_sim(engine=engine, warm=0) as sim, aiohttp.ClientSession() as s:
         rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
         params = "accountType=UNIFIED"
@@ -125,7 +125,7 @@ async def test_unknown_and_missing_keys():
 
 
 async def test_ws_auth_vector_is_accepted_and_bad_or_stale_signatures_are_not():
-    engine = Engine(seed=7, clock_ns=fixed_clock(WS_VECTOR["expires"] - 1000))
+    engine = build_engine(seed=7, clock_ns=fixed_clock(WS_VECTOR["expires"] - 1000))
     async with bybit_sim(engine=engine, accounts=[VECTOR_KEY], warm=0) as sim:
         async with aiohttp.ClientSession() as s:
             url = sim.urls[VENUE]["ws_private"]

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from exchanges.simulator.common.faults import Faults
 from exchanges.simulator.deribit import (
     REJECT_ERRORS,
     RpcError,
@@ -15,8 +16,8 @@ from exchanges.simulator.deribit import (
     http_request_data,
     loads,
 )
-from exchanges.simulator.engine import Engine, RejectReason
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.engine.records import RejectReason
+from exchanges.simulator.market.generator import build_engine
 from tests.plugins.venues import load_payload
 
 D = Decimal
@@ -108,7 +109,7 @@ def test_level_changes_name_new_change_and_delete():
 def face():
     from exchanges.simulator.deribit import DeribitFace
 
-    return DeribitFace(Engine(seed=3), Faults())
+    return DeribitFace(build_engine(seed=3), Faults())
 
 
 @pytest.mark.parametrize(

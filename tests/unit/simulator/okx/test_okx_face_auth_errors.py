@@ -9,7 +9,8 @@ import aiohttp
 import orjson
 import pytest
 
-from exchanges.simulator.engine import CancelReason, Engine
+from exchanges.simulator.engine.records import CancelReason
+from exchanges.simulator.market.generator import build_engine
 from exchanges.venues.base import Credentials, Venue
 from tests.plugins.venues import load_payload
 from tests.unit.simulator.okx.okx_wire import (
@@ -42,7 +43,7 @@ async def _get(session, url, headers):
 async def test_the_documented_signed_request_is_accepted_and_one_altered_byte_is_not():
     vector = load_payload("okx", "signing_example_rest")
     stamp = datetime.fromisoformat(vector["timestamp"].replace("Z", "+00:00")).timestamp()
-    engine = Engine(seed=1, clock_ns=lambda: int(stamp * 1e9) + 2_000_000_000)
+    engine = build_engine(seed=1, clock_ns=lambda: int(stamp * 1e9) + 2_000_000_000)
     creds = Credentials(vector["api_key"], vector["secret"], vector["passphrase"])
     simulator = await start_okx(engine=engine, accounts=[(OKX, creds)], warm_up=0)
     url = simulator.urls[OKX]["rest"] + vector["request_path"]

@@ -8,9 +8,9 @@ import copy
 import aiohttp
 import pytest
 
-from exchanges.simulator.shape import assert_same_shape
 from exchanges.venues.base import Venue
 from tests.plugins.venues import load_payload
+from tests.support.shape import assert_same_shape
 from tests.unit.simulator.okx.okx_wire import (
     OkxRest,
     login_request,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from exchanges.simulator.engine import Engine, MarketConfig
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.venues.base import OrderType, Side, Venue
 from tests.unit.simulator.okx.okx_wire import OkxRest, receive_json, start_okx
 
@@ -196,7 +196,7 @@ async def test_spot_fees_are_in_the_coin_received(okx):
 
 async def test_amend_to_a_size_at_or_below_the_filled_one_fills_the_order():
     """ "Amend order", newSz: at or below the filled quantity the order becomes filled."""
-    engine = Engine(seed=1, config=MarketConfig(levels=0, taker_rate=0.0, resize_rate=0.0))
+    engine = build_engine(seed=1, config=MarketConfig(levels=0, taker_rate=0.0, resize_rate=0.0))
     simulator = await start_okx({"rate_limits": False}, engine=engine, warm_up=0)
     engine.add_account(OKX, "taker", "s", "p", balances={"USDT": Decimal(10**6)})
     try:

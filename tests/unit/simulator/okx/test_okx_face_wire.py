@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from exchanges.simulator.engine import Engine, RejectReason, SimReject
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.engine.records import RejectReason, SimReject
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS
+from exchanges.simulator.market.generator import build_engine
 from exchanges.simulator.okx import (
     OkxFace,
     _reject_code,
@@ -124,7 +125,7 @@ def test_insufficient_funds_names_the_currency_like_okx():
 
 
 def test_configure_switches_book_mode_and_refuses_unknown_settings():
-    face = OkxFace(Engine(seed=1), Faults())
+    face = OkxFace(build_engine(seed=1), Faults())
     assert face.configure({})["book_mode"] == "current"
     assert face.configure({"book_mode": "checksum"})["book_mode"] == "checksum"
     assert face.configure({"book_mode": "no_snapshot", "ws_idle_timeout_s": 0.5}) == {
@@ -145,7 +146,7 @@ def test_configure_switches_book_mode_and_refuses_unknown_settings():
 
 
 def test_urls_are_the_real_paths_on_the_given_port():
-    face = OkxFace(Engine(seed=1), Faults())
+    face = OkxFace(build_engine(seed=1), Faults())
     assert face.urls("127.0.0.1", 8802) == {
         "rest": "http://127.0.0.1:8802",
         "ws_public": "ws://127.0.0.1:8802/ws/v5/public",

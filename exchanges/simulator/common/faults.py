@@ -20,14 +20,18 @@ What each fault means for a face:
   probability (`should_drop`).
 - `drop_ws()`: one-shot: faces close every WebSocket now (they watch `drop_requested` or
   register a callback with `on_drop`).
+
+`answer_survives` applies the answer faults and `push` the private-push faults the same way on
+every face.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 COUNTED = (
     "lose_acks",
@@ -132,3 +136,53 @@ class Faults:
             or not 0.0 <= probability <= 1.0
         ):
             raise ValueError(f"drop_ws_probability must be within [0, 1], got {probability!r}")
+
+
+# --------------------------------------------------------------------------- applying them
+
+
+async def answer_survives(faults: Faults) -> bool:
+    """Apply the answer faults to an order the engine has already accepted: wait `ack_delay_ms`,
+    then, when `lose_acks` fires, wait `lost_ack_wait_ms` and return False; the face then cuts the
+    connection instead of answering, so the client cannot tell whether the order exists."""
+    if faults.ack_delay_ms:
+        await asyncio.sleep(faults.ack_delay_ms / 1000)
+    if faults.take("lose_acks"):
+        await asyncio.sleep(faults.lost_ack_wait_ms / 1000)
+        return False
+    return True
+
+
+class HoldsPush(Protocol):
+    """A connection that can hold back one private push (the `reorder_private` fault)."""
+
+    held: bytes | None
+
+
+def push(
+    faults: Faults,
+    conn: HoldsPush,
+    send: Callable[[bytes], None],
+    message: bytes,
+    *,
+    loop: asyncio.AbstractEventLoop | None,
+    hold_s: float,
+) -> None:
+    """Send one private push with the faults: `reorder_private` holds it back until the next push
+    to the connection has gone (or `hold_s` has passed), `duplicate_private` sends it twice."""
+    if conn.held is None and faults.take("reorder_private"):
+        conn.held = message
+        if loop is not None:
+            loop.call_later(hold_s, release_held, conn, send)
+        return
+    send(message)
+    if faults.take("duplicate_private"):
+        send(message)
+    release_held(conn, send)
+
+
+def release_held(conn: HoldsPush, send: Callable[[bytes], None]) -> None:
+    """Send the push `push` held back, if it still is."""
+    if conn.held is not None:
+        held, conn.held = conn.held, None
+        send(held)

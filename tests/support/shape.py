@@ -1,4 +1,5 @@
-"""Shape comparison of JSON payloads: the simulator's messages against recorded venue payloads.
+"""Shape comparison of JSON payloads (test support): the simulator's messages against recorded
+venue payloads.
 
 `assert_same_shape(actual, expected)` passes when both have the same keys, the same nesting and
 the same JSON value kinds (string, number, boolean, null, list, object) everywhere; values

@@ -21,32 +21,48 @@ from the seed and the instrument, for its maker sizes and taker flow. So the sam
 same `step` calls produce the same events, and one instrument's draws never shift another's; the
 wall clock enters only as the generator's start time, from which option and future expiries are
 counted (`_years_to_expiry`).
+
+The generator listens to the engine (`Listener.on_trade` moves open interest) and is the
+engine's price source (`Engine.attach_market`); `build_engine` makes the pair.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
 
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.engine.fees import quantity_unit
+from exchanges.simulator.engine.records import (
+    MAKER_ACCOUNT,
+    TAKER_ACCOUNT,
+    Listener,
+    SimOrder,
+    SimReject,
+    SimTrade,
+)
+from exchanges.simulator.market.pricing import OptionGreeks, black_scholes, option_greeks
 from exchanges.venues.base import (
     InstrumentInfo,
     InstrumentKind,
-    OptionType,
-    OrderStatus,
     OrderType,
     Side,
     Venue,
 )
 
-if TYPE_CHECKING:
-    from exchanges.simulator.engine import Engine, SimOrder
-
 YEAR_SECONDS = 365.0 * 24 * 3600
+
+
 MIN_OPTION_YEARS = 1.0 / 365
+
+
 INDEX_QUANTUM = Decimal("0.01")
+
+
 RATE_QUANTUM = Decimal("0.00000001")
 
 
@@ -115,78 +131,17 @@ class InstrumentState:
     rng: random.Random = field(default_factory=random.Random)
 
 
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def black_scholes(
-    forward: float, strike: float, years: float, vol: float, option_type: OptionType
-) -> float:
-    """Undiscounted Black-76 price of an option on `forward`, in quote currency."""
-    if years <= 0 or vol <= 0:
-        intrinsic = forward - strike if option_type is OptionType.CALL else strike - forward
-        return max(intrinsic, 0.0)
-    sd = vol * math.sqrt(years)
-    d1 = (math.log(forward / strike) + 0.5 * sd * sd) / sd
-    d2 = d1 - sd
-    if option_type is OptionType.CALL:
-        return forward * _norm_cdf(d1) - strike * _norm_cdf(d2)
-    return strike * _norm_cdf(-d2) - forward * _norm_cdf(-d1)
-
-
-def _norm_pdf(x: float) -> float:
-    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-
-
-@dataclass(frozen=True, slots=True)
-class OptionGreeks:
-    """An option's figures under the generator's model (Black-76 on the venue forward,
-    undiscounted), floats like the model: `forward` in USD, `mark_iv` annualized (0.6 is 60 %),
-    `price` in the base coin, `delta` per unit of the underlying, `gamma` per USD, `vega` in USD
-    per volatility point, `theta` in USD per day (the units Deribit's ticker `greeks` use)."""
-
-    forward: float
-    years: float
-    mark_iv: float
-    price: float
-    delta: float
-    gamma: float
-    vega: float
-    theta: float
-
-
-def option_greeks(
-    forward: float, strike: float, years: float, vol: float, option_type: OptionType
-) -> OptionGreeks:
-    """Black-76 price and greeks of an option on `forward` (years and vol above zero)."""
-    root = math.sqrt(years)
-    d1 = (math.log(forward / strike) + 0.5 * vol * vol * years) / (vol * root)
-    pdf = _norm_pdf(d1)
-    call = option_type is OptionType.CALL
-    return OptionGreeks(
-        forward=forward,
-        years=years,
-        mark_iv=vol,
-        price=black_scholes(forward, strike, years, vol, option_type) / forward,
-        delta=_norm_cdf(d1) if call else _norm_cdf(d1) - 1.0,
-        gamma=pdf / (forward * vol * root),
-        vega=forward * pdf * root / 100,
-        theta=-forward * pdf * vol / (2 * root) / 365,
-    )
-
-
 def _to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-class MarketGenerator:
+class MarketGenerator(Listener):
     """Drives the engine's books from the maker and taker accounts (module doc)."""
 
     def __init__(self, engine: Engine, config: MarketConfig, seed: int):
-        from exchanges.simulator.engine import MAKER_ACCOUNT, TAKER_ACCOUNT
-
         self.engine = engine
-        engine.market = self
+        engine.attach_market(self)
+        engine.add_listener(self)
         self.config = config
         self.rng = random.Random(seed)
         self.maker = MAKER_ACCOUNT
@@ -330,8 +285,6 @@ class MarketGenerator:
 
     def _quantity(self, info: InstrumentInfo, base_amount: float, price: float) -> Decimal:
         """Order quantity (venue units, on the lot grid, at least the minimum) for a base amount."""
-        from exchanges.simulator.engine import quantity_unit
-
         unit = float(quantity_unit(info))
         if info.kind is InstrumentKind.SPOT or info.kind is InstrumentKind.OPTION or info.linear:
             raw = base_amount / unit
@@ -439,8 +392,6 @@ class MarketGenerator:
         )
 
     def _take(self, key: tuple[Venue, str], state: InstrumentState) -> None:
-        from exchanges.simulator.engine import SimReject
-
         side = Side.BUY if state.rng.random() < 0.5 else Side.SELL
         quantity = self._taker_size(state)
         try:
@@ -466,14 +417,16 @@ class MarketGenerator:
             product *= rng.random()
         return count
 
-    def on_trade(self, key: tuple[Venue, str], taker_side: Side, quantity: Decimal) -> None:
-        """Every trade moves open interest a little (either way), so it is not constant."""
+    def on_trade(self, trade: SimTrade) -> None:
+        """Every trade moves open interest a little (either way), so it is not constant. The
+        generator is the engine's first listener, so this runs before any face hears of it."""
+        key = (trade.venue, trade.symbol)
         state = self.states[key]
         self._traded.add(key)
         if state.rng.random() < 0.5:
-            state.open_interest += quantity
-        elif state.open_interest > quantity:
-            state.open_interest -= quantity
+            state.open_interest += trade.quantity
+        elif state.open_interest > trade.quantity:
+            state.open_interest -= trade.quantity
 
     # ----------------------------------------------------------------- time
 
@@ -537,11 +490,15 @@ class MarketGenerator:
                 state.last_ticker = self.time
                 engine._emit("on_ticker", ticker)
 
-    def open_maker_orders(self, venue: Venue, symbol: str) -> list[SimOrder]:
-        """The maker's resting orders in one instrument (for tests and diagnostics)."""
-        state = self.states[(venue, symbol)]
-        return [
-            o
-            for o in [*state.bids.values(), *state.asks.values()]
-            if o.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
-        ]
+
+def build_engine(
+    seed: int = 1,
+    instruments: list[InstrumentInfo] | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+    config: MarketConfig | None = None,
+) -> Engine:
+    """An `Engine` over `instruments` (default `DEFAULT_INSTRUMENTS`) with its market generator
+    attached: what the server, the command line and the tests run."""
+    engine = Engine(seed=seed, instruments=instruments, clock_ns=clock_ns)
+    MarketGenerator(engine, config or MarketConfig(), seed)
+    return engine
