@@ -45,18 +45,18 @@ import itertools
 import json
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
-from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.faults import Faults, answer_survives
 from exchanges.simulator.common.limits import RollingWindow
 from exchanges.simulator.common.signing import hmac_sha256
+from exchanges.simulator.common.ws import NORMAL_CLOSE, Connection
 from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.engine.records import (
     AmendAtOrBelowFilled,
@@ -276,26 +276,14 @@ class _Instrument:
 
 
 @dataclass(eq=False)
-class _Conn:
-    """One WebSocket connection: its outgoing queue, subscriptions and liveness."""
+class _Conn(Connection):
+    """One Bybit WebSocket connection: its stream, idle limit, login and topics."""
 
-    ws: web.WebSocketResponse
-    conn_id: str
-    private: bool
+    private: bool = False
     category: str = ""
     idle_timeout: float = 600.0
     api_key: str | None = None
     topics: set[str] = field(default_factory=set)
-    queue: deque = field(default_factory=deque)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    last_active: float = field(default_factory=time.monotonic)
-    held: bytes | None = None  # a private push held back by reorder_private
-    closed: bool = False
-
-    def send(self, data: bytes) -> None:
-        if not self.closed:
-            self.queue.append(data)
-            self.wakeup.set()
 
 
 @dataclass(eq=False)
@@ -1545,8 +1533,10 @@ class BybitFace(Listener):
             ws = web.WebSocketResponse(autoping=True)
             await ws.prepare(request)
             conn = _Conn(
-                ws,
-                self._new_conn_id(),
+                ws=ws,
+                transport=request.transport,
+                faults=self.faults,
+                conn_id=self._new_conn_id(),
                 private=False,
                 category=category,
                 idle_timeout=float(self.options["idle_timeout"]),
@@ -1571,8 +1561,10 @@ class BybitFace(Listener):
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         conn = _Conn(
-            ws,
-            self._new_conn_id(),
+            ws=ws,
+            transport=request.transport,
+            faults=self.faults,
+            conn_id=self._new_conn_id(),
             private=True,
             idle_timeout=min(idle, active) if active else idle,
         )
@@ -1587,17 +1579,12 @@ class BybitFace(Listener):
         if self._housekeeping_task is None:
             self._housekeeping_task = asyncio.create_task(self._housekeeping())
         self._conns.add(conn)
-        sender = asyncio.create_task(self._sender(conn))
+        conn.start(f"bybit-ws-writer-{conn.conn_id}")
+        idle = asyncio.create_task(conn.watch_idle(lambda: conn.idle_timeout, NORMAL_CLOSE))
         ws = conn.ws
         try:
             while not ws.closed and not conn.closed:
-                left = conn.idle_timeout - (time.monotonic() - conn.last_active)
-                if left <= 0:
-                    break
-                try:
-                    msg = await ws.receive(timeout=left)
-                except TimeoutError:
-                    continue
+                msg = await ws.receive()
                 if msg.type is WSMsgType.TEXT:
                     try:
                         request = orjson.loads(msg.data)
@@ -1625,31 +1612,14 @@ class BybitFace(Listener):
                 ):
                     break
         finally:
-            sender.cancel()
+            idle.cancel()
+            await conn.stop_writer()
             await self._close_conn(conn)
 
-    async def _sender(self, conn: _Conn) -> None:
-        ws = conn.ws
-        try:
-            while not conn.closed:
-                await conn.wakeup.wait()
-                conn.wakeup.clear()
-                while conn.queue and not conn.closed:
-                    data = conn.queue.popleft()
-                    if self.faults.should_drop():
-                        self._spawn(self._close_conn(conn, dropped=True))
-                        return
-                    await ws.send_frame(data, WSMsgType.TEXT)
-                    conn.last_active = time.monotonic()
-        except (ConnectionResetError, RuntimeError):
-            self._spawn(self._close_conn(conn))
-
     async def _close_conn(self, conn: _Conn, *, dropped: bool = False) -> None:
-        """Forget a connection; `dropped` closes it as abnormally ended (code 1006)."""
-        if conn.closed:
+        """Forget a connection and close it; `dropped` aborts it as a network failure does."""
+        if conn not in self._conns:
             return
-        conn.closed = True
-        conn.wakeup.set()
         self._conns.discard(conn)
         had_dcp = any(t.startswith("dcp") for t in conn.topics)
         for topic in list(conn.topics):
@@ -1660,11 +1630,10 @@ class BybitFace(Listener):
                 conns.discard(conn)
             if had_dcp:
                 self._maybe_arm_dcp(conn.api_key)
-        code = WSCloseCode.ABNORMAL_CLOSURE if dropped else WSCloseCode.OK
-        try:
-            await conn.ws.close(code=code)
-        except (ConnectionResetError, RuntimeError):
-            pass
+        if dropped:
+            conn.drop()
+        else:
+            await conn.close(NORMAL_CLOSE)
 
     def _drop_all(self) -> None:
         """Faults.drop_ws(): close every WebSocket of the face now."""
@@ -1691,7 +1660,7 @@ class BybitFace(Listener):
         op = request.get("op")
         req_id = request.get("req_id")
         if op == "ping":
-            conn.last_active = time.monotonic()
+            conn.touch()
             self._reply(conn, self._public_pong(conn, req_id))
             return
         if op not in ("subscribe", "unsubscribe"):
@@ -2074,7 +2043,7 @@ class BybitFace(Listener):
 
     def _send_private(self, conn: _Conn, message: bytes) -> None:
         """Send with the private-push faults: reorder (hold one back) and duplicate."""
-        push(self.faults, conn, conn.send, message, loop=self._loop, hold_s=REORDER_HOLD_S)
+        conn.push_private(message, loop=self._loop, hold_s=REORDER_HOLD_S)
 
     # ----------------------------------------------------------------- private stream
 
@@ -2082,7 +2051,7 @@ class BybitFace(Listener):
         op = request.get("op")
         req_id = request.get("req_id")
         if op == "ping":
-            conn.last_active = time.monotonic()
+            conn.touch()
             if conn.api_key is not None:
                 self._disarm_dcp(conn.api_key)
             self._reply(

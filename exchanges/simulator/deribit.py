@@ -52,7 +52,7 @@ import json
 import logging
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,8 +62,10 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.faults import Faults, answer_survives
+from exchanges.simulator.common.limits import CreditBucket
 from exchanges.simulator.common.signing import hmac_sha256
+from exchanges.simulator.common.ws import Connection
 from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.engine.fees import OPTION_FEE_PER_CONTRACT
 from exchanges.simulator.engine.margin import MAINTENANCE_MARGIN
@@ -299,26 +301,6 @@ def _ms(ns: int) -> int:
 # --------------------------------------------------------------------------- rate limits
 
 
-class _Bucket:
-    """A credit bucket: `rate` per second refill up to `burst`."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: float, now: float):
-        self.rate = float(rate)
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.stamp = now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
 MATCHING_ENGINE_METHODS = frozenset(
     {
         "private/buy",
@@ -406,35 +388,23 @@ def _kind(info: InstrumentInfo) -> str:
 
 
 @dataclass(eq=False)
-class _Conn:
-    """One WebSocket connection and everything the face keeps for it."""
+class _Conn(Connection):
+    """One Deribit WebSocket connection and everything the face keeps for it."""
 
-    id: int
-    ws: web.WebSocketResponse
-    remote: str
-    transport: Any = None
+    id: int = 0
+    remote: str = ""
     api_key: str | None = None
     scope: str = ""
     channels: dict[str, _Channel] = field(default_factory=dict)
     book_pending: set[str] = field(default_factory=set)  # 100ms book channels awaiting snapshot
-    out: deque = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    writer: asyncio.Task | None = None
     heartbeat: asyncio.Task | None = None
     heartbeat_unanswered: bool = False
     cancel_on_disconnect: bool = False
     orders_placed: set[str] = field(default_factory=set)
     last_seen: float = 0.0
-    closing: bool = False
     logged_out: bool = False
-    held: bytes | None = None  # a push held back by the reorder fault (common.push)
     private_raw: dict[str, list] = field(default_factory=dict)  # channel -> items, flushed soon
     private_batched: dict[str, list] = field(default_factory=dict)  # channel -> items, 100ms
-
-    def send(self, payload: bytes) -> None:
-        if not self.closing:
-            self.out.append(payload)
-            self.wake.set()
 
 
 @dataclass
@@ -513,7 +483,7 @@ class DeribitFace(Listener):
         self._tokens: dict[str, _Token] = {}
         self._refresh: dict[str, _Token] = {}
         self._nonces: OrderedDict[tuple[str, str, str], float] = OrderedDict()
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets: dict[tuple[str, str], CreditBucket] = {}
         self._cod_account: dict[str, bool] = {}
         self._labels: dict[str, str] = {}  # engine order id -> label
         self._reject_post_only: set[str] = set()
@@ -734,15 +704,18 @@ class DeribitFace(Listener):
         await ws.prepare(request)
         self._ensure_ticker()
         loop = asyncio.get_running_loop()
+        conn_id = next(self._conn_ids)
         conn = _Conn(
-            id=next(self._conn_ids),
             ws=ws,
-            remote=request.remote or "",
             transport=request.transport,
+            faults=self.faults,
+            conn_id=str(conn_id),
+            id=conn_id,
+            remote=request.remote or "",
             last_seen=loop.time(),
         )
         self._conns[conn.id] = conn
-        conn.writer = loop.create_task(self._writer(conn), name=f"deribit-ws-{conn.id}")
+        conn.start(f"deribit-ws-{conn.id}")
         try:
             async for msg in ws:
                 conn.last_seen = loop.time()
@@ -780,14 +753,14 @@ class DeribitFace(Listener):
         except RpcError as error:
             conn.send(self._envelope(request_id, us_in, error=error))
             if error.code == 10028:
-                conn.closing = True
+                conn.finish()
             return
         if call.order_entry and (self.faults.ack_delay_ms or self.faults.lose_acks):
             self._answer_later(conn, request_id, us_in, result)
             return
         conn.send(self._envelope(request_id, us_in, result=result))
         if call.close_after:
-            conn.closing = True
+            conn.finish()
 
     def _answer_later(self, conn: _Conn, request_id: Any, us_in: int, result: Any) -> None:
         """Answer an accepted order through the answer faults (`common.answer_survives`):
@@ -798,38 +771,16 @@ class DeribitFace(Listener):
             if await answer_survives(self.faults):
                 conn.send(self._envelope(request_id, us_in, result=result))
             else:
-                conn.closing = True
-                conn.wake.set()
+                conn.finish()
 
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _writer(self, conn: _Conn) -> None:
-        ws = conn.ws
-        try:
-            while True:
-                await conn.wake.wait()
-                conn.wake.clear()
-                while conn.out:
-                    payload = conn.out.popleft()
-                    if self.faults.should_drop():
-                        conn.closing = True
-                        await ws.close(code=1006)
-                        return
-                    await ws.send_frame(payload, WSMsgType.TEXT)
-                if conn.closing:
-                    await ws.close()
-                    return
-        except (ConnectionError, RuntimeError):
-            conn.closing = True
-        except asyncio.CancelledError:
-            raise
-
     async def _close_conn(self, conn: _Conn, code: int = 1000) -> None:
         if self._conns.pop(conn.id, None) is None:
             return
-        conn.closing = True
+        conn.finish()
         if conn.heartbeat is not None:
             conn.heartbeat.cancel()
         for feed in self._feeds.values():
@@ -838,17 +789,8 @@ class DeribitFace(Listener):
             for key in [k for k in published if k[0] == conn.id]:
                 del published[key]
         self._private_dirty.discard(conn)
-        if conn.writer is not None and not conn.writer.done():
-            conn.wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(conn.writer), 1.0)
-            except (TimeoutError, asyncio.CancelledError):
-                conn.writer.cancel()
-        if not conn.ws.closed:
-            try:
-                await conn.ws.close(code=code)
-            except (ConnectionError, RuntimeError):
-                pass
+        await conn.stop_writer(flush_s=1.0)
+        await conn.close(code)
         for token in [t for t in self._tokens.values() if t.connection is conn]:
             self._tokens.pop(token.access_token, None)
             self._refresh.pop(token.refresh_token, None)
@@ -882,11 +824,7 @@ class DeribitFace(Listener):
 
     def _drop_all(self) -> None:
         for conn in list(self._conns.values()):
-            conn.closing = True
-            conn.out.clear()
-            conn.wake.set()
-            if conn.transport is not None:
-                conn.transport.close()
+            conn.drop()
 
     # ----------------------------------------------------------------- dispatch
 
@@ -917,7 +855,9 @@ class DeribitFace(Listener):
         now = time.monotonic()
         if bucket is None:
             limits = self.options["limits"][group]
-            bucket = self._buckets[(who, group)] = _Bucket(limits["rate"], limits["burst"], now)
+            bucket = self._buckets[(who, group)] = CreditBucket(
+                limits["rate"], limits["burst"], now
+            )
         if not bucket.take(now):
             raise _too_many_requests()
 
@@ -1178,8 +1118,7 @@ class DeribitFace(Listener):
             await asyncio.sleep(interval)
             if conn.heartbeat_unanswered:
                 conn.heartbeat = None
-                conn.closing = True
-                conn.wake.set()
+                conn.finish()
                 await self._close_conn(conn, code=1000)
                 if conn.transport is not None:
                     conn.transport.close()
@@ -1729,11 +1668,8 @@ class DeribitFace(Listener):
                 self._send_private(conn, _notification(name, data))
 
     def _send_private(self, conn: _Conn, payload: bytes) -> None:
-        """Push one private notification through the duplicate/reorder faults (common.push)."""
-        push(
-            self.faults,
-            conn,
-            conn.send,
+        """Push one private notification through the duplicate/reorder faults."""
+        conn.push_private(
             payload,
             loop=asyncio.get_running_loop(),
             hold_s=self.options["reorder_max_hold_ms"] / 1000,
@@ -1760,8 +1696,7 @@ class DeribitFace(Listener):
         for conn in list(self._conns.values()):
             self._flush_private(conn, conn.private_batched, raw=False)
             if now - conn.last_seen > idle and not conn.closing:
-                conn.closing = True
-                conn.wake.set()
+                conn.finish()
 
     # ----------------------------------------------------------------- orders
 

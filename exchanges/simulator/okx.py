@@ -61,7 +61,6 @@ import logging
 import re
 import time
 import zlib
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,8 +70,10 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from exchanges.simulator.common.faults import Faults, answer_survives, push
+from exchanges.simulator.common.faults import Faults, answer_survives
+from exchanges.simulator.common.limits import FixedWindows
 from exchanges.simulator.common.signing import hmac_sha256
+from exchanges.simulator.common.ws import Connection
 from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.engine.margin import MAINTENANCE_MARGIN
 from exchanges.simulator.engine.records import (
@@ -354,26 +355,6 @@ def _reject_code(reject: SimReject, operation: str, info: InstrumentInfo | None)
     return "51000", "Parameter ordType error"
 
 
-class _Limiter:
-    """Fixed-window counters per (group, key): OKX's "N requests per W seconds" rules."""
-
-    def __init__(self, clock: Callable[[], float]):
-        self.clock = clock
-        self.windows: dict[tuple[str, str], tuple[float, int]] = {}
-
-    def allow(self, group: str, key: str, cost: int = 1) -> bool:
-        limit, window, _ = RATE_LIMITS[group]
-        now = self.clock()
-        start, used = self.windows.get((group, key), (now, 0))
-        if now - start >= window:
-            start, used = now, 0
-        if used + cost > limit:
-            self.windows[(group, key)] = (start, used)
-            return False
-        self.windows[(group, key)] = (start, used + cost)
-        return True
-
-
 @dataclass
 class _OrderMeta:
     """What an OKX order carries that the engine does not: the wire order type and modes."""
@@ -387,20 +368,12 @@ class _OrderMeta:
 
 
 @dataclass(eq=False)
-class _Conn:
-    """One WebSocket connection: its subscriptions, login and outgoing queue."""
+class _Conn(Connection):
+    """One OKX WebSocket connection: which socket it is, its login and subscriptions."""
 
-    ws: web.WebSocketResponse
-    transport: Any
-    private: bool
-    conn_id: str
+    private: bool = False
     api_key: str | None = None
     subs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
-    queue: deque = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    last_sent: float = 0.0
-    held: bytes | None = None
-    closed: bool = False
 
 
 @dataclass(eq=False)
@@ -454,7 +427,7 @@ class OkxFace(Listener):
         self._pos_ids: dict[tuple[str, str], str] = {}
         self._pos_ctime: dict[tuple[str, str], int] = {}
         self._dead_man: dict[str, asyncio.TimerHandle] = {}
-        self._limiter = _Limiter(time.monotonic)
+        self._limiter = FixedWindows(time.monotonic)
         self._tasks: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.app = self._build_app()
@@ -508,7 +481,7 @@ class OkxFace(Listener):
             handle.cancel()
         self._dead_man.clear()
         for conn in list(self._conns):
-            await self._close_conn(conn, 1001, "server closing")
+            await conn.close(1001, "server closing")
         self.engine.remove_listener(self)
 
     def _build_app(self) -> web.Application:
@@ -541,7 +514,6 @@ class OkxFace(Listener):
     async def _on_startup(self, app: web.Application) -> None:
         self._loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="okx-book-flush"))
-        self._tasks.append(asyncio.create_task(self._idle_loop(), name="okx-idle-watch"))
 
     async def _on_shutdown(self, app: web.Application) -> None:
         await self.close()
@@ -573,8 +545,9 @@ class OkxFace(Listener):
     def _limit(self, group: str, key: str, inst_id: str = "", cost: int = 1) -> None:
         if not self.options["rate_limits"]:
             return
-        per_inst = RATE_LIMITS[group][2]
-        if not self._limiter.allow(group, f"{key}|{inst_id}" if per_inst else key, cost):
+        limit, window, per_inst = RATE_LIMITS[group]
+        who = f"{key}|{inst_id}" if per_inst else key
+        if not self._limiter.allow((group, who), limit, window, cost):
             raise OkxError("50011", "Too Many Requests", 429)
 
     def _now_ns(self) -> int:
@@ -1609,7 +1582,7 @@ class OkxFace(Listener):
             }
         )
         for conn in subs:
-            self._enqueue(conn, payload)
+            conn.send(payload)
 
     def on_ticker(self, ticker: SimTicker) -> None:
         """Tickers go out at most once per 100 ms per instrument ("Tickers channel": fastest
@@ -1635,7 +1608,7 @@ class OkxFace(Listener):
             }
         )
         for conn in subs:
-            self._enqueue(conn, payload)
+            conn.send(payload)
 
     def on_order(self, account: SimAccount, order: SimOrder) -> None:
         if account.venue is not VENUE:
@@ -1833,7 +1806,7 @@ class OkxFace(Listener):
             }
             payload = orjson.dumps({"arg": arg, "action": "update", "data": [item]})
         for conn in view.subscribers:
-            self._enqueue(conn, payload)
+            conn.send(payload)
         return True
 
     def _keepalive(self, view: _BookView) -> None:
@@ -1853,7 +1826,7 @@ class OkxFace(Listener):
         arg = {"channel": view.channel, "instId": view.inst_id}
         payload = orjson.dumps({"arg": arg, "action": "update", "data": [item]})
         for conn in view.subscribers:
-            self._enqueue(conn, payload)
+            conn.send(payload)
 
     @staticmethod
     def _diff(
@@ -1905,12 +1878,20 @@ class OkxFace(Listener):
         conn = _Conn(
             ws=ws,
             transport=request.transport,
-            private=private,
+            faults=self.faults,
             conn_id=f"{next(self._conn_ids):08x}",
-            last_sent=asyncio.get_running_loop().time(),
+            max_queue=MAX_QUEUED_MESSAGES,
+            overflow=(4005, "Buffer is full, cannot write data"),
+            private=private,
         )
         self._conns.add(conn)
-        writer = asyncio.create_task(self._writer(conn), name=f"okx-ws-writer-{conn.conn_id}")
+        conn.start(f"okx-ws-writer-{conn.conn_id}")
+        idle = asyncio.create_task(
+            conn.watch_idle(
+                lambda: self.options["ws_idle_timeout_s"], 4004, "No data received in 30s"
+            ),
+            name=f"okx-ws-idle-{conn.conn_id}",
+        )
         try:
             async for message in ws:
                 if message.type is WSMsgType.TEXT:
@@ -1919,11 +1900,8 @@ class OkxFace(Listener):
                     break
         finally:
             self._forget(conn)
-            writer.cancel()
-            try:
-                await writer
-            except (asyncio.CancelledError, Exception):
-                pass
+            idle.cancel()
+            await conn.stop_writer()
         return ws
 
     def _forget(self, conn: _Conn) -> None:
@@ -1939,65 +1917,9 @@ class OkxFace(Listener):
             self._unsubscribe_topic(conn, channel, key)
         conn.subs.clear()
 
-    async def _writer(self, conn: _Conn) -> None:
-        loop = asyncio.get_running_loop()
-        ws = conn.ws
-        while not conn.closed:
-            if not conn.queue:
-                conn.wake.clear()
-                await conn.wake.wait()
-                continue
-            payload = conn.queue.popleft()
-            if self.faults.should_drop():
-                self._abort(conn)
-                return
-            try:
-                await ws.send_str(payload.decode() if isinstance(payload, bytes) else payload)
-            except (ConnectionError, RuntimeError):
-                self._abort(conn)
-                return
-            conn.last_sent = loop.time()
-
-    def _enqueue(self, conn: _Conn, payload: bytes | str) -> None:
-        if conn.closed:
-            return
-        if len(conn.queue) >= MAX_QUEUED_MESSAGES:
-            conn.queue.clear()
-            conn.closed = True
-            task = asyncio.ensure_future(
-                self._close_conn(conn, 4005, "Buffer is full, cannot write data")
-            )
-            self._tasks.append(task)
-            task.add_done_callback(self._forget_task)
-            return
-        conn.queue.append(payload)
-        conn.wake.set()
-
     def _send_private(self, conn: _Conn, payload: bytes) -> None:
         """Push one private message, applying the duplicate/reorder faults."""
-        push(
-            self.faults,
-            conn,
-            lambda message: self._enqueue(conn, message),
-            payload,
-            loop=self._loop,
-            hold_s=REORDER_HOLD_S,
-        )
-
-    def _abort(self, conn: _Conn) -> None:
-        """Drop a connection the way a network failure does: no close frame."""
-        conn.closed = True
-        conn.wake.set()
-        if conn.transport is not None:
-            conn.transport.abort()
-
-    async def _close_conn(self, conn: _Conn, code: int, reason: str) -> None:
-        conn.closed = True
-        conn.wake.set()
-        try:
-            await conn.ws.close(code=code, message=reason.encode())
-        except (ConnectionError, RuntimeError):
-            self._abort(conn)
+        conn.push_private(payload, loop=self._loop, hold_s=REORDER_HOLD_S)
 
     def _on_drop_requested(self) -> None:
         if self._loop is None or self._loop.is_closed():
@@ -2006,25 +1928,14 @@ class OkxFace(Listener):
 
     def _drop_all(self) -> None:
         for conn in list(self._conns):
-            self._abort(conn)
-
-    async def _idle_loop(self) -> None:
-        """Close connections with nothing pushed for `ws_idle_timeout_s` ("Connect": 30 s)."""
-        loop = asyncio.get_running_loop()
-        while True:
-            timeout = float(self.options["ws_idle_timeout_s"])
-            await asyncio.sleep(min(1.0, timeout / 4))
-            now = loop.time()
-            for conn in list(self._conns):
-                if not conn.closed and not conn.queue and now - conn.last_sent > timeout:
-                    await self._close_conn(conn, 4004, "No data received in 30s")
+            conn.drop()
 
     # ----------------------------------------------------------------- WebSocket requests
 
     def _event(self, conn: _Conn, payload: dict[str, Any], request_id: str | None) -> None:
         if request_id:
             payload = {"id": request_id, **payload}
-        self._enqueue(conn, orjson.dumps(payload))
+        conn.send(orjson.dumps(payload))
 
     def _error(self, conn: _Conn, code: str, msg: str, request_id: str | None = None) -> None:
         self._event(
@@ -2033,7 +1944,7 @@ class OkxFace(Listener):
 
     def _on_text(self, conn: _Conn, text: str) -> None:
         if text == "ping":
-            self._enqueue(conn, "pong")
+            conn.send("pong")
             return
         try:
             request = orjson.loads(text)
@@ -2097,7 +2008,7 @@ class OkxFace(Listener):
             answer.update(
                 code=error.code, msg=error.msg, data=[], inTime=_micros(), outTime=_micros()
             )
-            self._enqueue(conn, orjson.dumps(answer))
+            conn.send(orjson.dumps(answer))
             return
         ok = item["sCode"] == "0"
         answer.update(
@@ -2109,7 +2020,7 @@ class OkxFace(Listener):
         )
         payload = orjson.dumps(answer)
         if not ok or op != "order":
-            self._enqueue(conn, payload)
+            conn.send(payload)
             return
         task = asyncio.ensure_future(self._ws_ack(conn, payload))
         self._tasks.append(task)
@@ -2122,9 +2033,9 @@ class OkxFace(Listener):
     async def _ws_ack(self, conn: _Conn, payload: bytes) -> None:
         """Send a WebSocket order acknowledgement, delayed or lost per the faults."""
         if await answer_survives(self.faults):
-            self._enqueue(conn, payload)
+            conn.send(payload)
         else:
-            self._abort(conn)
+            conn.drop()
 
     def _login(self, conn: _Conn, arg: dict[str, Any], request_id: str | None) -> None:
         """`{"op": "login"}` ("WebSocket" Login): sign of timestamp + GET + /users/self/verify."""
@@ -2230,15 +2141,12 @@ class OkxFace(Listener):
             view = self._view(channel, inst)
             view.subscribers.add(conn)
             if not view.incremental or self.options["book_mode"] != "no_snapshot":
-                self._enqueue(conn, self._book_snapshot(view))
+                conn.send(self._book_snapshot(view))
         else:
             self._topic_subs.setdefault((channel, inst), set()).add(conn)
             if channel == "tickers":
                 ticker = self.engine.ticker(VENUE, inst)
-                self._enqueue(
-                    conn,
-                    orjson.dumps({"arg": echo, "data": [self._ticker_json(ticker)]}),
-                )
+                conn.send(orjson.dumps({"arg": echo, "data": [self._ticker_json(ticker)]}))
 
     def _conn_count_event(self, conn: _Conn, channel: str) -> None:
         """`channel-conn-count`: how many connections of this key now carry `channel`
@@ -2253,7 +2161,7 @@ class OkxFace(Listener):
             "connCount": str(count),
             "connId": conn.conn_id,
         }
-        self._enqueue(conn, orjson.dumps(payload))
+        conn.send(orjson.dumps(payload))
 
     def _initial_private_push(self, conn: _Conn, channel: str, arg: dict[str, str]) -> None:
         """The `account` and `positions` channels start with the current state."""
@@ -2268,7 +2176,7 @@ class OkxFace(Listener):
             ]
             if balances:
                 data = self._account_json(account, balances, ws=True)
-                self._enqueue(conn, orjson.dumps({"arg": arg, "data": [data]}))
+                conn.send(orjson.dumps({"arg": arg, "data": [data]}))
         elif channel == "positions":
             data = [
                 self._position_json(account, p)
@@ -2276,7 +2184,7 @@ class OkxFace(Listener):
                 if self._matches(arg, self.instruments[p.symbol])
             ]
             if data:
-                self._enqueue(conn, orjson.dumps({"arg": arg, "data": data}))
+                conn.send(orjson.dumps({"arg": arg, "data": data}))
 
     def _unsubscribe(self, conn: _Conn, arg: dict[str, Any], request_id: str | None) -> None:
         channel = arg.get("channel")
