@@ -55,7 +55,7 @@ T = TypeVar("T")
 
 FACES: dict[Venue, str] = {
     Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
-    Venue.OKX: "exchanges.simulator.okx.OkxFace",
+    Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
     Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
 }
 

@@ -8,14 +8,11 @@ from exchanges.simulator.common.faults import Faults
 from exchanges.simulator.engine.records import RejectReason, SimReject
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS
 from exchanges.simulator.market.generator import build_engine
-from exchanges.simulator.okx import (
-    OkxFace,
-    _reject_code,
-    book_checksum,
-    checksum_string,
-    s,
-    sign,
-)
+from exchanges.simulator.okx.auth import sign
+from exchanges.simulator.okx.books import book_checksum, checksum_string
+from exchanges.simulator.okx.errors import reject_code
+from exchanges.simulator.okx.face import OkxFace
+from exchanges.simulator.okx.wire import s
 from exchanges.venues.base import Venue
 from tests.plugins.venues import load_payload
 
@@ -110,15 +107,15 @@ def test_amounts_are_plain_decimal_strings():
     ],
 )
 def test_every_engine_rejection_has_an_okx_code(reason, message, operation, info, code):
-    assert _reject_code(SimReject(reason, message), operation, info)[0] == code
+    assert reject_code(SimReject(reason, message), operation, info)[0] == code
 
 
 def test_insufficient_funds_names_the_currency_like_okx():
-    assert _reject_code(SimReject(RejectReason.INSUFFICIENT_FUNDS), "place", SPOT) == (
+    assert reject_code(SimReject(RejectReason.INSUFFICIENT_FUNDS), "place", SPOT) == (
         "51008",
         "Order failed. Insufficient USDT balance in account",
     )
-    assert _reject_code(SimReject(RejectReason.INSUFFICIENT_FUNDS), "place", SWAP) == (
+    assert reject_code(SimReject(RejectReason.INSUFFICIENT_FUNDS), "place", SWAP) == (
         "51008",
         "Order failed. Insufficient USDT margin in account",
     )
