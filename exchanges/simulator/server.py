@@ -56,7 +56,7 @@ T = TypeVar("T")
 FACES: dict[Venue, str] = {
     Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
     Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
-    Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
+    Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
 }
 
 DEFAULT_PORTS: dict[Venue, int] = {Venue.DERIBIT: 8801, Venue.OKX: 8802, Venue.BYBIT: 8803}

@@ -283,7 +283,7 @@ def test_face_paths_name_the_three_venues():
     assert FACES == {
         Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
         Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
-        Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
+        Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
     }
     assert load_face_class("exchanges.simulator.common.faults.Faults") is Faults
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from exchanges.simulator.bybit import reject_error
+from exchanges.simulator.bybit.errors import reject_error
 from exchanges.simulator.engine.records import CancelReason, RejectReason, SimReject
 from exchanges.venues.base import Credentials, OrderStatus, OrderType, Side
 from tests.unit.simulator.bybit.bybit_wire import ALICE, VENUE, Rest, best, bybit_sim
