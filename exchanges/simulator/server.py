@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FACES: dict[Venue, str] = {
-    Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
+    Venue.DERIBIT: "exchanges.simulator.deribit.face.DeribitFace",
     Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
     Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
 }

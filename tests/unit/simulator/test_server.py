@@ -281,7 +281,7 @@ def test_simulator_thread_start_failure_is_raised():
 
 def test_face_paths_name_the_three_venues():
     assert FACES == {
-        Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
+        Venue.DERIBIT: "exchanges.simulator.deribit.face.DeribitFace",
         Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
         Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
     }

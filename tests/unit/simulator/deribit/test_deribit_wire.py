@@ -6,16 +6,11 @@ from decimal import Decimal
 import pytest
 
 from exchanges.simulator.common.faults import Faults
-from exchanges.simulator.deribit import (
-    REJECT_ERRORS,
-    RpcError,
-    _level_changes,
-    _private_payloads,
-    client_signature,
-    dumps,
-    http_request_data,
-    loads,
-)
+from exchanges.simulator.deribit.auth import client_signature, http_request_data
+from exchanges.simulator.deribit.books import _level_changes
+from exchanges.simulator.deribit.errors import REJECT_ERRORS, RpcError
+from exchanges.simulator.deribit.private import _private_payloads
+from exchanges.simulator.deribit.wire import dumps, loads
 from exchanges.simulator.engine.records import RejectReason
 from exchanges.simulator.market.generator import build_engine
 from tests.plugins.venues import load_payload
@@ -107,7 +102,7 @@ def test_level_changes_name_new_change_and_delete():
 
 @pytest.fixture(scope="module")
 def face():
-    from exchanges.simulator.deribit import DeribitFace
+    from exchanges.simulator.deribit.face import DeribitFace
 
     return DeribitFace(build_engine(seed=3), Faults())
 
