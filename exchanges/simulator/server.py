@@ -1,6 +1,6 @@
 """Runs the protocol faces on their ports, the market generator, and the `/_sim` control routes.
 
-Face contract (what `deribit.py`, `okx.py` and `bybit.py` implement):
+Face contract (what `deribit.face`, `okx.face` and `bybit.face` implement):
 
 - `FaceClass(engine: Engine, faults: Faults, *, options: dict | None = None)`;
 - `.app`: an `aiohttp.web.Application` with the venue's real routes (REST and WebSocket on one
@@ -77,16 +77,20 @@ def load_face_class(path: str) -> type:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def available_venues() -> list[Venue]:
-    """Venues whose face module can be imported (the others are not written yet)."""
-    venues = []
-    for venue, path in FACES.items():
+class FaceImportError(RuntimeError):
+    """A face in `FACES` cannot be imported: a broken simulator, never a venue to skip."""
+
+
+def available_venues(faces: dict[Venue, str] | None = None) -> list[Venue]:
+    """The venues of `faces` (default `FACES`), after importing each face class; a face that
+    cannot be imported raises FaceImportError naming it, so no venue is silently left out."""
+    faces = FACES if faces is None else faces
+    for venue, path in faces.items():
         try:
             load_face_class(path)
-        except (ImportError, AttributeError):
-            continue
-        venues.append(venue)
-    return venues
+        except (ImportError, AttributeError) as exc:
+            raise FaceImportError(f"simulator face {path} ({venue}) cannot be imported") from exc
+    return list(faces)
 
 
 class Simulator:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,8 @@ from exchanges.simulator.okx.rest_orders import OkxOrderRest
 from exchanges.simulator.okx.wire import OkxWire, OrderMeta
 from exchanges.simulator.okx.ws import OkxConnection, OkxWs
 from exchanges.venues.base import InstrumentInfo
+
+logger = logging.getLogger(__name__)
 
 
 class OkxFace(
@@ -119,8 +122,10 @@ class OkxFace(
         for task in tasks:
             try:
                 await task
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception:
+                logger.exception("OKX face task %s failed", task.get_name())
         for handle in self._dead_man.values():
             handle.cancel()
         self._dead_man.clear()

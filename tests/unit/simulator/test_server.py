@@ -14,7 +14,14 @@ from exchanges.simulator import demo
 from exchanges.simulator.common.faults import Faults
 from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.market.generator import MarketConfig, build_engine
-from exchanges.simulator.server import FACES, Simulator, SimulatorThread, load_face_class
+from exchanges.simulator.server import (
+    FACES,
+    FaceImportError,
+    Simulator,
+    SimulatorThread,
+    available_venues,
+    load_face_class,
+)
 from exchanges.venues.base import Credentials, OrderType, Side, Venue
 
 
@@ -345,3 +352,12 @@ def test_advance_until_steps_until_the_condition_holds_and_gives_up_past_the_lim
     assert sim.advance_until(lambda: True, limit=0.0) == 0.0
     with pytest.raises(TimeoutError):
         sim.advance_until(lambda: False, limit=1.0)
+
+
+def test_available_venues_names_every_face_and_fails_loudly_on_a_broken_one():
+    assert available_venues() == list(FACES)
+    broken = {**FACES, Venue.OKX: "exchanges.simulator.okx.face.NoSuchFace"}
+    with pytest.raises(FaceImportError, match=r"okx\.face\.NoSuchFace"):
+        available_venues(broken)
+    with pytest.raises(FaceImportError, match="no_such_module"):
+        available_venues({Venue.BYBIT: "exchanges.simulator.no_such_module.Face"})
