@@ -191,6 +191,11 @@ class Ws:
         assert "result" in answer, answer
         return answer["result"]
 
+    @property
+    def close_code(self) -> int | None:
+        """How the socket ended (1006: the TCP connection was cut without a close frame)."""
+        return self.ws.close_code
+
     async def round_trip(self) -> None:
         """One `public/test` over this socket: every push the face queued on it before the
         answer has arrived once the answer has (the face sends a socket's queue in order)."""

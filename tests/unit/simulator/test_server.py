@@ -23,6 +23,7 @@ from exchanges.simulator.server import (
     load_face_class,
 )
 from exchanges.venues.base import Credentials, OrderType, Side, Venue
+from tests.support.harness import eventually
 
 
 class FakeFace:
@@ -189,7 +190,7 @@ async def test_step_and_generator_routes(simulator):
         async with http.post(rest + "/_sim/generator", json={"running": False}) as resp:
             assert await resp.json() == {"running": False}
         before = simulator.engine.market.time
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # a paused generator stays put for a few intervals
         assert simulator.engine.market.time == before
         async with http.post(rest + "/_sim/step?seconds=0.5") as resp:
             body = await resp.json()
@@ -201,10 +202,7 @@ async def test_step_and_generator_routes(simulator):
             assert resp.status == 400
         async with http.post(rest + "/_sim/generator", json={"running": True}) as resp:
             assert await resp.json() == {"running": True}
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if simulator.engine.market.time > before + 0.5:
-            break
+    await eventually(lambda: simulator.engine.market.time > before + 0.5, timeout=1.0)
     assert simulator.engine.market.time > before + 0.5
 
 

@@ -19,7 +19,7 @@ from tests.support.deribit import (
     assert_conforms,
     basic_header,
 )
-from tests.support.harness import eventually
+from tests.support.harness import DROPPED, eventually
 
 D = Decimal
 INSTRUMENT = "BTC-PERPETUAL"
@@ -455,6 +455,7 @@ async def test_lost_and_delayed_acknowledgements(session, urls, http, faults):
         )
         await asyncio.wait_for(ws.closed.wait(), 3)
         assert not future.done()
+        assert ws.close_code == 1000  # the lost answer: the session is closed, not answered
     finally:
         await ws.close()
     _, found = await http.get(
@@ -543,6 +544,7 @@ async def test_probabilistic_drop_closes_the_socket_instead_of_sending(session, 
         faults.update(drop_ws_probability=1.0)
         await ws.send("public/test")
         await asyncio.wait_for(ws.closed.wait(), 3)
+        assert ws.close_code == DROPPED
         assert faults.fired["drop_ws_probability"] == 1
     finally:
         faults.update(drop_ws_probability=0.0)

@@ -337,6 +337,7 @@ async def test_rate_limit_over_http_and_websocket(http, session, urls, face, fau
         answer = await ws.call("public/get_time")
         assert answer["error"]["code"] == 10028
         await asyncio.wait_for(ws.closed.wait(), 3)  # Deribit ends the session after 10028
+        assert ws.close_code == 1000
     finally:
         await ws.close()
     assert faults.fired["rate_limit_burst"] == 2

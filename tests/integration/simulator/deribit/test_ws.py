@@ -13,7 +13,7 @@ from tests.support.deribit import (
     assert_conforms,
     basic_header,
 )
-from tests.support.harness import eventually
+from tests.support.harness import DROPPED, eventually
 
 D = Decimal
 BOOK_RAW = "book.BTC-PERPETUAL.raw"
@@ -218,6 +218,7 @@ async def test_heartbeat_test_requests_and_close_when_unanswered(session, urls, 
             assert request["params"]["type"] == "test_request"
             assert (await ws.result("public/test"))["version"] == "1.2.26", round_
         await asyncio.wait_for(ws.closed.wait(), 3)  # stopped answering: the venue hangs up
+        assert ws.close_code == 1000
     finally:
         await ws.close()
 
@@ -337,6 +338,7 @@ async def test_drop_ws_closes_every_socket(session, urls, faults):
         faults.drop_ws()
         await asyncio.wait_for(first.closed.wait(), 3)
         await asyncio.wait_for(second.closed.wait(), 3)
+        assert (first.close_code, second.close_code) == (DROPPED, DROPPED)
     finally:
         await first.close()
         await second.close()

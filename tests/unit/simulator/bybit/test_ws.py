@@ -27,7 +27,7 @@ from tests.support.bybit import (
     public,
     topic_is,
 )
-from tests.support.harness import eventually
+from tests.support.harness import DROPPED, eventually, expect_close
 
 
 @pytest.mark.parametrize("intervals", [False, True])
@@ -43,7 +43,7 @@ async def test_book_deltas_chain_and_rebuild_the_engine_book(intervals):
         books = {depth: BookChecker() for depth in (1, 50, 200)}
         for _ in range(10):
             sim.advance(0.3)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # pacing: book_intervals push on real time
         await drain_books(stream, {f"orderbook.{d}.BTCUSDT": c for d, c in books.items()})
         for depth, checker in books.items():
             bids, asks = sim.engine.book(VENUE, "BTCUSDT", depth)
@@ -136,10 +136,10 @@ async def test_idle_connections_are_cut_and_pings_keep_them():
         while loop.time() < end:
             await kept.send({"op": "ping"})
             await kept.expect(lambda m: m.get("op") == "ping")
-            await asyncio.sleep(0.1)
-        message = await asyncio.wait_for(idle.ws.receive(), 2.0)
-        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            await asyncio.sleep(0.1)  # pacing the pings, not waiting for one
+        await expect_close(idle.ws, 1000, timeout=2.0)  # the idle limit: a normal close
         assert not kept.ws.closed
+        assert (await kept.subscribe("tickers.BTCUSDT"))["success"] is True
 
 
 async def test_private_max_active_time_is_parsed():
@@ -179,8 +179,10 @@ async def test_private_pushes_go_only_to_their_account():
         )
         pushed = await alice.expect(topic_is("order"))
         assert pushed["data"][0]["orderStatus"] == "New"
-        with pytest.raises(TimeoutError):
-            await bob.expect(topic_is("order"), timeout=0.3)
+        await bob.send({"req_id": "after", "op": "ping"})
+        pong = await bob.expect(lambda m: m.get("op") == "pong" or m.get("req_id") == "after")
+        assert pong["req_id"] == "after"  # a round trip: a push queued for bob came before it
+        assert [m for m in bob.seen if m.get("topic") == "order"] == []
 
 
 async def test_duplicate_and_reorder_private_faults():
@@ -223,8 +225,7 @@ async def test_drop_ws_closes_every_socket():
         streams = [await public(s, sim), await public(s, sim, "spot"), await private(s, sim)]
         sim.faults[VENUE].drop_ws()
         for stream in streams:
-            message = await asyncio.wait_for(stream.ws.receive(), 1.0)
-            assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            await expect_close(stream.ws, DROPPED, timeout=1.0)
         assert sim.faces[VENUE]._conns == set()
 
 
@@ -252,11 +253,12 @@ async def test_dcp_cancels_after_the_private_dcp_stream_is_gone_for_the_window()
                     "orderLinkId": link,
                 },
             )
+        face = sim.faces[VENUE]
         stream = await private(s, sim, "dcp", "order")
         await stream.ws.close()
-        await asyncio.sleep(0.1)
+        await eventually(lambda: face._dcp[ALICE.api_key].timer is not None)  # armed
         reconnected = await private(s, sim, "dcp")
-        await asyncio.sleep(0.3)
+        assert face._dcp[ALICE.api_key].timer is None  # the new dcp stream disarmed it
         _, open_orders, _ = await rest.get(
             "/v5/order/realtime", {"category": "linear", "symbol": "BTCUSDT"}
         )
@@ -338,9 +340,11 @@ async def test_dcp_needs_the_dcp_topic_and_spares_other_products():
                 "price": str(spot_bid - 100),
             },
         )
+        face = sim.faces[VENUE]
         plain = await private(s, sim, "order")
         await plain.ws.close()
-        await asyncio.sleep(0.3)
+        await eventually(lambda: not face._conns)
+        assert all(dcp.timer is None for dcp in face._dcp.values())  # no dcp topic, no countdown
         assert len(sim.engine.open_orders(VENUE, ALICE.api_key)) == 2
         watched = await private(s, sim, "dcp.spot")
         await watched.ws.close()
@@ -356,8 +360,7 @@ async def test_drop_probability_cuts_a_socket_instead_of_sending():
     ):
         stream = await public(s, sim)
         await stream.send({"op": "ping"})
-        message = await asyncio.wait_for(stream.ws.receive(), 1.0)
-        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await expect_close(stream.ws, DROPPED, timeout=1.0)
         assert sim.faults[VENUE].fired["drop_ws_probability"] == 1
 
 
@@ -367,7 +370,7 @@ async def test_a_late_ticker_subscriber_gets_the_current_snapshot():
         await first.subscribe("tickers.ETHUSDT")
         early = await first.expect(topic_is("tickers.ETHUSDT"))
         await first.ws.close()
-        await asyncio.sleep(0.05)
+        await eventually(lambda: not sim.faces[VENUE]._conns)
         sim.advance(3.0)
         late = await public(s, sim)
         await late.subscribe("tickers.ETHUSDT")
@@ -490,8 +493,7 @@ async def test_lost_ack_on_the_trade_stream_closes_it_after_the_order_is_accepte
                     orderLinkId="ws-lost",
                 )
             )
-            message = await trade.ws.receive(timeout=2)
-            assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert await expect_close(trade.ws, DROPPED, timeout=2) == []  # no answer at all
             _, found, _ = await rest.get(
                 "/v5/order/realtime", {"category": "linear", "orderLinkId": "ws-lost"}
             )

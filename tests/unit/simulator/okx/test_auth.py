@@ -16,6 +16,7 @@ from exchanges.simulator.market.generator import build_engine
 from exchanges.simulator.okx.auth import sign
 from exchanges.venues.base import Credentials, Venue
 from tests.plugins.venues import load_payload
+from tests.support.harness import DROPPED, expect_close
 from tests.support.okx import (
     OkxRest,
     iso_timestamp,
@@ -364,12 +365,7 @@ async def test_websocket_order_operations(okx):
     )
     simulator.faults[OKX].update(lose_acks=1, lost_ack_wait_ms=10)
     await ws.send_json({"id": "w6", "op": "order", "args": [{**order, "clOrdId": "wso2"}]})
-    message = await ws.receive(timeout=3)
-    assert message.type in (
-        aiohttp.WSMsgType.CLOSED,
-        aiohttp.WSMsgType.ERROR,
-        aiohttp.WSMsgType.CLOSE,
-    )
+    await expect_close(ws, DROPPED)  # the lost answer: the connection is cut, no close frame
     status, found = await rest.get("/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=wso2")
     assert (status, found["data"][0]["state"]) == (200, "live")
 

@@ -14,6 +14,7 @@ import pytest
 from exchanges.simulator.okx.books import book_checksum, checksum_string
 from exchanges.venues.base import Venue
 from tests.plugins.venues import load_payload
+from tests.support.harness import DROPPED, expect_close
 from tests.support.okx import (
     LocalBook,
     OkxRest,
@@ -260,12 +261,7 @@ async def test_drop_ws_closes_every_socket_abruptly():
             await drain(private, quiet=0.1)
             simulator.faults[OKX].drop_ws()
             for ws in (public, private):
-                message = await asyncio.wait_for(ws.receive(), 3)
-                assert message.type in (
-                    aiohttp.WSMsgType.CLOSED,
-                    aiohttp.WSMsgType.ERROR,
-                    aiohttp.WSMsgType.CLOSE,
-                )
+                await expect_close(ws, DROPPED)
                 assert ws.close_code != 1000
     finally:
         await simulator.stop()
@@ -339,7 +335,7 @@ async def test_tickers_are_pushed_at_most_every_100_ms():
             started = loop.time()
             while loop.time() - started < 0.5:
                 simulator.advance(0.05)  # every step moves the top of the book
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.005)  # pacing the market against the 100 ms limit
             elapsed = loop.time() - started
             pushes = [m for m in await drain(ws, quiet=0.25) if "data" in m]
             assert 2 <= len(pushes) <= elapsed / 0.1 + 2

@@ -11,6 +11,7 @@ import pytest
 
 from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.venues.base import OrderType, Side, Venue
+from tests.support.harness import DROPPED, expect_close
 from tests.support.okx import OkxRest, receive_json, start_okx
 
 OKX = Venue.OKX
@@ -261,10 +262,5 @@ async def test_drop_probability_closes_a_socket_on_send(okx):
     assert await receive_json(ws) == "pong"
     simulator.faults[OKX].update(drop_ws_probability=1.0)
     await ws.send_str("ping")
-    message = await ws.receive(timeout=3)
-    assert message.type in (
-        aiohttp.WSMsgType.CLOSED,
-        aiohttp.WSMsgType.ERROR,
-        aiohttp.WSMsgType.CLOSE,
-    )
+    await expect_close(ws, DROPPED)
     assert simulator.faults[OKX].fired["drop_ws_probability"] == 1
