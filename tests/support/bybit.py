@@ -245,7 +245,7 @@ def _nullable(expected: Any, actual: Any) -> Any:
 
 def conform(actual: Any, name: str, extras: set[str] = frozenset()) -> None:
     """Shape of `actual` against the recorded payload `name`, minus documented `extras` keys;
-    a recorded null accepts a string (test_bybit_conformance module doc)."""
+    a recorded null accepts a string (tests/unit/simulator/bybit/test_conformance.py doc)."""
     expected = load_payload("bybit", name)
     stripped = _strip(copy.deepcopy(actual), set(extras))
     assert_same_shape(stripped, _nullable(expected, stripped))

@@ -28,7 +28,7 @@ subscription pages, "RPC Error Codes"; ../shared/fixtures/venues/SOURCES.md "Der
   `user.orders.*`, `user.trades.*`, `user.changes.*` (by instrument or by kind and currency) and
   `user.portfolio.{currency}`.
 
-Faults (faults.py): rate_limit_burst answers 10028; ack_delay_ms and lose_acks act on
+Faults (common/faults.py): rate_limit_burst answers 10028; ack_delay_ms and lose_acks act on
 private/buy, sell, edit and edit_by_label; duplicate_private and reorder_private act on the
 private notifications; skip_book_sequence makes a `prev_change_id` point at a change never sent;
 drop_ws() and drop_ws_probability close sockets; refuse_connections is the server's middleware.

@@ -1,5 +1,5 @@
-"""Bybit signing vectors, recv_window, keys, WebSocket auth, rate limits (bybit/auth.py,
-bybit/face.py)."""
+"""Bybit signing as the face checks it: the documentation's vectors pass, one altered byte fails
+with Bybit's own code; the recv window; keys; rate limits and their headers (bybit/auth.py)."""
 
 from __future__ import annotations
 

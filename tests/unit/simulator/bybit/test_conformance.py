@@ -1,4 +1,14 @@
-"""Bybit payload shapes against the recorded venue payloads (bybit/wire.py)."""
+"""Every message type the Bybit face sends has the shape of the recorded Bybit payload
+(bybit/wire.py).
+
+Recorded payloads: ../shared/fixtures/venues/bybit (SOURCES.md) and tests/fixtures/venues/bybit
+(docs examples: SOURCES.md for rest_*_docs.json, SOURCES_SIM.md for sim_*.json). Two
+documented deviations from a strict comparison, applied only where named:
+
+- `extras`: keys the face sends beyond a recorded payload because the newer official docs
+  example has them (e.g. `cts` on books, `category` in order lists);
+- a `null` in a recorded payload where Bybit's docs give the field as a string (nautilus wrote
+  `avgPrice: null`, the docs say `""` when there is no average price) accepts a string."""
 
 from __future__ import annotations
 

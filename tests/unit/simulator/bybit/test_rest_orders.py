@@ -1,6 +1,6 @@
-"""Bybit order entry over REST: refusals and their codes, post-only, FOK/IOC, spot market units,
-amend and cancel rules, lost and delayed acks, executions (bybit/rest_orders.py,
-bybit/errors.py)."""
+"""Order entry over REST: Bybit's answers for every engine refusal, post-only, spot quote-coin
+market buys, amend rules, cancel-all scope, order lookups, pagination and the lost/slow ack
+faults (bybit/rest_orders.py, bybit/errors.py)."""
 
 from __future__ import annotations
 

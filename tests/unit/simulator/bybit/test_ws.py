@@ -1,6 +1,8 @@
-"""Bybit streams: books, depth-1 resends, subscription rules, idle limits, private pushes and
-their faults, DCP, drops, tickers, and order entry over the trade stream (bybit/ws.py,
-bybit/books.py, bybit/public.py, bybit/private.py)."""
+"""The Bybit face's WebSockets: book sequencing per depth, depth-1 snapshots, restart with u = 1,
+subscription rules, heartbeats and idle cut-off, private-push faults, dropped sockets and DCP;
+and order entry over `/v5/trade`: the answers' shape, the private pushes it causes, errors,
+and the lost-acknowledgement fault closing the socket after the order was accepted
+(bybit/ws.py, bybit/books.py, bybit/public.py, bybit/private.py)."""
 
 from __future__ import annotations
 

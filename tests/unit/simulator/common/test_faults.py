@@ -1,5 +1,5 @@
-"""The fault switches and how faces apply them: answer faults and private-push faults
-(common/faults.py)."""
+"""Fault switches: counted faults, seeded drop probability, run-time updates, drop callbacks;
+and how faces apply them: answer faults and private-push faults (common/faults.py)."""
 
 from __future__ import annotations
 

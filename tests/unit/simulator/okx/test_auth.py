@@ -1,6 +1,6 @@
-"""OKX authentication, error answers, rate limits and the WebSocket requests: the recorded
-signature vector, REST headers, login, heartbeat, idle close, order operations (okx/auth.py,
-okx/errors.py, okx/ws.py)."""
+"""Authentication (REST headers, WebSocket login; the signature recipe against the recorded
+vector) and OKX's error answers, rate limits and WebSocket requests, over real sockets
+(okx/auth.py, okx/errors.py, okx/ws.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""OKX book channels: snapshots and chained updates, the three modes, tbt depths, sequence and
-checksum faults, keep-alives, the checksum against the docs' examples; and the faults of the
-private pushes and acks, drops, cancel-all-after, ticker pacing (okx/books.py and neighbours)."""
+"""OKX book channels in the three book modes, the checksum against the docs' worked examples,
+and the fault switches, over real sockets (okx/books.py and the faces' fault handling)."""
 
 from __future__ import annotations
 

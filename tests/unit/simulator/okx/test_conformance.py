@@ -1,4 +1,5 @@
-"""OKX payload shapes against the recorded venue payloads (okx/wire.py)."""
+"""Every message the OKX face sends has the keys, nesting and JSON kinds of the recorded OKX
+payloads (../shared/fixtures/venues/okx), checked over real sockets (okx/wire.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""OKX REST order paths: batch cancel, pending orders and fills pages, PnL of a closing fill,
-spot sizing and fees, amend to the filled size, reduce-only, and a drop on send
+"""REST details of the OKX face: batch cancels, paging, quote-sized spot market buys, spot fee
+coins, amends below the filled size, reduce-only, and WebSocket drops drawn by probability
 (okx/rest_orders.py, okx/rest_account.py)."""
 
 from __future__ import annotations
