@@ -9,11 +9,11 @@ disappearing.
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import aiohttp
 
+from tests.support import harness
 from tests.support.bybit import (
     ALICE,
     BOB,
@@ -31,12 +31,16 @@ BOOK = "orderbook.50.BTCUSDT"
 
 async def book_until(stream: Stream, checker: BookChecker, done, timeout: float = 3.0) -> None:
     """Apply book pushes until `done(checker)` holds; other messages stay in `stream.seen`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not done(checker):
-        left = deadline - loop.time()
-        assert left > 0, "book never reached the expected state"
-        checker.apply(await stream.expect(topic_is(BOOK), timeout=left))
+    if done(checker):
+        return
+
+    def applied(message: dict) -> bool:
+        if message.get("topic") != BOOK:
+            return False
+        checker.apply(message)
+        return done(checker)
+
+    await harness.first(stream.recv, applied, timeout)
 
 
 async def private_until(stream: Stream, topic: str, predicate) -> dict:

@@ -22,6 +22,7 @@ from tests.support.okx import (
     iso_timestamp,
     login_request,
     receive_json,
+    receive_until,
     rest_headers,
     start_okx,
 )
@@ -282,10 +283,7 @@ async def test_websocket_requests_and_heartbeat(okx):
     await ws.send_json(
         {"op": "unsubscribe", "args": [{"channel": "tickers", "instId": "ETH-USDT"}]}
     )
-    while True:
-        reply = await receive_json(ws)
-        if reply.get("event") == "unsubscribe":
-            break
+    reply = await receive_until(ws, lambda m: m.get("event") == "unsubscribe")
     assert reply["arg"] == {"channel": "tickers", "instId": "ETH-USDT"}
     await ws.close()
 
