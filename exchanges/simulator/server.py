@@ -1,6 +1,6 @@
 """Runs the protocol faces on their ports, the market generator, and the `/_sim` control routes.
 
-Face contract (what `deribit.py`, `okx.py` and `bybit.py` implement):
+Face contract (what `deribit.face`, `okx.face` and `bybit.face` implement):
 
 - `FaceClass(engine: Engine, faults: Faults, *, options: dict | None = None)`;
 - `.app`: an `aiohttp.web.Application` with the venue's real routes (REST and WebSocket on one
@@ -44,8 +44,9 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from exchanges.simulator import demo
-from exchanges.simulator.engine import Engine
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.market.generator import build_engine
 from exchanges.venues.base import Credentials, Venue
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FACES: dict[Venue, str] = {
-    Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
-    Venue.OKX: "exchanges.simulator.okx.OkxFace",
-    Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
+    Venue.DERIBIT: "exchanges.simulator.deribit.face.DeribitFace",
+    Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
+    Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
 }
 
 DEFAULT_PORTS: dict[Venue, int] = {Venue.DERIBIT: 8801, Venue.OKX: 8802, Venue.BYBIT: 8803}
@@ -76,16 +77,20 @@ def load_face_class(path: str) -> type:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def available_venues() -> list[Venue]:
-    """Venues whose face module can be imported (the others are not written yet)."""
-    venues = []
-    for venue, path in FACES.items():
+class FaceImportError(RuntimeError):
+    """A face in `FACES` cannot be imported: a broken simulator, never a venue to skip."""
+
+
+def available_venues(faces: dict[Venue, str] | None = None) -> list[Venue]:
+    """The venues of `faces` (default `FACES`), after importing each face class; a face that
+    cannot be imported raises FaceImportError naming it, so no venue is silently left out."""
+    faces = FACES if faces is None else faces
+    for venue, path in faces.items():
         try:
             load_face_class(path)
-        except (ImportError, AttributeError):
-            continue
-        venues.append(venue)
-    return venues
+        except (ImportError, AttributeError) as exc:
+            raise FaceImportError(f"simulator face {path} ({venue}) cannot be imported") from exc
+    return list(faces)
 
 
 class Simulator:
@@ -106,7 +111,7 @@ class Simulator:
         face_classes: dict[Venue, type | str] | None = None,
         run_generator: bool = True,
     ):
-        self.engine = engine if engine is not None else Engine(seed=seed)
+        self.engine = engine if engine is not None else build_engine(seed=seed)
         self.venues = [Venue(v) for v in (venues if venues is not None else list(FACES))]
         self.host = host
         self.ports_requested = {v: (ports or {}).get(v, 0) for v in self.venues}

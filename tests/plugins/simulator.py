@@ -1,7 +1,8 @@
 """The local exchange simulator as pytest fixtures.
 
-- `sim` (per test) and `sim_module` (per module): a `SimulatorThread` with every venue whose
-  face can be imported, seed 1, free ports on 127.0.0.1, the demo accounts and a fast generator.
+- `sim` (per test) and `sim_module` (per module): a `SimulatorThread` with every venue (a
+  face that cannot be imported fails loudly), seed 1, free ports on 127.0.0.1, the demo
+  accounts and a fast generator.
   Use `.urls[venue]`, `.faults[venue]`, `.credentials[venue]`, `.engine` (touch it only through
   `.call(fn, *args)`, which runs on the simulator's loop).
 - `sim_async`: the same `Simulator` started in the test's own event loop, for async tests.

@@ -21,8 +21,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exchanges.simulator.engine import Engine, MarketConfig
-from exchanges.simulator.faults import Faults
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.market.generator import MarketConfig, build_engine
 from exchanges.simulator.server import DEFAULT_PORTS, Simulator
 from exchanges.venues.base import Credentials, Venue
 
@@ -128,7 +128,9 @@ class Command(BaseCommand):
             faults.setdefault(venue, {})[name] = value
         seed = int(options["seed"])
         try:
-            engine = Engine(seed=seed, config=MarketConfig(taker_rate=float(options["taker_rate"])))
+            engine = build_engine(
+                seed=seed, config=MarketConfig(taker_rate=float(options["taker_rate"]))
+            )
             simulator = Simulator(
                 engine,
                 venues,

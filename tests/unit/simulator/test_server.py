@@ -11,10 +11,19 @@ import pytest
 from aiohttp import web
 
 from exchanges.simulator import demo
-from exchanges.simulator.engine import Engine, MarketConfig
-from exchanges.simulator.faults import Faults
-from exchanges.simulator.server import FACES, Simulator, SimulatorThread, load_face_class
+from exchanges.simulator.common.faults import Faults
+from exchanges.simulator.engine.core import Engine
+from exchanges.simulator.market.generator import MarketConfig, build_engine
+from exchanges.simulator.server import (
+    FACES,
+    FaceImportError,
+    Simulator,
+    SimulatorThread,
+    available_venues,
+    load_face_class,
+)
 from exchanges.venues.base import Credentials, OrderType, Side, Venue
+from tests.support.harness import eventually
 
 
 class FakeFace:
@@ -181,7 +190,7 @@ async def test_step_and_generator_routes(simulator):
         async with http.post(rest + "/_sim/generator", json={"running": False}) as resp:
             assert await resp.json() == {"running": False}
         before = simulator.engine.market.time
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # a paused generator stays put for a few intervals
         assert simulator.engine.market.time == before
         async with http.post(rest + "/_sim/step?seconds=0.5") as resp:
             body = await resp.json()
@@ -193,10 +202,7 @@ async def test_step_and_generator_routes(simulator):
             assert resp.status == 400
         async with http.post(rest + "/_sim/generator", json={"running": True}) as resp:
             assert await resp.json() == {"running": True}
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if simulator.engine.market.time > before + 0.5:
-            break
+    await eventually(lambda: simulator.engine.market.time > before + 0.5, timeout=1.0)
     assert simulator.engine.market.time > before + 0.5
 
 
@@ -216,7 +222,7 @@ async def test_stop_closes_faces_and_frees_the_port():
 
 async def test_given_accounts_start_up_faults_and_face_options():
     creds = Credentials(api_key="k1", secret="s1", passphrase="p1")
-    engine = Engine(seed=3, config=MarketConfig(taker_rate=0.0))
+    engine = build_engine(seed=3, config=MarketConfig(taker_rate=0.0))
     sim = Simulator(
         engine,
         [Venue.OKX],
@@ -280,11 +286,11 @@ def test_simulator_thread_start_failure_is_raised():
 
 def test_face_paths_name_the_three_venues():
     assert FACES == {
-        Venue.DERIBIT: "exchanges.simulator.deribit.DeribitFace",
-        Venue.OKX: "exchanges.simulator.okx.OkxFace",
-        Venue.BYBIT: "exchanges.simulator.bybit.BybitFace",
+        Venue.DERIBIT: "exchanges.simulator.deribit.face.DeribitFace",
+        Venue.OKX: "exchanges.simulator.okx.face.OkxFace",
+        Venue.BYBIT: "exchanges.simulator.bybit.face.BybitFace",
     }
-    assert load_face_class("exchanges.simulator.faults.Faults") is Faults
+    assert load_face_class("exchanges.simulator.common.faults.Faults") is Faults
 
 
 def test_every_importable_face_starts_under_the_sim_fixture(sim):
@@ -331,7 +337,7 @@ async def test_accounts_route_opens_accounts_at_run_time(simulator):
 
 def test_advance_until_steps_until_the_condition_holds_and_gives_up_past_the_limit():
     sim = Simulator(
-        Engine(seed=2), [Venue.OKX], face_classes=FAKE, run_generator=False, step_interval=0.1
+        build_engine(seed=2), [Venue.OKX], face_classes=FAKE, run_generator=False, step_interval=0.1
     )
 
     def printed() -> int:
@@ -344,3 +350,12 @@ def test_advance_until_steps_until_the_condition_holds_and_gives_up_past_the_lim
     assert sim.advance_until(lambda: True, limit=0.0) == 0.0
     with pytest.raises(TimeoutError):
         sim.advance_until(lambda: False, limit=1.0)
+
+
+def test_available_venues_names_every_face_and_fails_loudly_on_a_broken_one():
+    assert available_venues() == list(FACES)
+    broken = {**FACES, Venue.OKX: "exchanges.simulator.okx.face.NoSuchFace"}
+    with pytest.raises(FaceImportError, match=r"okx\.face\.NoSuchFace"):
+        available_venues(broken)
+    with pytest.raises(FaceImportError, match="no_such_module"):
+        available_venues({Venue.BYBIT: "exchanges.simulator.no_such_module.Face"})

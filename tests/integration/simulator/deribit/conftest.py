@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.integration.simulator.deribit.harness import VENUE, Http, start_simulator
+from tests.support.deribit import VENUE, Http, start_simulator
 
 
 @pytest.fixture

@@ -1,0 +1,123 @@
+"""Deribit API v2 venue facts the face follows: currencies, time-in-force and order-state names,
+the methods' rate-limit groups and scopes, and the face's run-time switches (docs sections
+named in `exchanges.simulator.deribit`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from exchanges.venues.base import OrderStatus, TimeInForce, Venue
+
+VENUE = Venue.DERIBIT
+
+
+API_VERSION = "1.2.26"
+
+
+ZERO = Decimal(0)
+
+
+ONE = Decimal(1)
+
+
+PERPETUAL_EXPIRY_MS = 32503708800000  # what Deribit lists as a perpetual's expiration
+
+
+MAX_BODY = 32 * 1024  # "request entity too large" above 32 kB (error -32600)
+
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "testnet": False,
+    "token_ttl": 900,  # seconds an access token lives
+    "signature_window_ms": 60_000,  # "valid for 60 seconds since generation"
+    "min_heartbeat_interval": 10.0,  # seconds; tests lower it
+    "idle_timeout": 600.0,  # seconds without a frame from the client ("10 minutes of inactivity")
+    "flush_interval_ms": 100,  # the `100ms` channels
+    "book_depth_default": 20,
+    "price_band": "0.015",  # max_price/min_price around the mark for futures (ticker fields)
+    "raw_requires_auth": True,  # error 13778 for raw channels on an unauthorized connection
+    "cod_cancels": "account",  # or "connection"
+    "reorder_max_hold_ms": 1000,  # a push held by reorder_private waits this long for its pair
+    # Deribit's per-account credit buckets, as `get_account_summary.limits` reports them
+    # (docs example of private/get_account_summary): rate per second and burst.
+    "limits": {
+        "non_matching_engine": {"rate": 1000, "burst": 1500},
+        "matching_engine": {"rate": 200, "burst": 250},
+        "cancel_all": {"rate": 200, "burst": 250},
+    },
+}
+
+
+TIF_TO_WIRE = {
+    TimeInForce.GTC: "good_til_cancelled",
+    TimeInForce.IOC: "immediate_or_cancel",
+    TimeInForce.FOK: "fill_or_kill",
+}
+
+
+TIF_FROM_WIRE = {v: k for k, v in TIF_TO_WIRE.items()}
+
+
+STATE_TO_WIRE = {
+    OrderStatus.PENDING_NEW: "open",
+    OrderStatus.NEW: "open",
+    OrderStatus.PARTIALLY_FILLED: "open",
+    OrderStatus.PENDING_CANCEL: "open",
+    OrderStatus.FILLED: "filled",
+    OrderStatus.CANCELED: "cancelled",
+    OrderStatus.EXPIRED: "cancelled",
+    OrderStatus.REJECTED: "rejected",
+}
+
+
+CURRENCIES = ("BTC", "ETH", "USDC", "USDT", "EURR")
+
+
+MATCHING_ENGINE_METHODS = frozenset(
+    {
+        "private/buy",
+        "private/sell",
+        "private/edit",
+        "private/edit_by_label",
+        "private/cancel",
+        "private/cancel_by_label",
+    }
+)
+
+
+CANCEL_ALL_METHODS = frozenset(
+    {"private/cancel_all", "private/cancel_all_by_instrument", "private/cancel_all_by_currency"}
+)
+
+
+ORDER_ENTRY_METHODS = frozenset({"private/buy", "private/sell", "private/edit"})
+
+
+_TRADE_READ = (
+    "get_open_orders",
+    "get_open_orders_by_currency",
+    "get_open_orders_by_instrument",
+    "get_order_state",
+    "get_order_state_by_label",
+    "get_order_history_by_currency",
+    "get_order_history_by_instrument",
+    "get_user_trades_by_currency",
+    "get_user_trades_by_instrument",
+    "get_user_trades_by_order",
+    "get_positions",
+    "get_position",
+)
+
+
+# the access each private method needs (docs: each method's "Scope:" line)
+METHOD_SCOPES: dict[str, tuple[str, str]] = {
+    **{m: ("trade", "read_write") for m in MATCHING_ENGINE_METHODS | CANCEL_ALL_METHODS},
+    **{f"private/{m}": ("trade", "read") for m in _TRADE_READ},
+    "private/get_account_summary": ("account", "read"),
+    "private/get_account_summaries": ("account", "read"),
+    "private/get_cancel_on_disconnect": ("account", "read"),
+    "private/enable_cancel_on_disconnect": ("account", "read_write"),
+    "private/disable_cancel_on_disconnect": ("account", "read_write"),
+}

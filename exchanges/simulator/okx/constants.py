@@ -1,0 +1,140 @@
+"""OKX venue facts the face follows: book channels and modes, rate limits, order states and
+cancel sources, the face's run-time switches (docs sections named in `exchanges.simulator.okx`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from exchanges.simulator.engine.records import CancelReason
+from exchanges.venues.base import OrderStatus, Venue
+
+VENUE = Venue.OKX
+
+
+ZERO = Decimal(0)
+
+
+BOOK_MODES = ("current", "checksum", "no_snapshot")
+
+
+CHECKSUM_LEVELS = 25
+
+
+LOGIN_PATH = "/users/self/verify"
+
+
+AUTH_WINDOW_S = 30
+
+
+MAX_QUEUED_MESSAGES = 20_000
+
+
+REORDER_HOLD_S = 0.5  # the longest a reordered private push is held back
+
+
+TICKER_INTERVAL_S = 0.1
+
+
+CANCEL_ALL_AFTER_RANGE = (10, 120)
+
+
+CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+STABLE_COINS = frozenset({"USDT", "USDC", "USD"})
+
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "book_mode": "current",
+    "ws_idle_timeout_s": 30.0,
+    "book_interval_ms": 100,
+    "tbt_interval_ms": 10,
+    "rate_limits": True,
+    "cancel_all_after_scale": 1.0,  # tests shrink the dead-man countdown with this factor
+    "book_keepalive_s": 60.0,
+}
+
+
+# (depth, cadence, incremental, carries checksum) per book channel ("Order book channel").
+BOOK_CHANNELS: dict[str, tuple[int, str, bool]] = {
+    "books": (400, "book", True),
+    "books-l2-tbt": (400, "tbt", True),
+    "books50-l2-tbt": (50, "tbt", True),
+    "books5": (5, "book", False),
+    "bbo-tbt": (1, "tbt", False),
+}
+
+
+PUBLIC_CHANNELS = frozenset({"tickers", "trades", *BOOK_CHANNELS})
+
+
+PRIVATE_CHANNELS = frozenset({"orders", "positions", "account"})
+
+
+# WebSocket order operations on /ws/v5/private ("WS / Place order", "Cancel order", "Amend
+# order"): op -> rate-limit group.
+WS_TRADE_OPS = {"order": "place", "cancel-order": "cancel", "amend-order": "amend"}
+
+
+CANCEL_SOURCE: dict[CancelReason, tuple[str, str]] = {
+    CancelReason.USER: ("1", "Order canceled by user"),
+    CancelReason.CANCEL_ALL: ("1", "Order canceled by user"),
+    CancelReason.FOK_NOT_FILLABLE: ("13", "FOK order was canceled due to incompletely filled"),
+    CancelReason.IOC_REMAINDER: (
+        "14",
+        "IOC order was partially canceled due to incompletely filled",
+    ),
+    CancelReason.MARKET_REMAINDER: (
+        "14",
+        "IOC order was partially canceled due to incompletely filled",
+    ),
+    CancelReason.DEAD_MAN_SWITCH: ("20", "Cancel all after triggered"),
+    CancelReason.POST_ONLY_WOULD_TAKE: (
+        "31",
+        "The post-only order will take liquidity in taker orders",
+    ),
+}
+
+
+STATE = {
+    OrderStatus.NEW: "live",
+    OrderStatus.PENDING_NEW: "live",
+    OrderStatus.PARTIALLY_FILLED: "partially_filled",
+    OrderStatus.FILLED: "filled",
+    OrderStatus.PENDING_CANCEL: "live",
+    OrderStatus.CANCELED: "canceled",
+    OrderStatus.EXPIRED: "canceled",
+    OrderStatus.REJECTED: "canceled",
+}
+
+
+# Published rate limits: (requests, window seconds, keyed by instrument too).
+RATE_LIMITS: dict[str, tuple[int, float, bool]] = {
+    "place": (60, 2.0, True),
+    "amend": (60, 2.0, True),
+    "cancel": (60, 2.0, True),
+    "cancel-batch": (300, 2.0, False),
+    "order": (60, 2.0, True),
+    "orders-pending": (60, 2.0, False),
+    "fills": (60, 2.0, False),
+    "fills-history": (10, 2.0, False),
+    "positions": (10, 2.0, False),
+    "balance": (10, 2.0, False),
+    "cancel-all-after": (1, 1.0, False),
+    "instruments": (20, 2.0, False),
+    "time": (10, 2.0, False),
+    "ticker": (20, 2.0, False),
+    "tickers": (20, 2.0, False),
+    "books": (40, 2.0, False),
+}
+
+
+# Listing details of the instruments the simulator lists that the fixtures show
+# (okx/rest_instruments_swap.json: instIdCode, maxMktSz...).
+INSTRUMENT_CODES = {"BTC-USD-SWAP": 10458, "BTC-USDT-SWAP": 10459, "ETH-USDT-SWAP": 10461}
+
+
+LIST_TIME = "1573557408000"
