@@ -45,3 +45,13 @@ def instrument(exchange):
 @pytest.fixture
 def order(account, instrument):
     return OrderFactory(account=account, instrument=instrument)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """A transactional test empties every table; its flush makes content types anew with new
+    ids, and a stale cache would point audit entries at rows that no longer exist."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
