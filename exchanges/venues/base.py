@@ -14,17 +14,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from exchanges.venues.clock import Clock
 
 ZERO = Decimal(0)
 
 
 def now_ns() -> int:
     return time.time_ns()
-
-
-def ms_to_ns(ms: int | str) -> int:
-    return int(ms) * 1_000_000
 
 
 # --------------------------------------------------------------------------- enumerations
@@ -457,6 +456,25 @@ class ProtocolError(VenueError):
 
 
 # --------------------------------------------------------------------------- adapter protocols
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Signs the requests of one API key, timestamps taken from the venue clock (`clock.Clock`,
+    shared with the REST client that measures its offset). One per venue, in `<venue>/auth.py`,
+    named `<Venue>Signer`.
+
+    `rest_headers` returns the headers that authenticate one HTTP request (`request_path` with
+    its query string, `body` the raw text sent); `ws_login` the venue's WebSocket login: the
+    whole message (OKX `login`, Bybit `auth`) or, for Deribit's JSON-RPC, the `public/auth`
+    params (the session puts them into a request with its own id).
+    """
+
+    credentials: Credentials
+    clock: Clock
+
+    def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]: ...
+    def ws_login(self) -> dict: ...
 
 
 @runtime_checkable

@@ -1,7 +1,7 @@
 """Bybit v5 REST client (the `RestClient` protocol) on one pooled `requests.Session`.
 
 Every call goes through `_call`: a token bucket per endpoint group (constants.RATE_LIMITS),
-signing with the clock offset (auth.Signer), the `retCode`/`retMsg`/`result` envelope, and the
+signing with the clock offset (auth.BybitSigner), the `retCode`/`retMsg`/`result` envelope, and the
 one error table (constants.ERRORS). Bybit specifics handled here:
 
 - 10002 (timestamp outside recv_window) re-measures the clock offset from `/v5/market/time` and
@@ -53,7 +53,7 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Signer
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.clock import Clock
 from exchanges.venues.ratelimit import RateLimiter
@@ -104,7 +104,9 @@ class BybitRestClient:
         self.credentials = credentials
         self.timeout = timeout
         self.clock = clock or Clock()
-        self.signer = Signer(credentials, self.clock, recv_window) if credentials else None
+        self.signer = (
+            BybitSigner(credentials, self.clock, recv_window=recv_window) if credentials else None
+        )
         self.session = pooled_session(session)
         self.session.headers.setdefault("Content-Type", "application/json")
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
@@ -121,25 +123,25 @@ class BybitRestClient:
         group = C.ENDPOINT_GROUP.get(path, "default")
         self.limiter.acquire(group)
         params = {k: v for k, v in (params or {}).items() if v is not None}
-        url = self.base_url + path
+        request_path = path
         headers: dict[str, str] = {}
         body: str | None = None
         if method == "GET":
             # Bybit hands cursors out URL-encoded and expects them back as they are (the
             # official SDK sends the query unencoded), so "%" is left alone.
-            payload = urlencode(params, safe="%", quote_via=quote)
-            if payload:
-                url = f"{url}?{payload}"
+            query = urlencode(params, safe="%", quote_via=quote)
+            if query:
+                request_path = f"{path}?{query}"
         else:
-            payload = body = orjson.dumps(params).decode()
+            body = orjson.dumps(params).decode()
         if signed:
             if self.signer is None:
                 raise AuthenticationError("this call needs API credentials", venue=BYBIT)
-            headers = self.signer.rest_headers(payload)
+            headers = self.signer.rest_headers(method, request_path, body or "")
         reply = send(
             self.session,
             method,
-            url,
+            self.base_url + request_path,
             venue=BYBIT,
             what=f"{method} {path}",
             timeout=self.timeout,

@@ -49,7 +49,7 @@ from exchanges.venues.book import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Signer
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import DecimalCache
@@ -302,7 +302,7 @@ class BybitPrivateSession:
 
     def __init__(
         self,
-        signer: Signer,
+        signer: BybitSigner,
         *,
         symbols: SymbolTable | None = None,
         topics: Iterable[str] = C.PRIVATE_TOPICS,
@@ -320,7 +320,7 @@ class BybitPrivateSession:
 
     def on_connect(self, link: Link) -> None:
         self.authenticated = False
-        request = self.signer.ws_auth(valid_for_ms=C.WS_AUTH_EXPIRES_MS)
+        request = self.signer.ws_login()
         request["req_id"] = "auth"
         link.send(request)
 
@@ -570,7 +570,7 @@ class BybitAccountStream(SocketStream):
         **client_options: Any,
     ) -> None:
         self.session = BybitPrivateSession(
-            Signer(credentials, clock or Clock()),
+            BybitSigner(credentials, clock or Clock()),
             symbols=symbols,
             dead_man_switch=dead_man_switch,
             ping_interval=ping_interval,

@@ -136,6 +136,9 @@ class DeribitRestClient:
         self.currencies = currencies
         self.scope = scope
         self.clock = clock or Clock()
+        self.signer = (
+            auth.DeribitSigner(credentials, self.clock, scope=scope) if credentials else None
+        )
         self.symbols = SymbolMap()
         self.token: auth.Token | None = None
         self._token_lock = threading.Lock()
@@ -185,7 +188,7 @@ class DeribitRestClient:
             uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
             body = ""
         if private:
-            headers["Authorization"] = self._authorization(http_method, uri, body)
+            headers.update(self._authorization(http_method, uri, body))
         response = send(
             self.http,
             http_method,
@@ -234,19 +237,12 @@ class DeribitRestClient:
             raise ProtocolError(f"{method}: answer without result", venue=self.venue)
         return body["result"]
 
-    def _authorization(self, method: str, uri: str, body: str = "") -> str:
-        if self.credentials is None:
+    def _authorization(self, method: str, uri: str, body: str = "") -> dict[str, str]:
+        if self.signer is None:
             raise AuthenticationError("private method without credentials", venue=self.venue)
         if self.auth_mode == "signature":
-            return auth.http_authorization(
-                self.credentials,
-                method=method,
-                uri=uri,
-                body=body,
-                timestamp_ms=self.clock.now_ms(),
-                nonce=auth.make_nonce(),
-            )
-        return f"bearer {self.authenticate().access_token}"
+            return self.signer.rest_headers(method, uri, body)
+        return {"Authorization": f"bearer {self.authenticate().access_token}"}
 
     def authenticate(self, *, force: bool = False) -> auth.Token:
         """A valid bearer token: the current one, a refreshed one, or a new one from
@@ -260,7 +256,7 @@ class DeribitRestClient:
             return self._renew(token)
 
     def _renew(self, token: auth.Token | None) -> auth.Token:
-        if self.credentials is None:
+        if self.signer is None:
             raise AuthenticationError("no credentials", venue=self.venue)
         result = None
         if token is not None and token.refresh_token:
@@ -269,13 +265,7 @@ class DeribitRestClient:
             except AuthenticationError:
                 result = None
         if result is None:
-            params = auth.client_signature_params(
-                self.credentials,
-                timestamp_ms=self.clock.now_ms(),
-                nonce=auth.make_nonce(),
-                scope=self.scope,
-            )
-            result = self.call(C.AUTH, params)
+            result = self.call(C.AUTH, self.signer.ws_login())
         self.token = auth.Token.from_result(result)
         return self.token
 

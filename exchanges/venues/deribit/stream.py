@@ -51,6 +51,7 @@ from exchanges.venues.book import BookResyncs, BookStats, OrderBook
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.symbols import SymbolMap
 from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
@@ -384,23 +385,20 @@ class DeribitAccountSession:
 
     def __init__(
         self,
-        credentials: Credentials,
+        signer: DeribitSigner,
         *,
         channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
         heartbeat: int = DEFAULT_HEARTBEAT,
         cancel_on_disconnect: bool = False,
-        scope: str | None = None,
-        clock: Clock | None = None,
         sync_clock: bool = True,
         symbols: SymbolMap | None = None,
     ) -> None:
-        self.credentials = credentials
+        self.signer = signer
+        self.clock = signer.clock
         self.sync_clock = sync_clock
         self.channels = list(channels)
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
-        self.scope = scope
-        self.clock = clock or Clock()
         self.symbols = symbols or parse.DEFAULT_SYMBOLS
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
@@ -409,13 +407,7 @@ class DeribitAccountSession:
         self._rpc = _Rpc()
 
     def _login_request(self) -> dict:
-        params = auth.client_signature_params(
-            self.credentials,
-            timestamp_ms=self.clock.now_ms(),
-            nonce=auth.make_nonce(),
-            scope=self.scope,
-        )
-        return self._rpc.request(C.AUTH, params, "login")
+        return self._rpc.request(C.AUTH, self.signer.ws_login(), "login")
 
     def on_connect(self, link: Link) -> None:
         self._rpc.clear()
@@ -612,12 +604,10 @@ class DeribitAccountStream(SocketStream):
         symbols: SymbolMap | None = None,
     ) -> None:
         self.session = DeribitAccountSession(
-            credentials,
+            DeribitSigner(credentials, clock, scope=scope),
             channels=channels,
             heartbeat=heartbeat,
             cancel_on_disconnect=cancel_on_disconnect,
-            scope=scope,
-            clock=clock,
             sync_clock=sync_clock,
             symbols=symbols,
         )

@@ -44,7 +44,7 @@ from exchanges.venues.base import (
     VenueUnavailable,
     now_ns,
 )
-from exchanges.venues.clock import measure_offset
+from exchanges.venues.clock import Clock
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
@@ -124,11 +124,13 @@ class OkxRestClient:
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
         symbols: SymbolTable | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.endpoints = endpoints or default_endpoints(demo=demo)
         self.base_url = self.endpoints.rest_url.rstrip("/")
         self.credentials = credentials
-        self.signer = OkxSigner(credentials) if credentials else None
+        self.clock = clock or Clock()
+        self.signer = OkxSigner(credentials, self.clock) if credentials else None
         self.timeout = timeout
         self.td_mode = td_mode
         self.option_families = option_families
@@ -141,7 +143,6 @@ class OkxRestClient:
             self.session.headers[C.DEMO_HEADER[0]] = C.DEMO_HEADER[1]
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
         self.symbols = symbols or SymbolTable()
-        self.clock_offset_ns = 0
 
     # -- transport ----------------------------------------------------------------------
 
@@ -243,11 +244,7 @@ class OkxRestClient:
 
     def sync_clock(self) -> int:
         """Measure server minus local time (midpoint of the round trip) and sign with it."""
-        offset = measure_offset(self.server_time)
-        if self.signer is not None:
-            self.signer.offset_ns = offset
-        self.clock_offset_ns = offset
-        return offset
+        return self.clock.sync(self.server_time)
 
     # -- reference and market data ------------------------------------------------------
 

@@ -172,7 +172,7 @@ def test_bad_signature_and_stale_clock(okx_sim):
         bad.balances()
     assert info.value.code == "50113"
     skewed = OkxRestClient(endpoints_of(okx_sim), good)
-    skewed.signer.offset_ns = -120_000_000_000
+    skewed.clock.offset_ns = -120_000_000_000
     with pytest.raises(ClockSkew):
         skewed.balances()
     skewed.sync_clock()

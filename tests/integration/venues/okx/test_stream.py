@@ -326,7 +326,7 @@ async def test_duplicated_private_pushes_yield_one_fill(okx_sim, okx_rest):
 
 
 async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
-    okx_rest.signer.offset_ns = -90_000_000_000  # a local clock 90 s off: OKX would refuse it
+    okx_rest.clock.offset_ns = -90_000_000_000  # a local clock 90 s off: OKX would refuse it
     stream = OkxAccountStream(
         endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], rest=okx_rest, backoff=FAST
     )
@@ -338,7 +338,7 @@ async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
             ),
             10,
         )
-        assert abs(okx_rest.signer.offset_ns) < 5_000_000_000
+        assert abs(okx_rest.clock.offset_ns) < 5_000_000_000
         assert not any(
             isinstance(e, StreamStatus) and e.state is StreamState.DISCONNECTED for e in events
         )
@@ -362,7 +362,7 @@ async def test_private_stream_with_its_own_rest_client(okx_sim):
 
 
 async def test_without_clock_sync_a_skewed_login_is_refused(okx_sim, okx_rest):
-    okx_rest.signer.offset_ns = -90_000_000_000
+    okx_rest.clock.offset_ns = -90_000_000_000
     stream = OkxAccountStream(
         endpoints_of(okx_sim),
         okx_sim.credentials[Venue.OKX],

@@ -22,7 +22,7 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import ADAPTER
-from exchanges.venues.bybit.auth import Signer, sign
+from exchanges.venues.bybit.auth import BybitSigner, sign
 from exchanges.venues.bybit.stream import BybitPrivateSession, BybitPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
@@ -241,7 +241,7 @@ def test_market_session_factory():
 @pytest.fixture
 def private():
     vector = load_payload("bybit", "signing_example_ws_auth")
-    signer = Signer(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
+    signer = BybitSigner(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
     return BybitPrivateSession(signer, dead_man_switch=True)
 
 

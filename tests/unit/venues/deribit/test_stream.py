@@ -25,6 +25,7 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.deribit import ADAPTER
+from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.stream import (
     MAX_CHANNELS_PER_REQUEST,
     DeribitAccountSession,
@@ -266,7 +267,7 @@ def login(session, link):
 
 def test_private_login_signs_and_subscribes_after_auth():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS, cancel_on_disconnect=True)
+    session = DeribitAccountSession(DeribitSigner(CREDS), cancel_on_disconnect=True)
     session.on_connect(link)
     assert sent(link)[1]["method"] == "public/set_heartbeat"
     auth_request = answer_time(session, link)
@@ -299,7 +300,7 @@ def test_private_login_signs_and_subscribes_after_auth():
 
 def test_private_notifications():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitAccountSession(DeribitSigner(CREDS))
     login(session, link)
     (order,) = session.on_message(load_raw("deribit", "ws_user_orders_docs"), link)
     assert isinstance(order, OrderUpdate)
@@ -318,7 +319,7 @@ def test_private_notifications():
 
 def test_private_token_is_refreshed_before_expiry():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitAccountSession(DeribitSigner(CREDS))
     login(session, link)
     assert json.loads(session.ping())["method"] == "public/test"
     session.token.expires_at -= 850
@@ -338,7 +339,7 @@ def test_private_token_is_refreshed_before_expiry():
 
 def test_private_auth_failure_reconnects():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitAccountSession(DeribitSigner(CREDS))
     session.on_connect(link)
     auth_id = answer_time(session, link)["id"]
     answer = {
@@ -355,7 +356,7 @@ def test_private_auth_failure_reconnects():
 
 def test_private_too_many_requests_reconnects_and_reauthenticates():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitAccountSession(DeribitSigner(CREDS))
     login(session, link)
     assert session.on_message(load_raw("deribit", "rest_error_response"), link) == []
     assert link.reconnect_reasons == ["too_many_requests ends the session"]
@@ -369,14 +370,14 @@ def test_private_too_many_requests_reconnects_and_reauthenticates():
 
 def test_private_login_uses_the_venue_clock():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitAccountSession(DeribitSigner(CREDS))
     session.on_connect(link)
     hour_ahead = time.time_ns() // MS + 3_600_000
     auth_request = answer_time(session, link, server_ms=hour_ahead)
     assert abs(session.clock.offset_ns - 3_600_000 * MS) < 5_000 * MS
     assert abs(auth_request["params"]["timestamp"] - hour_ahead) < 5_000
     # without the time request the local clock is used as it is
-    plain = DeribitAccountSession(CREDS, sync_clock=False)
+    plain = DeribitAccountSession(DeribitSigner(CREDS), sync_clock=False)
     other = OfflineLink()
     plain.on_connect(other)
     first = sent(other)[0]

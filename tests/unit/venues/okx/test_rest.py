@@ -78,7 +78,8 @@ def test_server_time_and_clock_sync(client, mocked):
     mocked.get(f"{BASE}{C.PATH_TIME}", json=ok([{"ts": "1597026383085"}]))
     assert client.server_time() == 1597026383085 * 1_000_000
     offset = client.sync_clock()
-    assert client.signer.offset_ns == offset == client.clock_offset_ns
+    assert client.clock.offset_ns == offset
+    assert client.signer.clock is client.clock
     assert offset < 0  # 2020 server time vs a later local clock
 
 

@@ -28,6 +28,7 @@ from exchanges.venues.okx.parse import book_checksum, parse_levels
 from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, market_session
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
+from tests.unit.venues.helpers import StoppedClock
 
 SNAPSHOT = load_payload("okx", "ws_books_snapshot")
 UPDATE = load_payload("okx", "ws_books_update")
@@ -423,7 +424,7 @@ CREDS = Credentials("k", "s", "p")
 
 
 def private() -> tuple[OkxPrivateSession, OfflineLink]:
-    s = OkxPrivateSession(OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000))
+    s = OkxPrivateSession(OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000)))
     link = OfflineLink()
     s.on_connect(link)
     return s, link
@@ -499,11 +500,11 @@ def test_positions_and_account_pushes():
 
 
 async def test_login_waits_for_the_clock_sync():
-    signer = OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000)
+    signer = OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000))
 
     def sync() -> int:
-        signer.offset_ns = 5_000_000_000
-        return signer.offset_ns
+        signer.clock.offset_ns = 5_000_000_000
+        return signer.clock.offset_ns
 
     s = OkxPrivateSession(signer, clock_sync=sync)
     link = OfflineLink()
@@ -520,7 +521,7 @@ async def test_failed_clock_sync_still_logs_in_with_local_time():
         raise RequestTimeout("no answer")
 
     s = OkxPrivateSession(
-        OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000), clock_sync=sync
+        OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000)), clock_sync=sync
     )
     link = OfflineLink()
     s.on_connect(link)
