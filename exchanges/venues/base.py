@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -453,6 +453,15 @@ class SubmissionUncertain(VenueError):
 
 class ProtocolError(VenueError):
     """A message we cannot make sense of. Logged with its raw text and skipped."""
+
+
+ErrorSpec = tuple[type[VenueError], str | None]
+"""One row of a venue's error table: the error a code stands for, and a hint for a reader (the
+venue's own short name or message for the code, or what it means here; None when there is none)."""
+
+ErrorTable = Mapping[str, ErrorSpec]
+"""A venue's one error table (`ERRORS` in `<venue>/constants.py`): the venue's error code, as
+text, to its `ErrorSpec`. `constants.error_for(code, message, http_status)` reads it."""
 
 
 # --------------------------------------------------------------------------- adapter protocols

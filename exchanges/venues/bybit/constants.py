@@ -153,51 +153,58 @@ TRADE_EXEC_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade", "M
 # The one retCode -> error table ("Error Codes": UTA and Spot Trade sections). 10002 is a
 # clock problem (the client resyncs its offset); 10006 a rate limit (the bucket is emptied
 # until X-Bapi-Limit-Reset-Timestamp); 10000/170146 leave a placement's outcome unknown.
-ERRORS: dict[int, type[base.VenueError]] = {
-    10000: base.RequestTimeout,  # Server Timeout
-    10001: base.InvalidOrder,  # Request parameter error
-    10002: base.ClockSkew,  # The request time exceeds the time window range
-    10003: base.AuthenticationError,  # API key is invalid
-    10004: base.AuthenticationError,  # Error sign
-    10005: base.PermissionDenied,  # Permission denied
-    10006: base.RateLimited,  # Too many visits
-    10007: base.AuthenticationError,  # User authentication failed
-    10008: base.PermissionDenied,  # Common banned
-    10009: base.PermissionDenied,  # IP has been banned
-    10010: base.PermissionDenied,  # Unmatched IP
-    10016: base.VenueUnavailable,  # Server error / service restarting
-    10027: base.PermissionDenied,  # Transactions are banned
-    10429: base.RateLimited,  # System level frequency protection
-    33004: base.AuthenticationError,  # (Derivatives) api key has expired
-    -2015: base.AuthenticationError,  # (Spot) api key has expired
-    110001: base.OrderNotFound,  # Order does not exist
-    110003: base.InvalidPrice,  # Order price exceeds the allowable range
-    110004: base.InsufficientFunds,  # Wallet balance is insufficient
-    110006: base.InsufficientFunds,  # Assets unable to cover the position margin
-    110007: base.InsufficientFunds,  # Available balance is insufficient
-    110008: base.OrderNotFound,  # The order has been completed or cancelled
-    110010: base.OrderNotFound,  # The order has been cancelled
-    110012: base.InsufficientFunds,  # Insufficient available balance
-    110017: base.ReduceOnlyViolation,  # Reduce-only rule not satisfied
-    110044: base.InsufficientFunds,  # Available margin is insufficient
-    110045: base.InsufficientFunds,  # Wallet balance is insufficient
-    110072: base.DuplicateClientOrderId,  # OrderLinkedID is duplicate
-    110094: base.InvalidSize,  # Order notional value below the lower limit
-    110120: base.InvalidPrice,  # Order price cannot be smaller than ...
-    110121: base.InvalidPrice,  # Order price cannot be higher than ...
-    170005: base.RateLimited,  # Too many new orders
-    170007: base.VenueUnavailable,  # Timeout waiting for response from backend server
-    170131: base.InsufficientFunds,  # Balance insufficient
-    170132: base.InvalidPrice,  # Order price too high
-    170133: base.InvalidPrice,  # Order price lower than the minimum
-    170134: base.InvalidPrice,  # Order price decimal too long
-    170136: base.InvalidSize,  # Order quantity lower than the minimum
-    170137: base.InvalidSize,  # Order volume decimal too long
-    170140: base.InvalidSize,  # Order value exceeded lower limit
-    170141: base.DuplicateClientOrderId,  # Duplicate clientOrderId
-    170146: base.RequestTimeout,  # Order creation timeout
-    170213: base.OrderNotFound,  # Order does not exist
-    170218: base.PostOnlyWouldCross,  # The LIMIT-MAKER order is rejected due to invalid price
-    170222: base.RateLimited,  # Too many requests in this time frame
+ERRORS: base.ErrorTable = {
+    "10000": (base.RequestTimeout, "Server Timeout"),
+    "10001": (base.InvalidOrder, "Request parameter error"),
+    "10002": (base.ClockSkew, "The request time exceeds the time window range"),
+    "10003": (base.AuthenticationError, "API key is invalid"),
+    "10004": (base.AuthenticationError, "Error sign"),
+    "10005": (base.PermissionDenied, "Permission denied"),
+    "10006": (base.RateLimited, "Too many visits"),
+    "10007": (base.AuthenticationError, "User authentication failed"),
+    "10008": (base.PermissionDenied, "Common banned"),
+    "10009": (base.PermissionDenied, "IP has been banned"),
+    "10010": (base.PermissionDenied, "Unmatched IP"),
+    "10016": (base.VenueUnavailable, "Server error / service restarting"),
+    "10027": (base.PermissionDenied, "Transactions are banned"),
+    "10429": (base.RateLimited, "System level frequency protection"),
+    "33004": (base.AuthenticationError, "(Derivatives) api key has expired"),
+    "-2015": (base.AuthenticationError, "(Spot) api key has expired"),
+    "110001": (base.OrderNotFound, "Order does not exist"),
+    "110003": (base.InvalidPrice, "Order price exceeds the allowable range"),
+    "110004": (base.InsufficientFunds, "Wallet balance is insufficient"),
+    "110006": (base.InsufficientFunds, "Assets unable to cover the position margin"),
+    "110007": (base.InsufficientFunds, "Available balance is insufficient"),
+    "110008": (base.OrderNotFound, "The order has been completed or cancelled"),
+    "110010": (base.OrderNotFound, "The order has been cancelled"),
+    "110012": (base.InsufficientFunds, "Insufficient available balance"),
+    "110017": (base.ReduceOnlyViolation, "Reduce-only rule not satisfied"),
+    "110044": (base.InsufficientFunds, "Available margin is insufficient"),
+    "110045": (base.InsufficientFunds, "Wallet balance is insufficient"),
+    "110072": (base.DuplicateClientOrderId, "OrderLinkedID is duplicate"),
+    "110094": (base.InvalidSize, "Order notional value below the lower limit"),
+    "110120": (base.InvalidPrice, "Order price cannot be smaller than ..."),
+    "110121": (base.InvalidPrice, "Order price cannot be higher than ..."),
+    "170005": (base.RateLimited, "Too many new orders"),
+    "170007": (base.VenueUnavailable, "Timeout waiting for response from backend server"),
+    "170131": (base.InsufficientFunds, "Balance insufficient"),
+    "170132": (base.InvalidPrice, "Order price too high"),
+    "170133": (base.InvalidPrice, "Order price lower than the minimum"),
+    "170134": (base.InvalidPrice, "Order price decimal too long"),
+    "170136": (base.InvalidSize, "Order quantity lower than the minimum"),
+    "170137": (base.InvalidSize, "Order volume decimal too long"),
+    "170140": (base.InvalidSize, "Order value exceeded lower limit"),
+    "170141": (base.DuplicateClientOrderId, "Duplicate clientOrderId"),
+    "170146": (base.RequestTimeout, "Order creation timeout"),
+    "170213": (base.OrderNotFound, "Order does not exist"),
+    "170218": (base.PostOnlyWouldCross, "The LIMIT-MAKER order is rejected due to invalid price"),
+    "170222": (base.RateLimited, "Too many requests in this time frame"),
 }
-CLOCK_SKEW = 10002
+ERROR_CLOCK_SKEW = "10002"
+
+
+def error_for(code: str | int, message: str, http_status: int | None = None) -> base.VenueError:
+    """The typed error for a Bybit `retCode` (codes not in `ERRORS` are plain `VenueError`;
+    HTTP statuses are handled by the client before the envelope is read)."""
+    cls = ERRORS.get(str(code), (base.VenueError, None))[0]
+    return cls(message, venue=base.Venue.BYBIT, code=code)

@@ -2,7 +2,7 @@
 
 Every call goes through `_call`: a token bucket per endpoint group (constants.RATE_LIMITS),
 signing with the clock offset (auth.BybitSigner), the `retCode`/`retMsg`/`result` envelope, and the
-one error table (constants.ERRORS). Bybit specifics handled here:
+one error table (constants.ERRORS, read by constants.error_for). Bybit specifics handled here:
 
 - 10002 (timestamp outside recv_window) re-measures the clock offset from `/v5/market/time` and
   raises `ClockSkew`; the caller decides whether to send again. Nothing is retried blindly.
@@ -202,16 +202,16 @@ class BybitRestClient:
         return max(0.0, (int(reset) - self.clock.now_ms()) / 1000)
 
     def _raise(self, code: int, message: str, reply: requests.Response, group: str) -> None:
-        error = C.ERRORS.get(code, VenueError)
-        if code == C.CLOCK_SKEW:
+        error = C.error_for(code, message, reply.status_code)
+        if error.code == C.ERROR_CLOCK_SKEW:
             try:
                 self.sync_clock()
             except VenueError as exc:
                 log.warning("bybit clock resync after 10002 failed: %s", exc)
-        if issubclass(error, RateLimited):
+        if isinstance(error, RateLimited):
             wait = self._until_reset(reply) or C.RATE_LIMIT_BACKOFF_S
-            raise penalize(self.limiter, group, RateLimited(message, venue=BYBIT, code=code), wait)
-        raise error(message, venue=BYBIT, code=code)
+            raise penalize(self.limiter, group, error, wait)
+        raise error
 
     def _pages(self, path: str, params: dict, key: str = "list") -> Iterator[tuple[dict, Response]]:
         """Every item of a cursor-paginated list (`nextPageCursor`)."""

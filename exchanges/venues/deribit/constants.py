@@ -18,6 +18,7 @@ from exchanges.venues.base import (
     ClockSkew,
     DuplicateClientOrderId,
     Endpoints,
+    ErrorTable,
     InsufficientFunds,
     InvalidOrder,
     InvalidPrice,
@@ -31,6 +32,7 @@ from exchanges.venues.base import (
     RateLimited,
     ReduceOnlyViolation,
     TimeInForce,
+    Venue,
     VenueError,
     VenueUnavailable,
 )
@@ -138,76 +140,66 @@ CLIENT_ORDER_ID_MAX = 64  # `label`: "user defined label for the order (maximum 
 
 # --------------------------------------------------------------------------- errors
 
-TOO_MANY_REQUESTS = 10028
-INVALID_CREDENTIALS = 13004
-UNAUTHORIZED = 13009
+ERROR_TOO_MANY_REQUESTS = "10028"
 
-# code -> (error class, short name). Codes not listed map to VenueError.
-ERRORS: dict[int, tuple[type[VenueError], str]] = {
-    10000: (AuthenticationError, "authorization_required"),
-    10002: (InvalidSize, "qty_too_low"),
-    10004: (OrderNotFound, "order_not_found"),
-    10005: (InvalidPrice, "price_too_low"),
-    10006: (InvalidPrice, "price_too_low4idx"),
-    10007: (InvalidPrice, "price_too_high"),
-    10009: (InsufficientFunds, "not_enough_funds"),
-    10010: (OrderNotFound, "already_closed"),
-    10011: (InvalidPrice, "price_not_allowed"),
-    10012: (VenueUnavailable, "book_closed"),
-    10019: (PermissionDenied, "locked_by_admin"),
-    10020: (InvalidOrder, "invalid_or_unsupported_instrument"),
-    10021: (InvalidSize, "invalid_amount"),
-    10022: (InvalidSize, "invalid_quantity"),
-    10023: (InvalidPrice, "invalid_price"),
-    10025: (OrderNotFound, "invalid_order_id"),
-    10026: (InvalidPrice, "price_precision_exceeded"),
-    10027: (InvalidSize, "non_integer_contract_amount"),
-    10028: (RateLimited, "too_many_requests"),
-    10029: (PermissionDenied, "not_owner_of_order"),
-    10032: (InvalidSize, "whole_cost_too_low"),
-    10039: (InsufficientFunds, "not_enough_funds_in_currency"),
-    10040: (VenueUnavailable, "retry"),
-    10041: (VenueUnavailable, "settlement_in_progress"),
-    10043: (InvalidPrice, "price_wrong_tick"),
-    10047: (RateLimited, "matching_engine_queue_full"),
-    10066: (RateLimited, "too_many_concurrent_requests"),
-    11008: (OrderNotFound, "already_filled"),
-    11029: (InvalidOrder, "invalid_arguments"),
-    11042: (PermissionDenied, "permission_denied"),
-    11043: (InvalidOrder, "bad_argument"),
-    11044: (OrderNotFound, "not_open_order"),
-    11049: (InvalidOrder, "bad_arguments"),
-    11050: (InvalidOrder, "bad_request"),
-    11051: (VenueUnavailable, "system_maintenance"),
-    11054: (PostOnlyWouldCross, "post_only_reject"),
-    11094: (VenueUnavailable, "internal_server_error"),
-    11098: (PermissionDenied, "account_locked"),
-    13004: (AuthenticationError, "invalid_credentials"),
-    13009: (AuthenticationError, "unauthorized"),
-    13021: (PermissionDenied, "forbidden"),
-    13028: (VenueUnavailable, "temporarily_unavailable"),
-    13032: (DuplicateClientOrderId, "non_unique_order_label"),
-    13403: (PermissionDenied, "scope_exceeded"),
-    13503: (VenueUnavailable, "unavailable"),
-    13888: (ClockSkew, "timed_out"),
+# code -> (error class, Deribit's short name). Codes not listed map to VenueError.
+ERRORS: ErrorTable = {
+    "10000": (AuthenticationError, "authorization_required"),
+    "10002": (InvalidSize, "qty_too_low"),
+    "10004": (OrderNotFound, "order_not_found"),
+    "10005": (InvalidPrice, "price_too_low"),
+    "10006": (InvalidPrice, "price_too_low4idx"),
+    "10007": (InvalidPrice, "price_too_high"),
+    "10009": (InsufficientFunds, "not_enough_funds"),
+    "10010": (OrderNotFound, "already_closed"),
+    "10011": (InvalidPrice, "price_not_allowed"),
+    "10012": (VenueUnavailable, "book_closed"),
+    "10019": (PermissionDenied, "locked_by_admin"),
+    "10020": (InvalidOrder, "invalid_or_unsupported_instrument"),
+    "10021": (InvalidSize, "invalid_amount"),
+    "10022": (InvalidSize, "invalid_quantity"),
+    "10023": (InvalidPrice, "invalid_price"),
+    "10025": (OrderNotFound, "invalid_order_id"),
+    "10026": (InvalidPrice, "price_precision_exceeded"),
+    "10027": (InvalidSize, "non_integer_contract_amount"),
+    "10028": (RateLimited, "too_many_requests"),
+    "10029": (PermissionDenied, "not_owner_of_order"),
+    "10032": (InvalidSize, "whole_cost_too_low"),
+    "10039": (InsufficientFunds, "not_enough_funds_in_currency"),
+    "10040": (VenueUnavailable, "retry"),
+    "10041": (VenueUnavailable, "settlement_in_progress"),
+    "10043": (InvalidPrice, "price_wrong_tick"),
+    "10047": (RateLimited, "matching_engine_queue_full"),
+    "10066": (RateLimited, "too_many_concurrent_requests"),
+    "11008": (OrderNotFound, "already_filled"),
+    "11029": (InvalidOrder, "invalid_arguments"),
+    "11042": (PermissionDenied, "permission_denied"),
+    "11043": (InvalidOrder, "bad_argument"),
+    "11044": (OrderNotFound, "not_open_order"),
+    "11049": (InvalidOrder, "bad_arguments"),
+    "11050": (InvalidOrder, "bad_request"),
+    "11051": (VenueUnavailable, "system_maintenance"),
+    "11054": (PostOnlyWouldCross, "post_only_reject"),
+    "11094": (VenueUnavailable, "internal_server_error"),
+    "11098": (PermissionDenied, "account_locked"),
+    "13004": (AuthenticationError, "invalid_credentials"),
+    "13009": (AuthenticationError, "unauthorized"),
+    "13021": (PermissionDenied, "forbidden"),
+    "13028": (VenueUnavailable, "temporarily_unavailable"),
+    "13032": (DuplicateClientOrderId, "non_unique_order_label"),
+    "13403": (PermissionDenied, "scope_exceeded"),
+    "13503": (VenueUnavailable, "unavailable"),
+    "13888": (ClockSkew, "timed_out"),
 }
 # Deribit names no reduce-only code of its own; its rejection arrives as 11030
 # "other_reject reduce_only..." and is recognized from the message.
 REDUCE_ONLY_HINT = "reduce_only"
 
 
-def error_from(payload: dict, *, venue: str = "deribit") -> VenueError:
-    """Turn a JSON-RPC `error` object into the typed error it stands for."""
-    code = payload.get("code", "")
-    message = str(payload.get("message", ""))
-    data = payload.get("data")
-    if data:
-        message = f"{message} {data}"
-    try:
-        numeric = int(code)
-    except (TypeError, ValueError):
-        numeric = None
-    cls = ERRORS.get(numeric, (VenueError, ""))[0] if numeric is not None else VenueError
+def error_for(code: str | int, message: str, http_status: int | None = None) -> VenueError:
+    """The typed error for a JSON-RPC error `code` (the HTTP status adds nothing: Deribit
+    answers errors inside the JSON-RPC envelope)."""
+    cls = ERRORS.get(str(code), (VenueError, None))[0]
     if cls is VenueError and REDUCE_ONLY_HINT in message:
         cls = ReduceOnlyViolation
-    return cls(message, venue=venue, code=code)
+    return cls(message, venue=Venue.DERIBIT, code=code)

@@ -28,6 +28,7 @@ from exchanges.venues.base import (
     TimeInForce,
     Trade,
     Venue,
+    VenueError,
 )
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
@@ -133,6 +134,16 @@ def parse_instrument(item: dict) -> InstrumentInfo | None:
 
 def parse_instruments(result: Iterable[dict]) -> list[InstrumentInfo]:
     return [info for info in map(parse_instrument, result) if info is not None]
+
+
+def parse_error(payload: dict) -> VenueError:
+    """A JSON-RPC `error` object (`code`, `message`, optional `data`) as the typed error its
+    code stands for (`constants.error_for`); `data` is appended to the message."""
+    message = str(payload.get("message", ""))
+    data = payload.get("data")
+    if data:
+        message = f"{message} {data}"
+    return C.error_for(payload.get("code", ""), message)
 
 
 def parse_server_time(result: int) -> int:

@@ -227,7 +227,7 @@ class DeribitRestClient:
             raise ProtocolError(f"{method}: not a JSON-RPC object", venue=self.venue)
         error = body.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=self.venue)
+            exc = parse.parse_error(error)
             if isinstance(exc, RateLimited):
                 penalize(self.limiter, group, exc, C.RATE_LIMIT_PENALTY_SECONDS)
             elif isinstance(exc, AuthenticationError):

@@ -354,8 +354,8 @@ class DeribitMarketSession:
         purpose, context = self._rpc.pending.pop(message["id"], ("", None))
         error = message.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=VENUE)
-            if exc.code == str(C.TOO_MANY_REQUESTS):
+            exc = parse.parse_error(error)
+            if exc.code == C.ERROR_TOO_MANY_REQUESTS:
                 link.reconnect("too_many_requests ends the session")
                 return []
             raise ProtocolError(
@@ -470,8 +470,8 @@ class DeribitAccountSession:
         purpose, context = self._rpc.pending.pop(message["id"], ("", None))
         error = message.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=VENUE)
-            if exc.code == str(C.TOO_MANY_REQUESTS):
+            exc = parse.parse_error(error)
+            if exc.code == C.ERROR_TOO_MANY_REQUESTS:
                 link.reconnect("too_many_requests ends the session")
                 return []
             if purpose == "time":

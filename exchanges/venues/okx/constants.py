@@ -14,6 +14,7 @@ from exchanges.venues.base import (
     AuthenticationError,
     ClockSkew,
     DuplicateClientOrderId,
+    ErrorTable,
     InsufficientFunds,
     InvalidOrder,
     InvalidPrice,
@@ -27,6 +28,7 @@ from exchanges.venues.base import (
     ReduceOnlyViolation,
     RequestTimeout,
     TimeInForce,
+    Venue,
     VenueError,
     VenueUnavailable,
 )
@@ -134,82 +136,84 @@ INST_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
 # --------------------------------------------------------------------------- error codes
 # The one table from OKX codes (envelope `code`, or per-order `sCode`) to typed errors.
 
-ERRORS: dict[str, type[VenueError]] = {
+ERRORS: ErrorTable = {
     # service / availability
-    "50001": VenueUnavailable,  # service temporarily unavailable
-    "50004": RequestTimeout,  # endpoint request timeout: outcome unknown, check the order
-    "50005": VenueUnavailable,  # endpoint inactive or unavailable
-    "50013": VenueUnavailable,  # systems are busy
-    "50026": VenueUnavailable,  # system error
-    "51149": RequestTimeout,  # order timed out: outcome unknown, check the order
+    "50001": (VenueUnavailable, "service temporarily unavailable"),
+    "50004": (RequestTimeout, "endpoint request timeout: outcome unknown, check the order"),
+    "50005": (VenueUnavailable, "endpoint inactive or unavailable"),
+    "50013": (VenueUnavailable, "systems are busy"),
+    "50026": (VenueUnavailable, "system error"),
+    "51149": (RequestTimeout, "order timed out: outcome unknown, check the order"),
     # rate limits
-    "50011": RateLimited,  # rate limit reached (HTTP 200 or 429)
-    "50061": RateLimited,  # sub-account order rate limit
-    "50040": RateLimited,  # too frequent operations
+    "50011": (RateLimited, "rate limit reached (HTTP 200 or 429)"),
+    "50061": (RateLimited, "sub-account order rate limit"),
+    "50040": (RateLimited, "too frequent operations"),
     # authentication
-    "50100": AuthenticationError,  # API frozen
-    "50101": AuthenticationError,  # APIKey does not match current environment
-    "50102": ClockSkew,  # timestamp request expired
-    "50103": AuthenticationError,
-    "50104": AuthenticationError,
-    "50105": AuthenticationError,  # passphrase incorrect
-    "50106": AuthenticationError,
-    "50107": AuthenticationError,
-    "50111": AuthenticationError,  # invalid OK-ACCESS-KEY
-    "50112": ClockSkew,  # invalid OK-ACCESS-TIMESTAMP
-    "50113": AuthenticationError,  # invalid signature
-    "50114": AuthenticationError,  # invalid authorization
-    "50119": AuthenticationError,  # API key doesn't exist
+    "50100": (AuthenticationError, "API frozen"),
+    "50101": (AuthenticationError, "APIKey does not match current environment"),
+    "50102": (ClockSkew, "timestamp request expired"),
+    "50103": (AuthenticationError, None),
+    "50104": (AuthenticationError, None),
+    "50105": (AuthenticationError, "passphrase incorrect"),
+    "50106": (AuthenticationError, None),
+    "50107": (AuthenticationError, None),
+    "50111": (AuthenticationError, "invalid OK-ACCESS-KEY"),
+    "50112": (ClockSkew, "invalid OK-ACCESS-TIMESTAMP"),
+    "50113": (AuthenticationError, "invalid signature"),
+    "50114": (AuthenticationError, "invalid authorization"),
+    "50119": (AuthenticationError, "API key doesn't exist"),
     # permission
-    "50030": PermissionDenied,  # no permission to use this endpoint
-    "50110": PermissionDenied,  # IP not in the key's whitelist
-    "50120": PermissionDenied,  # key lacks the permission
-    "50121": PermissionDenied,  # IP not allowed
-    "50007": PermissionDenied,  # user blocked
-    "50027": PermissionDenied,  # account restricted from trading
+    "50030": (PermissionDenied, "no permission to use this endpoint"),
+    "50110": (PermissionDenied, "IP not in the key's whitelist"),
+    "50120": (PermissionDenied, "key lacks the permission"),
+    "50121": (PermissionDenied, "IP not allowed"),
+    "50007": (PermissionDenied, "user blocked"),
+    "50027": (PermissionDenied, "account restricted from trading"),
     # order parameters
-    "51000": InvalidOrder,  # parameter error
-    "51001": InvalidOrder,  # instrument doesn't exist
-    "50014": InvalidOrder,  # a required parameter is empty
-    "51109": InvalidOrder,  # no available offers (market order into an empty book)
-    "51006": InvalidPrice,  # price not within the price limit
-    "51137": InvalidPrice,  # highest price limit for buy orders
-    "51138": InvalidPrice,  # lowest price limit for sell orders
-    "51282": InvalidPrice,  # price variance range
-    "51020": InvalidSize,  # below the minimum order amount
-    "51120": InvalidSize,  # order amount less than minimum
-    "51121": InvalidSize,  # not a multiple of the lot size
-    "51005": InvalidSize,  # exceeds the max order amount
-    "51202": InvalidSize,  # market order amount exceeds the maximum
-    "51008": InsufficientFunds,  # insufficient balance / margin
-    "51502": InsufficientFunds,  # amend: insufficient balance or margin
-    "51127": InsufficientFunds,  # available balance is 0
-    "51131": InsufficientFunds,  # insufficient balance
-    "51511": PostOnlyWouldCross,  # amended price does not meet the Post Only requirement
-    "51169": ReduceOnlyViolation,  # no position in this direction to reduce
-    "51170": ReduceOnlyViolation,  # reduce-only order in the position's direction
-    "51205": ReduceOnlyViolation,  # reduce only is not available
-    "51139": ReduceOnlyViolation,  # reduce-only unavailable for spot in spot mode
-    "51016": DuplicateClientOrderId,  # client order ID already exists
-    "51011": DuplicateClientOrderId,  # order ID already exists
+    "51000": (InvalidOrder, "parameter error"),
+    "51001": (InvalidOrder, "instrument doesn't exist"),
+    "50014": (InvalidOrder, "a required parameter is empty"),
+    "51109": (InvalidOrder, "no available offers (market order into an empty book)"),
+    "51006": (InvalidPrice, "price not within the price limit"),
+    "51137": (InvalidPrice, "highest price limit for buy orders"),
+    "51138": (InvalidPrice, "lowest price limit for sell orders"),
+    "51282": (InvalidPrice, "price variance range"),
+    "51020": (InvalidSize, "below the minimum order amount"),
+    "51120": (InvalidSize, "order amount less than minimum"),
+    "51121": (InvalidSize, "not a multiple of the lot size"),
+    "51005": (InvalidSize, "exceeds the max order amount"),
+    "51202": (InvalidSize, "market order amount exceeds the maximum"),
+    "51008": (InsufficientFunds, "insufficient balance / margin"),
+    "51502": (InsufficientFunds, "amend: insufficient balance or margin"),
+    "51127": (InsufficientFunds, "available balance is 0"),
+    "51131": (InsufficientFunds, "insufficient balance"),
+    "51511": (PostOnlyWouldCross, "amended price does not meet the Post Only requirement"),
+    "51169": (ReduceOnlyViolation, "no position in this direction to reduce"),
+    "51170": (ReduceOnlyViolation, "reduce-only order in the position's direction"),
+    "51205": (ReduceOnlyViolation, "reduce only is not available"),
+    "51139": (ReduceOnlyViolation, "reduce-only unavailable for spot in spot mode"),
+    "51016": (DuplicateClientOrderId, "client order ID already exists"),
+    "51011": (DuplicateClientOrderId, "order ID already exists"),
     # order state
-    "51603": OrderNotFound,  # order does not exist
-    "51400": OrderNotFound,  # cancel failed: filled, canceled or does not exist
-    "51401": OrderNotFound,  # already canceled
-    "51402": OrderNotFound,  # already completed
-    "51503": OrderNotFound,  # amend failed: filled or canceled
-    "51509": OrderNotFound,
-    "51510": OrderNotFound,
+    "51603": (OrderNotFound, "order does not exist"),
+    "51400": (OrderNotFound, "cancel failed: filled, canceled or does not exist"),
+    "51401": (OrderNotFound, "already canceled"),
+    "51402": (OrderNotFound, "already completed"),
+    "51503": (OrderNotFound, "amend failed: filled or canceled"),
+    "51509": (OrderNotFound, None),
+    "51510": (OrderNotFound, None),
 }
 
 ORDER_NOT_FOUND_CODES = frozenset({"51603"})
 OUTCOME_UNKNOWN_CODES = frozenset({"50004", "51149"})
 
 
-def error_for(code: str, message: str, *, http_status: int | None = None) -> VenueError:
+def error_for(code: str | int, message: str, http_status: int | None = None) -> VenueError:
     """The typed error for an OKX `code`/`sCode` (HTTP 429 is a rate limit whatever the code)."""
-    cls = ERRORS.get(code)
-    if cls is None:
+    spec = ERRORS.get(str(code))
+    if spec is not None:
+        cls = spec[0]
+    else:
         if http_status == 429:
             cls = RateLimited
         elif http_status is not None and http_status >= 500:
@@ -218,4 +222,4 @@ def error_for(code: str, message: str, *, http_status: int | None = None) -> Ven
             cls = AuthenticationError
         else:
             cls = VenueError
-    return cls(message, venue="okx", code=code)
+    return cls(message, venue=Venue.OKX, code=code)

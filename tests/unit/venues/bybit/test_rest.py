@@ -345,10 +345,11 @@ def test_place_post_only_reduce_only_and_spot_market(client, mocked):
         )
 
 
-@pytest.mark.parametrize(("code", "error"), sorted(C.ERRORS.items()))
-def test_every_mapped_error(client, mocked, code, error):
-    mocked.post(URL + C.ORDER_CANCEL, json=envelope({}, code=code, msg=f"message {code}"))
-    if code == C.CLOCK_SKEW:
+@pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
+def test_every_mapped_error(client, mocked, code, spec):
+    error, _hint = spec
+    mocked.post(URL + C.ORDER_CANCEL, json=envelope({}, code=int(code), msg=f"message {code}"))
+    if code == C.ERROR_CLOCK_SKEW:
         mocked.get(URL + C.SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
     with pytest.raises(error) as caught:
         client.cancel_order("BTC/USDT:USDT", client_order_id="gw-1")

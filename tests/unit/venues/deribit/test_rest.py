@@ -253,7 +253,7 @@ def test_private_call_without_credentials_fails_locally(http):
 @pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
 def test_every_mapped_error(client, http, code, spec):
     cls, name = spec
-    http.get(API + C.GET_POSITIONS, json=error(code, name))
+    http.get(API + C.GET_POSITIONS, json=error(int(code), name))
     with pytest.raises(cls) as caught:
         client.positions()
     assert type(caught.value) is cls

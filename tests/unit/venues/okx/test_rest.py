@@ -252,8 +252,9 @@ def test_placement_rate_limit_backs_off_and_is_not_retried(client, mocked):
 # --------------------------------------------------------------------------- error table
 
 
-@pytest.mark.parametrize(("code", "error"), sorted(C.ERRORS.items()))
-def test_every_mapped_code_raises_its_type(client, mocked, code, error):
+@pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
+def test_every_mapped_code_raises_its_type(client, mocked, code, spec):
+    error, _hint = spec
     mocked.post(
         f"{BASE}{C.PATH_CANCEL}",
         json={
