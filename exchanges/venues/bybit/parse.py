@@ -11,7 +11,6 @@ History", "Get Position Info", "Get Wallet Balance", and the WebSocket topics `o
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from exchanges.venues.base import (
     ZERO,
@@ -25,7 +24,6 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderUpdate,
     PositionUpdate,
-    PriceLevel,
     ProtocolError,
     Side,
     Ticker,
@@ -33,35 +31,17 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import constants as C
+from exchanges.venues.numbers import (
+    NS_PER_MS,
+    dec_or_zero,
+    levels,
+    ms_ns,
+    nonzero_or_none,
+    opt_dec,
+)
 from exchanges.venues.symbols import parse_unified, unified_symbol
 
 BYBIT = Venue.BYBIT
-NS_PER_MS = 1_000_000
-
-
-def dec(value: Any) -> Decimal:
-    """A required amount ("" counts as zero, as Bybit sends "" for unset amounts)."""
-    return Decimal(value) if value not in (None, "") else ZERO
-
-
-def dec_or_none(value: Any) -> Decimal | None:
-    return Decimal(value) if value not in (None, "") else None
-
-
-def price_or_none(value: Any) -> Decimal | None:
-    """A price where Bybit's "0" or "" means "none" (market orders, flat positions)."""
-    if value in (None, ""):
-        return None
-    price = Decimal(value)
-    return price if price else None
-
-
-def ms_ns(value: Any) -> int:
-    return int(value) * NS_PER_MS if value not in (None, "") else 0
-
-
-def levels(raw: list) -> tuple[PriceLevel, ...]:
-    return tuple((Decimal(price), Decimal(size)) for price, size, *_ in raw)
 
 
 def side(value: str) -> Side:
@@ -181,18 +161,18 @@ def parse_ticker(data: dict, symbol: str, exchange_ts: int, receive_ts: int) -> 
     return Ticker(
         venue=BYBIT,
         symbol=symbol,
-        best_bid=price_or_none(get("bid1Price", get("bidPrice"))),
-        best_bid_size=dec_or_none(get("bid1Size", get("bidSize"))),
-        best_ask=price_or_none(get("ask1Price", get("askPrice"))),
-        best_ask_size=dec_or_none(get("ask1Size", get("askSize"))),
-        last_price=price_or_none(data.get("lastPrice")),
+        best_bid=nonzero_or_none(get("bid1Price", get("bidPrice"))),
+        best_bid_size=opt_dec(get("bid1Size", get("bidSize"))),
+        best_ask=nonzero_or_none(get("ask1Price", get("askPrice"))),
+        best_ask_size=opt_dec(get("ask1Size", get("askSize"))),
+        last_price=nonzero_or_none(data.get("lastPrice")),
         exchange_ts=exchange_ts,
         receive_ts=receive_ts,
-        mark_price=price_or_none(data.get("markPrice")),
-        index_price=price_or_none(data.get("indexPrice") or data.get("usdIndexPrice")),
-        funding_rate=dec_or_none(data.get("fundingRate")),
-        open_interest=dec_or_none(data.get("openInterest")),
-        volume_24h=dec_or_none(data.get("volume24h")),
+        mark_price=nonzero_or_none(data.get("markPrice")),
+        index_price=nonzero_or_none(data.get("indexPrice") or data.get("usdIndexPrice")),
+        funding_rate=opt_dec(data.get("fundingRate")),
+        open_interest=opt_dec(data.get("openInterest")),
+        volume_24h=opt_dec(data.get("volume24h")),
     )
 
 
@@ -227,7 +207,7 @@ def parse_order(item: dict, symbol: str, receive_ts: int) -> OrderUpdate:
     order_type = C.ORDER_TYPES.get(item["orderType"])
     if order_type is None:
         raise ProtocolError(f"unknown Bybit order type {item['orderType']!r}", venue=BYBIT)
-    filled = dec(item.get("cumExecQty"))
+    filled = dec_or_zero(item.get("cumExecQty"))
     if status is OrderStatus.NEW and filled:
         status = OrderStatus.PARTIALLY_FILLED
     return OrderUpdate(
@@ -238,10 +218,10 @@ def parse_order(item: dict, symbol: str, receive_ts: int) -> OrderUpdate:
         side=side(item["side"]),
         order_type=order_type,
         time_in_force=C.TIME_IN_FORCE.get(tif, C.TIME_IN_FORCE["GTC"]),
-        price=price_or_none(item.get("price")),
+        price=nonzero_or_none(item.get("price")),
         quantity=Decimal(item["qty"]),
         filled_quantity=filled,
-        average_price=price_or_none(item.get("avgPrice")),
+        average_price=nonzero_or_none(item.get("avgPrice")),
         status=status,
         exchange_ts=ms_ns(item.get("updatedTime") or item.get("createdTime")),
         receive_ts=receive_ts,
@@ -269,7 +249,7 @@ def fee_currency(item: dict, category: str, symbol: str) -> str:
     if category != C.SPOT:
         return parts.settle
     buy = item.get("side") == "Buy"
-    if item.get("isMaker") and dec(item.get("feeRate")) < 0:
+    if item.get("isMaker") and dec_or_zero(item.get("feeRate")) < 0:
         buy = not buy
     return parts.base if buy else parts.quote
 
@@ -285,7 +265,7 @@ def parse_execution(item: dict, category: str, symbol: str, receive_ts: int) -> 
         side=side(item["side"]),
         price=Decimal(item["execPrice"]),
         quantity=Decimal(item["execQty"]),
-        fee=dec(item.get("execFee")),
+        fee=dec_or_zero(item.get("execFee")),
         fee_currency=fee_currency(item, category, symbol),
         liquidity=Liquidity.MAKER if item.get("isMaker") else Liquidity.TAKER,
         exchange_ts=ms_ns(item["execTime"]),
@@ -305,7 +285,7 @@ def parse_position(item: dict, symbol: str, receive_ts: int) -> PositionUpdate:
     """A `GET /v5/position/list` item (`avgPrice`) or a `position` push (`entryPrice`).
 
     Quantity is signed by `side` (Buy long, Sell short, "" flat)."""
-    size = dec(item.get("size"))
+    size = dec_or_zero(item.get("size"))
     if item.get("side") == "Sell":
         size = -size
     entry = item.get("avgPrice") if "avgPrice" in item else item.get("entryPrice")
@@ -313,14 +293,14 @@ def parse_position(item: dict, symbol: str, receive_ts: int) -> PositionUpdate:
         venue=BYBIT,
         symbol=symbol,
         quantity=size,
-        entry_price=price_or_none(entry) if size else None,
+        entry_price=nonzero_or_none(entry) if size else None,
         exchange_ts=ms_ns(item.get("updatedTime")),
         receive_ts=receive_ts,
-        mark_price=price_or_none(item.get("markPrice")),
-        unrealized_pnl=dec_or_none(item.get("unrealisedPnl")),
-        realized_pnl=dec_or_none(item.get("cumRealisedPnl")),
-        liquidation_price=price_or_none(item.get("liqPrice")),
-        leverage=dec_or_none(item.get("leverage")),
+        mark_price=nonzero_or_none(item.get("markPrice")),
+        unrealized_pnl=opt_dec(item.get("unrealisedPnl")),
+        realized_pnl=opt_dec(item.get("cumRealisedPnl")),
+        liquidation_price=nonzero_or_none(item.get("liqPrice")),
+        leverage=opt_dec(item.get("leverage")),
     )
 
 
@@ -333,15 +313,15 @@ def parse_wallet(accounts: list[dict], exchange_ts: int, receive_ts: int) -> lis
     balances = []
     for account in accounts:
         for coin in account.get("coin", ()):
-            total = dec(coin.get("walletBalance"))
+            total = dec_or_zero(coin.get("walletBalance"))
             withdrawable = coin.get("availableToWithdraw")
             if withdrawable not in (None, ""):
                 available = Decimal(withdrawable)
             else:
                 held = (
-                    dec(coin.get("locked"))
-                    + dec(coin.get("totalOrderIM"))
-                    + dec(coin.get("totalPositionIM"))
+                    dec_or_zero(coin.get("locked"))
+                    + dec_or_zero(coin.get("totalOrderIM"))
+                    + dec_or_zero(coin.get("totalPositionIM"))
                 )
                 available = max(total - held, ZERO)
             balances.append(

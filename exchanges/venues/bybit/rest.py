@@ -56,6 +56,7 @@ from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.clock import Clock
+from exchanges.venues.numbers import ms_ns
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
@@ -184,9 +185,7 @@ class BybitRestClient:
         if code != 0:
             self._raise(code, str(envelope.get("retMsg", "")), reply, group)
         result = envelope.get("result")
-        return Response(
-            result if isinstance(result, dict) else {}, parse.ms_ns(envelope.get("time"))
-        )
+        return Response(result if isinstance(result, dict) else {}, ms_ns(envelope.get("time")))
 
     def _watch_limit_headers(self, reply: requests.Response, group: str) -> None:
         """With no request left in the window, hold the group until the reset time (plus a

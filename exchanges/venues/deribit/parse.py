@@ -22,6 +22,7 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderUpdate,
     PositionUpdate,
+    PriceLevel,
     ProtocolError,
     Side,
     Ticker,
@@ -32,12 +33,10 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.symbols import SymbolMap
-from exchanges.venues.numbers import DecimalJsonDecoder
+from exchanges.venues.numbers import DecimalJsonDecoder, dec, levels, ms_ns, opt_dec
 from exchanges.venues.symbols import unified_symbol
 
 VENUE = Venue.DERIBIT
-MS = 1_000_000
-ZERO = Decimal(0)
 PERPETUAL_PERIOD = "perpetual"
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 KINDS = {
@@ -58,21 +57,6 @@ def loads(raw: str | bytes) -> object:
         return _decode(raw)
     except ValueError as exc:
         raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
-
-
-def dec(value: object) -> Decimal:
-    """Decimal of a decoded number (Decimal already, or an exact int)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str):
-        return Decimal(value)
-    raise ProtocolError(f"not a number: {value!r}", venue=VENUE)
-
-
-def opt_dec(value: object) -> Decimal | None:
-    return None if value is None else dec(value)
 
 
 # --------------------------------------------------------------------------- reference data
@@ -97,7 +81,7 @@ def parse_instrument(item: dict) -> InstrumentInfo | None:
     settle = item.get("settlement_currency") or quote
     expiry_ts = None
     if kind in (InstrumentKind.FUTURE, InstrumentKind.OPTION):
-        expiry_ts = int(item["expiration_timestamp"]) * MS
+        expiry_ts = ms_ns(item["expiration_timestamp"])
     strike = option_type = None
     if kind is InstrumentKind.OPTION:
         strike = dec(item["strike"])
@@ -148,7 +132,7 @@ def parse_error(payload: dict) -> VenueError:
 
 def parse_server_time(result: int) -> int:
     """`public/get_time` result (ms) -> ns."""
-    return int(result) * MS
+    return ms_ns(result)
 
 
 # --------------------------------------------------------------------------- market data
@@ -168,7 +152,7 @@ def parse_ticker(data: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBO
         best_ask=opt_dec(data.get("best_ask_price")),
         best_ask_size=opt_dec(data.get("best_ask_amount")),
         last_price=opt_dec(data.get("last_price")),
-        exchange_ts=int(data["timestamp"]) * MS,
+        exchange_ts=ms_ns(data["timestamp"]),
         receive_ts=receive_ts,
         mark_price=opt_dec(data.get("mark_price")),
         index_price=opt_dec(data.get("index_price")),
@@ -178,14 +162,20 @@ def parse_ticker(data: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBO
     )
 
 
-def rest_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
-    """`public/get_order_book` levels `[price, amount]`."""
-    return tuple((dec(price), dec(amount)) for price, amount in levels)
-
-
-def ws_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
-    """`book.*` notification levels `[action, price, amount]`; `delete` carries amount 0."""
-    return tuple((dec(level[1]), dec(level[2])) for level in levels)
+def ws_levels(raw_levels: Iterable[list]) -> tuple[PriceLevel, ...]:
+    """`book.*` notification levels `[action, price, amount]` -> `(price, amount)`; `delete`
+    carries amount 0. The decoder already made Decimals of every number with a fraction (whole
+    numbers arrive as exact ints), so only those are converted: this is the book's hot path."""
+    out = []
+    for level in raw_levels:
+        price = level[1]
+        amount = level[2]
+        if type(price) is not Decimal:
+            price = dec(price)
+        if type(amount) is not Decimal:
+            amount = dec(amount)
+        out.append((price, amount))
+    return tuple(out)
 
 
 def parse_order_book(
@@ -195,10 +185,10 @@ def parse_order_book(
     return BookSnapshot(
         venue=VENUE,
         symbol=symbols.unified(result["instrument_name"]),
-        bids=rest_levels(result["bids"]),
-        asks=rest_levels(result["asks"]),
+        bids=levels(result["bids"]),
+        asks=levels(result["asks"]),
         sequence=int(result.get("change_id") or 0),
-        exchange_ts=int(result["timestamp"]) * MS,
+        exchange_ts=ms_ns(result["timestamp"]),
         receive_ts=receive_ts,
     )
 
@@ -213,7 +203,7 @@ def parse_trade(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOL
         price=dec(item["price"]),
         quantity=dec(item["amount"]),
         side=SIDES[item["direction"]],
-        exchange_ts=int(item["timestamp"]) * MS,
+        exchange_ts=ms_ns(item["timestamp"]),
         receive_ts=receive_ts,
     )
 
@@ -256,7 +246,7 @@ def parse_order(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOL
         filled_quantity=filled,
         average_price=dec(average) if filled and average is not None else None,
         status=order_status(item["order_state"], filled),
-        exchange_ts=int(item.get("last_update_timestamp") or item["creation_timestamp"]) * MS,
+        exchange_ts=ms_ns(item.get("last_update_timestamp") or item["creation_timestamp"]),
         receive_ts=receive_ts,
         post_only=bool(item.get("post_only", False)),
         reduce_only=bool(item.get("reduce_only", False)),
@@ -281,7 +271,7 @@ def parse_user_trade(
         fee=dec(item.get("fee") or 0),
         fee_currency=item.get("fee_currency", ""),
         liquidity=C.LIQUIDITY[item["liquidity"]],
-        exchange_ts=int(item["timestamp"]) * MS,
+        exchange_ts=ms_ns(item["timestamp"]),
         receive_ts=receive_ts,
     )
 

@@ -33,7 +33,6 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from decimal import Decimal
 
 from exchanges.venues.base import (
     BookDelta,
@@ -53,6 +52,7 @@ from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.symbols import SymbolMap
+from exchanges.venues.numbers import levels
 from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
 log = logging.getLogger(__name__)
@@ -80,21 +80,6 @@ def _decode_message(raw: str | bytes) -> dict:
     if type(message) is not dict:
         raise ProtocolError("not a JSON-RPC object", venue=VENUE)
     return message
-
-
-def _levels(levels: list) -> tuple:
-    """`[action, price, amount]` -> `(price, amount)` as Decimals (the decoder already made
-    Decimals of every number with a fraction; whole numbers arrive as exact ints)."""
-    out = []
-    for level in levels:
-        price = level[1]
-        amount = level[2]
-        if type(price) is not Decimal:
-            price = parse.dec(price)
-        if type(amount) is not Decimal:
-            amount = parse.dec(amount)
-        out.append((price, amount))
-    return tuple(out)
 
 
 class _Rpc:
@@ -288,8 +273,8 @@ class DeribitMarketSession:
         change_id = data["change_id"]
         exchange_ts = data["timestamp"] * MS
         if data.get("type") == "snapshot":
-            bids = _levels(data["bids"])
-            asks = _levels(data["asks"])
+            bids = parse.ws_levels(data["bids"])
+            asks = parse.ws_levels(data["asks"])
             book = self.books.get(name)
             if book is None:
                 book = self.books[name] = OrderBook(symbol)
@@ -313,8 +298,8 @@ class DeribitMarketSession:
         prev = data.get("prev_change_id")
         if prev != book.sequence:
             return self._gap(name, symbol, book.sequence, prev, receive_ts, link)
-        bids = _levels(data["bids"])
-        asks = _levels(data["asks"])
+        bids = parse.ws_levels(data["bids"])
+        asks = parse.ws_levels(data["asks"])
         book.apply_delta(bids, asks, change_id)
         stats.updates_applied += 1
         return [BookDelta(VENUE, symbol, bids, asks, change_id, prev, exchange_ts, receive_ts)]
@@ -323,8 +308,8 @@ class DeribitMarketSession:
         """A grouped channel: every message is the whole top `depth` of `[price, amount]`
         levels (no `type`, nothing to chain), so each one replaces the book."""
         self.stats.messages += 1
-        bids = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["bids"]])
-        asks = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["asks"]])
+        bids = levels(data["bids"])
+        asks = levels(data["asks"])
         change_id = data["change_id"]
         book = self.books.get(name)
         if book is None:

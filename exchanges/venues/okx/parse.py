@@ -11,7 +11,7 @@ and `account` WebSocket channels).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from exchanges.venues.base import (
@@ -32,6 +32,7 @@ from exchanges.venues.base import (
     Trade,
     Venue,
 )
+from exchanges.venues.numbers import dec, first_dec, levels, ms_ns, opt_dec
 from exchanges.venues.okx.constants import (
     CANCEL_SOURCE_POST_ONLY,
     CHECKSUM_DEPTH,
@@ -44,26 +45,6 @@ from exchanges.venues.symbols import unified_symbol
 OKX = Venue.OKX
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 LIQUIDITY = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}
-
-
-def dec(text: str) -> Decimal:
-    return Decimal(text)
-
-
-def opt_dec(text: str | None) -> Decimal | None:
-    return Decimal(text) if text else None
-
-
-def first_dec(*texts: str | None) -> Decimal | None:
-    """The first non-empty of several alternative fields, as a Decimal."""
-    for text in texts:
-        if text:
-            return Decimal(text)
-    return None
-
-
-def ms_ns(text: str | int | None) -> int:
-    return int(text) * 1_000_000 if text else 0
 
 
 def _side(text: str) -> Side:
@@ -136,11 +117,6 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
 # --------------------------------------------------------------------------- market data
 
 
-def parse_levels(levels: Iterable[Sequence[str]]) -> tuple[PriceLevel, ...]:
-    """`[["411.8", "10", "0", "4"], ...]` -> ((price, size), ...) in the order sent."""
-    return tuple([(Decimal(level[0]), Decimal(level[1])) for level in levels])
-
-
 def parse_book(raw: dict, symbol: str, receive_ts: int) -> BookSnapshot:
     """A full book (REST GET /api/v5/market/books item, or a WS snapshot's data item).
 
@@ -150,8 +126,8 @@ def parse_book(raw: dict, symbol: str, receive_ts: int) -> BookSnapshot:
     return BookSnapshot(
         venue=OKX,
         symbol=symbol,
-        bids=parse_levels(raw["bids"]),
-        asks=parse_levels(raw["asks"]),
+        bids=levels(raw["bids"]),
+        asks=levels(raw["asks"]),
         sequence=int(seq) if seq is not None else -1,
         exchange_ts=ms_ns(raw.get("ts")),
         receive_ts=receive_ts,

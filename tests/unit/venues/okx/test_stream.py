@@ -23,8 +23,9 @@ from exchanges.venues.base import (
     Ticker,
     Trade,
 )
+from exchanges.venues.numbers import levels
 from exchanges.venues.okx.auth import OkxSigner
-from exchanges.venues.okx.parse import book_checksum, parse_levels
+from exchanges.venues.okx.parse import book_checksum
 from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, market_session
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
@@ -160,7 +161,7 @@ def test_gap_drops_the_book_says_so_and_resubscribes():
 
 
 def checksum_of(bids, asks) -> int:
-    return book_checksum(parse_levels(bids), parse_levels(asks))
+    return book_checksum(levels(bids), levels(asks))
 
 
 def test_documented_checksum_example_verifies_on_a_snapshot():
@@ -224,9 +225,7 @@ def test_checksum_verification_can_be_switched_off():
 
 
 def rest_book(seq: int, bids, asks) -> BookSnapshot:
-    return BookSnapshot(
-        "okx", "BTC/USDT", parse_levels(bids), parse_levels(asks), seq, 7_000_000, 8
-    )
+    return BookSnapshot("okx", "BTC/USDT", levels(bids), levels(asks), seq, 7_000_000, 8)
 
 
 async def settle(link: OfflineLink) -> None:
