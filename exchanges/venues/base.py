@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -484,6 +484,27 @@ class Signer(Protocol):
 
     def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]: ...
     def ws_login(self) -> dict: ...
+
+
+@runtime_checkable
+class SymbolTable(Protocol):
+    """A venue's instruments by its own symbol and by unified symbol: `SymbolTable` in
+    `<venue>/symbols.py`, built from the listing (`SymbolTable(instruments)`); a name not in
+    it is derived from the venue's naming rules and cached, so a stream can name a symbol
+    before the listing is loaded. `unified(venue(symbol)) == symbol`.
+
+    `venue_symbol` is the venue's own name (`BTC-USDT-SWAP`, `BTC-PERPETUAL`); for Bybit,
+    whose bare names repeat across categories, `category:NAME` (`linear:BTCUSDT`), or the bare
+    name when it is listed in one category only (see bybit/symbols.py).
+    """
+
+    def __len__(self) -> int: ...
+    def add(self, info: InstrumentInfo) -> None: ...
+    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None: ...
+    def info(self, venue_symbol: str) -> InstrumentInfo | None: ...
+    def instruments(self) -> list[InstrumentInfo]: ...
+    def unified(self, venue_symbol: str) -> str: ...
+    def venue(self, symbol: str) -> str: ...
 
 
 @runtime_checkable

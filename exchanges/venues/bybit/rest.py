@@ -239,7 +239,7 @@ class BybitRestClient:
 
     def _unified(self, category: str, symbol: str) -> str:
         try:
-            return self.symbols.unified(category, symbol)
+            return self.symbols.unified_in(category, symbol)
         except SymbolError as exc:
             raise ProtocolError(str(exc), venue=BYBIT) from exc
 
@@ -263,7 +263,7 @@ class BybitRestClient:
             for base_coin in bases:
                 params = {"category": category, "baseCoin": base_coin}
                 for item, _ in self._pages(C.INSTRUMENTS, params):
-                    found.append(parse.parse_instrument(category, item))
+                    found.append(parse.parse_instrument(item))
         self.symbols.add_all(found)
         self._instruments_loaded = True
         return found
@@ -276,9 +276,8 @@ class BybitRestClient:
         items = response.result.get("list") or []
         if not items:
             raise UnknownSymbol(f"no Bybit ticker for {category}:{symbol}")
-        return parse.parse_ticker(
-            items[0], self._unified(category, symbol), response.time_ns, now_ns()
-        )
+        ticker = parse.parse_ticker(items[0], self._unified(category, symbol), now_ns())
+        return replace(ticker, exchange_ts=response.time_ns)
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
         category, symbol = self.resolve(venue_symbol)
@@ -289,9 +288,7 @@ class BybitRestClient:
             {"category": category, "symbol": symbol, "limit": limit},
             signed=False,
         )
-        return parse.parse_rest_orderbook(
-            response.result, self._unified(category, symbol), now_ns()
-        )
+        return parse.parse_book(response.result, self._unified(category, symbol), now_ns())
 
     # ------------------------------------------------------------------ orders
 
@@ -512,7 +509,7 @@ class BybitRestClient:
             if not parse.is_trade_execution(item):
                 continue
             unified = self._unified(category, item["symbol"])
-            fills.append(parse.parse_execution(item, category, unified, received))
+            fills.append(parse.parse_fill(item, unified, received))
         following = response.result.get("nextPageCursor")
         if following:
             next_cursor: str | None = f"{category}:{following}"
@@ -532,13 +529,14 @@ class BybitRestClient:
                 symbol = self._unified(category, item["symbol"])
                 position = parse.parse_position(item, symbol, now_ns())
                 if not position.exchange_ts:
-                    position = _with_ts(position, response.time_ns)
+                    position = replace(position, exchange_ts=response.time_ns)
                 found.append(position)
         return found
 
     def balances(self) -> list[BalanceUpdate]:
         response = self._call("GET", C.WALLET_BALANCE, {"accountType": "UNIFIED"})
-        return parse.parse_wallet(response.result.get("list") or [], response.time_ns, now_ns())
+        balances = parse.parse_balances(response.result.get("list") or [], now_ns())
+        return [replace(balance, exchange_ts=response.time_ns) for balance in balances]
 
     def set_dead_man_switch(self, timeout_seconds: int) -> None:
         """Bybit DCP (`POST /v5/order/disconnected-cancel-all`): cancel every order of the
@@ -561,7 +559,3 @@ class BybitRestClient:
 
 def _with_status(order: OrderUpdate, status: OrderStatus) -> OrderUpdate:
     return replace(order, status=status)
-
-
-def _with_ts(position: PositionUpdate, exchange_ts: int) -> PositionUpdate:
-    return replace(position, exchange_ts=exchange_ts)

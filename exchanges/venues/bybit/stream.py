@@ -52,11 +52,10 @@ from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.clock import Clock
-from exchanges.venues.numbers import DecimalCache
+from exchanges.venues.numbers import NS_PER_MS, DecimalCache
 from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
 BYBIT = Venue.BYBIT
-NS_PER_MS = 1_000_000
 _loads = orjson.loads
 _time_ns = time.time_ns
 
@@ -218,7 +217,7 @@ class BybitPublicSession:
         unified = self._unified.get(symbol)
         if unified is None:
             try:
-                unified = self._unified[symbol] = self.symbols.unified(self.category, symbol)
+                unified = self._unified[symbol] = self.symbols.unified_in(self.category, symbol)
             except SymbolError as exc:
                 raise ProtocolError(str(exc), venue=BYBIT) from exc
         return unified
@@ -293,8 +292,8 @@ class BybitPublicSession:
             state.update(data)
         else:
             state = self._tickers[symbol] = dict(data)
-        exchange_ts = int(message["ts"]) * NS_PER_MS
-        return [parse.parse_ticker(state, self.unified(symbol), exchange_ts, now_ns())]
+        ticker = parse.parse_ticker(state, self.unified(symbol), now_ns())
+        return [replace(ticker, exchange_ts=int(message["ts"]) * NS_PER_MS)]
 
 
 class BybitPrivateSession:
@@ -378,7 +377,7 @@ class BybitPrivateSession:
     def _symbol(self, item: dict) -> tuple[str, str]:
         category = item["category"]
         try:
-            return category, self.symbols.unified(category, item["symbol"])
+            return category, self.symbols.unified_in(category, item["symbol"])
         except SymbolError as exc:
             raise ProtocolError(str(exc), venue=BYBIT) from exc
 
@@ -393,8 +392,7 @@ class BybitPrivateSession:
         fills: list[Event] = []
         for item in message["data"]:
             if parse.is_trade_execution(item):
-                category, symbol = self._symbol(item)
-                fills.append(parse.parse_execution(item, category, symbol, received))
+                fills.append(parse.parse_fill(item, self._symbol(item)[1], received))
         return fills
 
     def _positions(self, message: dict) -> list[Event]:
@@ -410,7 +408,8 @@ class BybitPrivateSession:
 
     def _wallet(self, message: dict) -> list[Event]:
         created = int(message.get("creationTime") or 0) * NS_PER_MS
-        return list(parse.parse_wallet(message["data"], created, now_ns()))
+        balances = parse.parse_balances(message["data"], now_ns())
+        return [replace(balance, exchange_ts=created) for balance in balances]
 
 
 # --------------------------------------------------------------------------- stream wrappers

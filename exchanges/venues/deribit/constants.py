@@ -7,7 +7,7 @@ Sources (see ../shared/fixtures/venues/SOURCES.md, "Deribit"):
 - Rate limits are credit buckets per account (support article "Rate Limits"; the numbers an
   account reports in `private/get_account_summaries` -> `limits`): non-matching-engine requests
   20/s with a burst of 100, matching-engine (order entry) 5/s burst 20, cancel-all 5/s burst 20.
-  Tiers can be higher; pass other limits to the REST client.
+  Tiers can be higher; pass the REST client a `limiter` built from other limits.
 - Error codes: docs "RPC Error Codes".
 """
 

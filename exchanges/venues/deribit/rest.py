@@ -55,8 +55,8 @@ from exchanges.venues.base import (
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.symbols import SymbolMap, currency_of
-from exchanges.venues.ratelimit import Limit, RateLimiter
+from exchanges.venues.deribit.symbols import SymbolTable, currency_of
+from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
     penalize,
@@ -116,7 +116,7 @@ class DeribitRestClient:
         auth_mode: str = "signature",
         http_method: str = "GET",
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        limits: dict[str, Limit] | None = None,
+        limiter: RateLimiter | None = None,
         currencies: tuple[str, ...] = DEFAULT_CURRENCIES,
         scope: str | None = None,
         session: requests.Session | None = None,
@@ -132,14 +132,16 @@ class DeribitRestClient:
         self.credentials = credentials
         self.auth_mode = auth_mode
         self.timeout = timeout
-        self.limiter = RateLimiter(limits or C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+        self.limiter = (
+            limiter if limiter is not None else RateLimiter(C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+        )
         self.currencies = currencies
         self.scope = scope
         self.clock = clock or Clock()
         self.signer = (
             auth.DeribitSigner(credentials, self.clock, scope=scope) if credentials else None
         )
-        self.symbols = SymbolMap()
+        self.symbols = SymbolTable()
         self.token: auth.Token | None = None
         self._token_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -283,21 +285,21 @@ class DeribitRestClient:
     def instruments(self) -> list[InstrumentInfo]:
         infos = parse.parse_instruments(self.call(C.GET_INSTRUMENTS, {"currency": "any"}))
         for info in infos:
-            self.symbols.add(info.venue_symbol, info.symbol)
+            self.symbols.add(info)
         return infos
 
     def ticker(self, venue_symbol: str) -> Ticker:
         result = self.call(C.TICKER, {"instrument_name": venue_symbol})
-        return parse.parse_ticker(result, now_ns(), self.symbols)
+        return parse.parse_ticker(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
         result = self.call(C.GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth})
-        return parse.parse_order_book(result, now_ns(), self.symbols)
+        return parse.parse_book(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     # ------------------------------------------------------------------ orders
 
     def _order(self, item: dict) -> OrderUpdate:
-        return parse.parse_order(item, now_ns(), self.symbols)
+        return parse.parse_order(item, self.symbols.unified(item["instrument_name"]), now_ns())
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         label = request.client_order_id
@@ -466,7 +468,9 @@ class DeribitRestClient:
                 continue
             if ts == start_ms and str(item["trade_id"]) in seen:
                 continue
-            fills.append(parse.parse_user_trade(item, receive_ts, self.symbols))
+            fills.append(
+                parse.parse_fill(item, self.symbols.unified(item["instrument_name"]), receive_ts)
+            )
         if not fills:
             return FillPage((), _write_cursor(start_ms, seen))
         last_ms = fills[-1].exchange_ts // 1_000_000
@@ -480,13 +484,16 @@ class DeribitRestClient:
     def positions(self) -> list[PositionUpdate]:
         result = self.call(C.GET_POSITIONS, {"currency": "any"}, private=True)
         receive_ts = now_ns()
-        return [parse.parse_position(item, receive_ts, self.symbols) for item in result]
+        return [
+            parse.parse_position(item, self.symbols.unified(item["instrument_name"]), receive_ts)
+            for item in result
+        ]
 
     def balances(self) -> list[BalanceUpdate]:
         result = self.call(C.GET_ACCOUNT_SUMMARIES, private=True)
         summaries = result.get("summaries", []) if isinstance(result, dict) else result
         receive_ts = now_ns()
-        return [parse.parse_balance(item, receive_ts) for item in summaries]
+        return [balance for item in summaries for balance in parse.parse_balances(item, receive_ts)]
 
     def set_dead_man_switch(self, timeout_seconds: int) -> None:
         """Deribit's dead-man switch is cancel-on-disconnect: with scope `account` the

@@ -51,7 +51,7 @@ from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
-from exchanges.venues.deribit.symbols import SymbolMap
+from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.numbers import levels
 from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
 
@@ -125,7 +125,7 @@ class DeribitMarketSession:
         depth: int | None = None,
         group: str = "none",
         heartbeat: int = DEFAULT_HEARTBEAT,
-        symbols: SymbolMap | None = None,
+        symbols: SymbolTable | None = None,
     ) -> None:
         if depth is not None and depth not in BOOK_DEPTHS:
             raise ValueError(f"Deribit book depth must be one of {BOOK_DEPTHS}, not {depth}")
@@ -135,7 +135,7 @@ class DeribitMarketSession:
         self.heartbeat = heartbeat
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
-        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.stats = BookStats()
         self.books: dict[str, OrderBook] = {}
         self.resyncs = BookResyncs(VENUE, self.stats)
@@ -242,8 +242,17 @@ class DeribitMarketSession:
                 if kind == _BOOK_TOP:
                     return self._on_book_top(name, symbol, data, receive_ts)
                 if kind == _TRADES:
-                    return [parse.parse_trade(item, receive_ts, self.symbols) for item in data]
-                return [parse.parse_ticker(data, receive_ts, self.symbols)]
+                    return [
+                        parse.parse_trade(
+                            item, self.symbols.unified(item["instrument_name"]), receive_ts
+                        )
+                        for item in data
+                    ]
+                return [
+                    parse.parse_ticker(
+                        data, self.symbols.unified(data["instrument_name"]), receive_ts
+                    )
+                ]
             except (KeyError, TypeError, IndexError, ValueError) as exc:
                 raise ProtocolError(f"bad {channel} data: {exc!r}", venue=VENUE) from exc
         if method == "heartbeat":
@@ -376,7 +385,7 @@ class DeribitAccountSession:
         heartbeat: int = DEFAULT_HEARTBEAT,
         cancel_on_disconnect: bool = False,
         sync_clock: bool = True,
-        symbols: SymbolMap | None = None,
+        symbols: SymbolTable | None = None,
     ) -> None:
         self.signer = signer
         self.clock = signer.clock
@@ -384,7 +393,7 @@ class DeribitAccountSession:
         self.channels = list(channels)
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
-        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
         self.token: auth.Token | None = None
@@ -437,18 +446,24 @@ class DeribitAccountSession:
         symbols = self.symbols
         if channel.startswith("user.orders."):
             items = data if isinstance(data, list) else [data]
-            return [parse.parse_order(item, receive_ts, symbols) for item in items]
+            return [
+                parse.parse_order(item, symbols.unified(item["instrument_name"]), receive_ts)
+                for item in items
+            ]
         if channel.startswith("user.trades."):
-            return [parse.parse_user_trade(item, receive_ts, symbols) for item in data]
+            return [
+                parse.parse_fill(item, symbols.unified(item["instrument_name"]), receive_ts)
+                for item in data
+            ]
         if channel.startswith("user.changes."):
             # orders and trades also arrive on their own channels; positions only come here
             return [
-                parse.parse_position(item, receive_ts, symbols)
+                parse.parse_position(item, symbols.unified(item["instrument_name"]), receive_ts)
                 for item in data.get("positions") or ()
             ]
         if channel.startswith("user.portfolio."):
             items = data if isinstance(data, list) else [data]
-            return [parse.parse_balance(item, receive_ts) for item in items]
+            return [balance for item in items for balance in parse.parse_balances(item, receive_ts)]
         raise ProtocolError(f"unhandled private channel {channel}", venue=VENUE)
 
     def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
@@ -524,7 +539,7 @@ class DeribitMarketStream(SocketStream):
         group: str = "none",
         heartbeat: int = DEFAULT_HEARTBEAT,
         backoff: Backoff | None = None,
-        symbols: SymbolMap | None = None,
+        symbols: SymbolTable | None = None,
     ) -> None:
         self.session = DeribitMarketSession(
             (),
@@ -586,7 +601,7 @@ class DeribitAccountStream(SocketStream):
         clock: Clock | None = None,
         sync_clock: bool = True,
         backoff: Backoff | None = None,
-        symbols: SymbolMap | None = None,
+        symbols: SymbolTable | None = None,
     ) -> None:
         self.session = DeribitAccountSession(
             DeribitSigner(credentials, clock, scope=scope),

@@ -8,12 +8,13 @@ Deribit names its instruments by a fixed grammar (docs: public/get_instruments,
 point (`XRP_USDC-30JUN23-0d625-C`). Dated instruments expire at 08:00 UTC.
 
 The listing from `public/get_instruments` is authoritative (`parse.parse_instrument`); the
-name grammar below is for names seen before the listing was loaded. `SymbolMap` caches both
+name grammar below is for names seen before the listing was loaded. `SymbolTable` caches both
 directions so the stream's hot path is one dict lookup.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -152,19 +153,36 @@ def currency_of(instrument_name: str) -> str:
     return quote or base
 
 
-class SymbolMap:
-    """Both directions of the name <-> unified mapping, filled from the instrument listing and
-    extended on demand from the name grammar."""
+class SymbolTable:
+    """Instrument name <-> unified symbol (`base.SymbolTable`), filled from the instrument
+    listing and extended on demand from the name grammar."""
 
-    __slots__ = ("_to_unified", "_to_venue")
+    __slots__ = ("_info", "_to_unified", "_to_venue")
 
-    def __init__(self, instruments: list[InstrumentInfo] | None = None) -> None:
+    def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
         self._to_unified: dict[str, str] = {}
         self._to_venue: dict[str, str] = {}
-        for info in instruments or ():
-            self.add(info.venue_symbol, info.symbol)
+        self._info: dict[str, InstrumentInfo] = {}
+        self.add_all(instruments)
 
-    def add(self, venue_symbol: str, symbol: str) -> None:
+    def __len__(self) -> int:
+        return len(self._info)
+
+    def add(self, info: InstrumentInfo) -> None:
+        self._info[info.venue_symbol] = info
+        self._remember(info.venue_symbol, info.symbol)
+
+    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None:
+        for info in instruments:
+            self.add(info)
+
+    def info(self, venue_symbol: str) -> InstrumentInfo | None:
+        return self._info.get(venue_symbol)
+
+    def instruments(self) -> list[InstrumentInfo]:
+        return list(self._info.values())
+
+    def _remember(self, venue_symbol: str, symbol: str) -> None:
         self._to_unified[venue_symbol] = symbol
         self._to_venue[symbol] = venue_symbol
 
@@ -172,12 +190,12 @@ class SymbolMap:
         symbol = self._to_unified.get(venue_symbol)
         if symbol is None:
             symbol = unified_from_name(venue_symbol)
-            self.add(venue_symbol, symbol)
+            self._remember(venue_symbol, symbol)
         return symbol
 
     def venue(self, symbol: str) -> str:
         venue_symbol = self._to_venue.get(symbol)
         if venue_symbol is None:
             venue_symbol = name_from_unified(symbol)
-            self.add(venue_symbol, symbol)
+            self._remember(venue_symbol, symbol)
         return venue_symbol

@@ -142,7 +142,7 @@ class OkxRestClient:
         if demo:
             self.session.headers[C.DEMO_HEADER[0]] = C.DEMO_HEADER[1]
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
 
     # -- transport ----------------------------------------------------------------------
 

@@ -172,7 +172,7 @@ class OkxPublicSession:
             raise ValueError(f"unknown OKX book channel {book_channel!r}")
         self.book_channel = book_channel
         self.snapshot_fetcher = snapshot_fetcher
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.verify_checksum = verify_checksum
         self.ping_interval = ping_interval
         self.idle_timeout = idle_timeout
@@ -557,7 +557,7 @@ class OkxPrivateSession:
     ) -> None:
         self.signer = signer
         self.clock_sync = clock_sync
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.channels = list(channels)
         self.ping_interval = ping_interval
         self.idle_timeout = idle_timeout

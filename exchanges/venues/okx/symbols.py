@@ -10,6 +10,7 @@ the listing is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -99,25 +100,38 @@ def venue_symbol_of(symbol: str) -> str:
 
 
 class SymbolTable:
-    """instId <-> unified symbol, learned from the listing and derived otherwise (cached)."""
+    """instId <-> unified symbol (`base.SymbolTable`), learned from the listing and derived
+    otherwise (cached)."""
 
-    def __init__(self, instruments: list[InstrumentInfo] | None = None) -> None:
+    def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
         self._unified: dict[str, str] = {}
         self._venue: dict[str, str] = {}
-        self.instruments: dict[str, InstrumentInfo] = {}
-        for info in instruments or ():
-            self.add(info)
+        self._info: dict[str, InstrumentInfo] = {}
+        self.add_all(instruments)
+
+    def __len__(self) -> int:
+        return len(self._info)
 
     def add(self, info: InstrumentInfo) -> None:
-        self.instruments[info.venue_symbol] = info
+        self._info[info.venue_symbol] = info
         self._unified[info.venue_symbol] = info.symbol
         self._venue[info.symbol] = info.venue_symbol
 
-    def unified(self, inst_id: str) -> str:
-        symbol = self._unified.get(inst_id)
+    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None:
+        for info in instruments:
+            self.add(info)
+
+    def info(self, venue_symbol: str) -> InstrumentInfo | None:
+        return self._info.get(venue_symbol)
+
+    def instruments(self) -> list[InstrumentInfo]:
+        return list(self._info.values())
+
+    def unified(self, venue_symbol: str) -> str:
+        symbol = self._unified.get(venue_symbol)
         if symbol is None:
-            symbol = self._unified[inst_id] = derive_unified(inst_id)
-            self._venue.setdefault(symbol, inst_id)
+            symbol = self._unified[venue_symbol] = derive_unified(venue_symbol)
+            self._venue.setdefault(symbol, venue_symbol)
         return symbol
 
     def venue(self, symbol: str) -> str:

@@ -53,10 +53,8 @@ class RecordingLimiter(RateLimiter):
 
 def table():
     instruments = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_linear")["result"], "linear"
-    ) + parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
-    )
+        load_payload("bybit", "rest_instruments_info_linear")["result"]
+    ) + parse.parse_instruments(load_payload("bybit", "rest_instruments_info_spot")["result"])
     return SymbolTable(instruments)
 
 

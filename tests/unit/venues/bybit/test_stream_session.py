@@ -345,9 +345,7 @@ def test_factories_take_instruments_as_the_symbol_table():
     from exchanges.venues.base import Endpoints
     from exchanges.venues.bybit import parse
 
-    spot = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
-    )
+    spot = parse.parse_instruments(load_payload("bybit", "rest_instruments_info_spot")["result"])
     endpoints = Endpoints(
         "http://127.0.0.1:9", "ws://127.0.0.1:9/v5/public", "ws://127.0.0.1:9/v5/private"
     )
@@ -356,7 +354,7 @@ def test_factories_take_instruments_as_the_symbol_table():
     client = ADAPTER.rest_client(endpoints, None, instruments=spot)
     assert client.resolve("BTCUSDT") == ("spot", "BTCUSDT")
     account = ADAPTER.account_stream(endpoints, Credentials("k", "s"), instruments=spot)
-    assert account.session.symbols.unified("spot", "BTCUSDT") == "BTC/USDT"
+    assert account.session.symbols.unified_in("spot", "BTCUSDT") == "BTC/USDT"
 
 
 def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
