@@ -26,19 +26,19 @@ TESTNET_ENDPOINTS = base.Endpoints(
 
 # --------------------------------------------------------------------------- REST paths
 
-SERVER_TIME = "/v5/market/time"
-INSTRUMENTS = "/v5/market/instruments-info"
-TICKERS = "/v5/market/tickers"
-ORDERBOOK = "/v5/market/orderbook"
-ORDER_CREATE = "/v5/order/create"
-ORDER_AMEND = "/v5/order/amend"
-ORDER_CANCEL = "/v5/order/cancel"
-ORDER_CANCEL_ALL = "/v5/order/cancel-all"
-ORDER_REALTIME = "/v5/order/realtime"
-EXECUTIONS = "/v5/execution/list"
-POSITIONS = "/v5/position/list"
-WALLET_BALANCE = "/v5/account/wallet-balance"
-DISCONNECT_CANCEL_ALL = "/v5/order/disconnected-cancel-all"
+PATH_SERVER_TIME = "/v5/market/time"
+PATH_INSTRUMENTS = "/v5/market/instruments-info"
+PATH_TICKER = "/v5/market/tickers"
+PATH_ORDER_BOOK = "/v5/market/orderbook"
+PATH_PLACE_ORDER = "/v5/order/create"
+PATH_AMEND_ORDER = "/v5/order/amend"
+PATH_CANCEL_ORDER = "/v5/order/cancel"
+PATH_CANCEL_ALL = "/v5/order/cancel-all"
+PATH_OPEN_ORDERS = "/v5/order/realtime"
+PATH_FILLS = "/v5/execution/list"
+PATH_POSITIONS = "/v5/position/list"
+PATH_BALANCES = "/v5/account/wallet-balance"
+PATH_DEAD_MAN_SWITCH = "/v5/order/disconnected-cancel-all"
 
 RECV_WINDOW_MS = 5000
 
@@ -56,14 +56,13 @@ LINEAR_SETTLE_COINS = ("USDT", "USDC")
 # Options instruments default to baseCoin=BTC ("Get Instruments Info"); list these.
 OPTION_BASE_COINS = ("BTC", "ETH", "SOL")
 # DCP products ("Set Disconnect Cancel All"): the window is set per product.
-DCP_PRODUCTS = ("DERIVATIVES", "SPOT", "OPTIONS")
-DCP_MIN_SECONDS = 3
-DCP_MAX_SECONDS = 300
+DEAD_MAN_SWITCH_PRODUCTS = ("DERIVATIVES", "SPOT", "OPTIONS")
+DEAD_MAN_SWITCH_RANGE = (3, 300)  # timeWindow seconds
 
-PAGE_LIMIT = {INSTRUMENTS: 1000, ORDER_REALTIME: 50, EXECUTIONS: 100, POSITIONS: 200}
+PAGE_LIMIT = {PATH_INSTRUMENTS: 1000, PATH_OPEN_ORDERS: 50, PATH_FILLS: 100, PATH_POSITIONS: 200}
 
 # REST `GET /v5/market/orderbook` limit per category ("Get Orderbook").
-REST_BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
+BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
 # WebSocket `orderbook.{depth}.{symbol}` depths ("Orderbook", WebSocket public).
 WS_BOOK_DEPTHS = {
     SPOT: (1, 50, 200, 1000),
@@ -83,20 +82,20 @@ PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 # Endpoint groups and their published per-UID limits ("Rate Limit Rules", UTA rows; the
 # lowest category figure where they differ). Public market data only has the IP limit of
 # 600 requests per 5 s, kept here as a 100/s bucket.
-ENDPOINT_GROUP = {
-    SERVER_TIME: "market",
-    INSTRUMENTS: "market",
-    TICKERS: "market",
-    ORDERBOOK: "market",
-    ORDER_CREATE: "order_create",
-    ORDER_AMEND: "order_amend",
-    ORDER_CANCEL: "order_cancel",
-    ORDER_CANCEL_ALL: "order_cancel_all",
-    ORDER_REALTIME: "order_query",
-    EXECUTIONS: "executions",
-    POSITIONS: "positions",
-    WALLET_BALANCE: "wallet",
-    DISCONNECT_CANCEL_ALL: "dcp",
+RATE_LIMIT_GROUPS = {
+    PATH_SERVER_TIME: "market",
+    PATH_INSTRUMENTS: "market",
+    PATH_TICKER: "market",
+    PATH_ORDER_BOOK: "market",
+    PATH_PLACE_ORDER: "order_create",
+    PATH_AMEND_ORDER: "order_amend",
+    PATH_CANCEL_ORDER: "order_cancel",
+    PATH_CANCEL_ALL: "order_cancel_all",
+    PATH_OPEN_ORDERS: "order_query",
+    PATH_FILLS: "executions",
+    PATH_POSITIONS: "positions",
+    PATH_BALANCES: "wallet",
+    PATH_DEAD_MAN_SWITCH: "dcp",
 }
 RATE_LIMITS = {
     "default": Limit(rate=10, burst=10),
@@ -111,9 +110,11 @@ RATE_LIMITS = {
     "wallet": Limit(rate=50, burst=50),
     "dcp": Limit(rate=5, burst=5),
 }
-RATE_LIMIT_BACKOFF_S = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
-LIMIT_RESET_MARGIN_S = 0.05  # the reset timestamp is venue time, ours is offset-corrected
-IP_BAN_BACKOFF_S = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
+RATE_LIMIT_PENALTY_SECONDS = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
+RATE_LIMIT_RESET_MARGIN_SECONDS = (
+    0.05  # the reset timestamp is venue time, ours is offset-corrected
+)
+IP_BAN_PENALTY_SECONDS = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
 
 # --------------------------------------------------------------------------- enumerations
 

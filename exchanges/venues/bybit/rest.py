@@ -121,7 +121,7 @@ class BybitRestClient:
     def _call(
         self, method: str, path: str, params: dict | None = None, *, signed: bool = True
     ) -> Response:
-        group = C.ENDPOINT_GROUP.get(path, "default")
+        group = C.RATE_LIMIT_GROUPS.get(path, "default")
         self.limiter.acquire(group)
         params = {k: v for k, v in (params or {}).items() if v is not None}
         request_path = path
@@ -155,12 +155,12 @@ class BybitRestClient:
         self._watch_limit_headers(reply, group)
         if reply.status_code == 403:
             for banned in C.RATE_LIMITS:  # the IP ban covers every endpoint
-                self.limiter.penalize(banned, C.IP_BAN_BACKOFF_S)
+                self.limiter.penalize(banned, C.IP_BAN_PENALTY_SECONDS)
             raise RateLimited(
                 f"HTTP 403 {reply.text[:200]}",
                 venue=BYBIT,
                 code=403,
-                retry_after=C.IP_BAN_BACKOFF_S,
+                retry_after=C.IP_BAN_PENALTY_SECONDS,
             )
         try:
             envelope = orjson.loads(reply.content)
@@ -174,7 +174,7 @@ class BybitRestClient:
                     self.limiter,
                     group,
                     RateLimited(text, venue=BYBIT, code=status),
-                    C.RATE_LIMIT_BACKOFF_S,
+                    C.RATE_LIMIT_PENALTY_SECONDS,
                 )
             if status == 401:
                 raise AuthenticationError(text, venue=BYBIT, code=status)
@@ -192,7 +192,9 @@ class BybitRestClient:
         margin for the clock offset's error) instead of waiting for a 10006."""
         remaining = reply.headers.get("X-Bapi-Limit-Status")
         if remaining is not None and remaining.strip() == "0":
-            self.limiter.penalize(group, self._until_reset(reply) + C.LIMIT_RESET_MARGIN_S)
+            self.limiter.penalize(
+                group, self._until_reset(reply) + C.RATE_LIMIT_RESET_MARGIN_SECONDS
+            )
 
     def _until_reset(self, reply: requests.Response) -> float:
         reset = reply.headers.get("X-Bapi-Limit-Reset-Timestamp")
@@ -208,7 +210,7 @@ class BybitRestClient:
             except VenueError as exc:
                 log.warning("bybit clock resync after 10002 failed: %s", exc)
         if isinstance(error, RateLimited):
-            wait = self._until_reset(reply) or C.RATE_LIMIT_BACKOFF_S
+            wait = self._until_reset(reply) or C.RATE_LIMIT_PENALTY_SECONDS
             raise penalize(self.limiter, group, error, wait)
         raise error
 
@@ -217,7 +219,7 @@ class BybitRestClient:
         params = dict(params)
         params.setdefault("limit", C.PAGE_LIMIT.get(path))
         while True:
-            response = self._call("GET", path, params, signed=path != C.INSTRUMENTS)
+            response = self._call("GET", path, params, signed=path != C.PATH_INSTRUMENTS)
             for item in response.result.get(key) or ():
                 yield item, response
             cursor = response.result.get("nextPageCursor")
@@ -246,7 +248,7 @@ class BybitRestClient:
     # ------------------------------------------------------------------ public data
 
     def server_time(self) -> int:
-        response = self._call("GET", C.SERVER_TIME, signed=False)
+        response = self._call("GET", C.PATH_SERVER_TIME, signed=False)
         return int(response.result["timeNano"])
 
     def sync_clock(self) -> int:
@@ -262,7 +264,7 @@ class BybitRestClient:
             )
             for base_coin in bases:
                 params = {"category": category, "baseCoin": base_coin}
-                for item, _ in self._pages(C.INSTRUMENTS, params):
+                for item, _ in self._pages(C.PATH_INSTRUMENTS, params):
                     found.append(parse.parse_instrument(item))
         self.symbols.add_all(found)
         self._instruments_loaded = True
@@ -271,7 +273,7 @@ class BybitRestClient:
     def ticker(self, venue_symbol: str) -> Ticker:
         category, symbol = self.resolve(venue_symbol)
         response = self._call(
-            "GET", C.TICKERS, {"category": category, "symbol": symbol}, signed=False
+            "GET", C.PATH_TICKER, {"category": category, "symbol": symbol}, signed=False
         )
         items = response.result.get("list") or []
         if not items:
@@ -281,10 +283,10 @@ class BybitRestClient:
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
         category, symbol = self.resolve(venue_symbol)
-        limit = max(1, min(depth, C.REST_BOOK_MAX_DEPTH[category]))
+        limit = max(1, min(depth, C.BOOK_MAX_DEPTH[category]))
         response = self._call(
             "GET",
-            C.ORDERBOOK,
+            C.PATH_ORDER_BOOK,
             {"category": category, "symbol": symbol, "limit": limit},
             signed=False,
         )
@@ -325,7 +327,7 @@ class BybitRestClient:
         elif request.reduce_only:
             body["reduceOnly"] = True
         try:
-            response = self._call("POST", C.ORDER_CREATE, body)
+            response = self._call("POST", C.PATH_PLACE_ORDER, body)
         except RequestTimeout as exc:  # no answer, or 10000 Server Timeout
             return settle_lost_placement(
                 request,
@@ -370,7 +372,7 @@ class BybitRestClient:
             "orderLinkId": None if venue_order_id else client_order_id,
         }
         for open_only in (None, 1):
-            response = self._call("GET", C.ORDER_REALTIME, {**params, "openOnly": open_only})
+            response = self._call("GET", C.PATH_OPEN_ORDERS, {**params, "openOnly": open_only})
             for item in response.result.get("list") or ():
                 return parse.parse_order(item, self._unified(category, item["symbol"]), now_ns())
         return None
@@ -389,7 +391,7 @@ class BybitRestClient:
             "qty": format(request.quantity, "f") if request.quantity is not None else None,
             "price": format(request.price, "f") if request.price is not None else None,
         }
-        response = self._call("POST", C.ORDER_AMEND, body)
+        response = self._call("POST", C.PATH_AMEND_ORDER, body)
         return self._order_after(category, symbol, response, pending_cancel=False)
 
     def cancel_order(
@@ -410,7 +412,7 @@ class BybitRestClient:
             "orderId": venue_order_id,
             "orderLinkId": None if venue_order_id else client_order_id,
         }
-        response = self._call("POST", C.ORDER_CANCEL, body)
+        response = self._call("POST", C.PATH_CANCEL_ORDER, body)
         return self._order_after(category, symbol, response, pending_cancel=True)
 
     def _order_after(
@@ -439,7 +441,7 @@ class BybitRestClient:
         return cancelled
 
     def _cancel_all(self, params: dict) -> int:
-        response = self._call("POST", C.ORDER_CANCEL_ALL, params)
+        response = self._call("POST", C.PATH_CANCEL_ALL, params)
         return len(response.result.get("list") or ())
 
     def _category_scopes(self) -> list[dict]:
@@ -468,7 +470,7 @@ class BybitRestClient:
         orders = []
         for params in scopes:
             category = params["category"]
-            for item, _ in self._pages(C.ORDER_REALTIME, params):
+            for item, _ in self._pages(C.PATH_OPEN_ORDERS, params):
                 symbol = self._unified(category, item["symbol"])
                 orders.append(parse.parse_order(item, symbol, now_ns()))
         return orders
@@ -499,10 +501,10 @@ class BybitRestClient:
         params = {
             "category": category,
             "symbol": symbol,
-            "limit": C.PAGE_LIMIT[C.EXECUTIONS],
+            "limit": C.PAGE_LIMIT[C.PATH_FILLS],
             "cursor": bybit_cursor or None,
         }
-        response = self._call("GET", C.EXECUTIONS, params)
+        response = self._call("GET", C.PATH_FILLS, params)
         received = now_ns()
         fills: list[FillEvent] = []
         for item in response.result.get("list") or ():
@@ -525,7 +527,7 @@ class BybitRestClient:
             category = params["category"]
             if category == C.SPOT:
                 continue
-            for item, response in self._pages(C.POSITIONS, params):
+            for item, response in self._pages(C.PATH_POSITIONS, params):
                 symbol = self._unified(category, item["symbol"])
                 position = parse.parse_position(item, symbol, now_ns())
                 if not position.exchange_ts:
@@ -534,7 +536,7 @@ class BybitRestClient:
         return found
 
     def balances(self) -> list[BalanceUpdate]:
-        response = self._call("GET", C.WALLET_BALANCE, {"accountType": "UNIFIED"})
+        response = self._call("GET", C.PATH_BALANCES, {"accountType": "UNIFIED"})
         balances = parse.parse_balances(response.result.get("list") or [], now_ns())
         return [replace(balance, exchange_ts=response.time_ns) for balance in balances]
 
@@ -547,11 +549,12 @@ class BybitRestClient:
             raise ValueError("timeout_seconds must be >= 0")
         if timeout_seconds == 0:
             log.warning("Bybit DCP cannot be switched off by API; setting the 300 s window")
-            window = C.DCP_MAX_SECONDS
+            window = C.DEAD_MAN_SWITCH_RANGE[1]
         else:
-            window = min(max(timeout_seconds, C.DCP_MIN_SECONDS), C.DCP_MAX_SECONDS)
-        for product in C.DCP_PRODUCTS:
-            self._call("POST", C.DISCONNECT_CANCEL_ALL, {"product": product, "timeWindow": window})
+            low, high = C.DEAD_MAN_SWITCH_RANGE
+            window = min(max(timeout_seconds, low), high)
+        for product in C.DEAD_MAN_SWITCH_PRODUCTS:
+            self._call("POST", C.PATH_DEAD_MAN_SWITCH, {"product": product, "timeWindow": window})
 
     def close(self) -> None:
         self.session.close()

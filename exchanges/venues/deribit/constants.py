@@ -19,6 +19,7 @@ from exchanges.venues.base import (
     DuplicateClientOrderId,
     Endpoints,
     ErrorTable,
+    InstrumentKind,
     InsufficientFunds,
     InvalidOrder,
     InvalidPrice,
@@ -31,6 +32,7 @@ from exchanges.venues.base import (
     PostOnlyWouldCross,
     RateLimited,
     ReduceOnlyViolation,
+    Side,
     TimeInForce,
     Venue,
     VenueError,
@@ -38,12 +40,12 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.ratelimit import Limit
 
-LIVE = Endpoints(
+LIVE_ENDPOINTS = Endpoints(
     rest_url="https://www.deribit.com",
     public_ws_url="wss://www.deribit.com/ws/api/v2",
     private_ws_url="wss://www.deribit.com/ws/api/v2",
 )
-TESTNET = Endpoints(
+TESTNET_ENDPOINTS = Endpoints(
     rest_url="https://test.deribit.com",
     public_ws_url="wss://test.deribit.com/ws/api/v2",
     private_ws_url="wss://test.deribit.com/ws/api/v2",
@@ -52,34 +54,38 @@ API_PREFIX = "/api/v2/"
 
 # --------------------------------------------------------------------------- methods
 
-GET_TIME = "public/get_time"
-AUTH = "public/auth"
-TEST = "public/test"
-SET_HEARTBEAT = "public/set_heartbeat"
-GET_INSTRUMENTS = "public/get_instruments"
-TICKER = "public/ticker"
-GET_ORDER_BOOK = "public/get_order_book"
-PUBLIC_SUBSCRIBE = "public/subscribe"
-PUBLIC_UNSUBSCRIBE = "public/unsubscribe"
-PRIVATE_SUBSCRIBE = "private/subscribe"
-BUY = "private/buy"
-SELL = "private/sell"
-EDIT = "private/edit"
-EDIT_BY_LABEL = "private/edit_by_label"
-CANCEL = "private/cancel"
-CANCEL_BY_LABEL = "private/cancel_by_label"
-CANCEL_ALL = "private/cancel_all"
-CANCEL_ALL_BY_INSTRUMENT = "private/cancel_all_by_instrument"
-GET_OPEN_ORDERS = "private/get_open_orders"
-GET_OPEN_ORDERS_BY_INSTRUMENT = "private/get_open_orders_by_instrument"
-GET_ORDER_STATE = "private/get_order_state"
-GET_ORDER_STATE_BY_LABEL = "private/get_order_state_by_label"
-GET_USER_TRADES_BY_CURRENCY = "private/get_user_trades_by_currency"
-GET_USER_TRADES_BY_INSTRUMENT = "private/get_user_trades_by_instrument"
-GET_POSITIONS = "private/get_positions"
-GET_ACCOUNT_SUMMARIES = "private/get_account_summaries"
-ENABLE_CANCEL_ON_DISCONNECT = "private/enable_cancel_on_disconnect"
-DISABLE_CANCEL_ON_DISCONNECT = "private/disable_cancel_on_disconnect"
+METHOD_GET_TIME = "public/get_time"
+METHOD_AUTH = "public/auth"
+METHOD_TEST = "public/test"
+METHOD_SET_HEARTBEAT = "public/set_heartbeat"
+METHOD_GET_INSTRUMENTS = "public/get_instruments"
+METHOD_TICKER = "public/ticker"
+METHOD_GET_ORDER_BOOK = "public/get_order_book"
+METHOD_PUBLIC_SUBSCRIBE = "public/subscribe"
+METHOD_PUBLIC_UNSUBSCRIBE = "public/unsubscribe"
+METHOD_PRIVATE_SUBSCRIBE = "private/subscribe"
+METHOD_BUY = "private/buy"
+METHOD_SELL = "private/sell"
+METHOD_EDIT = "private/edit"
+METHOD_EDIT_BY_LABEL = "private/edit_by_label"
+METHOD_CANCEL = "private/cancel"
+METHOD_CANCEL_BY_LABEL = "private/cancel_by_label"
+METHOD_CANCEL_ALL = "private/cancel_all"
+METHOD_CANCEL_ALL_BY_INSTRUMENT = "private/cancel_all_by_instrument"
+METHOD_GET_OPEN_ORDERS = "private/get_open_orders"
+METHOD_GET_OPEN_ORDERS_BY_INSTRUMENT = "private/get_open_orders_by_instrument"
+METHOD_GET_ORDER_STATE = "private/get_order_state"
+METHOD_GET_ORDER_STATE_BY_LABEL = "private/get_order_state_by_label"
+METHOD_GET_USER_TRADES_BY_CURRENCY = "private/get_user_trades_by_currency"
+METHOD_GET_USER_TRADES_BY_INSTRUMENT = "private/get_user_trades_by_instrument"
+METHOD_GET_POSITIONS = "private/get_positions"
+METHOD_GET_ACCOUNT_SUMMARIES = "private/get_account_summaries"
+METHOD_ENABLE_CANCEL_ON_DISCONNECT = "private/enable_cancel_on_disconnect"
+METHOD_DISABLE_CANCEL_ON_DISCONNECT = "private/disable_cancel_on_disconnect"
+
+WS_SUBSCRIBE_BATCH = 100  # channels per subscribe request, well inside the 32 kB frame limit
+WS_PING_INTERVAL = 10  # seconds: public/set_heartbeat interval (Deribit's minimum), test pings
+WS_IDLE_TIMEOUT = 3 * WS_PING_INTERVAL  # three missed heartbeats
 
 # --------------------------------------------------------------------------- rate limits
 
@@ -92,22 +98,30 @@ RATE_LIMITS: dict[str, Limit] = {
     MATCHING_ENGINE: Limit(rate=5, burst=20),
     CANCEL_ALL_GROUP: Limit(rate=5, burst=20),
 }
-DEFAULT_GROUP = NON_MATCHING_ENGINE
-METHOD_GROUPS: dict[str, str] = {
-    BUY: MATCHING_ENGINE,
-    SELL: MATCHING_ENGINE,
-    EDIT: MATCHING_ENGINE,
-    EDIT_BY_LABEL: MATCHING_ENGINE,
-    CANCEL: MATCHING_ENGINE,
-    CANCEL_BY_LABEL: MATCHING_ENGINE,
-    CANCEL_ALL: CANCEL_ALL_GROUP,
-    CANCEL_ALL_BY_INSTRUMENT: CANCEL_ALL_GROUP,
+RATE_LIMIT_DEFAULT_GROUP = NON_MATCHING_ENGINE
+RATE_LIMIT_GROUPS: dict[str, str] = {
+    METHOD_BUY: MATCHING_ENGINE,
+    METHOD_SELL: MATCHING_ENGINE,
+    METHOD_EDIT: MATCHING_ENGINE,
+    METHOD_EDIT_BY_LABEL: MATCHING_ENGINE,
+    METHOD_CANCEL: MATCHING_ENGINE,
+    METHOD_CANCEL_BY_LABEL: MATCHING_ENGINE,
+    METHOD_CANCEL_ALL: CANCEL_ALL_GROUP,
+    METHOD_CANCEL_ALL_BY_INSTRUMENT: CANCEL_ALL_GROUP,
 }
 RATE_LIMIT_PENALTY_SECONDS = 1.0
 
 # --------------------------------------------------------------------------- wire maps
 
-ORDER_STATES: dict[str, OrderStatus] = {
+SIDES: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}  # `direction`
+INSTRUMENT_KINDS: dict[str, InstrumentKind] = {  # `kind`; a perpetual is a `future` whose
+    "future": InstrumentKind.FUTURE,  # `settlement_period` is PERPETUAL_PERIOD
+    "option": InstrumentKind.OPTION,
+    "spot": InstrumentKind.SPOT,
+}
+PERPETUAL_PERIOD = "perpetual"
+
+ORDER_STATUS: dict[str, OrderStatus] = {
     "open": OrderStatus.NEW,
     "untriggered": OrderStatus.NEW,
     "filled": OrderStatus.FILLED,

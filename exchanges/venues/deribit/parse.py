@@ -24,7 +24,6 @@ from exchanges.venues.base import (
     PositionUpdate,
     PriceLevel,
     ProtocolError,
-    Side,
     Ticker,
     TimeInForce,
     Trade,
@@ -36,13 +35,6 @@ from exchanges.venues.numbers import DecimalJsonDecoder, dec, levels, ms_ns, opt
 from exchanges.venues.symbols import unified_symbol
 
 VENUE = Venue.DERIBIT
-PERPETUAL_PERIOD = "perpetual"
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-KINDS = {
-    "future": InstrumentKind.FUTURE,
-    "option": InstrumentKind.OPTION,
-    "spot": InstrumentKind.SPOT,
-}
 
 _decode = DecimalJsonDecoder().decode
 
@@ -67,10 +59,10 @@ def parse_instrument(raw: dict) -> InstrumentInfo | None:
     name = raw["instrument_name"]
     wire_kind = raw["kind"]
     if wire_kind == "future":
-        perpetual = raw.get("settlement_period") == PERPETUAL_PERIOD
+        perpetual = raw.get("settlement_period") == C.PERPETUAL_PERIOD
         kind = InstrumentKind.PERPETUAL if perpetual else InstrumentKind.FUTURE
-    elif wire_kind in KINDS:
-        kind = KINDS[wire_kind]
+    elif wire_kind in C.INSTRUMENT_KINDS:
+        kind = C.INSTRUMENT_KINDS[wire_kind]
     else:
         return None
     base = raw["base_currency"]
@@ -197,7 +189,7 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
         trade_id=str(raw["trade_id"]),
         price=dec(raw["price"]),
         quantity=dec(raw["amount"]),
-        side=SIDES[raw["direction"]],
+        side=C.SIDES[raw["direction"]],
         exchange_ts=ms_ns(raw["timestamp"]),
         receive_ts=received_ns,
     )
@@ -207,7 +199,7 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
 
 
 def order_status(state: str, filled: Decimal) -> OrderStatus:
-    status = C.ORDER_STATES.get(state)
+    status = C.ORDER_STATUS.get(state)
     if status is None:
         if state == "archive":
             return OrderStatus.FILLED if filled else OrderStatus.CANCELED
@@ -233,7 +225,7 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
         symbol=symbol,
         client_order_id=label,
         venue_order_id=str(raw["order_id"]),
-        side=SIDES[raw["direction"]],
+        side=C.SIDES[raw["direction"]],
         order_type=order_type,
         time_in_force=C.TIME_IN_FORCE.get(raw.get("time_in_force", ""), TimeInForce.GTC),
         price=dec(price) if isinstance(price, Decimal | int) else None,
@@ -258,7 +250,7 @@ def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
         trade_id=str(raw["trade_id"]),
         venue_order_id=str(raw["order_id"]) if raw.get("order_id") is not None else None,
         client_order_id=raw.get("label") or None,
-        side=SIDES[raw["direction"]],
+        side=C.SIDES[raw["direction"]],
         price=dec(raw["price"]),
         quantity=dec(raw["amount"]),
         fee=dec(raw.get("fee") or 0),

@@ -133,7 +133,9 @@ class DeribitRestClient:
         self.auth_mode = auth_mode
         self.timeout = timeout
         self.limiter = (
-            limiter if limiter is not None else RateLimiter(C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+            limiter
+            if limiter is not None
+            else RateLimiter(C.RATE_LIMITS, default=C.RATE_LIMIT_DEFAULT_GROUP)
         )
         self.currencies = currencies
         self.scope = scope
@@ -167,18 +169,18 @@ class DeribitRestClient:
                 self.sync_clock()
             except VenueError:
                 raise refused from None
-            if method in C.METHOD_GROUPS:
+            if method in C.RATE_LIMIT_GROUPS:
                 raise
         return self._call_once(method, params, private=private)
 
     def _call_once(self, method: str, params: dict | None, *, private: bool):
         params = {key: value for key, value in (params or {}).items() if value is not None}
-        group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
+        group = C.RATE_LIMIT_GROUPS.get(method, C.RATE_LIMIT_DEFAULT_GROUP)
         self.limiter.acquire(group)
         headers = {"Accept": "application/json"}
         # Order entry always goes as POST: a GET may be sent again by an HTTP client or proxy
         # that retries "idempotent" requests on a dropped connection, placing an order twice.
-        http_method = "POST" if method in C.METHOD_GROUPS else self.http_method
+        http_method = "POST" if method in C.RATE_LIMIT_GROUPS else self.http_method
         if http_method == "POST":
             uri = f"{C.API_PREFIX}{method}"
             body = orjson.dumps(
@@ -263,18 +265,18 @@ class DeribitRestClient:
         result = None
         if token is not None and token.refresh_token:
             try:
-                result = self.call(C.AUTH, auth.refresh_params(token.refresh_token))
+                result = self.call(C.METHOD_AUTH, auth.refresh_params(token.refresh_token))
             except AuthenticationError:
                 result = None
         if result is None:
-            result = self.call(C.AUTH, self.signer.ws_login())
+            result = self.call(C.METHOD_AUTH, self.signer.ws_login())
         self.token = auth.Token.from_result(result)
         return self.token
 
     # ------------------------------------------------------------------ time
 
     def server_time(self) -> int:
-        return parse.parse_server_time(self.call(C.GET_TIME))
+        return parse.parse_server_time(self.call(C.METHOD_GET_TIME))
 
     def sync_clock(self) -> int:
         """Measure the offset to Deribit's clock (`public/get_time`) and sign with it."""
@@ -283,17 +285,19 @@ class DeribitRestClient:
     # ------------------------------------------------------------------ market data
 
     def instruments(self) -> list[InstrumentInfo]:
-        infos = parse.parse_instruments(self.call(C.GET_INSTRUMENTS, {"currency": "any"}))
+        infos = parse.parse_instruments(self.call(C.METHOD_GET_INSTRUMENTS, {"currency": "any"}))
         for info in infos:
             self.symbols.add(info)
         return infos
 
     def ticker(self, venue_symbol: str) -> Ticker:
-        result = self.call(C.TICKER, {"instrument_name": venue_symbol})
+        result = self.call(C.METHOD_TICKER, {"instrument_name": venue_symbol})
         return parse.parse_ticker(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
-        result = self.call(C.GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth})
+        result = self.call(
+            C.METHOD_GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth}
+        )
         return parse.parse_book(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     # ------------------------------------------------------------------ orders
@@ -326,7 +330,7 @@ class DeribitRestClient:
             params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
         if request.reduce_only:
             params["reduce_only"] = True
-        method = C.BUY if request.side is Side.BUY else C.SELL
+        method = C.METHOD_BUY if request.side is Side.BUY else C.METHOD_SELL
         try:
             result = self.call(method, params, private=True)
         except RequestTimeout as exc:
@@ -341,7 +345,7 @@ class DeribitRestClient:
     def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
         try:
             result = self.call(
-                C.GET_ORDER_STATE_BY_LABEL,
+                C.METHOD_GET_ORDER_STATE_BY_LABEL,
                 {"currency": currency_of(venue_symbol), "label": client_order_id},
                 private=True,
             )
@@ -358,7 +362,9 @@ class DeribitRestClient:
         return self._order(latest)
 
     def order_by_id(self, venue_order_id: str) -> OrderUpdate:
-        return self._order(self.call(C.GET_ORDER_STATE, {"order_id": venue_order_id}, private=True))
+        return self._order(
+            self.call(C.METHOD_GET_ORDER_STATE, {"order_id": venue_order_id}, private=True)
+        )
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
         quantity, price = request.quantity, request.price
@@ -368,10 +374,12 @@ class DeribitRestClient:
             price = current.price if price is None else price
         params: dict = {"amount": quantity, "price": price}
         if request.venue_order_id:
-            result = self.call(C.EDIT, {"order_id": request.venue_order_id, **params}, private=True)
+            result = self.call(
+                C.METHOD_EDIT, {"order_id": request.venue_order_id, **params}, private=True
+            )
         elif request.client_order_id:
             result = self.call(
-                C.EDIT_BY_LABEL,
+                C.METHOD_EDIT_BY_LABEL,
                 {
                     "label": request.client_order_id,
                     "instrument_name": request.venue_symbol,
@@ -402,11 +410,13 @@ class DeribitRestClient:
         venue_order_id: str | None = None,
     ) -> OrderUpdate:
         if venue_order_id:
-            return self._order(self.call(C.CANCEL, {"order_id": venue_order_id}, private=True))
+            return self._order(
+                self.call(C.METHOD_CANCEL, {"order_id": venue_order_id}, private=True)
+            )
         if not client_order_id:
             raise InvalidOrder("cancel needs a client or venue order id", venue=self.venue)
         cancelled = self.call(
-            C.CANCEL_BY_LABEL,
+            C.METHOD_CANCEL_BY_LABEL,
             {"label": client_order_id, "currency": currency_of(venue_symbol)},
             private=True,
         )
@@ -420,19 +430,21 @@ class DeribitRestClient:
     def cancel_all(self, venue_symbol: str | None = None) -> int:
         if venue_symbol:
             result = self.call(
-                C.CANCEL_ALL_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+                C.METHOD_CANCEL_ALL_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
             )
         else:
-            result = self.call(C.CANCEL_ALL, private=True)
+            result = self.call(C.METHOD_CANCEL_ALL, private=True)
         return int(result)
 
     def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
         if venue_symbol:
             result = self.call(
-                C.GET_OPEN_ORDERS_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+                C.METHOD_GET_OPEN_ORDERS_BY_INSTRUMENT,
+                {"instrument_name": venue_symbol},
+                private=True,
             )
         else:
-            result = self.call(C.GET_OPEN_ORDERS, private=True)
+            result = self.call(C.METHOD_GET_OPEN_ORDERS, private=True)
         return [self._order(item) for item in result]
 
     # ------------------------------------------------------------------ fills
@@ -448,9 +460,13 @@ class DeribitRestClient:
             start_ms = self.clock.now_ms() - FILLS_LOOKBACK_MS
         base = {"start_timestamp": start_ms, "count": FILLS_PAGE, "sorting": "asc"}
         if venue_symbol:
-            requests_ = [(C.GET_USER_TRADES_BY_INSTRUMENT, {"instrument_name": venue_symbol})]
+            requests_ = [
+                (C.METHOD_GET_USER_TRADES_BY_INSTRUMENT, {"instrument_name": venue_symbol})
+            ]
         else:
-            requests_ = [(C.GET_USER_TRADES_BY_CURRENCY, {"currency": c}) for c in self.currencies]
+            requests_ = [
+                (C.METHOD_GET_USER_TRADES_BY_CURRENCY, {"currency": c}) for c in self.currencies
+            ]
         items: list[dict] = []
         cutoff: int | None = None
         for method, params in requests_:
@@ -482,7 +498,7 @@ class DeribitRestClient:
     # ------------------------------------------------------------------ account
 
     def positions(self) -> list[PositionUpdate]:
-        result = self.call(C.GET_POSITIONS, {"currency": "any"}, private=True)
+        result = self.call(C.METHOD_GET_POSITIONS, {"currency": "any"}, private=True)
         receive_ts = now_ns()
         return [
             parse.parse_position(item, self.symbols.unified(item["instrument_name"]), receive_ts)
@@ -490,7 +506,7 @@ class DeribitRestClient:
         ]
 
     def balances(self) -> list[BalanceUpdate]:
-        result = self.call(C.GET_ACCOUNT_SUMMARIES, private=True)
+        result = self.call(C.METHOD_GET_ACCOUNT_SUMMARIES, private=True)
         summaries = result.get("summaries", []) if isinstance(result, dict) else result
         receive_ts = now_ns()
         return [balance for item in summaries for balance in parse.parse_balances(item, receive_ts)]
@@ -500,7 +516,9 @@ class DeribitRestClient:
         account's orders are cancelled when its connections drop (or miss heartbeats); it has
         no timer, so any `timeout_seconds` > 0 turns it on and 0 turns it off."""
         method = (
-            C.ENABLE_CANCEL_ON_DISCONNECT if timeout_seconds > 0 else C.DISABLE_CANCEL_ON_DISCONNECT
+            C.METHOD_ENABLE_CANCEL_ON_DISCONNECT
+            if timeout_seconds > 0
+            else C.METHOD_DISABLE_CANCEL_ON_DISCONNECT
         )
         self.call(method, {"scope": "account"}, private=True)
 

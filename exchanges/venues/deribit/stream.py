@@ -15,7 +15,7 @@ Public session (docs: subscriptions `book.{instrument}.{interval}`,
 - Heartbeats: `public/set_heartbeat` on connect; a `heartbeat` of type `test_request` must be
   answered with `public/test`, or the venue closes the connection (and cancel-on-disconnect
   fires).
-- Subscriptions go out in batches (`MAX_CHANNELS_PER_REQUEST`, well inside the 32 kB frame
+- Subscriptions go out in batches (`constants.WS_SUBSCRIBE_BATCH`, well inside the 32 kB frame
   limit of error -32600) and are all sent again on every connect.
 
 Private session: `public/get_time` to measure the clock offset, then `public/auth`
@@ -59,9 +59,7 @@ log = logging.getLogger(__name__)
 
 VENUE = Venue.DERIBIT
 MS = 1_000_000
-MAX_CHANNELS_PER_REQUEST = 100
 INTERVALS = ("raw", "100ms", "agg2")
-DEFAULT_HEARTBEAT = 10  # seconds; Deribit's minimum for public/set_heartbeat
 TOKEN_REFRESH_MARGIN = 60.0
 DEFAULT_PRIVATE_CHANNELS = (
     "user.orders.any.any.raw",
@@ -101,14 +99,14 @@ class _Rpc:
 
 
 def _batches(channels: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(channels), MAX_CHANNELS_PER_REQUEST):
-        yield channels[start : start + MAX_CHANNELS_PER_REQUEST]
+    for start in range(0, len(channels), C.WS_SUBSCRIBE_BATCH):
+        yield channels[start : start + C.WS_SUBSCRIBE_BATCH]
 
 
 def _answer_test_request(message: dict, rpc: _Rpc, link: Link) -> None:
     params = message.get("params") or {}
     if params.get("type") == "test_request":
-        link.send(rpc.request(C.TEST, {}, "test"))
+        link.send(rpc.request(C.METHOD_TEST, {}, "test"))
 
 
 class DeribitMarketSession:
@@ -124,7 +122,7 @@ class DeribitMarketSession:
         interval: str = "100ms",
         depth: int | None = None,
         group: str = "none",
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         symbols: SymbolTable | None = None,
     ) -> None:
         if depth is not None and depth not in BOOK_DEPTHS:
@@ -194,13 +192,15 @@ class DeribitMarketSession:
 
     def subscribe_requests(self, channels: list[str]) -> list[dict]:
         return [
-            self._rpc.request(C.PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
+            self._rpc.request(C.METHOD_PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
             for batch in _batches(channels)
         ]
 
     def unsubscribe_requests(self, channels: list[str]) -> list[dict]:
         return [
-            self._rpc.request(C.PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch)
+            self._rpc.request(
+                C.METHOD_PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch
+            )
             for batch in _batches(channels)
         ]
 
@@ -211,7 +211,9 @@ class DeribitMarketSession:
         self.books.clear()
         self.resyncs.clear()
         self.confirmed.clear()
-        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+        link.send(
+            self._rpc.request(C.METHOD_SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat")
+        )
         for request in self.subscribe_requests(list(self.channels)):
             link.send(request)
 
@@ -221,7 +223,7 @@ class DeribitMarketSession:
         self.confirmed.clear()
 
     def ping(self) -> str | None:
-        return json.dumps(self._rpc.request(C.TEST, {}, "test"))
+        return json.dumps(self._rpc.request(C.METHOD_TEST, {}, "test"))
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
         receive_ts = time.time_ns()
@@ -382,7 +384,7 @@ class DeribitAccountSession:
         signer: DeribitSigner,
         *,
         channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         cancel_on_disconnect: bool = False,
         sync_clock: bool = True,
         symbols: SymbolTable | None = None,
@@ -401,17 +403,19 @@ class DeribitAccountSession:
         self._rpc = _Rpc()
 
     def _login_request(self) -> dict:
-        return self._rpc.request(C.AUTH, self.signer.ws_login(), "login")
+        return self._rpc.request(C.METHOD_AUTH, self.signer.ws_login(), "login")
 
     def on_connect(self, link: Link) -> None:
         self._rpc.clear()
         self.token = None
         self.authenticated = False
         if self.sync_clock:
-            link.send(self._rpc.request(C.GET_TIME, {}, "time", time.time_ns()))
+            link.send(self._rpc.request(C.METHOD_GET_TIME, {}, "time", time.time_ns()))
         else:
             link.send(self._login_request())
-        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+        link.send(
+            self._rpc.request(C.METHOD_SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat")
+        )
 
     def on_disconnect(self) -> None:
         self.token = None
@@ -420,9 +424,11 @@ class DeribitAccountSession:
     def ping(self) -> str | None:
         token = self.token
         if token is not None and token.refresh_token and token.expires_within(TOKEN_REFRESH_MARGIN):
-            request = self._rpc.request(C.AUTH, auth.refresh_params(token.refresh_token), "refresh")
+            request = self._rpc.request(
+                C.METHOD_AUTH, auth.refresh_params(token.refresh_token), "refresh"
+            )
         else:
-            request = self._rpc.request(C.TEST, {}, "test")
+            request = self._rpc.request(C.METHOD_TEST, {}, "test")
         return json.dumps(request)
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
@@ -498,10 +504,14 @@ class DeribitAccountSession:
                 return []
             self.authenticated = True
             for batch in _batches(self.channels):
-                link.send(self._rpc.request(C.PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe"))
+                link.send(
+                    self._rpc.request(C.METHOD_PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe")
+                )
             if self.cancel_on_disconnect:
                 link.send(
-                    self._rpc.request(C.ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod")
+                    self._rpc.request(
+                        C.METHOD_ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod"
+                    )
                 )
             return [
                 StreamStatus(
@@ -537,7 +547,7 @@ class DeribitMarketStream(SocketStream):
         interval: str = "100ms",
         depth: int | None = None,
         group: str = "none",
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         backoff: Backoff | None = None,
         symbols: SymbolTable | None = None,
     ) -> None:
@@ -595,7 +605,7 @@ class DeribitAccountStream(SocketStream):
         credentials: Credentials,
         *,
         channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
         clock: Clock | None = None,

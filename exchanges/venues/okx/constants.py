@@ -14,11 +14,13 @@ from exchanges.venues.base import (
     AuthenticationError,
     ClockSkew,
     DuplicateClientOrderId,
+    Endpoints,
     ErrorTable,
     InsufficientFunds,
     InvalidOrder,
     InvalidPrice,
     InvalidSize,
+    Liquidity,
     OrderNotFound,
     OrderStatus,
     OrderType,
@@ -27,6 +29,7 @@ from exchanges.venues.base import (
     RateLimited,
     ReduceOnlyViolation,
     RequestTimeout,
+    Side,
     TimeInForce,
     Venue,
     VenueError,
@@ -36,26 +39,32 @@ from exchanges.venues.ratelimit import Limit
 
 # --------------------------------------------------------------------------- endpoints
 
-REST_URL = "https://www.okx.com"
-WS_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
-WS_PRIVATE_URL = "wss://ws.okx.com:8443/ws/v5/private"
-DEMO_WS_PUBLIC_URL = "wss://wspap.okx.com:8443/ws/v5/public"
-DEMO_WS_PRIVATE_URL = "wss://wspap.okx.com:8443/ws/v5/private"
+LIVE_ENDPOINTS = Endpoints(
+    rest_url="https://www.okx.com",
+    public_ws_url="wss://ws.okx.com:8443/ws/v5/public",
+    private_ws_url="wss://ws.okx.com:8443/ws/v5/private",
+)
+# Demo trading: the same REST host with DEMO_HEADER on every request, the wspap WebSockets.
+TESTNET_ENDPOINTS = Endpoints(
+    rest_url="https://www.okx.com",
+    public_ws_url="wss://wspap.okx.com:8443/ws/v5/public",
+    private_ws_url="wss://wspap.okx.com:8443/ws/v5/private",
+)
 DEMO_HEADER = ("x-simulated-trading", "1")
 
-PATH_TIME = "/api/v5/public/time"
+PATH_SERVER_TIME = "/api/v5/public/time"
 PATH_INSTRUMENTS = "/api/v5/public/instruments"
 PATH_TICKER = "/api/v5/market/ticker"
-PATH_BOOKS = "/api/v5/market/books"
+PATH_ORDER_BOOK = "/api/v5/market/books"
 PATH_ORDER = "/api/v5/trade/order"  # POST place, GET details
-PATH_AMEND = "/api/v5/trade/amend-order"
-PATH_CANCEL = "/api/v5/trade/cancel-order"
+PATH_AMEND_ORDER = "/api/v5/trade/amend-order"
+PATH_CANCEL_ORDER = "/api/v5/trade/cancel-order"
 PATH_CANCEL_BATCH = "/api/v5/trade/cancel-batch-orders"
-PATH_ORDERS_PENDING = "/api/v5/trade/orders-pending"
+PATH_OPEN_ORDERS = "/api/v5/trade/orders-pending"
 PATH_FILLS = "/api/v5/trade/fills"
-PATH_CANCEL_ALL_AFTER = "/api/v5/trade/cancel-all-after"
+PATH_DEAD_MAN_SWITCH = "/api/v5/trade/cancel-all-after"
 PATH_POSITIONS = "/api/v5/account/positions"
-PATH_BALANCE = "/api/v5/account/balance"
+PATH_BALANCES = "/api/v5/account/balance"
 
 WS_LOGIN_PATH = "/users/self/verify"  # signed as timestamp + "GET" + this path
 
@@ -85,13 +94,13 @@ RATE_LIMIT_PENALTY_SECONDS = 2.0  # OKX limits are counted over 2 s windows
 CANCEL_BATCH_MAX = 20  # orders per cancel-batch-orders request
 PAGE_LIMIT = 100  # max `limit` of orders-pending and fills
 BOOK_MAX_DEPTH = 400  # max `sz` of GET /api/v5/market/books
-DEAD_MAN_RANGE = (10, 120)  # cancel-all-after timeOut: 0, or 10..120 seconds
+DEAD_MAN_SWITCH_RANGE = (10, 120)  # cancel-all-after timeOut: 0, or 10..120 seconds
 
 # --------------------------------------------------------------------------- WebSocket
 
-PING_INTERVAL = 20.0  # docs: send "ping" if nothing arrived for N < 30 s
-IDLE_TIMEOUT = 30.0  # the venue drops a connection silent for 30 s
-SUBSCRIBE_BATCH = 50  # args per subscribe request (total request must stay under 64 KB)
+WS_PING_INTERVAL = 20.0  # docs: send "ping" if nothing arrived for N < 30 s
+WS_IDLE_TIMEOUT = 30.0  # the venue drops a connection silent for 30 s
+WS_SUBSCRIBE_BATCH = 50  # args per subscribe request (total request must stay under 64 KB)
 
 BOOK_CHANNELS_SEQUENCED = frozenset({"books", "books-l2-tbt", "books50-l2-tbt", "books-elp"})
 BOOK_CHANNELS_SNAPSHOT_ONLY = frozenset({"books5", "bbo-tbt"})
@@ -111,7 +120,10 @@ CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9]{1,32}")  # clOrdId: 1-32 letters and 
 
 # --------------------------------------------------------------------------- status maps
 
-ORDER_STATE: dict[str, OrderStatus] = {
+SIDES: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
+LIQUIDITY: dict[str, Liquidity] = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}  # execType
+
+ORDER_STATUS: dict[str, OrderStatus] = {
     "live": OrderStatus.NEW,
     "partially_filled": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,
@@ -120,7 +132,7 @@ ORDER_STATE: dict[str, OrderStatus] = {
 }
 
 # ordType -> (order type, time in force, post only)
-ORDER_TYPE_IN: dict[str, tuple[OrderType, TimeInForce, bool]] = {
+ORDER_TYPES: dict[str, tuple[OrderType, TimeInForce, bool]] = {
     "limit": (OrderType.LIMIT, TimeInForce.GTC, False),
     "post_only": (OrderType.LIMIT, TimeInForce.GTC, True),
     "ioc": (OrderType.LIMIT, TimeInForce.IOC, False),

@@ -36,15 +36,15 @@ from exchanges.venues.numbers import dec, first_dec, levels, ms_ns, opt_dec
 from exchanges.venues.okx.constants import (
     CANCEL_SOURCE_POST_ONLY,
     CHECKSUM_DEPTH,
-    ORDER_STATE,
-    ORDER_TYPE_IN,
+    LIQUIDITY,
+    ORDER_STATUS,
+    ORDER_TYPES,
+    SIDES,
 )
 from exchanges.venues.okx.symbols import INST_TYPE_KIND, OPTION_LETTER, settle_of
 from exchanges.venues.symbols import unified_symbol
 
 OKX = Venue.OKX
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-LIQUIDITY = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}
 
 
 def _side(text: str) -> Side:
@@ -208,8 +208,8 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
 def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it."""
     try:
-        order_type, tif, post_only = ORDER_TYPE_IN[raw["ordType"]]
-        status = ORDER_STATE[raw["state"]]
+        order_type, tif, post_only = ORDER_TYPES[raw["ordType"]]
+        status = ORDER_STATUS[raw["state"]]
     except KeyError as exc:
         raise ProtocolError(f"unknown order field value {exc}", venue=OKX) from None
     filled = opt_dec(raw.get("accFillSz")) or ZERO

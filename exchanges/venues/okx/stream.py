@@ -163,8 +163,8 @@ class OkxPublicSession:
         snapshot_fetcher: SnapshotFetcher | None = None,
         symbols: SymbolTable | None = None,
         verify_checksum: bool = True,
-        ping_interval: float = C.PING_INTERVAL,
-        idle_timeout: float = C.IDLE_TIMEOUT,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
         snapshot_attempts: int = 5,
         max_buffer: int = 10_000,
     ) -> None:
@@ -246,7 +246,7 @@ class OkxPublicSession:
 
     @staticmethod
     def _send(op: str, args: list[dict], link: Link) -> None:
-        for batch in _batches(args, C.SUBSCRIBE_BATCH):
+        for batch in _batches(args, C.WS_SUBSCRIBE_BATCH):
             link.send({"op": op, "args": batch})
 
     # -- WsSession ----------------------------------------------------------------------
@@ -550,8 +550,8 @@ class OkxPrivateSession:
             {"channel": "positions", "instType": "ANY"},
             {"channel": "account"},
         ),
-        ping_interval: float = C.PING_INTERVAL,
-        idle_timeout: float = C.IDLE_TIMEOUT,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
         remembered_fills: int = 10_000,
         clock_sync: Callable[[], int] | None = None,
     ) -> None:

@@ -25,9 +25,9 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.deribit import ADAPTER
+from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.stream import (
-    MAX_CHANNELS_PER_REQUEST,
     DeribitAccountSession,
     DeribitMarketSession,
 )
@@ -83,8 +83,8 @@ def test_connect_sets_heartbeat_and_subscribes_in_batches(link):
     channels = [c for m in subscribes for c in m["params"]["channels"]]
     assert len(channels) == 51 * 3 == len(set(channels))
     assert [len(m["params"]["channels"]) for m in subscribes] == [
-        MAX_CHANNELS_PER_REQUEST,
-        51 * 3 - MAX_CHANNELS_PER_REQUEST,
+        C.WS_SUBSCRIBE_BATCH,
+        51 * 3 - C.WS_SUBSCRIBE_BATCH,
     ]
     assert session.ping_interval == 15.0
     assert session.idle_timeout == 45.0
