@@ -546,8 +546,15 @@ class RestClient(Protocol):
 
 
 @runtime_checkable
-class MarketStream(Protocol):
-    """Public WebSocket stream: books, trades and tickers for a set of venue symbols."""
+class PublicStream(Protocol):
+    """Public WebSocket stream: books, trades and tickers for a set of venue symbols
+    (`<Venue>PublicStream` in `<venue>/stream.py`, over a sans-IO `<Venue>PublicSession`).
+
+    The first `subscribe()` opens the socket; `events()` only reads, until `close()`. A
+    consumer that falls behind loses events rather than memory: a book it missed a message of
+    is rebuilt and announced with `StreamStatus(RESYNCING)` (ws.py, "A consumer that falls
+    behind").
+    """
 
     venue: Venue
 
@@ -565,8 +572,10 @@ class MarketStream(Protocol):
 
 
 @runtime_checkable
-class AccountStream(Protocol):
-    """Private WebSocket stream: orders, fills, positions and balances after login."""
+class PrivateStream(Protocol):
+    """Private WebSocket stream: orders, fills, positions and balances after login
+    (`<Venue>PrivateStream` over a sans-IO `<Venue>PrivateSession`). Iterating `events()`
+    opens the socket; the session logs in and subscribes its channels itself."""
 
     venue: Venue
 

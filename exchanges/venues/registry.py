@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchanges.venues.base import (
-    AccountStream,
     Credentials,
     Endpoints,
-    MarketStream,
+    PrivateStream,
+    PublicStream,
     RestClient,
     Venue,
 )
@@ -33,12 +33,12 @@ class VenueAdapter:
     venue: Venue
     # rest_client(endpoints, credentials=None, **options) -> RestClient
     rest_client: Callable[..., RestClient]
-    # market_stream(endpoints, **options) -> MarketStream
-    market_stream: Callable[..., MarketStream]
-    # account_stream(endpoints, credentials, **options) -> AccountStream
-    account_stream: Callable[..., AccountStream]
-    # market_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
-    market_session: Callable[..., Any]
+    # public_stream(endpoints, **options) -> PublicStream
+    public_stream: Callable[..., PublicStream]
+    # private_stream(endpoints, credentials, **options) -> PrivateStream
+    private_stream: Callable[..., PrivateStream]
+    # public_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
+    public_session: Callable[..., Any]
 
 
 def get_adapter(venue: Venue | str) -> VenueAdapter:

@@ -11,10 +11,10 @@ from typing import Any
 from exchanges.venues.base import Credentials, Endpoints, Venue
 from exchanges.venues.bybit.rest import BybitRestClient
 from exchanges.venues.bybit.stream import (
-    BybitAccountStream,
-    BybitMarketStream,
     BybitPrivateSession,
+    BybitPrivateStream,
     BybitPublicSession,
+    BybitPublicStream,
 )
 from exchanges.venues.bybit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
@@ -35,17 +35,17 @@ def rest_client(
     return BybitRestClient(endpoints, credentials, **_with_table(options))
 
 
-def market_stream(endpoints: Endpoints, **options: Any) -> BybitMarketStream:
-    return BybitMarketStream(endpoints, **_with_table(options))
+def public_stream(endpoints: Endpoints, **options: Any) -> BybitPublicStream:
+    return BybitPublicStream(endpoints, **_with_table(options))
 
 
-def account_stream(
+def private_stream(
     endpoints: Endpoints, credentials: Credentials, **options: Any
-) -> BybitAccountStream:
-    return BybitAccountStream(endpoints, credentials, **_with_table(options))
+) -> BybitPrivateStream:
+    return BybitPrivateStream(endpoints, credentials, **_with_table(options))
 
 
-def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
+def public_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
     """The sans-IO public session the book benchmark drives; `category` defaults to linear."""
     category = options.pop("category", "linear")
     return BybitPublicSession(category, venue_symbols, **_with_table(options))
@@ -54,17 +54,17 @@ def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSessi
 ADAPTER = VenueAdapter(
     Venue.BYBIT,
     rest_client=rest_client,
-    market_stream=market_stream,
-    account_stream=account_stream,
-    market_session=market_session,
+    public_stream=public_stream,
+    private_stream=private_stream,
+    public_session=public_session,
 )
 
 __all__ = [
     "ADAPTER",
-    "BybitAccountStream",
-    "BybitMarketStream",
     "BybitPrivateSession",
+    "BybitPrivateStream",
     "BybitPublicSession",
+    "BybitPublicStream",
     "BybitRestClient",
     "SymbolTable",
 ]

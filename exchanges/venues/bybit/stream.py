@@ -1,4 +1,4 @@
-"""Bybit v5 WebSocket streams: sans-IO sessions plus the `MarketStream`/`AccountStream` wrappers.
+"""Bybit v5 WebSocket streams: sans-IO sessions plus the `PublicStream`/`PrivateStream` wrappers.
 
 Public (`{public_ws_url}/{category}`, one connection per category): topics
 `orderbook.{depth}.{symbol}`, `publicTrade.{symbol}`, `tickers.{symbol}`; subscribe requests carry
@@ -53,7 +53,14 @@ from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import NS_PER_MS, DecimalCache
-from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
+from exchanges.venues.ws import (
+    DEFAULT_MAX_QUEUE,
+    Backoff,
+    EventQueue,
+    Link,
+    PrivateSocketStream,
+    WsClient,
+)
 
 BYBIT = Venue.BYBIT
 _loads = orjson.loads
@@ -267,11 +274,25 @@ class BybitPublicSession:
         received: int,
     ) -> list[Event]:
         self.stats.gaps += 1
+        detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
+        return self._rebuild(symbol, unified, topic, detail, received, link)
+
+    def resync_book(self, symbol: str, detail: str, link: Link) -> list[Event]:
+        """Rebuild the book of unified `symbol` from a fresh snapshot (see ws.py)."""
+        for name, book in list(self.books.items()):
+            if book.symbol == symbol and name not in self._resyncs:
+                (topic,) = self.topics_of(name, trades=False, tickers=False)
+                return self._rebuild(name, symbol, topic, detail, now_ns(), link)
+        return []
+
+    def _rebuild(
+        self, symbol: str, unified: str, topic: str, detail: str, received: int, link: Link
+    ) -> list[Event]:
+        """Drop the book, resubscribe its topic for a fresh snapshot, and say so."""
         self.books.pop(symbol, None)
         for op in ("unsubscribe", "subscribe"):
             for request in self.requests(op, [topic]):
                 link.send(request)
-        detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
         return [self._resyncs.begin(symbol, unified, detail, received)]
 
     # ------------------------------------------------------------------ trades and tickers
@@ -416,37 +437,32 @@ class BybitPrivateSession:
 
 
 class _Merged:
-    """Forward several WsClients' events into one async iterator."""
+    """Several WsClients' events (one socket per category) as one bounded queue: an event the
+    consumer is too far behind to take is dropped by its client's policy (ws.py)."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+        self.queue = EventQueue(max_queue)
         self.tasks: list[asyncio.Task] = []
 
     def attach(self, client: WsClient) -> None:
         self.tasks.append(asyncio.ensure_future(self._forward(client)))
 
     async def _forward(self, client: WsClient) -> None:
+        queue = self.queue
         async for event in client.events():
-            self.queue.put_nowait(event)
+            client.hand_over(event, queue)
 
-    async def events(self) -> AsyncIterator[Event]:
-        while True:
-            event = await self.queue.get()
-            if event is _STOP:
-                return
-            yield event
+    def events(self) -> AsyncIterator[Event]:
+        return self.queue.events()
 
     async def close(self) -> None:
         for task in self.tasks:
             await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        self.queue.put_nowait(_STOP)
+        self.queue.stop()
 
 
-_STOP: Any = object()
-
-
-class BybitMarketStream:
-    """Public market data over one WebSocket per Bybit category (`MarketStream`).
+class BybitPublicStream:
+    """Public market data over one WebSocket per Bybit category (`PublicStream`).
 
     Symbols may be unified (`BTC/USDT:USDT`), category-qualified (`spot:BTCUSDT`) or bare when
     the instrument table names one category (or `category=` is given)."""
@@ -473,7 +489,7 @@ class BybitMarketStream:
         self.client_options = client_options
         self.sessions: dict[str, BybitPublicSession] = {}
         self.clients: dict[str, WsClient] = {}
-        self._merged = _Merged()
+        self._merged = _Merged(client_options.get("max_queue", DEFAULT_MAX_QUEUE))
 
     def url(self, category: str) -> str:
         return f"{self.endpoints.public_ws_url.rstrip('/')}/{category}"
@@ -550,8 +566,8 @@ class BybitMarketStream:
         await self._merged.close()
 
 
-class BybitAccountStream(SocketStream):
-    """Private account stream of one API key (`AccountStream`)."""
+class BybitPrivateStream(PrivateSocketStream):
+    """Private account stream of one API key (`PrivateStream`)."""
 
     venue = BYBIT
 

@@ -7,26 +7,26 @@ streams, and the sans-IO public session the book benchmark drives over a recorde
 from exchanges.venues.base import Venue
 from exchanges.venues.deribit.rest import DeribitRestClient
 from exchanges.venues.deribit.stream import (
-    DeribitAccountSession,
-    DeribitAccountStream,
-    DeribitMarketSession,
-    DeribitMarketStream,
+    DeribitPrivateSession,
+    DeribitPrivateStream,
+    DeribitPublicSession,
+    DeribitPublicStream,
 )
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
     venue=Venue.DERIBIT,
     rest_client=DeribitRestClient,
-    market_stream=DeribitMarketStream,
-    account_stream=DeribitAccountStream,
-    market_session=DeribitMarketSession,
+    public_stream=DeribitPublicStream,
+    private_stream=DeribitPrivateStream,
+    public_session=DeribitPublicSession,
 )
 
 __all__ = [
     "ADAPTER",
-    "DeribitAccountSession",
-    "DeribitAccountStream",
-    "DeribitMarketSession",
-    "DeribitMarketStream",
+    "DeribitPrivateSession",
+    "DeribitPrivateStream",
+    "DeribitPublicSession",
+    "DeribitPublicStream",
     "DeribitRestClient",
 ]

@@ -53,7 +53,14 @@ from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.numbers import levels
-from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
+from exchanges.venues.ws import (
+    DEFAULT_MAX_QUEUE,
+    Backoff,
+    Link,
+    PrivateSocketStream,
+    SocketStream,
+    WsClient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +116,7 @@ def _answer_test_request(message: dict, rpc: _Rpc, link: Link) -> None:
         link.send(rpc.request(C.METHOD_TEST, {}, "test"))
 
 
-class DeribitMarketSession:
+class DeribitPublicSession:
     """Public market data of a set of instruments: books, trades, tickers."""
 
     def __init__(
@@ -331,17 +338,30 @@ class DeribitMarketSession:
             BookSnapshot(VENUE, symbol, bids, asks, change_id, data["timestamp"] * MS, receive_ts)
         ]
 
+    def resync_book(self, symbol: str, detail: str, link: Link) -> list[Event]:
+        """Rebuild the book of unified `symbol` from a fresh snapshot (see ws.py)."""
+        for name, book in list(self.books.items()):
+            if book.symbol == symbol and name not in self.resyncs:
+                return self._rebuild(name, symbol, detail, time.time_ns(), link)
+        return []
+
     def _gap(
         self, name: str, symbol: str, expected: int | None, got: object, receive_ts: int, link: Link
     ) -> list[Event]:
         self.stats.gaps += 1
+        detail = f"book gap: prev_change_id {got} after change_id {expected}"
+        return self._rebuild(name, symbol, detail, receive_ts, link)
+
+    def _rebuild(
+        self, name: str, symbol: str, detail: str, receive_ts: int, link: Link
+    ) -> list[Event]:
+        """Drop the book, resubscribe its channel for a fresh snapshot, and say so."""
         del self.books[name]
         channel = f"book.{name}.{self.interval}"
         for request in self.unsubscribe_requests([channel]):
             link.send(request)
         for request in self.subscribe_requests([channel]):
             link.send(request)
-        detail = f"book gap: prev_change_id {got} after change_id {expected}"
         return [self.resyncs.begin(name, symbol, detail, receive_ts)]
 
     # -- answers ------------------------------------------------------------------------
@@ -376,7 +396,7 @@ class DeribitMarketSession:
         return []
 
 
-class DeribitAccountSession:
+class DeribitPrivateSession:
     """Private stream of one account: orders, fills, positions and balances after login."""
 
     def __init__(
@@ -535,7 +555,7 @@ class DeribitAccountSession:
         return []
 
 
-class DeribitMarketStream(SocketStream):
+class DeribitPublicStream(SocketStream):
     """Public Deribit stream over `WsClient`: subscribe instruments, iterate events."""
 
     venue = VENUE
@@ -549,9 +569,10 @@ class DeribitMarketStream(SocketStream):
         group: str = "none",
         heartbeat: int = C.WS_PING_INTERVAL,
         backoff: Backoff | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
         symbols: SymbolTable | None = None,
     ) -> None:
-        self.session = DeribitMarketSession(
+        self.session = DeribitPublicSession(
             (),
             interval=interval,
             depth=depth,
@@ -565,6 +586,7 @@ class DeribitMarketStream(SocketStream):
             venue=VENUE,
             kind=StreamKind.PUBLIC,
             backoff=backoff,
+            max_queue=max_queue,
         )
 
     @property
@@ -594,7 +616,7 @@ class DeribitMarketStream(SocketStream):
                 link.send(request)
 
 
-class DeribitAccountStream(SocketStream):
+class DeribitPrivateStream(PrivateSocketStream):
     """Private Deribit stream of one account over `WsClient`."""
 
     venue = VENUE
@@ -611,9 +633,10 @@ class DeribitAccountStream(SocketStream):
         clock: Clock | None = None,
         sync_clock: bool = True,
         backoff: Backoff | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
         symbols: SymbolTable | None = None,
     ) -> None:
-        self.session = DeribitAccountSession(
+        self.session = DeribitPrivateSession(
             DeribitSigner(credentials, clock, scope=scope),
             channels=channels,
             heartbeat=heartbeat,
@@ -627,4 +650,5 @@ class DeribitAccountStream(SocketStream):
             venue=VENUE,
             kind=StreamKind.PRIVATE,
             backoff=backoff,
+            max_queue=max_queue,
         )

@@ -5,15 +5,15 @@
 
 from exchanges.venues.base import Venue
 from exchanges.venues.okx.rest import OkxRestClient
-from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream, market_session
+from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream, public_session
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
     venue=Venue.OKX,
     rest_client=OkxRestClient,
-    market_stream=OkxMarketStream,
-    account_stream=OkxAccountStream,
-    market_session=market_session,
+    public_stream=OkxPublicStream,
+    private_stream=OkxPrivateStream,
+    public_session=public_session,
 )
 
-__all__ = ["ADAPTER", "OkxAccountStream", "OkxMarketStream", "OkxRestClient"]
+__all__ = ["ADAPTER", "OkxPrivateStream", "OkxPublicStream", "OkxRestClient"]

@@ -226,8 +226,8 @@ def test_replies(session, link):
         session.on_message(raw(broken), link)
 
 
-def test_market_session_factory():
-    session = ADAPTER.market_session(["BTCUSD"], category="inverse", depth=200)
+def test_public_session_factory():
+    session = ADAPTER.public_session(["BTCUSD"], category="inverse", depth=200)
     assert (session.category, session.depth, next(iter(session.topics))) == (
         "inverse",
         200,
@@ -349,11 +349,11 @@ def test_factories_take_instruments_as_the_symbol_table():
     endpoints = Endpoints(
         "http://127.0.0.1:9", "ws://127.0.0.1:9/v5/public", "ws://127.0.0.1:9/v5/private"
     )
-    stream = ADAPTER.market_stream(endpoints, instruments=spot)
+    stream = ADAPTER.public_stream(endpoints, instruments=spot)
     assert stream.symbols.resolve("ETHUSDT") == ("spot", "ETHUSDT")
     client = ADAPTER.rest_client(endpoints, None, instruments=spot)
     assert client.resolve("BTCUSDT") == ("spot", "BTCUSDT")
-    account = ADAPTER.account_stream(endpoints, Credentials("k", "s"), instruments=spot)
+    account = ADAPTER.private_stream(endpoints, Credentials("k", "s"), instruments=spot)
     assert account.session.symbols.unified_in("spot", "BTCUSDT") == "BTC/USDT"
 
 
@@ -371,16 +371,16 @@ def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
 
 def test_public_urls_per_category():
     from exchanges.venues.bybit import constants as C
-    from exchanges.venues.bybit.stream import BybitMarketStream
+    from exchanges.venues.bybit.stream import BybitPublicStream
 
-    stream = BybitMarketStream(C.LIVE_ENDPOINTS)
+    stream = BybitPublicStream(C.LIVE_ENDPOINTS)
     assert [stream.url(c) for c in ("spot", "linear", "inverse", "option")] == [
         "wss://stream.bybit.com/v5/public/spot",
         "wss://stream.bybit.com/v5/public/linear",
         "wss://stream.bybit.com/v5/public/inverse",
         "wss://stream.bybit.com/v5/public/option",
     ]
-    assert BybitMarketStream(C.TESTNET_ENDPOINTS).url("spot") == (
+    assert BybitPublicStream(C.TESTNET_ENDPOINTS).url("spot") == (
         "wss://stream-testnet.bybit.com/v5/public/spot"
     )
 

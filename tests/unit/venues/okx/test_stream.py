@@ -26,7 +26,7 @@ from exchanges.venues.base import (
 from exchanges.venues.numbers import levels
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import book_checksum
-from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, market_session
+from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, public_session
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
 from tests.unit.venues.helpers import StoppedClock
@@ -62,7 +62,7 @@ def lvl(px: str, sz: str) -> tuple[str, str, str, str]:
 
 
 def session(**options) -> OkxPublicSession:
-    return market_session([INST], trades=False, tickers=False, **options)
+    return public_session([INST], trades=False, tickers=False, **options)
 
 
 def kinds(events) -> list[str]:
@@ -333,7 +333,7 @@ async def test_failing_rest_snapshots_end_in_a_resync():
 
 def test_bbo_tbt_is_a_snapshot_every_push():
     s, link = (
-        market_session([INST], book_channel="bbo-tbt", trades=False, tickers=False),
+        public_session([INST], book_channel="bbo-tbt", trades=False, tickers=False),
         OfflineLink(),
     )
     (snapshot,) = s.on_message(load_raw("okx", "ws_bbo_tbt"), link)
@@ -349,7 +349,7 @@ def test_bbo_tbt_is_a_snapshot_every_push():
 
 
 def test_trades_tickers_and_funding():
-    s, link = market_session(["BTC-USD"]), OfflineLink()
+    s, link = public_session(["BTC-USD"]), OfflineLink()
     (trade,) = s.on_message(load_raw("okx", "ws_trades"), link)
     assert isinstance(trade, Trade) and trade.symbol == "BTC/USD"
     (ticker,) = s.on_message(load_raw("okx", "ws_tickers"), link)
@@ -382,7 +382,7 @@ def test_pong_subscribe_ack_and_errors():
 
 def test_subscriptions_are_batched_resent_on_connect_and_removed():
     symbols = [f"C{i}-USDT" for i in range(30)]
-    s, link = market_session(symbols), OfflineLink()
+    s, link = public_session(symbols), OfflineLink()
     assert s.ping() == "ping" and s.ping_interval == 20.0 and s.idle_timeout == 30.0
     s.on_connect(link)
     sent = [orjson.loads(m) for m in link.sent]
@@ -557,13 +557,13 @@ def test_checksum_on_updates_after_a_snapshot_without_one_is_still_verified():
 async def test_streams_close_the_rest_client_they_own_and_only_on_close(monkeypatch):
     from exchanges.venues.base import Credentials, Endpoints
     from exchanges.venues.okx.rest import OkxRestClient
-    from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream
+    from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream
 
     closed: list[OkxRestClient] = []
     monkeypatch.setattr(OkxRestClient, "close", lambda self: closed.append(self))
     endpoints = Endpoints("http://127.0.0.1:9", "ws://127.0.0.1:9/pub", "ws://127.0.0.1:9/priv")
-    market = OkxMarketStream(endpoints)
-    account = OkxAccountStream(endpoints, Credentials("k", "s", "p"))
+    market = OkxPublicStream(endpoints)
+    account = OkxPrivateStream(endpoints, Credentials("k", "s", "p"))
     await market.subscribe([INST])
     await market.unsubscribe([INST])
     assert closed == []
@@ -571,6 +571,6 @@ async def test_streams_close_the_rest_client_they_own_and_only_on_close(monkeypa
     await account.close()
     assert closed == [market.rest, account.rest]
     shared = OkxRestClient(endpoints, Credentials("k", "s", "p"))
-    borrowing = OkxAccountStream(endpoints, Credentials("k", "s", "p"), rest=shared)
+    borrowing = OkxPrivateStream(endpoints, Credentials("k", "s", "p"), rest=shared)
     await borrowing.close()
     assert closed == [market.rest, account.rest]  # a borrowed client stays open
