@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -307,7 +307,6 @@ Event = (
     | BalanceUpdate
     | StreamStatus
 )
-EventHandler = Callable[[Event], Awaitable[None] | None]
 
 
 # --------------------------------------------------------------------------- order requests

@@ -8,8 +8,8 @@ credentials":
   server's clock (`public/get_time`).
 - HTTP: `Authorization: deri-hmac-sha256 id=ClientId,ts=Timestamp,sig=Signature,nonce=Nonce`
   with Data = UPPERCASE(HTTP method) + "\\n" + URI (path and query) + "\\n" + body + "\\n".
-- `client_credentials` sends the secret itself; `refresh_token` renews a token before its
-  `expires_in` runs out. Tokens carry a scope (`connection`, `session:name`,
+- `refresh_token` renews a token before its `expires_in` runs out (`client_credentials`,
+  which sends the secret itself, is not used). Tokens carry a scope (`connection`, `session:name`,
   `trade:read_write`, ...).
 """
 
@@ -25,7 +25,6 @@ from exchanges.venues.base import Credentials
 from exchanges.venues.clock import Clock
 
 HTTP_SCHEME = "deri-hmac-sha256"
-SIGNATURE_VALIDITY_MS = 60_000
 
 
 def make_nonce() -> str:
@@ -72,17 +71,6 @@ def client_signature_params(
         "signature": sign(credentials.secret, timestamp_ms, nonce, data),
         "nonce": nonce,
         "data": data,
-    }
-    if scope:
-        params["scope"] = scope
-    return params
-
-
-def client_credentials_params(credentials: Credentials, *, scope: str | None = None) -> dict:
-    params = {
-        "grant_type": "client_credentials",
-        "client_id": credentials.api_key,
-        "client_secret": credentials.secret,
     }
     if scope:
         params["scope"] = scope

@@ -136,7 +136,7 @@ def name_from_unified(symbol: str) -> str:
     if parts.kind is InstrumentKind.PERPETUAL:
         return f"{prefix}-PERPETUAL"
     moment = datetime.strptime(parts.expiry, "%y%m%d").replace(tzinfo=UTC)
-    code = f"{moment.day}{MONTH_NAMES[moment.month]}{moment:%y}"
+    code = expiry_code_from_ts(int(moment.timestamp()) * 1_000_000_000)
     if parts.kind is InstrumentKind.FUTURE:
         return f"{prefix}-{code}"
     strike = format(parts.strike.normalize(), "f").replace(".", "d")

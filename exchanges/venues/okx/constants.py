@@ -103,7 +103,6 @@ WS_IDLE_TIMEOUT = 30.0  # the venue drops a connection silent for 30 s
 WS_SUBSCRIBE_BATCH = 50  # args per subscribe request (total request must stay under 64 KB)
 
 BOOK_CHANNELS_SEQUENCED = frozenset({"books", "books-l2-tbt", "books50-l2-tbt", "books-elp"})
-BOOK_CHANNELS_SNAPSHOT_ONLY = frozenset({"books5", "bbo-tbt"})
 BOOK_CHANNEL_DEPTH = {
     "books": 400,
     "books-l2-tbt": 400,
@@ -217,7 +216,6 @@ ERRORS: ErrorTable = {
 }
 
 ORDER_NOT_FOUND_CODES = frozenset({"51603"})
-OUTCOME_UNKNOWN_CODES = frozenset({"50004", "51149"})
 
 
 def error_for(code: str | int, message: str, http_status: int | None = None) -> VenueError:

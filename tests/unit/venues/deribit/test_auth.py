@@ -89,12 +89,5 @@ def test_token_expiry_margin():
     assert token.expires_within(60, now=940.0)
 
 
-def test_client_credentials_and_refresh_params():
-    creds = Credentials(api_key="id", secret="sec")
-    assert auth.client_credentials_params(creds, scope="session:gw") == {
-        "grant_type": "client_credentials",
-        "client_id": "id",
-        "client_secret": "sec",
-        "scope": "session:gw",
-    }
+def test_refresh_params():
     assert auth.refresh_params("rt") == {"grant_type": "refresh_token", "refresh_token": "rt"}
