@@ -14,13 +14,12 @@ directions so the stream's hot path is one dict lookup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType
-from exchanges.venues.symbols import parse_unified, unified_symbol
+from exchanges.venues.base import InstrumentKind, OptionType
+from exchanges.venues.symbols import NamedSymbolTable, parse_unified, unified_symbol
 
 MONTHS = {
     "JAN": 1,
@@ -153,49 +152,10 @@ def currency_of(instrument_name: str) -> str:
     return quote or base
 
 
-class SymbolTable:
+class SymbolTable(NamedSymbolTable):
     """Instrument name <-> unified symbol (`base.SymbolTable`), filled from the instrument
     listing and extended on demand from the name grammar."""
 
-    __slots__ = ("_info", "_to_unified", "_to_venue")
-
-    def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
-        self._to_unified: dict[str, str] = {}
-        self._to_venue: dict[str, str] = {}
-        self._info: dict[str, InstrumentInfo] = {}
-        self.add_all(instruments)
-
-    def __len__(self) -> int:
-        return len(self._info)
-
-    def add(self, info: InstrumentInfo) -> None:
-        self._info[info.venue_symbol] = info
-        self._remember(info.venue_symbol, info.symbol)
-
-    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None:
-        for info in instruments:
-            self.add(info)
-
-    def info(self, venue_symbol: str) -> InstrumentInfo | None:
-        return self._info.get(venue_symbol)
-
-    def instruments(self) -> list[InstrumentInfo]:
-        return list(self._info.values())
-
-    def _remember(self, venue_symbol: str, symbol: str) -> None:
-        self._to_unified[venue_symbol] = symbol
-        self._to_venue[symbol] = venue_symbol
-
-    def unified(self, venue_symbol: str) -> str:
-        symbol = self._to_unified.get(venue_symbol)
-        if symbol is None:
-            symbol = unified_from_name(venue_symbol)
-            self._remember(venue_symbol, symbol)
-        return symbol
-
-    def venue(self, symbol: str) -> str:
-        venue_symbol = self._to_venue.get(symbol)
-        if venue_symbol is None:
-            venue_symbol = name_from_unified(symbol)
-            self._remember(venue_symbol, symbol)
-        return venue_symbol
+    __slots__ = ()
+    derive_unified = staticmethod(unified_from_name)
+    derive_venue = staticmethod(name_from_unified)

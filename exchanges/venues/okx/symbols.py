@@ -10,12 +10,11 @@ the listing is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType
-from exchanges.venues.symbols import parse_unified, unified_symbol
+from exchanges.venues.base import InstrumentKind, OptionType
+from exchanges.venues.symbols import NamedSymbolTable, parse_unified, unified_symbol
 
 INST_TYPE_KIND: dict[str, InstrumentKind] = {
     "SPOT": InstrumentKind.SPOT,
@@ -99,43 +98,10 @@ def venue_symbol_of(symbol: str) -> str:
     return f"{parts.base}-{parts.quote}-{parts.expiry}-{strike}-{letter}"
 
 
-class SymbolTable:
+class SymbolTable(NamedSymbolTable):
     """instId <-> unified symbol (`base.SymbolTable`), learned from the listing and derived
-    otherwise (cached)."""
+    by the shapes above otherwise (cached)."""
 
-    def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
-        self._unified: dict[str, str] = {}
-        self._venue: dict[str, str] = {}
-        self._info: dict[str, InstrumentInfo] = {}
-        self.add_all(instruments)
-
-    def __len__(self) -> int:
-        return len(self._info)
-
-    def add(self, info: InstrumentInfo) -> None:
-        self._info[info.venue_symbol] = info
-        self._unified[info.venue_symbol] = info.symbol
-        self._venue[info.symbol] = info.venue_symbol
-
-    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None:
-        for info in instruments:
-            self.add(info)
-
-    def info(self, venue_symbol: str) -> InstrumentInfo | None:
-        return self._info.get(venue_symbol)
-
-    def instruments(self) -> list[InstrumentInfo]:
-        return list(self._info.values())
-
-    def unified(self, venue_symbol: str) -> str:
-        symbol = self._unified.get(venue_symbol)
-        if symbol is None:
-            symbol = self._unified[venue_symbol] = derive_unified(venue_symbol)
-            self._venue.setdefault(symbol, venue_symbol)
-        return symbol
-
-    def venue(self, symbol: str) -> str:
-        inst_id = self._venue.get(symbol)
-        if inst_id is None:
-            inst_id = self._venue[symbol] = venue_symbol_of(symbol)
-        return inst_id
+    __slots__ = ()
+    derive_unified = staticmethod(derive_unified)
+    derive_venue = staticmethod(venue_symbol_of)
