@@ -119,6 +119,8 @@ class BybitPublicSession:
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
         self._book_symbols: set[str] = set()
+        # unsubscribe requests not answered yet: once 0, nothing of what they removed follows
+        self.unsubscribing = 0
         self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
 
     # ------------------------------------------------------------------ subscription set
@@ -163,7 +165,10 @@ class BybitPublicSession:
 
     def requests(self, op: str, topics: list[str]) -> list[dict]:
         """`subscribe`/`unsubscribe` requests for `topics`, at most 10 args each."""
-        return _batches(op, topics, self._req_ids)
+        batches = _batches(op, topics, self._req_ids)
+        if op == "unsubscribe":
+            self.unsubscribing += len(batches)
+        return batches
 
     # ------------------------------------------------------------------ WsSession
 
@@ -177,6 +182,7 @@ class BybitPublicSession:
     def on_disconnect(self) -> None:
         self.books.clear()
         self._resyncs.clear()
+        self.unsubscribing = 0  # a new connection starts from the subscription set
 
     def ping(self) -> str:
         return '{"op":"ping"}'
@@ -205,6 +211,8 @@ class BybitPublicSession:
         if op in ("ping", "pong"):
             return []
         if op in ("subscribe", "unsubscribe"):
+            if op == "unsubscribe":
+                self.unsubscribing = max(0, self.unsubscribing - 1)
             if not message.get("success"):
                 raise ProtocolError(f"{op} refused: {message.get('ret_msg')}", venue=BYBIT)
             if op == "subscribe":

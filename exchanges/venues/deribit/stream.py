@@ -415,6 +415,7 @@ class DeribitPrivateSession:
         self.channels = list(channels)
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
+        self.cancel_on_disconnect_enabled = False  # the venue confirmed it on this connection
         self.symbols = symbols if symbols is not None else SymbolTable()
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
@@ -440,6 +441,7 @@ class DeribitPrivateSession:
     def on_disconnect(self) -> None:
         self.token = None
         self.authenticated = False
+        self.cancel_on_disconnect_enabled = False
 
     def ping(self) -> str | None:
         token = self.token
@@ -542,6 +544,9 @@ class DeribitPrivateSession:
                     self.token.scope,
                 )
             ]
+        if purpose == "cod":
+            self.cancel_on_disconnect_enabled = True
+            return []
         if purpose == "subscribe":
             return [
                 StreamStatus(

@@ -409,7 +409,14 @@ async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, re
     )
     assert len(stream.clients) == 1 and stream.clients["linear"].reconnects == 0
     await stream.unsubscribe(["BTC/USDT:USDT"])
-    await asyncio.sleep(0.3)  # let what was already on the wire arrive
+    session = stream.sessions["linear"]
+    assert session.unsubscribing == 1
+
+    async def answered() -> None:  # what was on the wire before the answer has arrived
+        while session.unsubscribing:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(answered(), 5)
     mark = time.time_ns()
     later = await collect(events_iter, lambda ev: len([e for e in ev if e.receive_ts > mark]) >= 20)
     await stream.close()

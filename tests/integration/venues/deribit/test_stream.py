@@ -397,7 +397,10 @@ async def test_cancel_on_disconnect_cancels_when_the_private_socket_drops(
     price = rest.order_book(PERP, depth=1).bids[0][0] - 2000
     try:
         await collect_until(events, lambda evs: StreamState.SUBSCRIBED in states(evs), 10)
-        await asyncio.sleep(0.2)  # the enable_cancel_on_disconnect answer
+        deadline = time.monotonic() + 5
+        while not stream.session.cancel_on_disconnect_enabled:  # the venue's answer
+            assert time.monotonic() < deadline, "enable_cancel_on_disconnect unanswered"
+            await asyncio.sleep(0.01)
         placed = rest.place_order(
             OrderRequest(
                 "BTC/USD:BTC", PERP, "it-cod-1", Side.BUY, OrderType.LIMIT, Decimal(10), price

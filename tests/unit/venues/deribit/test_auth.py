@@ -4,7 +4,6 @@ import hashlib
 import hmac
 
 from exchanges.venues.base import Credentials
-from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth
 from tests.plugins.venues import load_payload
 
@@ -67,15 +66,6 @@ def test_http_signature_covers_the_body():
     string_to_sign = "1\nn\nPOST\n/api/v2/private/buy\n" + body + "\n"
     expected = hmac.new(b"s", string_to_sign.encode(), hashlib.sha256).hexdigest()
     assert header.endswith(f"sig={expected},nonce=n")
-
-
-def test_clock_offset_from_one_round_trip():
-    clock = Clock()
-    offset = clock.update(
-        server_ns=10_000_000_000, sent_ns=4_000_000_000, received_ns=6_000_000_000
-    )
-    assert offset == 5_000_000_000
-    assert clock.offset_ns == 5_000_000_000
 
 
 def test_token_expiry_margin():

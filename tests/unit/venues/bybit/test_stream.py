@@ -1,4 +1,4 @@
-"""Bybit WebSocket sessions over recorded messages (sans IO, `OfflineLink`)."""
+"""Bybit WebSocket sessions and streams over recorded messages (sans IO, `OfflineLink`)."""
 
 import json
 from decimal import Decimal as D
@@ -22,15 +22,16 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import ADAPTER
-from exchanges.venues.bybit.auth import BybitSigner, sign
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.stream import BybitPrivateSession, BybitPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
-from tests.unit.venues.helpers import sent
+from tests.unit.venues.helpers import StoppedClock, sent
 
 MS = 1_000_000
 SNAPSHOT = load_payload("bybit", "ws_orderbook_snapshot")
 DELTA = load_payload("bybit", "ws_orderbook_delta")
+SIGNING_VECTOR = load_payload("bybit", "signing_example_ws_auth")
 
 
 def raw(message):
@@ -240,17 +241,24 @@ def test_public_session_factory():
 
 @pytest.fixture
 def private():
-    vector = load_payload("bybit", "signing_example_ws_auth")
-    signer = BybitSigner(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
+    vector = SIGNING_VECTOR
+    signer = BybitSigner(
+        Credentials(api_key=vector["api_key"], secret=vector["secret"]),
+        StoppedClock((vector["expires"] - 10_000) * 1_000_000),  # the login is valid for 10 s
+    )
     return BybitPrivateSession(signer, dead_man_switch=True)
 
 
 def test_private_login_then_subscribe(private, link):
     private.on_connect(link)
     (auth,) = sent(link)
-    key, expires, signature = auth["args"]
-    assert (auth["op"], key) == ("auth", "test_api_key")
-    assert signature == sign("test_secret", f"GET/realtime{expires}")
+    # the recorded vector (signing_example_ws_auth): HMAC-SHA256 of "GET/realtime" + expires
+    vector = SIGNING_VECTOR
+    assert auth == {
+        "op": "auth",
+        "args": [vector["api_key"], vector["expires"], vector["expected_signature"]],
+        "req_id": "auth",
+    }
     (status,) = private.on_message(load_raw("bybit", "ws_auth_success"), link)
     assert status.state is StreamState.AUTHENTICATED and private.authenticated
     assert sent(link)[1]["args"] == ["order", "execution", "position", "wallet", "dcp"]
