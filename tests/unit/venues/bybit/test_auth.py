@@ -61,7 +61,7 @@ def test_docs_prehash_layout():
         )
 
 
-def test_ws_auth_matches_vector():
+def test_ws_login_matches_vector():
     vector = load_payload("bybit", "signing_example_ws_auth")
     assert ws_prehash(vector["expires"]) == vector["prehash"]
     signer = BybitSigner(
@@ -88,7 +88,7 @@ def test_signing_uses_the_clock_offset():
     assert headers["X-BAPI-SIGN"] == expected
 
 
-def test_ws_auth_expiry_is_in_the_future_of_the_corrected_clock():
+def test_ws_login_expiry_is_in_the_future_of_the_corrected_clock():
     signer = BybitSigner(
         Credentials(api_key="k", secret="s"), Clock(5_000 * 1_000_000), login_valid_for_ms=10_000
     )
