@@ -232,18 +232,17 @@ class WsClient:
         """Queue `event` in `queue` (this client's, or one merging several clients' events),
         or drop it by the policy when the consumer is too far behind."""
         if queue.offer(event):
-            if self._dropping and len(queue) < queue.limit // 2:
-                self._dropping: EventQueue | None = (
-                    None  # the queue that overflowed, while it is full
-                )
+            if self._dropping is queue and len(queue) <= queue.limit // 2:
+                self._dropping = None  # the consumer has room again
         else:
-            self.drop(event)
+            self.drop(event, queue)
 
     def drop(self, event: Event, queue: EventQueue | None = None) -> None:
         """What happens to an event the consumer is too far behind to take (see the module
         docstring): counted, logged at the start of a run of drops, and a book event makes the
         session rebuild that book. Also used by queues that merge several clients' events."""
-        queue = queue or self._events
+        if queue is None:
+            queue = self._events
         self.dropped += 1
         if self._dropping is None:
             self._dropping = queue
@@ -335,11 +334,9 @@ class WsClient:
                 queue = self._events
                 for event in events:
                     if not queue.offer(event):
-                        self.drop(event)
-                if self._dropping and len(queue) < queue.limit // 2:
-                    self._dropping: EventQueue | None = (
-                        None  # the queue that overflowed, while it is full  # the consumer has room again
-                    )
+                        self.drop(event, queue)
+                if self._dropping is queue and len(queue) <= queue.limit // 2:
+                    self._dropping = None  # the consumer has room again
         finally:
             writer.cancel()
             keeper.cancel()

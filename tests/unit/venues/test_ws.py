@@ -286,3 +286,23 @@ def test_event_queue_is_bounded_with_headroom_for_statuses():
     assert len(queue) == 2 + STATUS_HEADROOM
     with pytest.raises(ValueError):
         EventQueue(limit=0)
+
+
+async def test_a_run_of_drops_is_counted_and_logged_once(caplog):
+    client = WsClient("ws://unused", EchoSession(), venue=Venue.OKX, kind=StreamKind.PUBLIC)
+    client._events = EventQueue(limit=4)
+    trade = Trade(Venue.OKX, "BTC/USDT", "1", Decimal(1), Decimal(1), "buy", 0, 0)
+    with caplog.at_level("WARNING", logger="exchanges.venues.ws"):
+        for _ in range(7):
+            client.emit(trade)
+        events = client.events()
+        for _ in range(3):
+            await anext(events)  # the consumer catches up: one left of four
+        client.emit(trade)
+        for _ in range(4):
+            client.emit(trade)
+    assert client.dropped == 3 + 2
+    behind = [r for r in caplog.records if "events behind" in r.getMessage()]
+    assert [r.getMessage() for r in behind] == [
+        "okx public consumer is 4 events behind: dropping events"
+    ] * 2
