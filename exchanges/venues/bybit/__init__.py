@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchanges.venues.base import Credentials, Endpoints, Venue
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.rest import BybitRestClient
 from exchanges.venues.bybit.stream import (
     BybitPrivateSession,
@@ -66,5 +67,6 @@ __all__ = [
     "BybitPublicSession",
     "BybitPublicStream",
     "BybitRestClient",
+    "BybitSigner",
     "SymbolTable",
 ]

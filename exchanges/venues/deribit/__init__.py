@@ -5,6 +5,7 @@ streams, and the sans-IO public session the book benchmark drives over a recorde
 """
 
 from exchanges.venues.base import Venue
+from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.rest import DeribitRestClient
 from exchanges.venues.deribit.stream import (
     DeribitPrivateSession,
@@ -12,6 +13,7 @@ from exchanges.venues.deribit.stream import (
     DeribitPublicSession,
     DeribitPublicStream,
 )
+from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
@@ -29,4 +31,6 @@ __all__ = [
     "DeribitPublicSession",
     "DeribitPublicStream",
     "DeribitRestClient",
+    "DeribitSigner",
+    "SymbolTable",
 ]

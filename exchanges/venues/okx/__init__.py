@@ -4,8 +4,15 @@
 """
 
 from exchanges.venues.base import Venue
+from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.rest import OkxRestClient
-from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream, public_session
+from exchanges.venues.okx.stream import (
+    OkxPrivateSession,
+    OkxPrivateStream,
+    OkxPublicSession,
+    OkxPublicStream,
+)
+from exchanges.venues.okx.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
@@ -13,7 +20,16 @@ ADAPTER = VenueAdapter(
     rest_client=OkxRestClient,
     public_stream=OkxPublicStream,
     private_stream=OkxPrivateStream,
-    public_session=public_session,
+    public_session=OkxPublicSession,
 )
 
-__all__ = ["ADAPTER", "OkxPrivateStream", "OkxPublicStream", "OkxRestClient"]
+__all__ = [
+    "ADAPTER",
+    "OkxPrivateSession",
+    "OkxPrivateStream",
+    "OkxPublicSession",
+    "OkxPublicStream",
+    "OkxRestClient",
+    "OkxSigner",
+    "SymbolTable",
+]

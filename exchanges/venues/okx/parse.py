@@ -41,7 +41,7 @@ from exchanges.venues.okx.constants import (
     ORDER_TYPES,
     SIDES,
 )
-from exchanges.venues.okx.symbols import INST_TYPE_KIND, OPTION_LETTER, settle_of
+from exchanges.venues.okx.symbols import INSTRUMENT_KINDS, OPTION_LETTERS, settle_of
 from exchanges.venues.symbols import unified_symbol
 
 OKX = Venue.OKX
@@ -64,7 +64,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
     currency, so its contract size is 1.
     """
     inst_id = raw["instId"]
-    kind = INST_TYPE_KIND[raw["instType"]]
+    kind = INSTRUMENT_KINDS[raw["instType"]]
     parts = inst_id.split("-")
     expiry = int(raw["expTime"]) * 1_000_000 if raw.get("expTime") else None
     if kind is InstrumentKind.SPOT:
@@ -83,7 +83,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
     strike = option_type = None
     if kind is InstrumentKind.OPTION:
         strike = dec(raw["stk"])
-        option_type = OPTION_LETTER[raw["optType"]]
+        option_type = OPTION_LETTERS[raw["optType"]]
     if kind is not InstrumentKind.SPOT:
         symbol = unified_symbol(
             kind=kind,

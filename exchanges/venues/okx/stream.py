@@ -800,8 +800,3 @@ class OkxPrivateStream(PrivateSocketStream):
         await super().close()
         if self._owns_rest:
             self.rest.close()
-
-
-def public_session(venue_symbols: Iterable[str] = (), **options) -> OkxPublicSession:
-    """The sans-IO public session (what `bench/book_path.py` drives over a recorded file)."""
-    return OkxPublicSession(venue_symbols, **options)

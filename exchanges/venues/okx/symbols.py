@@ -16,7 +16,7 @@ from decimal import Decimal
 from exchanges.venues.base import InstrumentKind, OptionType
 from exchanges.venues.symbols import NamedSymbolTable, parse_unified, unified_symbol
 
-INST_TYPE_KIND: dict[str, InstrumentKind] = {
+INSTRUMENT_KINDS: dict[str, InstrumentKind] = {
     "SPOT": InstrumentKind.SPOT,
     "MARGIN": InstrumentKind.SPOT,
     "SWAP": InstrumentKind.PERPETUAL,
@@ -29,7 +29,7 @@ KIND_INST_TYPE: dict[InstrumentKind, str] = {
     InstrumentKind.FUTURE: "FUTURES",
     InstrumentKind.OPTION: "OPTION",
 }
-OPTION_LETTER: dict[str, OptionType] = {"C": OptionType.CALL, "P": OptionType.PUT}
+OPTION_LETTERS: dict[str, OptionType] = {"C": OptionType.CALL, "P": OptionType.PUT}
 LINEAR_QUOTES = frozenset({"USDT", "USDC", "USDG"})
 # OKX dated contracts (futures and options) deliver at 08:00 UTC on the expiry day.
 EXPIRY_HOUR_UTC = 8
@@ -80,7 +80,7 @@ def derive_unified(inst_id: str) -> str:
         settle=settle,
         expiry_ts=expiry,
         strike=Decimal(parts[3]),
-        option_type=OPTION_LETTER[parts[4]],
+        option_type=OPTION_LETTERS[parts[4]],
     )
 
 

@@ -26,7 +26,7 @@ from exchanges.venues.base import (
 from exchanges.venues.numbers import levels
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import book_checksum
-from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, public_session
+from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
 from tests.unit.venues.helpers import StoppedClock
@@ -62,7 +62,7 @@ def lvl(px: str, sz: str) -> tuple[str, str, str, str]:
 
 
 def session(**options) -> OkxPublicSession:
-    return public_session([INST], trades=False, tickers=False, **options)
+    return OkxPublicSession([INST], trades=False, tickers=False, **options)
 
 
 def kinds(events) -> list[str]:
@@ -333,7 +333,7 @@ async def test_failing_rest_snapshots_end_in_a_resync():
 
 def test_bbo_tbt_is_a_snapshot_every_push():
     s, link = (
-        public_session([INST], book_channel="bbo-tbt", trades=False, tickers=False),
+        OkxPublicSession([INST], book_channel="bbo-tbt", trades=False, tickers=False),
         OfflineLink(),
     )
     (snapshot,) = s.on_message(load_raw("okx", "ws_bbo_tbt"), link)
@@ -349,7 +349,7 @@ def test_bbo_tbt_is_a_snapshot_every_push():
 
 
 def test_trades_tickers_and_funding():
-    s, link = public_session(["BTC-USD"]), OfflineLink()
+    s, link = OkxPublicSession(["BTC-USD"]), OfflineLink()
     (trade,) = s.on_message(load_raw("okx", "ws_trades"), link)
     assert isinstance(trade, Trade) and trade.symbol == "BTC/USD"
     (ticker,) = s.on_message(load_raw("okx", "ws_tickers"), link)
@@ -382,7 +382,7 @@ def test_pong_subscribe_ack_and_errors():
 
 def test_subscriptions_are_batched_resent_on_connect_and_removed():
     symbols = [f"C{i}-USDT" for i in range(30)]
-    s, link = public_session(symbols), OfflineLink()
+    s, link = OkxPublicSession(symbols), OfflineLink()
     assert s.ping() == "ping" and s.ping_interval == 20.0 and s.idle_timeout == 30.0
     s.on_connect(link)
     sent = [orjson.loads(m) for m in link.sent]
