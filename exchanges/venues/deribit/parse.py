@@ -283,8 +283,8 @@ def parse_position(raw: dict, symbol: str, received_ns: int) -> PositionUpdate:
 
 def parse_balances(raw: dict, received_ns: int) -> list[BalanceUpdate]:
     """The balance of one `private/get_account_summaries` summary or `user.portfolio.*` data
-    (one currency per summary): total = equity,
-    available = available_funds, locked = the margin between them."""
+    (one currency each): total = equity, available = available_funds, locked = the margin
+    between them."""
     total = dec(raw["equity"])
     available = dec(raw["available_funds"])
     balance = BalanceUpdate(
