@@ -51,6 +51,7 @@ from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
+from exchanges.venues.deribit.parse import ws_levels
 from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.numbers import levels
 from exchanges.venues.ws import (
@@ -291,8 +292,8 @@ class DeribitPublicSession:
         change_id = data["change_id"]
         exchange_ts = data["timestamp"] * MS
         if data.get("type") == "snapshot":
-            bids = parse.ws_levels(data["bids"])
-            asks = parse.ws_levels(data["asks"])
+            bids = ws_levels(data["bids"])
+            asks = ws_levels(data["asks"])
             book = self.books.get(name)
             if book is None:
                 book = self.books[name] = OrderBook(symbol)
@@ -316,8 +317,8 @@ class DeribitPublicSession:
         prev = data.get("prev_change_id")
         if prev != book.sequence:
             return self._gap(name, symbol, book.sequence, prev, receive_ts, link)
-        bids = parse.ws_levels(data["bids"])
-        asks = parse.ws_levels(data["asks"])
+        bids = ws_levels(data["bids"])
+        asks = ws_levels(data["asks"])
         book.apply_delta(bids, asks, change_id)
         stats.updates_applied += 1
         return [BookDelta(VENUE, symbol, bids, asks, change_id, prev, exchange_ts, receive_ts)]
