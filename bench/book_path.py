@@ -175,7 +175,7 @@ def run(venue: Venue, lines: list[bytes]) -> dict:
     bare = time.perf_counter() - started
 
     adapter = get_adapter(venue)
-    session = adapter.market_session([SYMBOLS[venue]])
+    session = adapter.public_session([SYMBOLS[venue]])
     link = OfflineLink()
     session.on_connect(link)
     events = 0

@@ -1,7 +1,7 @@
 """The instruments the simulator lists, with the venues' real tick, lot and contract sizes.
 
 Values come from the venues' instrument endpoints as recorded in
-`../shared/fixtures/venues` (Deribit `public/get_instruments`, OKX `GET /api/v5/public/instruments`,
+`tests/fixtures/venues` (Deribit `public/get_instruments`, OKX `GET /api/v5/public/instruments`,
 Bybit `GET /v5/market/instruments-info`) where a fixture has the instrument, and from the venues'
 instrument pages otherwise:
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from exchanges.venues.clock import Clock
 
 ZERO = Decimal(0)
 
 
 def now_ns() -> int:
     return time.time_ns()
-
-
-def ms_to_ns(ms: int | str) -> int:
-    return int(ms) * 1_000_000
 
 
 # --------------------------------------------------------------------------- enumerations
@@ -308,7 +307,6 @@ Event = (
     | BalanceUpdate
     | StreamStatus
 )
-EventHandler = Callable[[Event], Awaitable[None] | None]
 
 
 # --------------------------------------------------------------------------- order requests
@@ -456,7 +454,56 @@ class ProtocolError(VenueError):
     """A message we cannot make sense of. Logged with its raw text and skipped."""
 
 
+ErrorSpec = tuple[type[VenueError], str | None]
+"""One row of a venue's error table: the error a code stands for, and a hint for a reader (the
+venue's own short name or message for the code, or what it means here; None when there is none)."""
+
+ErrorTable = Mapping[str, ErrorSpec]
+"""A venue's one error table (`ERRORS` in `<venue>/constants.py`): the venue's error code, as
+text, to its `ErrorSpec`. `constants.error_for(code, message, http_status)` reads it."""
+
+
 # --------------------------------------------------------------------------- adapter protocols
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Signs the requests of one API key, timestamps taken from the venue clock (`clock.Clock`,
+    shared with the REST client that measures its offset). One per venue, in `<venue>/auth.py`,
+    named `<Venue>Signer`.
+
+    `rest_headers` returns the headers that authenticate one HTTP request (`request_path` with
+    its query string, `body` the raw text sent); `ws_login` the venue's WebSocket login: the
+    whole message (OKX `login`, Bybit `auth`) or, for Deribit's JSON-RPC, the `public/auth`
+    params (the session puts them into a request with its own id).
+    """
+
+    credentials: Credentials
+    clock: Clock
+
+    def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]: ...
+    def ws_login(self) -> dict: ...
+
+
+@runtime_checkable
+class SymbolTable(Protocol):
+    """A venue's instruments by its own symbol and by unified symbol: `SymbolTable` in
+    `<venue>/symbols.py`, built from the listing (`SymbolTable(instruments)`); a name not in
+    it is derived from the venue's naming rules and cached, so a stream can name a symbol
+    before the listing is loaded. `unified(venue(symbol)) == symbol`.
+
+    `venue_symbol` is the venue's own name (`BTC-USDT-SWAP`, `BTC-PERPETUAL`); for Bybit,
+    whose bare names repeat across categories, `category:NAME` (`linear:BTCUSDT`), or the bare
+    name when it is listed in one category only (see bybit/symbols.py).
+    """
+
+    def __len__(self) -> int: ...
+    def add(self, info: InstrumentInfo) -> None: ...
+    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None: ...
+    def info(self, venue_symbol: str) -> InstrumentInfo | None: ...
+    def instruments(self) -> list[InstrumentInfo]: ...
+    def unified(self, venue_symbol: str) -> str: ...
+    def venue(self, symbol: str) -> str: ...
 
 
 @runtime_checkable
@@ -498,8 +545,15 @@ class RestClient(Protocol):
 
 
 @runtime_checkable
-class MarketStream(Protocol):
-    """Public WebSocket stream: books, trades and tickers for a set of venue symbols."""
+class PublicStream(Protocol):
+    """Public WebSocket stream: books, trades and tickers for a set of venue symbols
+    (`<Venue>PublicStream` in `<venue>/stream.py`, over a sans-IO `<Venue>PublicSession`).
+
+    The first `subscribe()` opens the socket; `events()` only reads, until `close()`. A
+    consumer that falls behind loses events rather than memory: a book it missed a message of
+    is rebuilt and announced with `StreamStatus(RESYNCING)` (ws.py, "A consumer that falls
+    behind").
+    """
 
     venue: Venue
 
@@ -517,8 +571,10 @@ class MarketStream(Protocol):
 
 
 @runtime_checkable
-class AccountStream(Protocol):
-    """Private WebSocket stream: orders, fills, positions and balances after login."""
+class PrivateStream(Protocol):
+    """Private WebSocket stream: orders, fills, positions and balances after login
+    (`<Venue>PrivateStream` over a sans-IO `<Venue>PrivateSession`). Iterating `events()`
+    opens the socket; the session logs in and subscribes its channels itself."""
 
     venue: Venue
 

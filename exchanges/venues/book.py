@@ -167,9 +167,6 @@ class OrderBook:
         top_asks = [asks.peekitem(i) for i in range(min(depth, len(asks)))]
         return top_bids, top_asks
 
-    def depth_at(self, side_is_bid: bool, price: Decimal) -> Decimal:
-        return (self.bids if side_is_bid else self.asks).get(price, ZERO)
-
 
 class BookStats:
     """Counters a book-keeping session exposes (the benchmark and ConnectorStatus read them).

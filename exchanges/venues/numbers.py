@@ -1,4 +1,10 @@
-"""Exact numbers from wire text, fast: the decoding half of every venue's book path.
+"""Exact numbers from the wire: the Decimal helpers every venue's `parse.py` uses, and the
+fast decoding half of every venue's book path.
+
+`dec`, `opt_dec`, `dec_or_zero`, `nonzero_or_none`, `first_dec`, `ms_ns` and `levels` take an
+amount as the venue sent it: a JSON string (OKX, Bybit: `"42.5"`, `""` for "not set") or an
+already decoded number (Deribit: `Decimal` or exact `int`, see `DecimalJsonDecoder`), never a
+float.
 
 Book streams repeat the same price and size texts over and over, and `Decimal` is immutable, so
 one `Decimal` per distinct text can be shared (`DecimalCache`). OKX and Bybit send amounts as
@@ -10,9 +16,61 @@ from __future__ import annotations
 
 import json
 import json.scanner
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from exchanges.venues.base import ZERO, PriceLevel, ProtocolError
+
 DEFAULT_CACHE_SIZE = 100_000
+NS_PER_MS = 1_000_000
+
+
+def dec(value: object) -> Decimal:
+    """The Decimal of a required amount: number text, or a decoded `Decimal` / `int`."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        return Decimal(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise ProtocolError(f"not a number: {value!r}")
+
+
+def opt_dec(value: object) -> Decimal | None:
+    """An optional amount: None or "" (not set) is None."""
+    return None if value is None or value == "" else dec(value)
+
+
+def dec_or_zero(value: object) -> Decimal:
+    """An amount where None or "" means zero (Bybit sends "" for unset amounts)."""
+    return ZERO if value is None or value == "" else dec(value)
+
+
+def nonzero_or_none(value: object) -> Decimal | None:
+    """A price where zero, None or "" means "none" (Bybit: market orders, flat positions)."""
+    if value is None or value == "":
+        return None
+    price = dec(value)
+    return price if price else None
+
+
+def first_dec(*values: object) -> Decimal | None:
+    """The first set one (not None, not "") of several alternative fields, as a Decimal."""
+    for value in values:
+        if value is not None and value != "":
+            return dec(value)
+    return None
+
+
+def ms_ns(value: object) -> int:
+    """Milliseconds since the epoch (text or int) as ns; None or "" (not sent) is 0."""
+    return int(value) * NS_PER_MS if value is not None and value != "" else 0
+
+
+def levels(raw_levels: Iterable[Sequence]) -> tuple[PriceLevel, ...]:
+    """`[[price, size, ...], ...]` -> `((price, size), ...)` in the order sent (REST books and
+    snapshots; extra fields such as OKX's order counts are ignored)."""
+    return tuple([(dec(level[0]), dec(level[1])) for level in raw_levels])
 
 
 class DecimalCache(dict):

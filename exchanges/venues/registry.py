@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchanges.venues.base import (
-    AccountStream,
     Credentials,
     Endpoints,
-    MarketStream,
+    PrivateStream,
+    PublicStream,
     RestClient,
     Venue,
 )
@@ -34,15 +34,15 @@ class VenueAdapter:
     venue: Venue
     # rest_client(endpoints, credentials=None, **options) -> RestClient
     rest_client: Callable[..., RestClient]
-    # market_stream(endpoints, **options) -> MarketStream
-    market_stream: Callable[..., MarketStream]
-    # account_stream(endpoints, credentials, **options) -> AccountStream
-    account_stream: Callable[..., AccountStream]
-    # market_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
-    market_session: Callable[..., Any]
-    # the venue's published limits per endpoint group (constants.RATE_LIMITS)
+    # public_stream(endpoints, **options) -> PublicStream
+    public_stream: Callable[..., PublicStream]
+    # private_stream(endpoints, credentials, **options) -> PrivateStream
+    private_stream: Callable[..., PrivateStream]
+    # public_session(venue_symbols, **options) -> ws.WsSession with `.stats: BookStats`
+    public_session: Callable[..., Any]
+    # the venue's published limits per endpoint group, and where other groups count
     rate_limits: Mapping[str, Limit]
-    default_rate_group: str = "default"
+    rate_limit_default_group: str
 
     def limiter(
         self, *, scope: str | None = None, storage_url: str = MEMORY, percent: int = 100
@@ -51,7 +51,7 @@ class VenueAdapter:
         the same `scope` on the same storage (`ratelimit.RateLimiter`)."""
         return RateLimiter(
             self.rate_limits,
-            self.default_rate_group,
+            self.rate_limit_default_group,
             scope=scope,
             storage_url=storage_url,
             percent=percent,

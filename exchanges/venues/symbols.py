@@ -2,16 +2,18 @@
 
 `BTC/USDT` spot, `BTC/USDT:USDT` linear perpetual, `BTC/USD:BTC` inverse perpetual,
 `BTC/USD:BTC-261225` future, `BTC/USD:BTC-261225-100000-C` option. Each venue's `symbols.py`
-turns its own listing into these parts; this module only assembles and takes them apart.
+turns its own listing into these parts; this module only assembles and takes them apart, and
+holds `NamedSymbolTable`, the table of a venue whose own names identify one instrument.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from exchanges.venues.base import InstrumentKind, OptionType
+from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType
 
 
 def expiry_code(expiry_ts: int) -> str:
@@ -84,3 +86,58 @@ def parse_unified(symbol: str) -> SymbolParts:
     return SymbolParts(
         InstrumentKind.OPTION, base, quote, settle, expiry, Decimal(parts[2]), option_type
     )
+
+
+class NamedSymbolTable:
+    """`base.SymbolTable` of a venue whose own name identifies one instrument (OKX, Deribit):
+    the listing first; a name not in it is derived by the venue's naming rules and cached
+    both ways. A venue's `SymbolTable` subclasses it and names its two rules,
+    `derive_unified(venue_symbol)` and `derive_venue(symbol)` (static methods)."""
+
+    __slots__ = ("_info", "_unified", "_venue")
+
+    @staticmethod
+    def derive_unified(venue_symbol: str) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def derive_venue(symbol: str) -> str:
+        raise NotImplementedError
+
+    def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
+        self._unified: dict[str, str] = {}
+        self._venue: dict[str, str] = {}
+        self._info: dict[str, InstrumentInfo] = {}
+        self.add_all(instruments)
+
+    def __len__(self) -> int:
+        return len(self._info)
+
+    def add(self, info: InstrumentInfo) -> None:
+        self._info[info.venue_symbol] = info
+        self._unified[info.venue_symbol] = info.symbol
+        self._venue[info.symbol] = info.venue_symbol
+
+    def add_all(self, instruments: Iterable[InstrumentInfo]) -> None:
+        for info in instruments:
+            self.add(info)
+
+    def info(self, venue_symbol: str) -> InstrumentInfo | None:
+        return self._info.get(venue_symbol)
+
+    def instruments(self) -> list[InstrumentInfo]:
+        return list(self._info.values())
+
+    def unified(self, venue_symbol: str) -> str:
+        symbol = self._unified.get(venue_symbol)
+        if symbol is None:
+            symbol = self._unified[venue_symbol] = self.derive_unified(venue_symbol)
+            self._venue.setdefault(symbol, venue_symbol)
+        return symbol
+
+    def venue(self, symbol: str) -> str:
+        venue_symbol = self._venue.get(symbol)
+        if venue_symbol is None:
+            venue_symbol = self._venue[symbol] = self.derive_venue(symbol)
+            self._unified.setdefault(venue_symbol, symbol)
+        return venue_symbol

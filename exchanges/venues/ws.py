@@ -7,11 +7,25 @@ looks like. The driver owns the socket: it reconnects with jittered exponential 
 longer than the session's `idle_timeout`, and reports every state change as a `StreamStatus`.
 Keeping the session free of I/O is what lets `bench/book_path.py` run the production decoding
 path over a file.
+
+Lifecycle, the same on every venue: a public stream opens its socket at the first
+`subscribe()` (Bybit opens one per category there), a private stream when `events()` is first
+called (it subscribes its own channels after login); `events()` of a public stream only reads.
+`close()` ends the iteration.
+
+A consumer that falls behind: events wait in a bounded `EventQueue` (`max_queue`). When it is
+full, an event is dropped (`WsClient.dropped` counts them, the first of a run is logged). A
+dropped book event leaves the consumer's copy of that book wrong, so the session drops the book
+and rebuilds it from a fresh snapshot, as on a sequence gap (`resync_book`: a
+`StreamStatus(RESYNCING)` for the symbol, then nothing for it until the snapshot). Statuses
+get `STATUS_HEADROOM` places beyond the bound so that news reaches the consumer; past that they
+are dropped too. Nothing grows without limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +37,8 @@ import websockets
 from websockets.exceptions import InvalidHandshake, WebSocketException
 
 from exchanges.venues.base import (
+    BookDelta,
+    BookSnapshot,
     Event,
     ProtocolError,
     StreamKind,
@@ -33,6 +49,54 @@ from exchanges.venues.base import (
 )
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_QUEUE = 10_000  # events a consumer may be behind before they are dropped
+STATUS_HEADROOM = 100  # places beyond the bound kept for StreamStatus events
+
+
+class EventQueue:
+    """The events a stream has ready for its consumer, at most `limit` of them (a
+    `StreamStatus` may take `STATUS_HEADROOM` more); `offer` refuses an event beyond that."""
+
+    __slots__ = ("_items", "_ready", "limit")
+
+    def __init__(self, limit: int = DEFAULT_MAX_QUEUE) -> None:
+        if limit < 1:
+            raise ValueError("an event queue holds at least one event")
+        self.limit = limit
+        self._items: collections.deque[Any] = collections.deque()
+        self._ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def offer(self, event: Event) -> bool:
+        """Queue `event`; False (not queued) when the consumer is `limit` events behind."""
+        size = len(self._items)
+        if size >= self.limit and (
+            type(event) is not StreamStatus or size >= self.limit + STATUS_HEADROOM
+        ):
+            return False
+        self._items.append(event)
+        self._ready.set()
+        return True
+
+    def stop(self) -> None:
+        """End the iteration after what is queued (always accepted)."""
+        self._items.append(_STOP)
+        self._ready.set()
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every queued event as it arrives, until `stop()`."""
+        items = self._items
+        while True:
+            while not items:
+                self._ready.clear()
+                await self._ready.wait()
+            event = items.popleft()
+            if event is _STOP:
+                return
+            yield event
 
 
 @dataclass(slots=True)
@@ -82,7 +146,11 @@ class Link:
 
 class WsSession(Protocol):
     """The venue-specific half of a stream. Must not raise on a bad message: raise
-    `ProtocolError` at most, which the driver logs with the raw text and skips."""
+    `ProtocolError` at most, which the driver logs with the raw text and skips.
+
+    A public session also has `resync_book(symbol, detail, link) -> list[Event]`: drop the
+    book of unified `symbol` and rebuild it from a fresh snapshot, as on a gap (the driver
+    calls it when the consumer missed one of that book's events)."""
 
     ping_interval: float  # seconds between keepalive pings (0 = none)
     idle_timeout: float  # reconnect when nothing arrived for this long (0 = never)
@@ -106,6 +174,7 @@ class WsClient:
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
         connect: Callable[..., Any] = websockets.connect,
+        max_queue: int = DEFAULT_MAX_QUEUE,
     ) -> None:
         self.url = url
         self.session = session
@@ -114,7 +183,9 @@ class WsClient:
         self.backoff = backoff or Backoff()
         self.open_timeout = open_timeout
         self._connect = connect
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._events = EventQueue(max_queue)
+        self.dropped = 0  # events the consumer was too far behind to get
+        self._dropping: EventQueue | None = None  # the queue that overflowed, while it is full
         self._runner: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._closed = False
@@ -129,13 +200,9 @@ class WsClient:
         if self._runner is None:
             self._runner = asyncio.create_task(self._run(), name=f"ws-{self.venue}-{self.kind}")
 
-    async def events(self) -> AsyncIterator[Event]:
-        self.start()
-        while True:
-            event = await self._events.get()
-            if event is _STOP:
-                return
-            yield event
+    def events(self) -> AsyncIterator[Event]:
+        """The events, until `close()`. Reading does not open the socket: `start()` does."""
+        return self._events.events()
 
     def send(self, message: str | bytes | dict | list) -> None:
         """Send on the current connection if there is one (sessions resend state on connect)."""
@@ -155,10 +222,42 @@ class WsClient:
         for task in list(self._tasks):
             task.cancel()
         self._status(StreamState.STOPPED)
-        self._events.put_nowait(_STOP)
+        self._events.stop()
 
     def emit(self, event: Event) -> None:
-        self._events.put_nowait(event)
+        """Hand `event` to the consumer, or drop it when the consumer is too far behind."""
+        self.hand_over(event, self._events)
+
+    def hand_over(self, event: Event, queue: EventQueue) -> None:
+        """Queue `event` in `queue` (this client's, or one merging several clients' events),
+        or drop it by the policy when the consumer is too far behind."""
+        if queue.offer(event):
+            if self._dropping is queue and len(queue) <= queue.limit // 2:
+                self._dropping = None  # the consumer has room again
+        else:
+            self.drop(event, queue)
+
+    def drop(self, event: Event, queue: EventQueue | None = None) -> None:
+        """What happens to an event the consumer is too far behind to take (see the module
+        docstring): counted, logged at the start of a run of drops, and a book event makes the
+        session rebuild that book. Also used by queues that merge several clients' events."""
+        if queue is None:
+            queue = self._events
+        self.dropped += 1
+        if self._dropping is None:
+            self._dropping = queue
+            log.warning(
+                "%s %s consumer is %d events behind: dropping events",
+                self.venue,
+                self.kind,
+                queue.limit,
+            )
+        if type(event) is BookDelta or type(event) is BookSnapshot:
+            resync = getattr(self.session, "resync_book", None)
+            if resync is not None and self.link is not None:
+                detail = f"consumer fell behind; {type(event).__name__} dropped, resyncing"
+                for status in resync(event.symbol, detail, self.link):
+                    queue.offer(status)  # within STATUS_HEADROOM
 
     # -- internals ----------------------------------------------------------------------
 
@@ -232,8 +331,12 @@ class WsClient:
                         "%s %s skipped message (%s): %.500s", self.venue, self.kind, exc, raw
                     )
                     continue
+                queue = self._events
                 for event in events:
-                    self._events.put_nowait(event)
+                    if not queue.offer(event):
+                        self.drop(event, queue)
+                if self._dropping is queue and len(queue) <= queue.limit // 2:
+                    self._dropping = None  # the consumer has room again
         finally:
             writer.cancel()
             keeper.cancel()
@@ -267,8 +370,8 @@ class WsClient:
 
 
 class SocketStream:
-    """What a `MarketStream` / `AccountStream` over one `WsClient` (`self.client`) does the same
-    on every venue: iterate the client's events, and close it."""
+    """What a `PublicStream` over one `WsClient` (`self.client`) does the same on every venue:
+    iterate the client's events (the socket opens at the first `subscribe()`), and close it."""
 
     client: WsClient
 
@@ -277,6 +380,15 @@ class SocketStream:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+class PrivateSocketStream(SocketStream):
+    """A `PrivateStream` over one `WsClient`: iterating opens the socket (the session logs in
+    and subscribes its own channels)."""
+
+    def events(self) -> AsyncIterator[Event]:
+        self.client.start()
+        return self.client.events()
 
 
 class OfflineLink(Link):

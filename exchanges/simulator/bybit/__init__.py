@@ -1,7 +1,7 @@
 """The simulator's Bybit v5 face: Bybit's real REST paths, WebSocket streams, signing and errors.
 
 A client only swaps scheme, host and port (`urls`). Facts this relies on, with their sources
-(`../shared/fixtures/venues/SOURCES.md`, the scraped Bybit v5 docs in rosssaunders/coincise
+(`tests/fixtures/venues/SOURCES.md`, the scraped Bybit v5 docs in rosssaunders/coincise
 `docs/bybit/**`, and `tests/fixtures/venues/bybit/SOURCES_SIM.md`):
 
 - REST under `/v5/...`, envelope `retCode`/`retMsg`/`result`/`retExtInfo`/`time` (docs

@@ -1,7 +1,7 @@
 """Deribit API v2 face of the simulator: JSON-RPC 2.0 over HTTP and WebSocket on one port.
 
 What a client sees (Deribit docs "JSON-RPC", "Authentication", "Notifications", the method and
-subscription pages, "RPC Error Codes"; ../shared/fixtures/venues/SOURCES.md "Deribit"):
+subscription pages, "RPC Error Codes"; tests/fixtures/venues/SOURCES.md "Deribit"):
 
 - HTTP `GET /api/v2/{method}` with the parameters in the query string, `POST /api/v2/{method}`
   and `POST /api/v2` with a JSON-RPC body; WebSocket `/ws/api/v2` on the same port.

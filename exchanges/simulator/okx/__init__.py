@@ -2,7 +2,7 @@
 and `/ws/v5/private`, on one port, so an OKX client only swaps scheme, host and port.
 
 What it follows (OKX API v5 docs, www.okx.com/docs-v5/en, sections named; scraped copy in
-rosssaunders/coincise docs/okx/*.md), and the recorded payloads in ../shared/fixtures/venues/okx:
+rosssaunders/coincise docs/okx/*.md), and the recorded payloads in tests/fixtures/venues/okx:
 
 - REST authentication ("REST Authentication"): headers `OK-ACCESS-KEY`, `OK-ACCESS-SIGN`,
   `OK-ACCESS-TIMESTAMP` (ISO-8601 with ms), `OK-ACCESS-PASSPHRASE`; sign =

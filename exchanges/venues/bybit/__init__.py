@@ -10,12 +10,13 @@ from typing import Any
 
 from exchanges.venues.base import Credentials, Endpoints, Venue
 from exchanges.venues.bybit import constants as C
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.rest import BybitRestClient
 from exchanges.venues.bybit.stream import (
-    BybitAccountStream,
-    BybitMarketStream,
     BybitPrivateSession,
+    BybitPrivateStream,
     BybitPublicSession,
+    BybitPublicStream,
 )
 from exchanges.venues.bybit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
@@ -36,17 +37,17 @@ def rest_client(
     return BybitRestClient(endpoints, credentials, **_with_table(options))
 
 
-def market_stream(endpoints: Endpoints, **options: Any) -> BybitMarketStream:
-    return BybitMarketStream(endpoints, **_with_table(options))
+def public_stream(endpoints: Endpoints, **options: Any) -> BybitPublicStream:
+    return BybitPublicStream(endpoints, **_with_table(options))
 
 
-def account_stream(
+def private_stream(
     endpoints: Endpoints, credentials: Credentials, **options: Any
-) -> BybitAccountStream:
-    return BybitAccountStream(endpoints, credentials, **_with_table(options))
+) -> BybitPrivateStream:
+    return BybitPrivateStream(endpoints, credentials, **_with_table(options))
 
 
-def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
+def public_session(venue_symbols: list[str], **options: Any) -> BybitPublicSession:
     """The sans-IO public session the book benchmark drives; `category` defaults to linear."""
     category = options.pop("category", "linear")
     return BybitPublicSession(category, venue_symbols, **_with_table(options))
@@ -55,18 +56,20 @@ def market_session(venue_symbols: list[str], **options: Any) -> BybitPublicSessi
 ADAPTER = VenueAdapter(
     Venue.BYBIT,
     rest_client=rest_client,
-    market_stream=market_stream,
-    account_stream=account_stream,
+    public_stream=public_stream,
+    private_stream=private_stream,
+    public_session=public_session,
     rate_limits=C.RATE_LIMITS,
-    market_session=market_session,
+    rate_limit_default_group=C.RATE_LIMIT_DEFAULT_GROUP,
 )
 
 __all__ = [
     "ADAPTER",
-    "BybitAccountStream",
-    "BybitMarketStream",
     "BybitPrivateSession",
+    "BybitPrivateStream",
     "BybitPublicSession",
+    "BybitPublicStream",
     "BybitRestClient",
+    "BybitSigner",
     "SymbolTable",
 ]

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 
 from exchanges.venues.base import Credentials
+from exchanges.venues.bybit.constants import RECV_WINDOW_MS, WS_AUTH_EXPIRES_MS
 from exchanges.venues.clock import Clock
 
 
@@ -34,19 +35,28 @@ def ws_prehash(expires_ms: int | str) -> str:
     return f"GET/realtime{expires_ms}"
 
 
-class Signer:
-    """Signs REST requests and WebSocket logins of one API key."""
+class BybitSigner:
+    """Signs REST requests and WebSocket logins of one API key (`base.Signer`), with
+    timestamps from `clock` (local time plus the offset the REST client measured)."""
 
     def __init__(
-        self, credentials: Credentials, clock: Clock | None = None, recv_window: int = 5000
+        self,
+        credentials: Credentials,
+        clock: Clock | None = None,
+        *,
+        recv_window: int = RECV_WINDOW_MS,
+        login_valid_for_ms: int = WS_AUTH_EXPIRES_MS,
     ) -> None:
         self.credentials = credentials
         self.clock = clock or Clock()
         self.recv_window = recv_window
+        self.login_valid_for_ms = login_valid_for_ms
 
-    def rest_headers(self, payload: str, timestamp_ms: int | None = None) -> dict[str, str]:
-        """Headers of a signed request whose query string (GET) or body (POST) is `payload`."""
-        ts = self.clock.now_ms() if timestamp_ms is None else timestamp_ms
+    def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]:
+        """Headers of a signed request: the signed payload is the query string of a GET
+        (what follows `?` in `request_path`) or the raw JSON `body` of a POST."""
+        payload = request_path.partition("?")[2] if method.upper() == "GET" else body
+        ts = self.clock.now_ms()
         key = self.credentials.api_key
         signature = sign(self.credentials.secret, rest_prehash(ts, key, self.recv_window, payload))
         return {
@@ -56,8 +66,8 @@ class Signer:
             "X-BAPI-SIGN": signature,
         }
 
-    def ws_auth(self, expires_ms: int | None = None, valid_for_ms: int = 10_000) -> dict:
-        """The `auth` request of the private WebSocket."""
-        expires = self.clock.now_ms() + valid_for_ms if expires_ms is None else expires_ms
+    def ws_login(self) -> dict:
+        """The `auth` request of the private WebSocket, valid `login_valid_for_ms` from now."""
+        expires = self.clock.now_ms() + self.login_valid_for_ms
         signature = sign(self.credentials.secret, ws_prehash(expires))
         return {"op": "auth", "args": [self.credentials.api_key, expires, signature]}

@@ -4,7 +4,7 @@ Everything a Bybit message names (paths, topic names, status strings, `retCode`s
 of the adapter needs lives here, so no other module spells a Bybit code. Sources: Bybit v5 docs
 (bybit-exchange.github.io/docs/v5), sections "Rate Limit Rules", "Error Codes", "Enums", "Place
 Order", "Get Instruments Info", "Orderbook" (WebSocket), as scraped in rosssaunders/coincise
-docs/bybit (see ../shared/fixtures/venues/SOURCES.md).
+docs/bybit (see tests/fixtures/venues/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -26,19 +26,19 @@ TESTNET_ENDPOINTS = base.Endpoints(
 
 # --------------------------------------------------------------------------- REST paths
 
-SERVER_TIME = "/v5/market/time"
-INSTRUMENTS = "/v5/market/instruments-info"
-TICKERS = "/v5/market/tickers"
-ORDERBOOK = "/v5/market/orderbook"
-ORDER_CREATE = "/v5/order/create"
-ORDER_AMEND = "/v5/order/amend"
-ORDER_CANCEL = "/v5/order/cancel"
-ORDER_CANCEL_ALL = "/v5/order/cancel-all"
-ORDER_REALTIME = "/v5/order/realtime"
-EXECUTIONS = "/v5/execution/list"
-POSITIONS = "/v5/position/list"
-WALLET_BALANCE = "/v5/account/wallet-balance"
-DISCONNECT_CANCEL_ALL = "/v5/order/disconnected-cancel-all"
+PATH_SERVER_TIME = "/v5/market/time"
+PATH_INSTRUMENTS = "/v5/market/instruments-info"
+PATH_TICKER = "/v5/market/tickers"
+PATH_ORDER_BOOK = "/v5/market/orderbook"
+PATH_PLACE_ORDER = "/v5/order/create"
+PATH_AMEND_ORDER = "/v5/order/amend"
+PATH_CANCEL_ORDER = "/v5/order/cancel"
+PATH_CANCEL_ALL = "/v5/order/cancel-all"
+PATH_OPEN_ORDERS = "/v5/order/realtime"
+PATH_FILLS = "/v5/execution/list"
+PATH_POSITIONS = "/v5/position/list"
+PATH_BALANCES = "/v5/account/wallet-balance"
+PATH_DEAD_MAN_SWITCH = "/v5/order/disconnected-cancel-all"
 
 RECV_WINDOW_MS = 5000
 
@@ -56,14 +56,13 @@ LINEAR_SETTLE_COINS = ("USDT", "USDC")
 # Options instruments default to baseCoin=BTC ("Get Instruments Info"); list these.
 OPTION_BASE_COINS = ("BTC", "ETH", "SOL")
 # DCP products ("Set Disconnect Cancel All"): the window is set per product.
-DCP_PRODUCTS = ("DERIVATIVES", "SPOT", "OPTIONS")
-DCP_MIN_SECONDS = 3
-DCP_MAX_SECONDS = 300
+DEAD_MAN_SWITCH_PRODUCTS = ("DERIVATIVES", "SPOT", "OPTIONS")
+DEAD_MAN_SWITCH_RANGE = (3, 300)  # timeWindow seconds
 
-PAGE_LIMIT = {INSTRUMENTS: 1000, ORDER_REALTIME: 50, EXECUTIONS: 100, POSITIONS: 200}
+PAGE_LIMIT = {PATH_INSTRUMENTS: 1000, PATH_OPEN_ORDERS: 50, PATH_FILLS: 100, PATH_POSITIONS: 200}
 
 # REST `GET /v5/market/orderbook` limit per category ("Get Orderbook").
-REST_BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
+BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
 # WebSocket `orderbook.{depth}.{symbol}` depths ("Orderbook", WebSocket public).
 WS_BOOK_DEPTHS = {
     SPOT: (1, 50, 200, 1000),
@@ -83,20 +82,20 @@ PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 # Endpoint groups and their published per-UID limits ("Rate Limit Rules", UTA rows; the
 # lowest category figure where they differ). Public market data only has the IP limit of
 # 600 requests per 5 s, kept here as a 100/s bucket.
-ENDPOINT_GROUP = {
-    SERVER_TIME: "market",
-    INSTRUMENTS: "market",
-    TICKERS: "market",
-    ORDERBOOK: "market",
-    ORDER_CREATE: "order_create",
-    ORDER_AMEND: "order_amend",
-    ORDER_CANCEL: "order_cancel",
-    ORDER_CANCEL_ALL: "order_cancel_all",
-    ORDER_REALTIME: "order_query",
-    EXECUTIONS: "executions",
-    POSITIONS: "positions",
-    WALLET_BALANCE: "wallet",
-    DISCONNECT_CANCEL_ALL: "dcp",
+RATE_LIMIT_GROUPS = {
+    PATH_SERVER_TIME: "market",
+    PATH_INSTRUMENTS: "market",
+    PATH_TICKER: "market",
+    PATH_ORDER_BOOK: "market",
+    PATH_PLACE_ORDER: "order_create",
+    PATH_AMEND_ORDER: "order_amend",
+    PATH_CANCEL_ORDER: "order_cancel",
+    PATH_CANCEL_ALL: "order_cancel_all",
+    PATH_OPEN_ORDERS: "order_query",
+    PATH_FILLS: "executions",
+    PATH_POSITIONS: "positions",
+    PATH_BALANCES: "wallet",
+    PATH_DEAD_MAN_SWITCH: "dcp",
 }
 RATE_LIMITS = {
     "default": Limit(rate=10, burst=10),
@@ -111,9 +110,12 @@ RATE_LIMITS = {
     "wallet": Limit(rate=50, burst=50),
     "dcp": Limit(rate=5, burst=5),
 }
-RATE_LIMIT_BACKOFF_S = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
-LIMIT_RESET_MARGIN_S = 0.05  # the reset timestamp is venue time, ours is offset-corrected
-IP_BAN_BACKOFF_S = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
+RATE_LIMIT_DEFAULT_GROUP = "default"  # where a group without its own limit counts
+RATE_LIMIT_PENALTY_SECONDS = 1.0  # when 10006 comes without X-Bapi-Limit-Reset-Timestamp
+RATE_LIMIT_RESET_MARGIN_SECONDS = (
+    0.05  # the reset timestamp is venue time, ours is offset-corrected
+)
+IP_BAN_PENALTY_SECONDS = 600.0  # HTTP 403 "access too frequent": wait at least 10 minutes
 
 # --------------------------------------------------------------------------- enumerations
 
@@ -153,51 +155,58 @@ TRADE_EXEC_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade", "M
 # The one retCode -> error table ("Error Codes": UTA and Spot Trade sections). 10002 is a
 # clock problem (the client resyncs its offset); 10006 a rate limit (the bucket is emptied
 # until X-Bapi-Limit-Reset-Timestamp); 10000/170146 leave a placement's outcome unknown.
-ERRORS: dict[int, type[base.VenueError]] = {
-    10000: base.RequestTimeout,  # Server Timeout
-    10001: base.InvalidOrder,  # Request parameter error
-    10002: base.ClockSkew,  # The request time exceeds the time window range
-    10003: base.AuthenticationError,  # API key is invalid
-    10004: base.AuthenticationError,  # Error sign
-    10005: base.PermissionDenied,  # Permission denied
-    10006: base.RateLimited,  # Too many visits
-    10007: base.AuthenticationError,  # User authentication failed
-    10008: base.PermissionDenied,  # Common banned
-    10009: base.PermissionDenied,  # IP has been banned
-    10010: base.PermissionDenied,  # Unmatched IP
-    10016: base.VenueUnavailable,  # Server error / service restarting
-    10027: base.PermissionDenied,  # Transactions are banned
-    10429: base.RateLimited,  # System level frequency protection
-    33004: base.AuthenticationError,  # (Derivatives) api key has expired
-    -2015: base.AuthenticationError,  # (Spot) api key has expired
-    110001: base.OrderNotFound,  # Order does not exist
-    110003: base.InvalidPrice,  # Order price exceeds the allowable range
-    110004: base.InsufficientFunds,  # Wallet balance is insufficient
-    110006: base.InsufficientFunds,  # Assets unable to cover the position margin
-    110007: base.InsufficientFunds,  # Available balance is insufficient
-    110008: base.OrderNotFound,  # The order has been completed or cancelled
-    110010: base.OrderNotFound,  # The order has been cancelled
-    110012: base.InsufficientFunds,  # Insufficient available balance
-    110017: base.ReduceOnlyViolation,  # Reduce-only rule not satisfied
-    110044: base.InsufficientFunds,  # Available margin is insufficient
-    110045: base.InsufficientFunds,  # Wallet balance is insufficient
-    110072: base.DuplicateClientOrderId,  # OrderLinkedID is duplicate
-    110094: base.InvalidSize,  # Order notional value below the lower limit
-    110120: base.InvalidPrice,  # Order price cannot be smaller than ...
-    110121: base.InvalidPrice,  # Order price cannot be higher than ...
-    170005: base.RateLimited,  # Too many new orders
-    170007: base.VenueUnavailable,  # Timeout waiting for response from backend server
-    170131: base.InsufficientFunds,  # Balance insufficient
-    170132: base.InvalidPrice,  # Order price too high
-    170133: base.InvalidPrice,  # Order price lower than the minimum
-    170134: base.InvalidPrice,  # Order price decimal too long
-    170136: base.InvalidSize,  # Order quantity lower than the minimum
-    170137: base.InvalidSize,  # Order volume decimal too long
-    170140: base.InvalidSize,  # Order value exceeded lower limit
-    170141: base.DuplicateClientOrderId,  # Duplicate clientOrderId
-    170146: base.RequestTimeout,  # Order creation timeout
-    170213: base.OrderNotFound,  # Order does not exist
-    170218: base.PostOnlyWouldCross,  # The LIMIT-MAKER order is rejected due to invalid price
-    170222: base.RateLimited,  # Too many requests in this time frame
+ERRORS: base.ErrorTable = {
+    "10000": (base.RequestTimeout, "Server Timeout"),
+    "10001": (base.InvalidOrder, "Request parameter error"),
+    "10002": (base.ClockSkew, "The request time exceeds the time window range"),
+    "10003": (base.AuthenticationError, "API key is invalid"),
+    "10004": (base.AuthenticationError, "Error sign"),
+    "10005": (base.PermissionDenied, "Permission denied"),
+    "10006": (base.RateLimited, "Too many visits"),
+    "10007": (base.AuthenticationError, "User authentication failed"),
+    "10008": (base.PermissionDenied, "Common banned"),
+    "10009": (base.PermissionDenied, "IP has been banned"),
+    "10010": (base.PermissionDenied, "Unmatched IP"),
+    "10016": (base.VenueUnavailable, "Server error / service restarting"),
+    "10027": (base.PermissionDenied, "Transactions are banned"),
+    "10429": (base.RateLimited, "System level frequency protection"),
+    "33004": (base.AuthenticationError, "(Derivatives) api key has expired"),
+    "-2015": (base.AuthenticationError, "(Spot) api key has expired"),
+    "110001": (base.OrderNotFound, "Order does not exist"),
+    "110003": (base.InvalidPrice, "Order price exceeds the allowable range"),
+    "110004": (base.InsufficientFunds, "Wallet balance is insufficient"),
+    "110006": (base.InsufficientFunds, "Assets unable to cover the position margin"),
+    "110007": (base.InsufficientFunds, "Available balance is insufficient"),
+    "110008": (base.OrderNotFound, "The order has been completed or cancelled"),
+    "110010": (base.OrderNotFound, "The order has been cancelled"),
+    "110012": (base.InsufficientFunds, "Insufficient available balance"),
+    "110017": (base.ReduceOnlyViolation, "Reduce-only rule not satisfied"),
+    "110044": (base.InsufficientFunds, "Available margin is insufficient"),
+    "110045": (base.InsufficientFunds, "Wallet balance is insufficient"),
+    "110072": (base.DuplicateClientOrderId, "OrderLinkedID is duplicate"),
+    "110094": (base.InvalidSize, "Order notional value below the lower limit"),
+    "110120": (base.InvalidPrice, "Order price cannot be smaller than ..."),
+    "110121": (base.InvalidPrice, "Order price cannot be higher than ..."),
+    "170005": (base.RateLimited, "Too many new orders"),
+    "170007": (base.VenueUnavailable, "Timeout waiting for response from backend server"),
+    "170131": (base.InsufficientFunds, "Balance insufficient"),
+    "170132": (base.InvalidPrice, "Order price too high"),
+    "170133": (base.InvalidPrice, "Order price lower than the minimum"),
+    "170134": (base.InvalidPrice, "Order price decimal too long"),
+    "170136": (base.InvalidSize, "Order quantity lower than the minimum"),
+    "170137": (base.InvalidSize, "Order volume decimal too long"),
+    "170140": (base.InvalidSize, "Order value exceeded lower limit"),
+    "170141": (base.DuplicateClientOrderId, "Duplicate clientOrderId"),
+    "170146": (base.RequestTimeout, "Order creation timeout"),
+    "170213": (base.OrderNotFound, "Order does not exist"),
+    "170218": (base.PostOnlyWouldCross, "The LIMIT-MAKER order is rejected due to invalid price"),
+    "170222": (base.RateLimited, "Too many requests in this time frame"),
 }
-CLOCK_SKEW = 10002
+ERROR_CLOCK_SKEW = "10002"
+
+
+def error_for(code: str | int, message: str, http_status: int | None = None) -> base.VenueError:
+    """The typed error for a Bybit `retCode` (codes not in `ERRORS` are plain `VenueError`;
+    HTTP statuses are handled by the client before the envelope is read)."""
+    cls = ERRORS.get(str(code), (base.VenueError, None))[0]
+    return cls(message, venue=base.Venue.BYBIT, code=code)

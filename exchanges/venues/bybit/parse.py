@@ -11,7 +11,6 @@ History", "Get Position Info", "Get Wallet Balance", and the WebSocket topics `o
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from exchanges.venues.base import (
     ZERO,
@@ -25,7 +24,6 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderUpdate,
     PositionUpdate,
-    PriceLevel,
     ProtocolError,
     Side,
     Ticker,
@@ -33,38 +31,20 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import constants as C
+from exchanges.venues.numbers import (
+    NS_PER_MS,
+    dec_or_zero,
+    levels,
+    ms_ns,
+    nonzero_or_none,
+    opt_dec,
+)
 from exchanges.venues.symbols import parse_unified, unified_symbol
 
 BYBIT = Venue.BYBIT
-NS_PER_MS = 1_000_000
 
 
-def dec(value: Any) -> Decimal:
-    """A required amount ("" counts as zero, as Bybit sends "" for unset amounts)."""
-    return Decimal(value) if value not in (None, "") else ZERO
-
-
-def dec_or_none(value: Any) -> Decimal | None:
-    return Decimal(value) if value not in (None, "") else None
-
-
-def price_or_none(value: Any) -> Decimal | None:
-    """A price where Bybit's "0" or "" means "none" (market orders, flat positions)."""
-    if value in (None, ""):
-        return None
-    price = Decimal(value)
-    return price if price else None
-
-
-def ms_ns(value: Any) -> int:
-    return int(value) * NS_PER_MS if value not in (None, "") else 0
-
-
-def levels(raw: list) -> tuple[PriceLevel, ...]:
-    return tuple((Decimal(price), Decimal(size)) for price, size, *_ in raw)
-
-
-def side(value: str) -> Side:
+def _side(value: str) -> Side:
     try:
         return C.SIDES[value]
     except KeyError:
@@ -74,13 +54,26 @@ def side(value: str) -> Side:
 # --------------------------------------------------------------------------- instruments
 
 
-def parse_instrument(category: str, item: dict) -> InstrumentInfo:
-    """One entry of `GET /v5/market/instruments-info` (any category)."""
-    symbol = item["symbol"]
-    base, quote = item["baseCoin"], item["quoteCoin"]
-    lot_filter = item["lotSizeFilter"]
-    tick = Decimal(item["priceFilter"]["tickSize"])
-    active = item.get("status", "Trading") == "Trading"
+def instrument_category(raw: dict) -> str:
+    """The category of a `GET /v5/market/instruments-info` entry by its own fields ("Get
+    Instruments Info"): options carry `optionsType`, derivatives a `contractType`
+    (`LinearPerpetual`, `LinearFutures`, `InversePerpetual`, `InverseFutures`), spot neither."""
+    if raw.get("optionsType"):
+        return C.OPTION
+    contract_type = raw.get("contractType")
+    if not contract_type:
+        return C.SPOT
+    return C.INVERSE if contract_type.startswith("Inverse") else C.LINEAR
+
+
+def parse_instrument(raw: dict) -> InstrumentInfo:
+    """One entry of `GET /v5/market/instruments-info` (any category, `instrument_category`)."""
+    category = instrument_category(raw)
+    symbol = raw["symbol"]
+    base, quote = raw["baseCoin"], raw["quoteCoin"]
+    lot_filter = raw["lotSizeFilter"]
+    tick = Decimal(raw["priceFilter"]["tickSize"])
+    active = raw.get("status", "Trading") == "Trading"
     if category == C.SPOT:
         return InstrumentInfo(
             venue=BYBIT,
@@ -97,12 +90,12 @@ def parse_instrument(category: str, item: dict) -> InstrumentInfo:
             min_size=Decimal(lot_filter["minOrderQty"]),
             active=active,
         )
-    settle = item.get("settleCoin") or (quote if category != C.INVERSE else base)
+    settle = raw.get("settleCoin") or (quote if category != C.INVERSE else base)
     lot = Decimal(lot_filter["qtyStep"])
     min_size = Decimal(lot_filter["minOrderQty"])
-    delivery = int(item.get("deliveryTime") or 0)
+    delivery = int(raw.get("deliveryTime") or 0)
     if category == C.OPTION:
-        option_type = OptionType.CALL if item["optionsType"] == "Call" else OptionType.PUT
+        option_type = OptionType.CALL if raw["optionsType"] == "Call" else OptionType.PUT
         strike = Decimal(symbol.split("-")[2])
         expiry = delivery * NS_PER_MS
         return InstrumentInfo(
@@ -131,7 +124,7 @@ def parse_instrument(category: str, item: dict) -> InstrumentInfo:
             option_type=option_type,
             active=active,
         )
-    contract_type = item.get("contractType", "")
+    contract_type = raw.get("contractType", "")
     perpetual = contract_type.endswith("Perpetual")
     kind = InstrumentKind.PERPETUAL if perpetual else InstrumentKind.FUTURE
     expiry = None if perpetual else delivery * NS_PER_MS
@@ -153,100 +146,103 @@ def parse_instrument(category: str, item: dict) -> InstrumentInfo:
     )
 
 
-def parse_instruments(result: dict, category: str | None = None) -> list[InstrumentInfo]:
-    category = category or result["category"]
-    return [parse_instrument(category, item) for item in result["list"]]
+def parse_instruments(result: dict) -> list[InstrumentInfo]:
+    """The `result` of one `GET /v5/market/instruments-info` page."""
+    return [parse_instrument(raw) for raw in result["list"]]
 
 
 # --------------------------------------------------------------------------- market data
 
 
-def parse_rest_orderbook(result: dict, symbol: str, receive_ts: int) -> BookSnapshot:
+def parse_book(raw: dict, symbol: str, received_ns: int) -> BookSnapshot:
     """`GET /v5/market/orderbook` result (`u` is the book's update id, `ts` its time)."""
     return BookSnapshot(
         venue=BYBIT,
         symbol=symbol,
-        bids=levels(result["b"]),
-        asks=levels(result["a"]),
-        sequence=int(result["u"]),
-        exchange_ts=ms_ns(result["ts"]),
-        receive_ts=receive_ts,
+        bids=levels(raw["b"]),
+        asks=levels(raw["a"]),
+        sequence=int(raw["u"]),
+        exchange_ts=ms_ns(raw["ts"]),
+        receive_ts=received_ns,
     )
 
 
-def parse_ticker(data: dict, symbol: str, exchange_ts: int, receive_ts: int) -> Ticker:
-    """A `GET /v5/market/tickers` list item or a (merged) `tickers.{symbol}` push (option
-    pushes spell the top of book `bidPrice`/`bidSize`/`askPrice`/`askSize`)."""
-    get = data.get
+def parse_ticker(raw: dict, symbol: str, received_ns: int) -> Ticker:
+    """A `GET /v5/market/tickers` list raw or a (merged) `tickers.{symbol}` push (option
+    pushes spell the top of book `bidPrice`/`bidSize`/`askPrice`/`askSize`).
+
+    The raw carries no time of its own: `exchange_ts` is 0 here and the caller stamps the
+    time of the message it came in (the push's `ts`, the REST envelope's `time`)."""
+    get = raw.get
     return Ticker(
         venue=BYBIT,
         symbol=symbol,
-        best_bid=price_or_none(get("bid1Price", get("bidPrice"))),
-        best_bid_size=dec_or_none(get("bid1Size", get("bidSize"))),
-        best_ask=price_or_none(get("ask1Price", get("askPrice"))),
-        best_ask_size=dec_or_none(get("ask1Size", get("askSize"))),
-        last_price=price_or_none(data.get("lastPrice")),
-        exchange_ts=exchange_ts,
-        receive_ts=receive_ts,
-        mark_price=price_or_none(data.get("markPrice")),
-        index_price=price_or_none(data.get("indexPrice") or data.get("usdIndexPrice")),
-        funding_rate=dec_or_none(data.get("fundingRate")),
-        open_interest=dec_or_none(data.get("openInterest")),
-        volume_24h=dec_or_none(data.get("volume24h")),
+        best_bid=nonzero_or_none(get("bid1Price", get("bidPrice"))),
+        best_bid_size=opt_dec(get("bid1Size", get("bidSize"))),
+        best_ask=nonzero_or_none(get("ask1Price", get("askPrice"))),
+        best_ask_size=opt_dec(get("ask1Size", get("askSize"))),
+        last_price=nonzero_or_none(raw.get("lastPrice")),
+        exchange_ts=0,
+        receive_ts=received_ns,
+        mark_price=nonzero_or_none(raw.get("markPrice")),
+        index_price=nonzero_or_none(raw.get("indexPrice") or raw.get("usdIndexPrice")),
+        funding_rate=opt_dec(raw.get("fundingRate")),
+        open_interest=opt_dec(raw.get("openInterest")),
+        volume_24h=opt_dec(raw.get("volume24h")),
     )
 
 
-def parse_trade(item: dict, symbol: str, receive_ts: int) -> Trade:
+def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
     """One `publicTrade.{symbol}` entry: `i` id, `p` price, `v` size, `S` taker side, `T` ms."""
     return Trade(
         venue=BYBIT,
         symbol=symbol,
-        trade_id=item["i"],
-        price=Decimal(item["p"]),
-        quantity=Decimal(item["v"]),
-        side=side(item["S"]),
-        exchange_ts=int(item["T"]) * NS_PER_MS,
-        receive_ts=receive_ts,
+        trade_id=raw["i"],
+        price=Decimal(raw["p"]),
+        quantity=Decimal(raw["v"]),
+        side=_side(raw["S"]),
+        exchange_ts=int(raw["T"]) * NS_PER_MS,
+        receive_ts=received_ns,
     )
 
 
 # --------------------------------------------------------------------------- orders and fills
 
 
-def parse_order(item: dict, symbol: str, receive_ts: int) -> OrderUpdate:
+def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """An order of `GET /v5/order/realtime` or of the `order` topic."""
-    wire_status = item["orderStatus"]
+    wire_status = raw["orderStatus"]
     try:
         status = C.ORDER_STATUS[wire_status]
     except KeyError:
         raise ProtocolError(f"unknown Bybit order status {wire_status!r}", venue=BYBIT) from None
-    tif = item.get("timeInForce") or "GTC"
-    reject = item.get("rejectReason") or ""
+    tif = raw.get("timeInForce") or "GTC"
+    reject = raw.get("rejectReason") or ""
     if reject == "EC_NoError":
         reject = ""
-    order_type = C.ORDER_TYPES.get(item["orderType"])
+    order_type = C.ORDER_TYPES.get(raw["orderType"])
     if order_type is None:
-        raise ProtocolError(f"unknown Bybit order type {item['orderType']!r}", venue=BYBIT)
-    filled = dec(item.get("cumExecQty"))
+        raise ProtocolError(f"unknown Bybit order type {raw['orderType']!r}", venue=BYBIT)
+    filled = dec_or_zero(raw.get("cumExecQty"))
     if status is OrderStatus.NEW and filled:
         status = OrderStatus.PARTIALLY_FILLED
     return OrderUpdate(
         venue=BYBIT,
         symbol=symbol,
-        client_order_id=item.get("orderLinkId") or None,
-        venue_order_id=item.get("orderId") or None,
-        side=side(item["side"]),
+        client_order_id=raw.get("orderLinkId") or None,
+        venue_order_id=raw.get("orderId") or None,
+        side=_side(raw["side"]),
         order_type=order_type,
         time_in_force=C.TIME_IN_FORCE.get(tif, C.TIME_IN_FORCE["GTC"]),
-        price=price_or_none(item.get("price")),
-        quantity=Decimal(item["qty"]),
+        price=nonzero_or_none(raw.get("price")),
+        quantity=Decimal(raw["qty"]),
         filled_quantity=filled,
-        average_price=price_or_none(item.get("avgPrice")),
+        average_price=nonzero_or_none(raw.get("avgPrice")),
         status=status,
-        exchange_ts=ms_ns(item.get("updatedTime") or item.get("createdTime")),
-        receive_ts=receive_ts,
+        exchange_ts=ms_ns(raw.get("updatedTime") or raw.get("createdTime")),
+        receive_ts=received_ns,
         post_only=tif in C.POST_ONLY_TIFS,
-        reduce_only=bool(item.get("reduceOnly")),
+        reduce_only=bool(raw.get("reduceOnly")),
         reject_reason=reject,
     )
 
@@ -257,91 +253,93 @@ def parse_order_ack(result: dict) -> tuple[str | None, str | None]:
     return result.get("orderId") or None, result.get("orderLinkId") or None
 
 
-def fee_currency(item: dict, category: str, symbol: str) -> str:
+def fee_currency(raw: dict, symbol: str) -> str:
     """The coin an execution's fee is in: `feeCurrency` when Bybit sends it (REST), else the
     settle coin of a derivative, and for spot Bybit's "Spot Fee Currency Instruction" (Enums):
     a buy pays in the base coin and a sell in the quote coin, except a maker fill at a negative
     (rebate) rate, where it is the other way round."""
-    explicit = item.get("feeCurrency")
+    explicit = raw.get("feeCurrency")
     if explicit:
         return explicit
     parts = parse_unified(symbol)
-    if category != C.SPOT:
+    if parts.kind is not InstrumentKind.SPOT:
         return parts.settle
-    buy = item.get("side") == "Buy"
-    if item.get("isMaker") and dec(item.get("feeRate")) < 0:
+    buy = raw.get("side") == "Buy"
+    if raw.get("isMaker") and dec_or_zero(raw.get("feeRate")) < 0:
         buy = not buy
     return parts.base if buy else parts.quote
 
 
-def parse_execution(item: dict, category: str, symbol: str, receive_ts: int) -> FillEvent:
+def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
     """One execution of `GET /v5/execution/list` or of the `execution` topic."""
     return FillEvent(
         venue=BYBIT,
         symbol=symbol,
-        trade_id=item["execId"],
-        venue_order_id=item.get("orderId") or None,
-        client_order_id=item.get("orderLinkId") or None,
-        side=side(item["side"]),
-        price=Decimal(item["execPrice"]),
-        quantity=Decimal(item["execQty"]),
-        fee=dec(item.get("execFee")),
-        fee_currency=fee_currency(item, category, symbol),
-        liquidity=Liquidity.MAKER if item.get("isMaker") else Liquidity.TAKER,
-        exchange_ts=ms_ns(item["execTime"]),
-        receive_ts=receive_ts,
+        trade_id=raw["execId"],
+        venue_order_id=raw.get("orderId") or None,
+        client_order_id=raw.get("orderLinkId") or None,
+        side=_side(raw["side"]),
+        price=Decimal(raw["execPrice"]),
+        quantity=Decimal(raw["execQty"]),
+        fee=dec_or_zero(raw.get("execFee")),
+        fee_currency=fee_currency(raw, symbol),
+        liquidity=Liquidity.MAKER if raw.get("isMaker") else Liquidity.TAKER,
+        exchange_ts=ms_ns(raw["execTime"]),
+        receive_ts=received_ns,
     )
 
 
-def is_trade_execution(item: dict) -> bool:
+def is_trade_execution(raw: dict) -> bool:
     """Funding, settlement and delivery rows are executions but not fills of an order."""
-    return item.get("execType", "Trade") in C.TRADE_EXEC_TYPES
+    return raw.get("execType", "Trade") in C.TRADE_EXEC_TYPES
 
 
 # --------------------------------------------------------------------------- account
 
 
-def parse_position(item: dict, symbol: str, receive_ts: int) -> PositionUpdate:
-    """A `GET /v5/position/list` item (`avgPrice`) or a `position` push (`entryPrice`).
+def parse_position(raw: dict, symbol: str, received_ns: int) -> PositionUpdate:
+    """A `GET /v5/position/list` raw (`avgPrice`) or a `position` push (`entryPrice`).
 
     Quantity is signed by `side` (Buy long, Sell short, "" flat)."""
-    size = dec(item.get("size"))
-    if item.get("side") == "Sell":
+    size = dec_or_zero(raw.get("size"))
+    if raw.get("side") == "Sell":
         size = -size
-    entry = item.get("avgPrice") if "avgPrice" in item else item.get("entryPrice")
+    entry = raw.get("avgPrice") if "avgPrice" in raw else raw.get("entryPrice")
     return PositionUpdate(
         venue=BYBIT,
         symbol=symbol,
         quantity=size,
-        entry_price=price_or_none(entry) if size else None,
-        exchange_ts=ms_ns(item.get("updatedTime")),
-        receive_ts=receive_ts,
-        mark_price=price_or_none(item.get("markPrice")),
-        unrealized_pnl=dec_or_none(item.get("unrealisedPnl")),
-        realized_pnl=dec_or_none(item.get("cumRealisedPnl")),
-        liquidation_price=price_or_none(item.get("liqPrice")),
-        leverage=dec_or_none(item.get("leverage")),
+        entry_price=nonzero_or_none(entry) if size else None,
+        exchange_ts=ms_ns(raw.get("updatedTime")),
+        receive_ts=received_ns,
+        mark_price=nonzero_or_none(raw.get("markPrice")),
+        unrealized_pnl=opt_dec(raw.get("unrealisedPnl")),
+        realized_pnl=opt_dec(raw.get("cumRealisedPnl")),
+        liquidation_price=nonzero_or_none(raw.get("liqPrice")),
+        leverage=opt_dec(raw.get("leverage")),
     )
 
 
-def parse_wallet(accounts: list[dict], exchange_ts: int, receive_ts: int) -> list[BalanceUpdate]:
-    """Coins of `GET /v5/account/wallet-balance` (`result.list`) or of a `wallet` push.
+def parse_balances(raw: list[dict], received_ns: int) -> list[BalanceUpdate]:
+    """Coins of the accounts of `GET /v5/account/wallet-balance` (`result.list`) or of a
+    `wallet` push (`data`). Accounts carry no time: `exchange_ts` is 0 here and the caller
+    stamps the message's (the push's `creationTime`, the REST envelope's `time`).
 
     `total` is the coin's `walletBalance`; `available` its `availableToWithdraw` where Bybit
     still fills it, otherwise the wallet balance less what open orders and positions hold
     (`locked` spot orders, `totalOrderIM`, `totalPositionIM`); `locked` the difference."""
     balances = []
-    for account in accounts:
+    for account in raw:
         for coin in account.get("coin", ()):
-            total = dec(coin.get("walletBalance"))
+            total = dec_or_zero(coin.get("walletBalance"))
             withdrawable = coin.get("availableToWithdraw")
             if withdrawable not in (None, ""):
                 available = Decimal(withdrawable)
             else:
                 held = (
-                    dec(coin.get("locked"))
-                    + dec(coin.get("totalOrderIM"))
-                    + dec(coin.get("totalPositionIM"))
+                    dec_or_zero(coin.get("locked"))
+                    + dec_or_zero(coin.get("totalOrderIM"))
+                    + dec_or_zero(coin.get("totalPositionIM"))
                 )
                 available = max(total - held, ZERO)
             balances.append(
@@ -350,8 +348,8 @@ def parse_wallet(accounts: list[dict], exchange_ts: int, receive_ts: int) -> lis
                     currency=coin["coin"],
                     total=total,
                     available=available,
-                    exchange_ts=exchange_ts,
-                    receive_ts=receive_ts,
+                    exchange_ts=0,
+                    receive_ts=received_ns,
                     locked=max(total - available, ZERO),
                 )
             )

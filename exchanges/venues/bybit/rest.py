@@ -1,8 +1,8 @@
 """Bybit v5 REST client (the `RestClient` protocol) on one pooled `requests.Session`.
 
 Every call goes through `_call`: a token bucket per endpoint group (constants.RATE_LIMITS),
-signing with the clock offset (auth.Signer), the `retCode`/`retMsg`/`result` envelope, and the
-one error table (constants.ERRORS). Bybit specifics handled here:
+signing with the clock offset (auth.BybitSigner), the `retCode`/`retMsg`/`result` envelope, and the
+one error table (constants.ERRORS, read by constants.error_for). Bybit specifics handled here:
 
 - 10002 (timestamp outside recv_window) re-measures the clock offset from `/v5/market/time` and
   raises `ClockSkew`; the caller decides whether to send again. Nothing is retried blindly.
@@ -53,9 +53,10 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Signer
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.clock import Clock
+from exchanges.venues.numbers import ms_ns
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
@@ -104,7 +105,9 @@ class BybitRestClient:
         self.credentials = credentials
         self.timeout = timeout
         self.clock = clock or Clock()
-        self.signer = Signer(credentials, self.clock, recv_window) if credentials else None
+        self.signer = (
+            BybitSigner(credentials, self.clock, recv_window=recv_window) if credentials else None
+        )
         self.session = pooled_session(session)
         self.session.headers.setdefault("Content-Type", "application/json")
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
@@ -118,28 +121,28 @@ class BybitRestClient:
     def _call(
         self, method: str, path: str, params: dict | None = None, *, signed: bool = True
     ) -> Response:
-        group = C.ENDPOINT_GROUP.get(path, "default")
+        group = C.RATE_LIMIT_GROUPS.get(path, "default")
         self.limiter.acquire(group)
         params = {k: v for k, v in (params or {}).items() if v is not None}
-        url = self.base_url + path
+        request_path = path
         headers: dict[str, str] = {}
         body: str | None = None
         if method == "GET":
             # Bybit hands cursors out URL-encoded and expects them back as they are (the
             # official SDK sends the query unencoded), so "%" is left alone.
-            payload = urlencode(params, safe="%", quote_via=quote)
-            if payload:
-                url = f"{url}?{payload}"
+            query = urlencode(params, safe="%", quote_via=quote)
+            if query:
+                request_path = f"{path}?{query}"
         else:
-            payload = body = orjson.dumps(params).decode()
+            body = orjson.dumps(params).decode()
         if signed:
             if self.signer is None:
                 raise AuthenticationError("this call needs API credentials", venue=BYBIT)
-            headers = self.signer.rest_headers(payload)
+            headers = self.signer.rest_headers(method, request_path, body or "")
         reply = send(
             self.session,
             method,
-            url,
+            self.base_url + request_path,
             venue=BYBIT,
             what=f"{method} {path}",
             timeout=self.timeout,
@@ -152,12 +155,12 @@ class BybitRestClient:
         self._watch_limit_headers(reply, group)
         if reply.status_code == 403:
             for banned in C.RATE_LIMITS:  # the IP ban covers every endpoint
-                self.limiter.penalize(banned, C.IP_BAN_BACKOFF_S)
+                self.limiter.penalize(banned, C.IP_BAN_PENALTY_SECONDS)
             raise RateLimited(
                 f"HTTP 403 {reply.text[:200]}",
                 venue=BYBIT,
                 code=403,
-                retry_after=C.IP_BAN_BACKOFF_S,
+                retry_after=C.IP_BAN_PENALTY_SECONDS,
             )
         try:
             envelope = orjson.loads(reply.content)
@@ -171,7 +174,7 @@ class BybitRestClient:
                     self.limiter,
                     group,
                     RateLimited(text, venue=BYBIT, code=status),
-                    C.RATE_LIMIT_BACKOFF_S,
+                    C.RATE_LIMIT_PENALTY_SECONDS,
                 )
             if status == 401:
                 raise AuthenticationError(text, venue=BYBIT, code=status)
@@ -182,16 +185,16 @@ class BybitRestClient:
         if code != 0:
             self._raise(code, str(envelope.get("retMsg", "")), reply, group)
         result = envelope.get("result")
-        return Response(
-            result if isinstance(result, dict) else {}, parse.ms_ns(envelope.get("time"))
-        )
+        return Response(result if isinstance(result, dict) else {}, ms_ns(envelope.get("time")))
 
     def _watch_limit_headers(self, reply: requests.Response, group: str) -> None:
         """With no request left in the window, hold the group until the reset time (plus a
         margin for the clock offset's error) instead of waiting for a 10006."""
         remaining = reply.headers.get("X-Bapi-Limit-Status")
         if remaining is not None and remaining.strip() == "0":
-            self.limiter.penalize(group, self._until_reset(reply) + C.LIMIT_RESET_MARGIN_S)
+            self.limiter.penalize(
+                group, self._until_reset(reply) + C.RATE_LIMIT_RESET_MARGIN_SECONDS
+            )
 
     def _until_reset(self, reply: requests.Response) -> float:
         reset = reply.headers.get("X-Bapi-Limit-Reset-Timestamp")
@@ -200,23 +203,23 @@ class BybitRestClient:
         return max(0.0, (int(reset) - self.clock.now_ms()) / 1000)
 
     def _raise(self, code: int, message: str, reply: requests.Response, group: str) -> None:
-        error = C.ERRORS.get(code, VenueError)
-        if code == C.CLOCK_SKEW:
+        error = C.error_for(code, message, reply.status_code)
+        if error.code == C.ERROR_CLOCK_SKEW:
             try:
                 self.sync_clock()
             except VenueError as exc:
                 log.warning("bybit clock resync after 10002 failed: %s", exc)
-        if issubclass(error, RateLimited):
-            wait = self._until_reset(reply) or C.RATE_LIMIT_BACKOFF_S
-            raise penalize(self.limiter, group, RateLimited(message, venue=BYBIT, code=code), wait)
-        raise error(message, venue=BYBIT, code=code)
+        if isinstance(error, RateLimited):
+            wait = self._until_reset(reply) or C.RATE_LIMIT_PENALTY_SECONDS
+            raise penalize(self.limiter, group, error, wait)
+        raise error
 
     def _pages(self, path: str, params: dict, key: str = "list") -> Iterator[tuple[dict, Response]]:
         """Every item of a cursor-paginated list (`nextPageCursor`)."""
         params = dict(params)
         params.setdefault("limit", C.PAGE_LIMIT.get(path))
         while True:
-            response = self._call("GET", path, params, signed=path != C.INSTRUMENTS)
+            response = self._call("GET", path, params, signed=path != C.PATH_INSTRUMENTS)
             for item in response.result.get(key) or ():
                 yield item, response
             cursor = response.result.get("nextPageCursor")
@@ -238,14 +241,14 @@ class BybitRestClient:
 
     def _unified(self, category: str, symbol: str) -> str:
         try:
-            return self.symbols.unified(category, symbol)
+            return self.symbols.unified_in(category, symbol)
         except SymbolError as exc:
             raise ProtocolError(str(exc), venue=BYBIT) from exc
 
     # ------------------------------------------------------------------ public data
 
     def server_time(self) -> int:
-        response = self._call("GET", C.SERVER_TIME, signed=False)
+        response = self._call("GET", C.PATH_SERVER_TIME, signed=False)
         return int(response.result["timeNano"])
 
     def sync_clock(self) -> int:
@@ -261,8 +264,8 @@ class BybitRestClient:
             )
             for base_coin in bases:
                 params = {"category": category, "baseCoin": base_coin}
-                for item, _ in self._pages(C.INSTRUMENTS, params):
-                    found.append(parse.parse_instrument(category, item))
+                for item, _ in self._pages(C.PATH_INSTRUMENTS, params):
+                    found.append(parse.parse_instrument(item))
         self.symbols.add_all(found)
         self._instruments_loaded = True
         return found
@@ -270,27 +273,24 @@ class BybitRestClient:
     def ticker(self, venue_symbol: str) -> Ticker:
         category, symbol = self.resolve(venue_symbol)
         response = self._call(
-            "GET", C.TICKERS, {"category": category, "symbol": symbol}, signed=False
+            "GET", C.PATH_TICKER, {"category": category, "symbol": symbol}, signed=False
         )
         items = response.result.get("list") or []
         if not items:
             raise UnknownSymbol(f"no Bybit ticker for {category}:{symbol}")
-        return parse.parse_ticker(
-            items[0], self._unified(category, symbol), response.time_ns, now_ns()
-        )
+        ticker = parse.parse_ticker(items[0], self._unified(category, symbol), now_ns())
+        return replace(ticker, exchange_ts=response.time_ns)
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
         category, symbol = self.resolve(venue_symbol)
-        limit = max(1, min(depth, C.REST_BOOK_MAX_DEPTH[category]))
+        limit = max(1, min(depth, C.BOOK_MAX_DEPTH[category]))
         response = self._call(
             "GET",
-            C.ORDERBOOK,
+            C.PATH_ORDER_BOOK,
             {"category": category, "symbol": symbol, "limit": limit},
             signed=False,
         )
-        return parse.parse_rest_orderbook(
-            response.result, self._unified(category, symbol), now_ns()
-        )
+        return parse.parse_book(response.result, self._unified(category, symbol), now_ns())
 
     # ------------------------------------------------------------------ orders
 
@@ -327,7 +327,7 @@ class BybitRestClient:
         elif request.reduce_only:
             body["reduceOnly"] = True
         try:
-            response = self._call("POST", C.ORDER_CREATE, body)
+            response = self._call("POST", C.PATH_PLACE_ORDER, body)
         except RequestTimeout as exc:  # no answer, or 10000 Server Timeout
             return settle_lost_placement(
                 request,
@@ -372,7 +372,7 @@ class BybitRestClient:
             "orderLinkId": None if venue_order_id else client_order_id,
         }
         for open_only in (None, 1):
-            response = self._call("GET", C.ORDER_REALTIME, {**params, "openOnly": open_only})
+            response = self._call("GET", C.PATH_OPEN_ORDERS, {**params, "openOnly": open_only})
             for item in response.result.get("list") or ():
                 return parse.parse_order(item, self._unified(category, item["symbol"]), now_ns())
         return None
@@ -391,7 +391,7 @@ class BybitRestClient:
             "qty": format(request.quantity, "f") if request.quantity is not None else None,
             "price": format(request.price, "f") if request.price is not None else None,
         }
-        response = self._call("POST", C.ORDER_AMEND, body)
+        response = self._call("POST", C.PATH_AMEND_ORDER, body)
         return self._order_after(category, symbol, response, pending_cancel=False)
 
     def cancel_order(
@@ -412,7 +412,7 @@ class BybitRestClient:
             "orderId": venue_order_id,
             "orderLinkId": None if venue_order_id else client_order_id,
         }
-        response = self._call("POST", C.ORDER_CANCEL, body)
+        response = self._call("POST", C.PATH_CANCEL_ORDER, body)
         return self._order_after(category, symbol, response, pending_cancel=True)
 
     def _order_after(
@@ -441,7 +441,7 @@ class BybitRestClient:
         return cancelled
 
     def _cancel_all(self, params: dict) -> int:
-        response = self._call("POST", C.ORDER_CANCEL_ALL, params)
+        response = self._call("POST", C.PATH_CANCEL_ALL, params)
         return len(response.result.get("list") or ())
 
     def _category_scopes(self) -> list[dict]:
@@ -470,7 +470,7 @@ class BybitRestClient:
         orders = []
         for params in scopes:
             category = params["category"]
-            for item, _ in self._pages(C.ORDER_REALTIME, params):
+            for item, _ in self._pages(C.PATH_OPEN_ORDERS, params):
                 symbol = self._unified(category, item["symbol"])
                 orders.append(parse.parse_order(item, symbol, now_ns()))
         return orders
@@ -501,17 +501,17 @@ class BybitRestClient:
         params = {
             "category": category,
             "symbol": symbol,
-            "limit": C.PAGE_LIMIT[C.EXECUTIONS],
+            "limit": C.PAGE_LIMIT[C.PATH_FILLS],
             "cursor": bybit_cursor or None,
         }
-        response = self._call("GET", C.EXECUTIONS, params)
+        response = self._call("GET", C.PATH_FILLS, params)
         received = now_ns()
         fills: list[FillEvent] = []
         for item in response.result.get("list") or ():
             if not parse.is_trade_execution(item):
                 continue
             unified = self._unified(category, item["symbol"])
-            fills.append(parse.parse_execution(item, category, unified, received))
+            fills.append(parse.parse_fill(item, unified, received))
         following = response.result.get("nextPageCursor")
         if following:
             next_cursor: str | None = f"{category}:{following}"
@@ -527,17 +527,18 @@ class BybitRestClient:
             category = params["category"]
             if category == C.SPOT:
                 continue
-            for item, response in self._pages(C.POSITIONS, params):
+            for item, response in self._pages(C.PATH_POSITIONS, params):
                 symbol = self._unified(category, item["symbol"])
                 position = parse.parse_position(item, symbol, now_ns())
                 if not position.exchange_ts:
-                    position = _with_ts(position, response.time_ns)
+                    position = replace(position, exchange_ts=response.time_ns)
                 found.append(position)
         return found
 
     def balances(self) -> list[BalanceUpdate]:
-        response = self._call("GET", C.WALLET_BALANCE, {"accountType": "UNIFIED"})
-        return parse.parse_wallet(response.result.get("list") or [], response.time_ns, now_ns())
+        response = self._call("GET", C.PATH_BALANCES, {"accountType": "UNIFIED"})
+        balances = parse.parse_balances(response.result.get("list") or [], now_ns())
+        return [replace(balance, exchange_ts=response.time_ns) for balance in balances]
 
     def set_dead_man_switch(self, timeout_seconds: int) -> None:
         """Bybit DCP (`POST /v5/order/disconnected-cancel-all`): cancel every order of the
@@ -548,11 +549,12 @@ class BybitRestClient:
             raise ValueError("timeout_seconds must be >= 0")
         if timeout_seconds == 0:
             log.warning("Bybit DCP cannot be switched off by API; setting the 300 s window")
-            window = C.DCP_MAX_SECONDS
+            window = C.DEAD_MAN_SWITCH_RANGE[1]
         else:
-            window = min(max(timeout_seconds, C.DCP_MIN_SECONDS), C.DCP_MAX_SECONDS)
-        for product in C.DCP_PRODUCTS:
-            self._call("POST", C.DISCONNECT_CANCEL_ALL, {"product": product, "timeWindow": window})
+            low, high = C.DEAD_MAN_SWITCH_RANGE
+            window = min(max(timeout_seconds, low), high)
+        for product in C.DEAD_MAN_SWITCH_PRODUCTS:
+            self._call("POST", C.PATH_DEAD_MAN_SWITCH, {"product": product, "timeWindow": window})
 
     def close(self) -> None:
         self.session.close()
@@ -560,7 +562,3 @@ class BybitRestClient:
 
 def _with_status(order: OrderUpdate, status: OrderStatus) -> OrderUpdate:
     return replace(order, status=status)
-
-
-def _with_ts(position: PositionUpdate, exchange_ts: int) -> PositionUpdate:
-    return replace(position, exchange_ts=exchange_ts)

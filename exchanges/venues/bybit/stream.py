@@ -1,4 +1,4 @@
-"""Bybit v5 WebSocket streams: sans-IO sessions plus the `MarketStream`/`AccountStream` wrappers.
+"""Bybit v5 WebSocket streams: sans-IO sessions plus the `PublicStream`/`PrivateStream` wrappers.
 
 Public (`{public_ws_url}/{category}`, one connection per category): topics
 `orderbook.{depth}.{symbol}`, `publicTrade.{symbol}`, `tickers.{symbol}`; subscribe requests carry
@@ -49,14 +49,20 @@ from exchanges.venues.book import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import Signer
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
 from exchanges.venues.clock import Clock
-from exchanges.venues.numbers import DecimalCache
-from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
+from exchanges.venues.numbers import NS_PER_MS, DecimalCache
+from exchanges.venues.ws import (
+    DEFAULT_MAX_QUEUE,
+    Backoff,
+    EventQueue,
+    Link,
+    PrivateSocketStream,
+    WsClient,
+)
 
 BYBIT = Venue.BYBIT
-NS_PER_MS = 1_000_000
 _loads = orjson.loads
 _time_ns = time.time_ns
 
@@ -113,6 +119,8 @@ class BybitPublicSession:
         self._req_ids = itertools.count(1)
         self._book_prefix = f"orderbook.{depth}."
         self._book_symbols: set[str] = set()
+        # unsubscribe requests not answered yet: once 0, nothing of what they removed follows
+        self.unsubscribing = 0
         self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
 
     # ------------------------------------------------------------------ subscription set
@@ -157,7 +165,10 @@ class BybitPublicSession:
 
     def requests(self, op: str, topics: list[str]) -> list[dict]:
         """`subscribe`/`unsubscribe` requests for `topics`, at most 10 args each."""
-        return _batches(op, topics, self._req_ids)
+        batches = _batches(op, topics, self._req_ids)
+        if op == "unsubscribe":
+            self.unsubscribing += len(batches)
+        return batches
 
     # ------------------------------------------------------------------ WsSession
 
@@ -171,6 +182,7 @@ class BybitPublicSession:
     def on_disconnect(self) -> None:
         self.books.clear()
         self._resyncs.clear()
+        self.unsubscribing = 0  # a new connection starts from the subscription set
 
     def ping(self) -> str:
         return '{"op":"ping"}'
@@ -199,6 +211,8 @@ class BybitPublicSession:
         if op in ("ping", "pong"):
             return []
         if op in ("subscribe", "unsubscribe"):
+            if op == "unsubscribe":
+                self.unsubscribing = max(0, self.unsubscribing - 1)
             if not message.get("success"):
                 raise ProtocolError(f"{op} refused: {message.get('ret_msg')}", venue=BYBIT)
             if op == "subscribe":
@@ -218,7 +232,7 @@ class BybitPublicSession:
         unified = self._unified.get(symbol)
         if unified is None:
             try:
-                unified = self._unified[symbol] = self.symbols.unified(self.category, symbol)
+                unified = self._unified[symbol] = self.symbols.unified_in(self.category, symbol)
             except SymbolError as exc:
                 raise ProtocolError(str(exc), venue=BYBIT) from exc
         return unified
@@ -268,11 +282,25 @@ class BybitPublicSession:
         received: int,
     ) -> list[Event]:
         self.stats.gaps += 1
+        detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
+        return self._rebuild(symbol, unified, topic, detail, received, link)
+
+    def resync_book(self, symbol: str, detail: str, link: Link) -> list[Event]:
+        """Rebuild the book of unified `symbol` from a fresh snapshot (see ws.py)."""
+        for name, book in list(self.books.items()):
+            if book.symbol == symbol and name not in self._resyncs:
+                (topic,) = self.topics_of(name, trades=False, tickers=False)
+                return self._rebuild(name, symbol, topic, detail, now_ns(), link)
+        return []
+
+    def _rebuild(
+        self, symbol: str, unified: str, topic: str, detail: str, received: int, link: Link
+    ) -> list[Event]:
+        """Drop the book, resubscribe its topic for a fresh snapshot, and say so."""
         self.books.pop(symbol, None)
         for op in ("unsubscribe", "subscribe"):
             for request in self.requests(op, [topic]):
                 link.send(request)
-        detail = f"book gap on {topic}: u={update_id} after {previous}; resubscribing"
         return [self._resyncs.begin(symbol, unified, detail, received)]
 
     # ------------------------------------------------------------------ trades and tickers
@@ -293,8 +321,8 @@ class BybitPublicSession:
             state.update(data)
         else:
             state = self._tickers[symbol] = dict(data)
-        exchange_ts = int(message["ts"]) * NS_PER_MS
-        return [parse.parse_ticker(state, self.unified(symbol), exchange_ts, now_ns())]
+        ticker = parse.parse_ticker(state, self.unified(symbol), now_ns())
+        return [replace(ticker, exchange_ts=int(message["ts"]) * NS_PER_MS)]
 
 
 class BybitPrivateSession:
@@ -302,7 +330,7 @@ class BybitPrivateSession:
 
     def __init__(
         self,
-        signer: Signer,
+        signer: BybitSigner,
         *,
         symbols: SymbolTable | None = None,
         topics: Iterable[str] = C.PRIVATE_TOPICS,
@@ -320,7 +348,7 @@ class BybitPrivateSession:
 
     def on_connect(self, link: Link) -> None:
         self.authenticated = False
-        request = self.signer.ws_auth(valid_for_ms=C.WS_AUTH_EXPIRES_MS)
+        request = self.signer.ws_login()
         request["req_id"] = "auth"
         link.send(request)
 
@@ -378,7 +406,7 @@ class BybitPrivateSession:
     def _symbol(self, item: dict) -> tuple[str, str]:
         category = item["category"]
         try:
-            return category, self.symbols.unified(category, item["symbol"])
+            return category, self.symbols.unified_in(category, item["symbol"])
         except SymbolError as exc:
             raise ProtocolError(str(exc), venue=BYBIT) from exc
 
@@ -393,8 +421,7 @@ class BybitPrivateSession:
         fills: list[Event] = []
         for item in message["data"]:
             if parse.is_trade_execution(item):
-                category, symbol = self._symbol(item)
-                fills.append(parse.parse_execution(item, category, symbol, received))
+                fills.append(parse.parse_fill(item, self._symbol(item)[1], received))
         return fills
 
     def _positions(self, message: dict) -> list[Event]:
@@ -410,44 +437,40 @@ class BybitPrivateSession:
 
     def _wallet(self, message: dict) -> list[Event]:
         created = int(message.get("creationTime") or 0) * NS_PER_MS
-        return list(parse.parse_wallet(message["data"], created, now_ns()))
+        balances = parse.parse_balances(message["data"], now_ns())
+        return [replace(balance, exchange_ts=created) for balance in balances]
 
 
 # --------------------------------------------------------------------------- stream wrappers
 
 
 class _Merged:
-    """Forward several WsClients' events into one async iterator."""
+    """Several WsClients' events (one socket per category) as one bounded queue: an event the
+    consumer is too far behind to take is dropped by its client's policy (ws.py)."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+        self.queue = EventQueue(max_queue)
         self.tasks: list[asyncio.Task] = []
 
     def attach(self, client: WsClient) -> None:
         self.tasks.append(asyncio.ensure_future(self._forward(client)))
 
     async def _forward(self, client: WsClient) -> None:
+        queue = self.queue
         async for event in client.events():
-            self.queue.put_nowait(event)
+            client.hand_over(event, queue)
 
-    async def events(self) -> AsyncIterator[Event]:
-        while True:
-            event = await self.queue.get()
-            if event is _STOP:
-                return
-            yield event
+    def events(self) -> AsyncIterator[Event]:
+        return self.queue.events()
 
     async def close(self) -> None:
         for task in self.tasks:
             await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        self.queue.put_nowait(_STOP)
+        self.queue.stop()
 
 
-_STOP: Any = object()
-
-
-class BybitMarketStream:
-    """Public market data over one WebSocket per Bybit category (`MarketStream`).
+class BybitPublicStream:
+    """Public market data over one WebSocket per Bybit category (`PublicStream`).
 
     Symbols may be unified (`BTC/USDT:USDT`), category-qualified (`spot:BTCUSDT`) or bare when
     the instrument table names one category (or `category=` is given)."""
@@ -474,7 +497,7 @@ class BybitMarketStream:
         self.client_options = client_options
         self.sessions: dict[str, BybitPublicSession] = {}
         self.clients: dict[str, WsClient] = {}
-        self._merged = _Merged()
+        self._merged = _Merged(client_options.get("max_queue", DEFAULT_MAX_QUEUE))
 
     def url(self, category: str) -> str:
         return f"{self.endpoints.public_ws_url.rstrip('/')}/{category}"
@@ -551,8 +574,8 @@ class BybitMarketStream:
         await self._merged.close()
 
 
-class BybitAccountStream(SocketStream):
-    """Private account stream of one API key (`AccountStream`)."""
+class BybitPrivateStream(PrivateSocketStream):
+    """Private account stream of one API key (`PrivateStream`)."""
 
     venue = BYBIT
 
@@ -570,7 +593,7 @@ class BybitAccountStream(SocketStream):
         **client_options: Any,
     ) -> None:
         self.session = BybitPrivateSession(
-            Signer(credentials, clock or Clock()),
+            BybitSigner(credentials, clock or Clock()),
             symbols=symbols,
             dead_man_switch=dead_man_switch,
             ping_interval=ping_interval,

@@ -165,7 +165,10 @@ def derive_venue(symbol: str) -> tuple[str, str]:
 
 
 class SymbolTable:
-    """Instruments of the venue by (category, Bybit name) and by unified symbol."""
+    """Instruments of the venue by (category, Bybit name) and by unified symbol
+    (`base.SymbolTable`). Its `venue_symbol` is `category:NAME` (or a bare name listed in one
+    category only); `unified_in` / `info_in` take the category and name apart, as the
+    stream's messages and the REST answers give them."""
 
     def __init__(self, instruments: Iterable[InstrumentInfo] = ()) -> None:
         self._info: dict[tuple[str, str], InstrumentInfo] = {}
@@ -189,13 +192,25 @@ class SymbolTable:
         self._info[key] = info
         self._by_unified[info.symbol] = key
 
-    def info(self, category: str, symbol: str) -> InstrumentInfo | None:
+    def info(self, venue_symbol: str) -> InstrumentInfo | None:
+        return self.info_in(*self.resolve(venue_symbol))
+
+    def info_in(self, category: str, symbol: str) -> InstrumentInfo | None:
         return self._info.get((category, symbol))
 
     def instruments(self) -> list[InstrumentInfo]:
         return list(self._info.values())
 
-    def unified(self, category: str, symbol: str) -> str:
+    def unified(self, venue_symbol: str) -> str:
+        """Unified symbol of `category:NAME` (or a bare name listed in one category)."""
+        return self.unified_in(*self.resolve(venue_symbol))
+
+    def venue(self, symbol: str) -> str:
+        """`category:NAME` of a unified symbol (what every Bybit entry point accepts)."""
+        category, name = self.resolve(symbol)
+        return f"{category}:{name}"
+
+    def unified_in(self, category: str, symbol: str) -> str:
         """Unified symbol of a Bybit (category, name); raises `UnknownSymbol`."""
         info = self._info.get((category, symbol))
         if info is not None:

@@ -6,30 +6,34 @@ streams, and the sans-IO public session the book benchmark drives over a recorde
 
 from exchanges.venues.base import Venue
 from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.rest import DeribitRestClient
 from exchanges.venues.deribit.stream import (
-    DeribitAccountSession,
-    DeribitAccountStream,
-    DeribitMarketSession,
-    DeribitMarketStream,
+    DeribitPrivateSession,
+    DeribitPrivateStream,
+    DeribitPublicSession,
+    DeribitPublicStream,
 )
+from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
     venue=Venue.DERIBIT,
     rest_client=DeribitRestClient,
-    market_stream=DeribitMarketStream,
-    account_stream=DeribitAccountStream,
+    public_stream=DeribitPublicStream,
+    private_stream=DeribitPrivateStream,
+    public_session=DeribitPublicSession,
     rate_limits=C.RATE_LIMITS,
-    default_rate_group=C.DEFAULT_GROUP,
-    market_session=DeribitMarketSession,
+    rate_limit_default_group=C.RATE_LIMIT_DEFAULT_GROUP,
 )
 
 __all__ = [
     "ADAPTER",
-    "DeribitAccountSession",
-    "DeribitAccountStream",
-    "DeribitMarketSession",
-    "DeribitMarketStream",
+    "DeribitPrivateSession",
+    "DeribitPrivateStream",
+    "DeribitPublicSession",
+    "DeribitPublicStream",
     "DeribitRestClient",
+    "DeribitSigner",
+    "SymbolTable",
 ]

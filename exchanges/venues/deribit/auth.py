@@ -8,8 +8,8 @@ credentials":
   server's clock (`public/get_time`).
 - HTTP: `Authorization: deri-hmac-sha256 id=ClientId,ts=Timestamp,sig=Signature,nonce=Nonce`
   with Data = UPPERCASE(HTTP method) + "\\n" + URI (path and query) + "\\n" + body + "\\n".
-- `client_credentials` sends the secret itself; `refresh_token` renews a token before its
-  `expires_in` runs out. Tokens carry a scope (`connection`, `session:name`,
+- `refresh_token` renews a token before its `expires_in` runs out (`client_credentials`,
+  which sends the secret itself, is not used). Tokens carry a scope (`connection`, `session:name`,
   `trade:read_write`, ...).
 """
 
@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass
 
 from exchanges.venues.base import Credentials
+from exchanges.venues.clock import Clock
 
 HTTP_SCHEME = "deri-hmac-sha256"
-SIGNATURE_VALIDITY_MS = 60_000
 
 
 def make_nonce() -> str:
@@ -77,19 +77,46 @@ def client_signature_params(
     return params
 
 
-def client_credentials_params(credentials: Credentials, *, scope: str | None = None) -> dict:
-    params = {
-        "grant_type": "client_credentials",
-        "client_id": credentials.api_key,
-        "client_secret": credentials.secret,
-    }
-    if scope:
-        params["scope"] = scope
-    return params
-
-
 def refresh_params(refresh_token: str) -> dict:
     return {"grant_type": "refresh_token", "refresh_token": refresh_token}
+
+
+class DeribitSigner:
+    """Signs HTTP requests and `public/auth` logins of one API key (`base.Signer`), with
+    timestamps from `clock` (local time plus the offset measured from `public/get_time`).
+
+    `ws_login` gives the `client_signature` params of `public/auth` (the caller wraps them in
+    a JSON-RPC request with its own id); REST's token login sends the same. `scope` is the
+    token scope asked for (`session:name`, `trade:read_write`, ...), None for the default."""
+
+    def __init__(
+        self, credentials: Credentials, clock: Clock | None = None, *, scope: str | None = None
+    ) -> None:
+        self.credentials = credentials
+        self.clock = clock or Clock()
+        self.scope = scope
+
+    def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]:
+        """The `Authorization` header of one signed HTTP request (`request_path` is the URI,
+        query included)."""
+        authorization = http_authorization(
+            self.credentials,
+            method=method,
+            uri=request_path,
+            body=body,
+            timestamp_ms=self.clock.now_ms(),
+            nonce=make_nonce(),
+        )
+        return {"Authorization": authorization}
+
+    def ws_login(self) -> dict:
+        """`public/auth` params, grant type `client_signature` (the secret never leaves us)."""
+        return client_signature_params(
+            self.credentials,
+            timestamp_ms=self.clock.now_ms(),
+            nonce=make_nonce(),
+            scope=self.scope,
+        )
 
 
 @dataclass(slots=True)

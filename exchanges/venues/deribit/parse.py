@@ -22,32 +22,21 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderUpdate,
     PositionUpdate,
+    PriceLevel,
     ProtocolError,
-    Side,
     Ticker,
     TimeInForce,
     Trade,
     Venue,
+    VenueError,
 )
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.symbols import SymbolMap
-from exchanges.venues.numbers import DecimalJsonDecoder
+from exchanges.venues.numbers import DecimalJsonDecoder, dec, levels, ms_ns, opt_dec
 from exchanges.venues.symbols import unified_symbol
 
 VENUE = Venue.DERIBIT
-MS = 1_000_000
-ZERO = Decimal(0)
-PERPETUAL_PERIOD = "perpetual"
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-KINDS = {
-    "future": InstrumentKind.FUTURE,
-    "option": InstrumentKind.OPTION,
-    "spot": InstrumentKind.SPOT,
-}
 
 _decode = DecimalJsonDecoder().decode
-
-DEFAULT_SYMBOLS = SymbolMap()
 
 
 def loads(raw: str | bytes) -> object:
@@ -59,49 +48,34 @@ def loads(raw: str | bytes) -> object:
         raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
 
 
-def dec(value: object) -> Decimal:
-    """Decimal of a decoded number (Decimal already, or an exact int)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str):
-        return Decimal(value)
-    raise ProtocolError(f"not a number: {value!r}", venue=VENUE)
-
-
-def opt_dec(value: object) -> Decimal | None:
-    return None if value is None else dec(value)
-
-
 # --------------------------------------------------------------------------- reference data
 
 
-def parse_instrument(item: dict) -> InstrumentInfo | None:
+def parse_instrument(raw: dict) -> InstrumentInfo | None:
     """One `public/get_instruments` entry; combos (future_combo, option_combo) give None
     because the normalized model has no combo kind. A `future` whose `settlement_period` is
     `perpetual` is a perpetual. Deribit publishes no separate quantity step: orders are sized in
     multiples of `min_trade_amount`, so it is both the lot and the minimum size."""
-    name = item["instrument_name"]
-    wire_kind = item["kind"]
+    name = raw["instrument_name"]
+    wire_kind = raw["kind"]
     if wire_kind == "future":
-        perpetual = item.get("settlement_period") == PERPETUAL_PERIOD
+        perpetual = raw.get("settlement_period") == C.PERPETUAL_PERIOD
         kind = InstrumentKind.PERPETUAL if perpetual else InstrumentKind.FUTURE
-    elif wire_kind in KINDS:
-        kind = KINDS[wire_kind]
+    elif wire_kind in C.INSTRUMENT_KINDS:
+        kind = C.INSTRUMENT_KINDS[wire_kind]
     else:
         return None
-    base = item["base_currency"]
-    quote = item.get("counter_currency") or item["quote_currency"]
-    settle = item.get("settlement_currency") or quote
+    base = raw["base_currency"]
+    quote = raw.get("counter_currency") or raw["quote_currency"]
+    settle = raw.get("settlement_currency") or quote
     expiry_ts = None
     if kind in (InstrumentKind.FUTURE, InstrumentKind.OPTION):
-        expiry_ts = int(item["expiration_timestamp"]) * MS
+        expiry_ts = ms_ns(raw["expiration_timestamp"])
     strike = option_type = None
     if kind is InstrumentKind.OPTION:
-        strike = dec(item["strike"])
-        option_type = OptionType(item["option_type"])
-    min_size = dec(item["min_trade_amount"])
+        strike = dec(raw["strike"])
+        option_type = OptionType(raw["option_type"])
+    min_size = dec(raw["min_trade_amount"])
     symbol = unified_symbol(
         kind=kind,
         base=base,
@@ -119,15 +93,15 @@ def parse_instrument(item: dict) -> InstrumentInfo | None:
         base=base,
         quote=quote,
         settle=settle,
-        linear=item.get("instrument_type") == "linear" or kind is InstrumentKind.SPOT,
-        contract_size=dec(item["contract_size"]),
-        tick_size=dec(item["tick_size"]),
+        linear=raw.get("instrument_type") == "linear" or kind is InstrumentKind.SPOT,
+        contract_size=dec(raw["contract_size"]),
+        tick_size=dec(raw["tick_size"]),
         lot_size=min_size,
         min_size=min_size,
         expiry_ts=expiry_ts,
         strike=strike,
         option_type=option_type,
-        active=bool(item.get("is_active", True)),
+        active=bool(raw.get("is_active", True)),
     )
 
 
@@ -135,75 +109,89 @@ def parse_instruments(result: Iterable[dict]) -> list[InstrumentInfo]:
     return [info for info in map(parse_instrument, result) if info is not None]
 
 
+def parse_error(payload: dict) -> VenueError:
+    """A JSON-RPC `error` object (`code`, `message`, optional `data`) as the typed error its
+    code stands for (`constants.error_for`); `data` is appended to the message."""
+    message = str(payload.get("message", ""))
+    data = payload.get("data")
+    if data:
+        message = f"{message} {data}"
+    return C.error_for(payload.get("code", ""), message)
+
+
 def parse_server_time(result: int) -> int:
     """`public/get_time` result (ms) -> ns."""
-    return int(result) * MS
+    return ms_ns(result)
 
 
 # --------------------------------------------------------------------------- market data
 
 
-def parse_ticker(data: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> Ticker:
+def parse_ticker(raw: dict, symbol: str, received_ns: int) -> Ticker:
     """`public/ticker` result or a `ticker.{instrument}.{interval}` notification's data.
     The funding rate is `funding_8h` (the 8-hour rate; `current_funding` is the instantaneous
     one); the 24 h volume is `stats.volume`, in the base coin."""
-    stats = data.get("stats") or {}
-    funding = data.get("funding_8h")
+    stats = raw.get("stats") or {}
+    funding = raw.get("funding_8h")
     return Ticker(
         venue=VENUE,
-        symbol=symbols.unified(data["instrument_name"]),
-        best_bid=opt_dec(data.get("best_bid_price")),
-        best_bid_size=opt_dec(data.get("best_bid_amount")),
-        best_ask=opt_dec(data.get("best_ask_price")),
-        best_ask_size=opt_dec(data.get("best_ask_amount")),
-        last_price=opt_dec(data.get("last_price")),
-        exchange_ts=int(data["timestamp"]) * MS,
-        receive_ts=receive_ts,
-        mark_price=opt_dec(data.get("mark_price")),
-        index_price=opt_dec(data.get("index_price")),
+        symbol=symbol,
+        best_bid=opt_dec(raw.get("best_bid_price")),
+        best_bid_size=opt_dec(raw.get("best_bid_amount")),
+        best_ask=opt_dec(raw.get("best_ask_price")),
+        best_ask_size=opt_dec(raw.get("best_ask_amount")),
+        last_price=opt_dec(raw.get("last_price")),
+        exchange_ts=ms_ns(raw["timestamp"]),
+        receive_ts=received_ns,
+        mark_price=opt_dec(raw.get("mark_price")),
+        index_price=opt_dec(raw.get("index_price")),
         funding_rate=opt_dec(funding),
-        open_interest=opt_dec(data.get("open_interest")),
+        open_interest=opt_dec(raw.get("open_interest")),
         volume_24h=opt_dec(stats.get("volume")),
     )
 
 
-def rest_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
-    """`public/get_order_book` levels `[price, amount]`."""
-    return tuple((dec(price), dec(amount)) for price, amount in levels)
+def ws_levels(raw_levels: Iterable[list]) -> tuple[PriceLevel, ...]:
+    """`book.*` notification levels `[action, price, amount]` -> `(price, amount)`; `delete`
+    carries amount 0. The decoder already made Decimals of every number with a fraction (whole
+    numbers arrive as exact ints), so only those are converted: this is the book's hot path."""
+    out = []
+    for level in raw_levels:
+        price = level[1]
+        amount = level[2]
+        if type(price) is not Decimal:
+            price = dec(price)
+        if type(amount) is not Decimal:
+            amount = dec(amount)
+        out.append((price, amount))
+    return tuple(out)
 
 
-def ws_levels(levels: Iterable[list]) -> tuple[tuple[Decimal, Decimal], ...]:
-    """`book.*` notification levels `[action, price, amount]`; `delete` carries amount 0."""
-    return tuple((dec(level[1]), dec(level[2])) for level in levels)
-
-
-def parse_order_book(
-    result: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
-) -> BookSnapshot:
+def parse_book(raw: dict, symbol: str, received_ns: int) -> BookSnapshot:
     """`public/get_order_book` result (its `change_id` is the book's sequence)."""
     return BookSnapshot(
         venue=VENUE,
-        symbol=symbols.unified(result["instrument_name"]),
-        bids=rest_levels(result["bids"]),
-        asks=rest_levels(result["asks"]),
-        sequence=int(result.get("change_id") or 0),
-        exchange_ts=int(result["timestamp"]) * MS,
-        receive_ts=receive_ts,
+        symbol=symbol,
+        bids=levels(raw["bids"]),
+        asks=levels(raw["asks"]),
+        sequence=int(raw.get("change_id") or 0),
+        exchange_ts=ms_ns(raw["timestamp"]),
+        receive_ts=received_ns,
     )
 
 
-def parse_trade(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> Trade:
+def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
     """One entry of a `trades.{instrument}.{interval}` notification; `direction` is the
     taker's side."""
     return Trade(
         venue=VENUE,
-        symbol=symbols.unified(item["instrument_name"]),
-        trade_id=str(item["trade_id"]),
-        price=dec(item["price"]),
-        quantity=dec(item["amount"]),
-        side=SIDES[item["direction"]],
-        exchange_ts=int(item["timestamp"]) * MS,
-        receive_ts=receive_ts,
+        symbol=symbol,
+        trade_id=str(raw["trade_id"]),
+        price=dec(raw["price"]),
+        quantity=dec(raw["amount"]),
+        side=C.SIDES[raw["direction"]],
+        exchange_ts=ms_ns(raw["timestamp"]),
+        receive_ts=received_ns,
     )
 
 
@@ -211,7 +199,7 @@ def parse_trade(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOL
 
 
 def order_status(state: str, filled: Decimal) -> OrderStatus:
-    status = C.ORDER_STATES.get(state)
+    status = C.ORDER_STATUS.get(state)
     if status is None:
         if state == "archive":
             return OrderStatus.FILLED if filled else OrderStatus.CANCELED
@@ -221,93 +209,91 @@ def order_status(state: str, filled: Decimal) -> OrderStatus:
     return status
 
 
-def parse_order(item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS) -> OrderUpdate:
+def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """An order object (private/buy|sell|edit `order`, private/cancel result, get_open_orders*,
     get_order_state*, `user.orders.*` data). `label` is our client order id."""
-    filled = dec(item.get("filled_amount") or 0)
-    average = item.get("average_price")
-    price = item.get("price")
-    label = item.get("label") or None
-    order_type = C.ORDER_TYPES.get(item.get("order_type", "limit"), None)
+    filled = dec(raw.get("filled_amount") or 0)
+    average = raw.get("average_price")
+    price = raw.get("price")
+    label = raw.get("label") or None
+    order_type = C.ORDER_TYPES.get(raw.get("order_type", "limit"), None)
     if order_type is None:
-        raise ProtocolError(f"unknown order_type {item.get('order_type')!r}", venue=VENUE)
-    reason = item.get("reject_reason") or item.get("cancel_reason") or ""
+        raise ProtocolError(f"unknown order_type {raw.get('order_type')!r}", venue=VENUE)
+    reason = raw.get("reject_reason") or raw.get("cancel_reason") or ""
     return OrderUpdate(
         venue=VENUE,
-        symbol=symbols.unified(item["instrument_name"]),
+        symbol=symbol,
         client_order_id=label,
-        venue_order_id=str(item["order_id"]),
-        side=SIDES[item["direction"]],
+        venue_order_id=str(raw["order_id"]),
+        side=C.SIDES[raw["direction"]],
         order_type=order_type,
-        time_in_force=C.TIME_IN_FORCE.get(item.get("time_in_force", ""), TimeInForce.GTC),
+        time_in_force=C.TIME_IN_FORCE.get(raw.get("time_in_force", ""), TimeInForce.GTC),
         price=dec(price) if isinstance(price, Decimal | int) else None,
-        quantity=dec(item["amount"]),
+        quantity=dec(raw["amount"]),
         filled_quantity=filled,
         average_price=dec(average) if filled and average is not None else None,
-        status=order_status(item["order_state"], filled),
-        exchange_ts=int(item.get("last_update_timestamp") or item["creation_timestamp"]) * MS,
-        receive_ts=receive_ts,
-        post_only=bool(item.get("post_only", False)),
-        reduce_only=bool(item.get("reduce_only", False)),
-        reject_reason=str(reason) if item.get("order_state") != "open" else "",
+        status=order_status(raw["order_state"], filled),
+        exchange_ts=ms_ns(raw.get("last_update_timestamp") or raw["creation_timestamp"]),
+        receive_ts=received_ns,
+        post_only=bool(raw.get("post_only", False)),
+        reduce_only=bool(raw.get("reduce_only", False)),
+        reject_reason=str(reason) if raw.get("order_state") != "open" else "",
     )
 
 
-def parse_user_trade(
-    item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
-) -> FillEvent:
+def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
     """One of our fills (get_user_trades_*, `user.trades.*`, buy/sell `trades`). Deribit's
     `fee` is what was paid (negative = rebate), as FillEvent wants it."""
     return FillEvent(
         venue=VENUE,
-        symbol=symbols.unified(item["instrument_name"]),
-        trade_id=str(item["trade_id"]),
-        venue_order_id=str(item["order_id"]) if item.get("order_id") is not None else None,
-        client_order_id=item.get("label") or None,
-        side=SIDES[item["direction"]],
-        price=dec(item["price"]),
-        quantity=dec(item["amount"]),
-        fee=dec(item.get("fee") or 0),
-        fee_currency=item.get("fee_currency", ""),
-        liquidity=C.LIQUIDITY[item["liquidity"]],
-        exchange_ts=int(item["timestamp"]) * MS,
-        receive_ts=receive_ts,
+        symbol=symbol,
+        trade_id=str(raw["trade_id"]),
+        venue_order_id=str(raw["order_id"]) if raw.get("order_id") is not None else None,
+        client_order_id=raw.get("label") or None,
+        side=C.SIDES[raw["direction"]],
+        price=dec(raw["price"]),
+        quantity=dec(raw["amount"]),
+        fee=dec(raw.get("fee") or 0),
+        fee_currency=raw.get("fee_currency", ""),
+        liquidity=C.LIQUIDITY[raw["liquidity"]],
+        exchange_ts=ms_ns(raw["timestamp"]),
+        receive_ts=received_ns,
     )
 
 
-def parse_position(
-    item: dict, receive_ts: int, symbols: SymbolMap = DEFAULT_SYMBOLS
-) -> PositionUpdate:
+def parse_position(raw: dict, symbol: str, received_ns: int) -> PositionUpdate:
     """`private/get_positions` entry or `user.changes.*` `positions` entry. `size` is signed
     (negative short), USD for futures, coin for options. Positions carry no timestamp."""
-    average = item.get("average_price")
-    size = dec(item["size"])
+    average = raw.get("average_price")
+    size = dec(raw["size"])
     return PositionUpdate(
         venue=VENUE,
-        symbol=symbols.unified(item["instrument_name"]),
+        symbol=symbol,
         quantity=size,
         entry_price=dec(average) if size and average is not None else None,
-        exchange_ts=receive_ts,
-        receive_ts=receive_ts,
-        mark_price=opt_dec(item.get("mark_price")),
-        unrealized_pnl=opt_dec(item.get("floating_profit_loss")),
-        realized_pnl=opt_dec(item.get("realized_profit_loss")),
-        liquidation_price=opt_dec(item.get("estimated_liquidation_price")),
-        leverage=opt_dec(item.get("leverage")),
+        exchange_ts=received_ns,
+        receive_ts=received_ns,
+        mark_price=opt_dec(raw.get("mark_price")),
+        unrealized_pnl=opt_dec(raw.get("floating_profit_loss")),
+        realized_pnl=opt_dec(raw.get("realized_profit_loss")),
+        liquidation_price=opt_dec(raw.get("estimated_liquidation_price")),
+        leverage=opt_dec(raw.get("leverage")),
     )
 
 
-def parse_balance(item: dict, receive_ts: int) -> BalanceUpdate:
-    """A `private/get_account_summaries` summary or `user.portfolio.*` data: total = equity,
-    available = available_funds, locked = the margin between them."""
-    total = dec(item["equity"])
-    available = dec(item["available_funds"])
-    return BalanceUpdate(
+def parse_balances(raw: dict, received_ns: int) -> list[BalanceUpdate]:
+    """The balance of one `private/get_account_summaries` summary or `user.portfolio.*` data
+    (one currency each): total = equity, available = available_funds, locked = the margin
+    between them."""
+    total = dec(raw["equity"])
+    available = dec(raw["available_funds"])
+    balance = BalanceUpdate(
         venue=VENUE,
-        currency=item["currency"].upper(),
+        currency=raw["currency"].upper(),
         total=total,
         available=available,
-        exchange_ts=receive_ts,
-        receive_ts=receive_ts,
+        exchange_ts=received_ns,
+        receive_ts=received_ns,
         locked=total - available,
     )
+    return [balance]

@@ -55,7 +55,7 @@ from exchanges.venues.base import (
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.symbols import SymbolMap, currency_of
+from exchanges.venues.deribit.symbols import SymbolTable, currency_of
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
@@ -132,11 +132,18 @@ class DeribitRestClient:
         self.credentials = credentials
         self.auth_mode = auth_mode
         self.timeout = timeout
-        self.limiter = limiter or RateLimiter(C.RATE_LIMITS, default=C.DEFAULT_GROUP)
+        self.limiter = (
+            limiter
+            if limiter is not None
+            else RateLimiter(C.RATE_LIMITS, default=C.RATE_LIMIT_DEFAULT_GROUP)
+        )
         self.currencies = currencies
         self.scope = scope
         self.clock = clock or Clock()
-        self.symbols = SymbolMap()
+        self.signer = (
+            auth.DeribitSigner(credentials, self.clock, scope=scope) if credentials else None
+        )
+        self.symbols = SymbolTable()
         self.token: auth.Token | None = None
         self._token_lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -162,18 +169,18 @@ class DeribitRestClient:
                 self.sync_clock()
             except VenueError:
                 raise refused from None
-            if method in C.METHOD_GROUPS:
+            if method in C.RATE_LIMIT_GROUPS:
                 raise
         return self._call_once(method, params, private=private)
 
     def _call_once(self, method: str, params: dict | None, *, private: bool):
         params = {key: value for key, value in (params or {}).items() if value is not None}
-        group = C.METHOD_GROUPS.get(method, C.DEFAULT_GROUP)
+        group = C.RATE_LIMIT_GROUPS.get(method, C.RATE_LIMIT_DEFAULT_GROUP)
         self.limiter.acquire(group)
         headers = {"Accept": "application/json"}
         # Order entry always goes as POST: a GET may be sent again by an HTTP client or proxy
         # that retries "idempotent" requests on a dropped connection, placing an order twice.
-        http_method = "POST" if method in C.METHOD_GROUPS else self.http_method
+        http_method = "POST" if method in C.RATE_LIMIT_GROUPS else self.http_method
         if http_method == "POST":
             uri = f"{C.API_PREFIX}{method}"
             body = orjson.dumps(
@@ -185,7 +192,7 @@ class DeribitRestClient:
             uri = f"{C.API_PREFIX}{method}" + (f"?{query}" if query else "")
             body = ""
         if private:
-            headers["Authorization"] = self._authorization(http_method, uri, body)
+            headers.update(self._authorization(http_method, uri, body))
         response = send(
             self.http,
             http_method,
@@ -224,7 +231,7 @@ class DeribitRestClient:
             raise ProtocolError(f"{method}: not a JSON-RPC object", venue=self.venue)
         error = body.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=self.venue)
+            exc = parse.parse_error(error)
             if isinstance(exc, RateLimited):
                 penalize(self.limiter, group, exc, C.RATE_LIMIT_PENALTY_SECONDS)
             elif isinstance(exc, AuthenticationError):
@@ -234,19 +241,12 @@ class DeribitRestClient:
             raise ProtocolError(f"{method}: answer without result", venue=self.venue)
         return body["result"]
 
-    def _authorization(self, method: str, uri: str, body: str = "") -> str:
-        if self.credentials is None:
+    def _authorization(self, method: str, uri: str, body: str = "") -> dict[str, str]:
+        if self.signer is None:
             raise AuthenticationError("private method without credentials", venue=self.venue)
         if self.auth_mode == "signature":
-            return auth.http_authorization(
-                self.credentials,
-                method=method,
-                uri=uri,
-                body=body,
-                timestamp_ms=self.clock.now_ms(),
-                nonce=auth.make_nonce(),
-            )
-        return f"bearer {self.authenticate().access_token}"
+            return self.signer.rest_headers(method, uri, body)
+        return {"Authorization": f"bearer {self.authenticate().access_token}"}
 
     def authenticate(self, *, force: bool = False) -> auth.Token:
         """A valid bearer token: the current one, a refreshed one, or a new one from
@@ -260,29 +260,23 @@ class DeribitRestClient:
             return self._renew(token)
 
     def _renew(self, token: auth.Token | None) -> auth.Token:
-        if self.credentials is None:
+        if self.signer is None:
             raise AuthenticationError("no credentials", venue=self.venue)
         result = None
         if token is not None and token.refresh_token:
             try:
-                result = self.call(C.AUTH, auth.refresh_params(token.refresh_token))
+                result = self.call(C.METHOD_AUTH, auth.refresh_params(token.refresh_token))
             except AuthenticationError:
                 result = None
         if result is None:
-            params = auth.client_signature_params(
-                self.credentials,
-                timestamp_ms=self.clock.now_ms(),
-                nonce=auth.make_nonce(),
-                scope=self.scope,
-            )
-            result = self.call(C.AUTH, params)
+            result = self.call(C.METHOD_AUTH, self.signer.ws_login())
         self.token = auth.Token.from_result(result)
         return self.token
 
     # ------------------------------------------------------------------ time
 
     def server_time(self) -> int:
-        return parse.parse_server_time(self.call(C.GET_TIME))
+        return parse.parse_server_time(self.call(C.METHOD_GET_TIME))
 
     def sync_clock(self) -> int:
         """Measure the offset to Deribit's clock (`public/get_time`) and sign with it."""
@@ -291,23 +285,25 @@ class DeribitRestClient:
     # ------------------------------------------------------------------ market data
 
     def instruments(self) -> list[InstrumentInfo]:
-        infos = parse.parse_instruments(self.call(C.GET_INSTRUMENTS, {"currency": "any"}))
+        infos = parse.parse_instruments(self.call(C.METHOD_GET_INSTRUMENTS, {"currency": "any"}))
         for info in infos:
-            self.symbols.add(info.venue_symbol, info.symbol)
+            self.symbols.add(info)
         return infos
 
     def ticker(self, venue_symbol: str) -> Ticker:
-        result = self.call(C.TICKER, {"instrument_name": venue_symbol})
-        return parse.parse_ticker(result, now_ns(), self.symbols)
+        result = self.call(C.METHOD_TICKER, {"instrument_name": venue_symbol})
+        return parse.parse_ticker(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot:
-        result = self.call(C.GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth})
-        return parse.parse_order_book(result, now_ns(), self.symbols)
+        result = self.call(
+            C.METHOD_GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth}
+        )
+        return parse.parse_book(result, self.symbols.unified(result["instrument_name"]), now_ns())
 
     # ------------------------------------------------------------------ orders
 
     def _order(self, item: dict) -> OrderUpdate:
-        return parse.parse_order(item, now_ns(), self.symbols)
+        return parse.parse_order(item, self.symbols.unified(item["instrument_name"]), now_ns())
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         label = request.client_order_id
@@ -334,7 +330,7 @@ class DeribitRestClient:
             params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
         if request.reduce_only:
             params["reduce_only"] = True
-        method = C.BUY if request.side is Side.BUY else C.SELL
+        method = C.METHOD_BUY if request.side is Side.BUY else C.METHOD_SELL
         try:
             result = self.call(method, params, private=True)
         except RequestTimeout as exc:
@@ -349,7 +345,7 @@ class DeribitRestClient:
     def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
         try:
             result = self.call(
-                C.GET_ORDER_STATE_BY_LABEL,
+                C.METHOD_GET_ORDER_STATE_BY_LABEL,
                 {"currency": currency_of(venue_symbol), "label": client_order_id},
                 private=True,
             )
@@ -366,7 +362,9 @@ class DeribitRestClient:
         return self._order(latest)
 
     def order_by_id(self, venue_order_id: str) -> OrderUpdate:
-        return self._order(self.call(C.GET_ORDER_STATE, {"order_id": venue_order_id}, private=True))
+        return self._order(
+            self.call(C.METHOD_GET_ORDER_STATE, {"order_id": venue_order_id}, private=True)
+        )
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
         quantity, price = request.quantity, request.price
@@ -376,10 +374,12 @@ class DeribitRestClient:
             price = current.price if price is None else price
         params: dict = {"amount": quantity, "price": price}
         if request.venue_order_id:
-            result = self.call(C.EDIT, {"order_id": request.venue_order_id, **params}, private=True)
+            result = self.call(
+                C.METHOD_EDIT, {"order_id": request.venue_order_id, **params}, private=True
+            )
         elif request.client_order_id:
             result = self.call(
-                C.EDIT_BY_LABEL,
+                C.METHOD_EDIT_BY_LABEL,
                 {
                     "label": request.client_order_id,
                     "instrument_name": request.venue_symbol,
@@ -410,11 +410,13 @@ class DeribitRestClient:
         venue_order_id: str | None = None,
     ) -> OrderUpdate:
         if venue_order_id:
-            return self._order(self.call(C.CANCEL, {"order_id": venue_order_id}, private=True))
+            return self._order(
+                self.call(C.METHOD_CANCEL, {"order_id": venue_order_id}, private=True)
+            )
         if not client_order_id:
             raise InvalidOrder("cancel needs a client or venue order id", venue=self.venue)
         cancelled = self.call(
-            C.CANCEL_BY_LABEL,
+            C.METHOD_CANCEL_BY_LABEL,
             {"label": client_order_id, "currency": currency_of(venue_symbol)},
             private=True,
         )
@@ -428,19 +430,21 @@ class DeribitRestClient:
     def cancel_all(self, venue_symbol: str | None = None) -> int:
         if venue_symbol:
             result = self.call(
-                C.CANCEL_ALL_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+                C.METHOD_CANCEL_ALL_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
             )
         else:
-            result = self.call(C.CANCEL_ALL, private=True)
+            result = self.call(C.METHOD_CANCEL_ALL, private=True)
         return int(result)
 
     def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
         if venue_symbol:
             result = self.call(
-                C.GET_OPEN_ORDERS_BY_INSTRUMENT, {"instrument_name": venue_symbol}, private=True
+                C.METHOD_GET_OPEN_ORDERS_BY_INSTRUMENT,
+                {"instrument_name": venue_symbol},
+                private=True,
             )
         else:
-            result = self.call(C.GET_OPEN_ORDERS, private=True)
+            result = self.call(C.METHOD_GET_OPEN_ORDERS, private=True)
         return [self._order(item) for item in result]
 
     # ------------------------------------------------------------------ fills
@@ -456,9 +460,13 @@ class DeribitRestClient:
             start_ms = self.clock.now_ms() - FILLS_LOOKBACK_MS
         base = {"start_timestamp": start_ms, "count": FILLS_PAGE, "sorting": "asc"}
         if venue_symbol:
-            requests_ = [(C.GET_USER_TRADES_BY_INSTRUMENT, {"instrument_name": venue_symbol})]
+            requests_ = [
+                (C.METHOD_GET_USER_TRADES_BY_INSTRUMENT, {"instrument_name": venue_symbol})
+            ]
         else:
-            requests_ = [(C.GET_USER_TRADES_BY_CURRENCY, {"currency": c}) for c in self.currencies]
+            requests_ = [
+                (C.METHOD_GET_USER_TRADES_BY_CURRENCY, {"currency": c}) for c in self.currencies
+            ]
         items: list[dict] = []
         cutoff: int | None = None
         for method, params in requests_:
@@ -476,7 +484,9 @@ class DeribitRestClient:
                 continue
             if ts == start_ms and str(item["trade_id"]) in seen:
                 continue
-            fills.append(parse.parse_user_trade(item, receive_ts, self.symbols))
+            fills.append(
+                parse.parse_fill(item, self.symbols.unified(item["instrument_name"]), receive_ts)
+            )
         if not fills:
             return FillPage((), _write_cursor(start_ms, seen))
         last_ms = fills[-1].exchange_ts // 1_000_000
@@ -488,22 +498,27 @@ class DeribitRestClient:
     # ------------------------------------------------------------------ account
 
     def positions(self) -> list[PositionUpdate]:
-        result = self.call(C.GET_POSITIONS, {"currency": "any"}, private=True)
+        result = self.call(C.METHOD_GET_POSITIONS, {"currency": "any"}, private=True)
         receive_ts = now_ns()
-        return [parse.parse_position(item, receive_ts, self.symbols) for item in result]
+        return [
+            parse.parse_position(item, self.symbols.unified(item["instrument_name"]), receive_ts)
+            for item in result
+        ]
 
     def balances(self) -> list[BalanceUpdate]:
-        result = self.call(C.GET_ACCOUNT_SUMMARIES, private=True)
+        result = self.call(C.METHOD_GET_ACCOUNT_SUMMARIES, private=True)
         summaries = result.get("summaries", []) if isinstance(result, dict) else result
         receive_ts = now_ns()
-        return [parse.parse_balance(item, receive_ts) for item in summaries]
+        return [balance for item in summaries for balance in parse.parse_balances(item, receive_ts)]
 
     def set_dead_man_switch(self, timeout_seconds: int) -> None:
         """Deribit's dead-man switch is cancel-on-disconnect: with scope `account` the
         account's orders are cancelled when its connections drop (or miss heartbeats); it has
         no timer, so any `timeout_seconds` > 0 turns it on and 0 turns it off."""
         method = (
-            C.ENABLE_CANCEL_ON_DISCONNECT if timeout_seconds > 0 else C.DISABLE_CANCEL_ON_DISCONNECT
+            C.METHOD_ENABLE_CANCEL_ON_DISCONNECT
+            if timeout_seconds > 0
+            else C.METHOD_DISABLE_CANCEL_ON_DISCONNECT
         )
         self.call(method, {"scope": "account"}, private=True)
 

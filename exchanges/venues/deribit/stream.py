@@ -15,7 +15,7 @@ Public session (docs: subscriptions `book.{instrument}.{interval}`,
 - Heartbeats: `public/set_heartbeat` on connect; a `heartbeat` of type `test_request` must be
   answered with `public/test`, or the venue closes the connection (and cancel-on-disconnect
   fires).
-- Subscriptions go out in batches (`MAX_CHANNELS_PER_REQUEST`, well inside the 32 kB frame
+- Subscriptions go out in batches (`constants.WS_SUBSCRIBE_BATCH`, well inside the 32 kB frame
   limit of error -32600) and are all sent again on every connect.
 
 Private session: `public/get_time` to measure the clock offset, then `public/auth`
@@ -33,7 +33,6 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from decimal import Decimal
 
 from exchanges.venues.base import (
     BookDelta,
@@ -51,16 +50,24 @@ from exchanges.venues.book import BookResyncs, BookStats, OrderBook
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.symbols import SymbolMap
-from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
+from exchanges.venues.deribit.auth import DeribitSigner
+from exchanges.venues.deribit.parse import ws_levels
+from exchanges.venues.deribit.symbols import SymbolTable
+from exchanges.venues.numbers import levels
+from exchanges.venues.ws import (
+    DEFAULT_MAX_QUEUE,
+    Backoff,
+    Link,
+    PrivateSocketStream,
+    SocketStream,
+    WsClient,
+)
 
 log = logging.getLogger(__name__)
 
 VENUE = Venue.DERIBIT
 MS = 1_000_000
-MAX_CHANNELS_PER_REQUEST = 100
 INTERVALS = ("raw", "100ms", "agg2")
-DEFAULT_HEARTBEAT = 10  # seconds; Deribit's minimum for public/set_heartbeat
 TOKEN_REFRESH_MARGIN = 60.0
 DEFAULT_PRIVATE_CHANNELS = (
     "user.orders.any.any.raw",
@@ -79,21 +86,6 @@ def _decode_message(raw: str | bytes) -> dict:
     if type(message) is not dict:
         raise ProtocolError("not a JSON-RPC object", venue=VENUE)
     return message
-
-
-def _levels(levels: list) -> tuple:
-    """`[action, price, amount]` -> `(price, amount)` as Decimals (the decoder already made
-    Decimals of every number with a fraction; whole numbers arrive as exact ints)."""
-    out = []
-    for level in levels:
-        price = level[1]
-        amount = level[2]
-        if type(price) is not Decimal:
-            price = parse.dec(price)
-        if type(amount) is not Decimal:
-            amount = parse.dec(amount)
-        out.append((price, amount))
-    return tuple(out)
 
 
 class _Rpc:
@@ -115,17 +107,17 @@ class _Rpc:
 
 
 def _batches(channels: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(channels), MAX_CHANNELS_PER_REQUEST):
-        yield channels[start : start + MAX_CHANNELS_PER_REQUEST]
+    for start in range(0, len(channels), C.WS_SUBSCRIBE_BATCH):
+        yield channels[start : start + C.WS_SUBSCRIBE_BATCH]
 
 
 def _answer_test_request(message: dict, rpc: _Rpc, link: Link) -> None:
     params = message.get("params") or {}
     if params.get("type") == "test_request":
-        link.send(rpc.request(C.TEST, {}, "test"))
+        link.send(rpc.request(C.METHOD_TEST, {}, "test"))
 
 
-class DeribitMarketSession:
+class DeribitPublicSession:
     """Public market data of a set of instruments: books, trades, tickers."""
 
     def __init__(
@@ -138,8 +130,8 @@ class DeribitMarketSession:
         interval: str = "100ms",
         depth: int | None = None,
         group: str = "none",
-        heartbeat: int = DEFAULT_HEARTBEAT,
-        symbols: SymbolMap | None = None,
+        heartbeat: int = C.WS_PING_INTERVAL,
+        symbols: SymbolTable | None = None,
     ) -> None:
         if depth is not None and depth not in BOOK_DEPTHS:
             raise ValueError(f"Deribit book depth must be one of {BOOK_DEPTHS}, not {depth}")
@@ -149,7 +141,7 @@ class DeribitMarketSession:
         self.heartbeat = heartbeat
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
-        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.stats = BookStats()
         self.books: dict[str, OrderBook] = {}
         self.resyncs = BookResyncs(VENUE, self.stats)
@@ -208,13 +200,15 @@ class DeribitMarketSession:
 
     def subscribe_requests(self, channels: list[str]) -> list[dict]:
         return [
-            self._rpc.request(C.PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
+            self._rpc.request(C.METHOD_PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
             for batch in _batches(channels)
         ]
 
     def unsubscribe_requests(self, channels: list[str]) -> list[dict]:
         return [
-            self._rpc.request(C.PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch)
+            self._rpc.request(
+                C.METHOD_PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch
+            )
             for batch in _batches(channels)
         ]
 
@@ -225,7 +219,9 @@ class DeribitMarketSession:
         self.books.clear()
         self.resyncs.clear()
         self.confirmed.clear()
-        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+        link.send(
+            self._rpc.request(C.METHOD_SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat")
+        )
         for request in self.subscribe_requests(list(self.channels)):
             link.send(request)
 
@@ -235,7 +231,7 @@ class DeribitMarketSession:
         self.confirmed.clear()
 
     def ping(self) -> str | None:
-        return json.dumps(self._rpc.request(C.TEST, {}, "test"))
+        return json.dumps(self._rpc.request(C.METHOD_TEST, {}, "test"))
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
         receive_ts = time.time_ns()
@@ -256,8 +252,17 @@ class DeribitMarketSession:
                 if kind == _BOOK_TOP:
                     return self._on_book_top(name, symbol, data, receive_ts)
                 if kind == _TRADES:
-                    return [parse.parse_trade(item, receive_ts, self.symbols) for item in data]
-                return [parse.parse_ticker(data, receive_ts, self.symbols)]
+                    return [
+                        parse.parse_trade(
+                            item, self.symbols.unified(item["instrument_name"]), receive_ts
+                        )
+                        for item in data
+                    ]
+                return [
+                    parse.parse_ticker(
+                        data, self.symbols.unified(data["instrument_name"]), receive_ts
+                    )
+                ]
             except (KeyError, TypeError, IndexError, ValueError) as exc:
                 raise ProtocolError(f"bad {channel} data: {exc!r}", venue=VENUE) from exc
         if method == "heartbeat":
@@ -287,8 +292,8 @@ class DeribitMarketSession:
         change_id = data["change_id"]
         exchange_ts = data["timestamp"] * MS
         if data.get("type") == "snapshot":
-            bids = _levels(data["bids"])
-            asks = _levels(data["asks"])
+            bids = ws_levels(data["bids"])
+            asks = ws_levels(data["asks"])
             book = self.books.get(name)
             if book is None:
                 book = self.books[name] = OrderBook(symbol)
@@ -312,8 +317,8 @@ class DeribitMarketSession:
         prev = data.get("prev_change_id")
         if prev != book.sequence:
             return self._gap(name, symbol, book.sequence, prev, receive_ts, link)
-        bids = _levels(data["bids"])
-        asks = _levels(data["asks"])
+        bids = ws_levels(data["bids"])
+        asks = ws_levels(data["asks"])
         book.apply_delta(bids, asks, change_id)
         stats.updates_applied += 1
         return [BookDelta(VENUE, symbol, bids, asks, change_id, prev, exchange_ts, receive_ts)]
@@ -322,8 +327,8 @@ class DeribitMarketSession:
         """A grouped channel: every message is the whole top `depth` of `[price, amount]`
         levels (no `type`, nothing to chain), so each one replaces the book."""
         self.stats.messages += 1
-        bids = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["bids"]])
-        asks = tuple([(parse.dec(price), parse.dec(amount)) for price, amount in data["asks"]])
+        bids = levels(data["bids"])
+        asks = levels(data["asks"])
         change_id = data["change_id"]
         book = self.books.get(name)
         if book is None:
@@ -334,17 +339,30 @@ class DeribitMarketSession:
             BookSnapshot(VENUE, symbol, bids, asks, change_id, data["timestamp"] * MS, receive_ts)
         ]
 
+    def resync_book(self, symbol: str, detail: str, link: Link) -> list[Event]:
+        """Rebuild the book of unified `symbol` from a fresh snapshot (see ws.py)."""
+        for name, book in list(self.books.items()):
+            if book.symbol == symbol and name not in self.resyncs:
+                return self._rebuild(name, symbol, detail, time.time_ns(), link)
+        return []
+
     def _gap(
         self, name: str, symbol: str, expected: int | None, got: object, receive_ts: int, link: Link
     ) -> list[Event]:
         self.stats.gaps += 1
+        detail = f"book gap: prev_change_id {got} after change_id {expected}"
+        return self._rebuild(name, symbol, detail, receive_ts, link)
+
+    def _rebuild(
+        self, name: str, symbol: str, detail: str, receive_ts: int, link: Link
+    ) -> list[Event]:
+        """Drop the book, resubscribe its channel for a fresh snapshot, and say so."""
         del self.books[name]
         channel = f"book.{name}.{self.interval}"
         for request in self.unsubscribe_requests([channel]):
             link.send(request)
         for request in self.subscribe_requests([channel]):
             link.send(request)
-        detail = f"book gap: prev_change_id {got} after change_id {expected}"
         return [self.resyncs.begin(name, symbol, detail, receive_ts)]
 
     # -- answers ------------------------------------------------------------------------
@@ -353,8 +371,8 @@ class DeribitMarketSession:
         purpose, context = self._rpc.pending.pop(message["id"], ("", None))
         error = message.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=VENUE)
-            if exc.code == str(C.TOO_MANY_REQUESTS):
+            exc = parse.parse_error(error)
+            if exc.code == C.ERROR_TOO_MANY_REQUESTS:
                 link.reconnect("too_many_requests ends the session")
                 return []
             raise ProtocolError(
@@ -379,29 +397,27 @@ class DeribitMarketSession:
         return []
 
 
-class DeribitAccountSession:
+class DeribitPrivateSession:
     """Private stream of one account: orders, fills, positions and balances after login."""
 
     def __init__(
         self,
-        credentials: Credentials,
+        signer: DeribitSigner,
         *,
         channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         cancel_on_disconnect: bool = False,
-        scope: str | None = None,
-        clock: Clock | None = None,
         sync_clock: bool = True,
-        symbols: SymbolMap | None = None,
+        symbols: SymbolTable | None = None,
     ) -> None:
-        self.credentials = credentials
+        self.signer = signer
+        self.clock = signer.clock
         self.sync_clock = sync_clock
         self.channels = list(channels)
         self.heartbeat = heartbeat
         self.cancel_on_disconnect = cancel_on_disconnect
-        self.scope = scope
-        self.clock = clock or Clock()
-        self.symbols = symbols or parse.DEFAULT_SYMBOLS
+        self.cancel_on_disconnect_enabled = False  # the venue confirmed it on this connection
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.ping_interval = float(heartbeat)
         self.idle_timeout = float(heartbeat) * 3
         self.token: auth.Token | None = None
@@ -409,34 +425,33 @@ class DeribitAccountSession:
         self._rpc = _Rpc()
 
     def _login_request(self) -> dict:
-        params = auth.client_signature_params(
-            self.credentials,
-            timestamp_ms=self.clock.now_ms(),
-            nonce=auth.make_nonce(),
-            scope=self.scope,
-        )
-        return self._rpc.request(C.AUTH, params, "login")
+        return self._rpc.request(C.METHOD_AUTH, self.signer.ws_login(), "login")
 
     def on_connect(self, link: Link) -> None:
         self._rpc.clear()
         self.token = None
         self.authenticated = False
         if self.sync_clock:
-            link.send(self._rpc.request(C.GET_TIME, {}, "time", time.time_ns()))
+            link.send(self._rpc.request(C.METHOD_GET_TIME, {}, "time", time.time_ns()))
         else:
             link.send(self._login_request())
-        link.send(self._rpc.request(C.SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat"))
+        link.send(
+            self._rpc.request(C.METHOD_SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat")
+        )
 
     def on_disconnect(self) -> None:
         self.token = None
         self.authenticated = False
+        self.cancel_on_disconnect_enabled = False
 
     def ping(self) -> str | None:
         token = self.token
         if token is not None and token.refresh_token and token.expires_within(TOKEN_REFRESH_MARGIN):
-            request = self._rpc.request(C.AUTH, auth.refresh_params(token.refresh_token), "refresh")
+            request = self._rpc.request(
+                C.METHOD_AUTH, auth.refresh_params(token.refresh_token), "refresh"
+            )
         else:
-            request = self._rpc.request(C.TEST, {}, "test")
+            request = self._rpc.request(C.METHOD_TEST, {}, "test")
         return json.dumps(request)
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
@@ -460,26 +475,32 @@ class DeribitAccountSession:
         symbols = self.symbols
         if channel.startswith("user.orders."):
             items = data if isinstance(data, list) else [data]
-            return [parse.parse_order(item, receive_ts, symbols) for item in items]
+            return [
+                parse.parse_order(item, symbols.unified(item["instrument_name"]), receive_ts)
+                for item in items
+            ]
         if channel.startswith("user.trades."):
-            return [parse.parse_user_trade(item, receive_ts, symbols) for item in data]
+            return [
+                parse.parse_fill(item, symbols.unified(item["instrument_name"]), receive_ts)
+                for item in data
+            ]
         if channel.startswith("user.changes."):
             # orders and trades also arrive on their own channels; positions only come here
             return [
-                parse.parse_position(item, receive_ts, symbols)
+                parse.parse_position(item, symbols.unified(item["instrument_name"]), receive_ts)
                 for item in data.get("positions") or ()
             ]
         if channel.startswith("user.portfolio."):
             items = data if isinstance(data, list) else [data]
-            return [parse.parse_balance(item, receive_ts) for item in items]
+            return [balance for item in items for balance in parse.parse_balances(item, receive_ts)]
         raise ProtocolError(f"unhandled private channel {channel}", venue=VENUE)
 
     def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
         purpose, context = self._rpc.pending.pop(message["id"], ("", None))
         error = message.get("error")
         if error is not None:
-            exc = C.error_from(error, venue=VENUE)
-            if exc.code == str(C.TOO_MANY_REQUESTS):
+            exc = parse.parse_error(error)
+            if exc.code == C.ERROR_TOO_MANY_REQUESTS:
                 link.reconnect("too_many_requests ends the session")
                 return []
             if purpose == "time":
@@ -506,10 +527,14 @@ class DeribitAccountSession:
                 return []
             self.authenticated = True
             for batch in _batches(self.channels):
-                link.send(self._rpc.request(C.PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe"))
+                link.send(
+                    self._rpc.request(C.METHOD_PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe")
+                )
             if self.cancel_on_disconnect:
                 link.send(
-                    self._rpc.request(C.ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod")
+                    self._rpc.request(
+                        C.METHOD_ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod"
+                    )
                 )
             return [
                 StreamStatus(
@@ -520,6 +545,9 @@ class DeribitAccountSession:
                     self.token.scope,
                 )
             ]
+        if purpose == "cod":
+            self.cancel_on_disconnect_enabled = True
+            return []
         if purpose == "subscribe":
             return [
                 StreamStatus(
@@ -533,7 +561,7 @@ class DeribitAccountSession:
         return []
 
 
-class DeribitMarketStream(SocketStream):
+class DeribitPublicStream(SocketStream):
     """Public Deribit stream over `WsClient`: subscribe instruments, iterate events."""
 
     venue = VENUE
@@ -545,11 +573,12 @@ class DeribitMarketStream(SocketStream):
         interval: str = "100ms",
         depth: int | None = None,
         group: str = "none",
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         backoff: Backoff | None = None,
-        symbols: SymbolMap | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        symbols: SymbolTable | None = None,
     ) -> None:
-        self.session = DeribitMarketSession(
+        self.session = DeribitPublicSession(
             (),
             interval=interval,
             depth=depth,
@@ -563,6 +592,7 @@ class DeribitMarketStream(SocketStream):
             venue=VENUE,
             kind=StreamKind.PUBLIC,
             backoff=backoff,
+            max_queue=max_queue,
         )
 
     @property
@@ -592,7 +622,7 @@ class DeribitMarketStream(SocketStream):
                 link.send(request)
 
 
-class DeribitAccountStream(SocketStream):
+class DeribitPrivateStream(PrivateSocketStream):
     """Private Deribit stream of one account over `WsClient`."""
 
     venue = VENUE
@@ -603,21 +633,20 @@ class DeribitAccountStream(SocketStream):
         credentials: Credentials,
         *,
         channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = DEFAULT_HEARTBEAT,
+        heartbeat: int = C.WS_PING_INTERVAL,
         cancel_on_disconnect: bool = False,
         scope: str | None = None,
         clock: Clock | None = None,
         sync_clock: bool = True,
         backoff: Backoff | None = None,
-        symbols: SymbolMap | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        symbols: SymbolTable | None = None,
     ) -> None:
-        self.session = DeribitAccountSession(
-            credentials,
+        self.session = DeribitPrivateSession(
+            DeribitSigner(credentials, clock, scope=scope),
             channels=channels,
             heartbeat=heartbeat,
             cancel_on_disconnect=cancel_on_disconnect,
-            scope=scope,
-            clock=clock,
             sync_clock=sync_clock,
             symbols=symbols,
         )
@@ -627,4 +656,5 @@ class DeribitAccountStream(SocketStream):
             venue=VENUE,
             kind=StreamKind.PRIVATE,
             backoff=backoff,
+            max_queue=max_queue,
         )

@@ -8,7 +8,7 @@ Deribit names its instruments by a fixed grammar (docs: public/get_instruments,
 point (`XRP_USDC-30JUN23-0d625-C`). Dated instruments expire at 08:00 UTC.
 
 The listing from `public/get_instruments` is authoritative (`parse.parse_instrument`); the
-name grammar below is for names seen before the listing was loaded. `SymbolMap` caches both
+name grammar below is for names seen before the listing was loaded. `SymbolTable` caches both
 directions so the stream's hot path is one dict lookup.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType
-from exchanges.venues.symbols import parse_unified, unified_symbol
+from exchanges.venues.base import InstrumentKind, OptionType
+from exchanges.venues.symbols import NamedSymbolTable, parse_unified, unified_symbol
 
 MONTHS = {
     "JAN": 1,
@@ -135,7 +135,7 @@ def name_from_unified(symbol: str) -> str:
     if parts.kind is InstrumentKind.PERPETUAL:
         return f"{prefix}-PERPETUAL"
     moment = datetime.strptime(parts.expiry, "%y%m%d").replace(tzinfo=UTC)
-    code = f"{moment.day}{MONTH_NAMES[moment.month]}{moment:%y}"
+    code = expiry_code_from_ts(int(moment.timestamp()) * 1_000_000_000)
     if parts.kind is InstrumentKind.FUTURE:
         return f"{prefix}-{code}"
     strike = format(parts.strike.normalize(), "f").replace(".", "d")
@@ -152,32 +152,10 @@ def currency_of(instrument_name: str) -> str:
     return quote or base
 
 
-class SymbolMap:
-    """Both directions of the name <-> unified mapping, filled from the instrument listing and
-    extended on demand from the name grammar."""
+class SymbolTable(NamedSymbolTable):
+    """Instrument name <-> unified symbol (`base.SymbolTable`), filled from the instrument
+    listing and extended on demand from the name grammar."""
 
-    __slots__ = ("_to_unified", "_to_venue")
-
-    def __init__(self, instruments: list[InstrumentInfo] | None = None) -> None:
-        self._to_unified: dict[str, str] = {}
-        self._to_venue: dict[str, str] = {}
-        for info in instruments or ():
-            self.add(info.venue_symbol, info.symbol)
-
-    def add(self, venue_symbol: str, symbol: str) -> None:
-        self._to_unified[venue_symbol] = symbol
-        self._to_venue[symbol] = venue_symbol
-
-    def unified(self, venue_symbol: str) -> str:
-        symbol = self._to_unified.get(venue_symbol)
-        if symbol is None:
-            symbol = unified_from_name(venue_symbol)
-            self.add(venue_symbol, symbol)
-        return symbol
-
-    def venue(self, symbol: str) -> str:
-        venue_symbol = self._to_venue.get(symbol)
-        if venue_symbol is None:
-            venue_symbol = name_from_unified(symbol)
-            self.add(venue_symbol, symbol)
-        return venue_symbol
+    __slots__ = ()
+    derive_unified = staticmethod(unified_from_name)
+    derive_venue = staticmethod(name_from_unified)

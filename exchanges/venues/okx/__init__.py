@@ -5,17 +5,34 @@
 
 from exchanges.venues.base import Venue
 from exchanges.venues.okx import constants as C
+from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.rest import OkxRestClient
-from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream, market_session
+from exchanges.venues.okx.stream import (
+    OkxPrivateSession,
+    OkxPrivateStream,
+    OkxPublicSession,
+    OkxPublicStream,
+)
+from exchanges.venues.okx.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 
 ADAPTER = VenueAdapter(
     venue=Venue.OKX,
     rest_client=OkxRestClient,
-    market_stream=OkxMarketStream,
-    account_stream=OkxAccountStream,
+    public_stream=OkxPublicStream,
+    private_stream=OkxPrivateStream,
+    public_session=OkxPublicSession,
     rate_limits=C.RATE_LIMITS,
-    market_session=market_session,
+    rate_limit_default_group=C.RATE_LIMIT_DEFAULT_GROUP,
 )
 
-__all__ = ["ADAPTER", "OkxAccountStream", "OkxMarketStream", "OkxRestClient"]
+__all__ = [
+    "ADAPTER",
+    "OkxPrivateSession",
+    "OkxPrivateStream",
+    "OkxPublicSession",
+    "OkxPublicStream",
+    "OkxRestClient",
+    "OkxSigner",
+    "SymbolTable",
+]

@@ -5,7 +5,8 @@ OK-ACCESS-TIMESTAMP (ISO-8601 UTC with milliseconds, `2020-12-08T09:08:57.715Z`)
 OK-ACCESS-PASSPHRASE; sign = Base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body)),
 where requestPath includes the query string of a GET. "Overview > WebSocket > Login": the same
 HMAC over Unix-seconds timestamp + "GET" + "/users/self/verify". OKX rejects a timestamp more
-than 30 s away from its clock (50102), which the offset measured by `sync_clock` prevents.
+than 30 s away from its clock (50102), which the offset measured by `sync_clock` into the shared
+`clock.Clock` prevents.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from datetime import UTC, datetime
 
 from exchanges.venues.base import Credentials
+from exchanges.venues.clock import Clock
 from exchanges.venues.okx.constants import WS_LOGIN_PATH
 
 
@@ -34,22 +35,16 @@ def iso_timestamp(epoch_ns: int) -> str:
 
 
 class OkxSigner:
-    """Signs REST requests and WebSocket logins for one OKX API key.
+    """Signs REST requests and WebSocket logins for one OKX API key (`base.Signer`), with
+    timestamps from `clock` (local time plus the offset the REST client measured)."""
 
-    `offset_ns` is server time minus local time; every timestamp is local time plus it.
-    """
-
-    def __init__(self, credentials: Credentials, *, clock=time.time_ns) -> None:
+    def __init__(self, credentials: Credentials, clock: Clock | None = None) -> None:
         self.credentials = credentials
-        self.offset_ns = 0
-        self._clock = clock
-
-    def now_ns(self) -> int:
-        return self._clock() + self.offset_ns
+        self.clock = clock or Clock()
 
     def rest_headers(self, method: str, request_path: str, body: str = "") -> dict[str, str]:
         """The four OK-ACCESS-* headers for `method request_path` (query included) and `body`."""
-        timestamp = iso_timestamp(self.now_ns())
+        timestamp = iso_timestamp(self.clock.now_ns())
         prehash = f"{timestamp}{method.upper()}{request_path}{body}"
         return {
             "OK-ACCESS-KEY": self.credentials.api_key,
@@ -60,7 +55,7 @@ class OkxSigner:
 
     def ws_login(self) -> dict:
         """The `login` request of the private WebSocket."""
-        timestamp = str(self.now_ns() // 1_000_000_000)
+        timestamp = str(self.clock.now_ns() // 1_000_000_000)
         return {
             "op": "login",
             "args": [

@@ -14,10 +14,13 @@ from exchanges.venues.base import (
     AuthenticationError,
     ClockSkew,
     DuplicateClientOrderId,
+    Endpoints,
+    ErrorTable,
     InsufficientFunds,
     InvalidOrder,
     InvalidPrice,
     InvalidSize,
+    Liquidity,
     OrderNotFound,
     OrderStatus,
     OrderType,
@@ -26,7 +29,9 @@ from exchanges.venues.base import (
     RateLimited,
     ReduceOnlyViolation,
     RequestTimeout,
+    Side,
     TimeInForce,
+    Venue,
     VenueError,
     VenueUnavailable,
 )
@@ -34,26 +39,32 @@ from exchanges.venues.ratelimit import Limit
 
 # --------------------------------------------------------------------------- endpoints
 
-REST_URL = "https://www.okx.com"
-WS_PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
-WS_PRIVATE_URL = "wss://ws.okx.com:8443/ws/v5/private"
-DEMO_WS_PUBLIC_URL = "wss://wspap.okx.com:8443/ws/v5/public"
-DEMO_WS_PRIVATE_URL = "wss://wspap.okx.com:8443/ws/v5/private"
+LIVE_ENDPOINTS = Endpoints(
+    rest_url="https://www.okx.com",
+    public_ws_url="wss://ws.okx.com:8443/ws/v5/public",
+    private_ws_url="wss://ws.okx.com:8443/ws/v5/private",
+)
+# Demo trading: the same REST host with DEMO_HEADER on every request, the wspap WebSockets.
+TESTNET_ENDPOINTS = Endpoints(
+    rest_url="https://www.okx.com",
+    public_ws_url="wss://wspap.okx.com:8443/ws/v5/public",
+    private_ws_url="wss://wspap.okx.com:8443/ws/v5/private",
+)
 DEMO_HEADER = ("x-simulated-trading", "1")
 
-PATH_TIME = "/api/v5/public/time"
+PATH_SERVER_TIME = "/api/v5/public/time"
 PATH_INSTRUMENTS = "/api/v5/public/instruments"
 PATH_TICKER = "/api/v5/market/ticker"
-PATH_BOOKS = "/api/v5/market/books"
+PATH_ORDER_BOOK = "/api/v5/market/books"
 PATH_ORDER = "/api/v5/trade/order"  # POST place, GET details
-PATH_AMEND = "/api/v5/trade/amend-order"
-PATH_CANCEL = "/api/v5/trade/cancel-order"
+PATH_AMEND_ORDER = "/api/v5/trade/amend-order"
+PATH_CANCEL_ORDER = "/api/v5/trade/cancel-order"
 PATH_CANCEL_BATCH = "/api/v5/trade/cancel-batch-orders"
-PATH_ORDERS_PENDING = "/api/v5/trade/orders-pending"
+PATH_OPEN_ORDERS = "/api/v5/trade/orders-pending"
 PATH_FILLS = "/api/v5/trade/fills"
-PATH_CANCEL_ALL_AFTER = "/api/v5/trade/cancel-all-after"
+PATH_DEAD_MAN_SWITCH = "/api/v5/trade/cancel-all-after"
 PATH_POSITIONS = "/api/v5/account/positions"
-PATH_BALANCE = "/api/v5/account/balance"
+PATH_BALANCES = "/api/v5/account/balance"
 
 WS_LOGIN_PATH = "/users/self/verify"  # signed as timestamp + "GET" + this path
 
@@ -79,20 +90,20 @@ RATE_LIMITS: dict[str, Limit] = {
     "balance": Limit(rate=5, burst=10),  # 10 / 2 s, user
     "cancel_all_after": Limit(rate=1, burst=1),  # 1 / s, user + tag
 }
+RATE_LIMIT_DEFAULT_GROUP = "default"  # where a group without its own limit counts
 RATE_LIMIT_PENALTY_SECONDS = 2.0  # OKX limits are counted over 2 s windows
 CANCEL_BATCH_MAX = 20  # orders per cancel-batch-orders request
 PAGE_LIMIT = 100  # max `limit` of orders-pending and fills
 BOOK_MAX_DEPTH = 400  # max `sz` of GET /api/v5/market/books
-DEAD_MAN_RANGE = (10, 120)  # cancel-all-after timeOut: 0, or 10..120 seconds
+DEAD_MAN_SWITCH_RANGE = (10, 120)  # cancel-all-after timeOut: 0, or 10..120 seconds
 
 # --------------------------------------------------------------------------- WebSocket
 
-PING_INTERVAL = 20.0  # docs: send "ping" if nothing arrived for N < 30 s
-IDLE_TIMEOUT = 30.0  # the venue drops a connection silent for 30 s
-SUBSCRIBE_BATCH = 50  # args per subscribe request (total request must stay under 64 KB)
+WS_PING_INTERVAL = 20.0  # docs: send "ping" if nothing arrived for N < 30 s
+WS_IDLE_TIMEOUT = 30.0  # the venue drops a connection silent for 30 s
+WS_SUBSCRIBE_BATCH = 50  # args per subscribe request (total request must stay under 64 KB)
 
 BOOK_CHANNELS_SEQUENCED = frozenset({"books", "books-l2-tbt", "books50-l2-tbt", "books-elp"})
-BOOK_CHANNELS_SNAPSHOT_ONLY = frozenset({"books5", "bbo-tbt"})
 BOOK_CHANNEL_DEPTH = {
     "books": 400,
     "books-l2-tbt": 400,
@@ -109,7 +120,10 @@ CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9]{1,32}")  # clOrdId: 1-32 letters and 
 
 # --------------------------------------------------------------------------- status maps
 
-ORDER_STATE: dict[str, OrderStatus] = {
+SIDES: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
+LIQUIDITY: dict[str, Liquidity] = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}  # execType
+
+ORDER_STATUS: dict[str, OrderStatus] = {
     "live": OrderStatus.NEW,
     "partially_filled": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,
@@ -118,7 +132,7 @@ ORDER_STATE: dict[str, OrderStatus] = {
 }
 
 # ordType -> (order type, time in force, post only)
-ORDER_TYPE_IN: dict[str, tuple[OrderType, TimeInForce, bool]] = {
+ORDER_TYPES: dict[str, tuple[OrderType, TimeInForce, bool]] = {
     "limit": (OrderType.LIMIT, TimeInForce.GTC, False),
     "post_only": (OrderType.LIMIT, TimeInForce.GTC, True),
     "ioc": (OrderType.LIMIT, TimeInForce.IOC, False),
@@ -134,82 +148,83 @@ INST_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
 # --------------------------------------------------------------------------- error codes
 # The one table from OKX codes (envelope `code`, or per-order `sCode`) to typed errors.
 
-ERRORS: dict[str, type[VenueError]] = {
+ERRORS: ErrorTable = {
     # service / availability
-    "50001": VenueUnavailable,  # service temporarily unavailable
-    "50004": RequestTimeout,  # endpoint request timeout: outcome unknown, check the order
-    "50005": VenueUnavailable,  # endpoint inactive or unavailable
-    "50013": VenueUnavailable,  # systems are busy
-    "50026": VenueUnavailable,  # system error
-    "51149": RequestTimeout,  # order timed out: outcome unknown, check the order
+    "50001": (VenueUnavailable, "service temporarily unavailable"),
+    "50004": (RequestTimeout, "endpoint request timeout: outcome unknown, check the order"),
+    "50005": (VenueUnavailable, "endpoint inactive or unavailable"),
+    "50013": (VenueUnavailable, "systems are busy"),
+    "50026": (VenueUnavailable, "system error"),
+    "51149": (RequestTimeout, "order timed out: outcome unknown, check the order"),
     # rate limits
-    "50011": RateLimited,  # rate limit reached (HTTP 200 or 429)
-    "50061": RateLimited,  # sub-account order rate limit
-    "50040": RateLimited,  # too frequent operations
+    "50011": (RateLimited, "rate limit reached (HTTP 200 or 429)"),
+    "50061": (RateLimited, "sub-account order rate limit"),
+    "50040": (RateLimited, "too frequent operations"),
     # authentication
-    "50100": AuthenticationError,  # API frozen
-    "50101": AuthenticationError,  # APIKey does not match current environment
-    "50102": ClockSkew,  # timestamp request expired
-    "50103": AuthenticationError,
-    "50104": AuthenticationError,
-    "50105": AuthenticationError,  # passphrase incorrect
-    "50106": AuthenticationError,
-    "50107": AuthenticationError,
-    "50111": AuthenticationError,  # invalid OK-ACCESS-KEY
-    "50112": ClockSkew,  # invalid OK-ACCESS-TIMESTAMP
-    "50113": AuthenticationError,  # invalid signature
-    "50114": AuthenticationError,  # invalid authorization
-    "50119": AuthenticationError,  # API key doesn't exist
+    "50100": (AuthenticationError, "API frozen"),
+    "50101": (AuthenticationError, "APIKey does not match current environment"),
+    "50102": (ClockSkew, "timestamp request expired"),
+    "50103": (AuthenticationError, None),
+    "50104": (AuthenticationError, None),
+    "50105": (AuthenticationError, "passphrase incorrect"),
+    "50106": (AuthenticationError, None),
+    "50107": (AuthenticationError, None),
+    "50111": (AuthenticationError, "invalid OK-ACCESS-KEY"),
+    "50112": (ClockSkew, "invalid OK-ACCESS-TIMESTAMP"),
+    "50113": (AuthenticationError, "invalid signature"),
+    "50114": (AuthenticationError, "invalid authorization"),
+    "50119": (AuthenticationError, "API key doesn't exist"),
     # permission
-    "50030": PermissionDenied,  # no permission to use this endpoint
-    "50110": PermissionDenied,  # IP not in the key's whitelist
-    "50120": PermissionDenied,  # key lacks the permission
-    "50121": PermissionDenied,  # IP not allowed
-    "50007": PermissionDenied,  # user blocked
-    "50027": PermissionDenied,  # account restricted from trading
+    "50030": (PermissionDenied, "no permission to use this endpoint"),
+    "50110": (PermissionDenied, "IP not in the key's whitelist"),
+    "50120": (PermissionDenied, "key lacks the permission"),
+    "50121": (PermissionDenied, "IP not allowed"),
+    "50007": (PermissionDenied, "user blocked"),
+    "50027": (PermissionDenied, "account restricted from trading"),
     # order parameters
-    "51000": InvalidOrder,  # parameter error
-    "51001": InvalidOrder,  # instrument doesn't exist
-    "50014": InvalidOrder,  # a required parameter is empty
-    "51109": InvalidOrder,  # no available offers (market order into an empty book)
-    "51006": InvalidPrice,  # price not within the price limit
-    "51137": InvalidPrice,  # highest price limit for buy orders
-    "51138": InvalidPrice,  # lowest price limit for sell orders
-    "51282": InvalidPrice,  # price variance range
-    "51020": InvalidSize,  # below the minimum order amount
-    "51120": InvalidSize,  # order amount less than minimum
-    "51121": InvalidSize,  # not a multiple of the lot size
-    "51005": InvalidSize,  # exceeds the max order amount
-    "51202": InvalidSize,  # market order amount exceeds the maximum
-    "51008": InsufficientFunds,  # insufficient balance / margin
-    "51502": InsufficientFunds,  # amend: insufficient balance or margin
-    "51127": InsufficientFunds,  # available balance is 0
-    "51131": InsufficientFunds,  # insufficient balance
-    "51511": PostOnlyWouldCross,  # amended price does not meet the Post Only requirement
-    "51169": ReduceOnlyViolation,  # no position in this direction to reduce
-    "51170": ReduceOnlyViolation,  # reduce-only order in the position's direction
-    "51205": ReduceOnlyViolation,  # reduce only is not available
-    "51139": ReduceOnlyViolation,  # reduce-only unavailable for spot in spot mode
-    "51016": DuplicateClientOrderId,  # client order ID already exists
-    "51011": DuplicateClientOrderId,  # order ID already exists
+    "51000": (InvalidOrder, "parameter error"),
+    "51001": (InvalidOrder, "instrument doesn't exist"),
+    "50014": (InvalidOrder, "a required parameter is empty"),
+    "51109": (InvalidOrder, "no available offers (market order into an empty book)"),
+    "51006": (InvalidPrice, "price not within the price limit"),
+    "51137": (InvalidPrice, "highest price limit for buy orders"),
+    "51138": (InvalidPrice, "lowest price limit for sell orders"),
+    "51282": (InvalidPrice, "price variance range"),
+    "51020": (InvalidSize, "below the minimum order amount"),
+    "51120": (InvalidSize, "order amount less than minimum"),
+    "51121": (InvalidSize, "not a multiple of the lot size"),
+    "51005": (InvalidSize, "exceeds the max order amount"),
+    "51202": (InvalidSize, "market order amount exceeds the maximum"),
+    "51008": (InsufficientFunds, "insufficient balance / margin"),
+    "51502": (InsufficientFunds, "amend: insufficient balance or margin"),
+    "51127": (InsufficientFunds, "available balance is 0"),
+    "51131": (InsufficientFunds, "insufficient balance"),
+    "51511": (PostOnlyWouldCross, "amended price does not meet the Post Only requirement"),
+    "51169": (ReduceOnlyViolation, "no position in this direction to reduce"),
+    "51170": (ReduceOnlyViolation, "reduce-only order in the position's direction"),
+    "51205": (ReduceOnlyViolation, "reduce only is not available"),
+    "51139": (ReduceOnlyViolation, "reduce-only unavailable for spot in spot mode"),
+    "51016": (DuplicateClientOrderId, "client order ID already exists"),
+    "51011": (DuplicateClientOrderId, "order ID already exists"),
     # order state
-    "51603": OrderNotFound,  # order does not exist
-    "51400": OrderNotFound,  # cancel failed: filled, canceled or does not exist
-    "51401": OrderNotFound,  # already canceled
-    "51402": OrderNotFound,  # already completed
-    "51503": OrderNotFound,  # amend failed: filled or canceled
-    "51509": OrderNotFound,
-    "51510": OrderNotFound,
+    "51603": (OrderNotFound, "order does not exist"),
+    "51400": (OrderNotFound, "cancel failed: filled, canceled or does not exist"),
+    "51401": (OrderNotFound, "already canceled"),
+    "51402": (OrderNotFound, "already completed"),
+    "51503": (OrderNotFound, "amend failed: filled or canceled"),
+    "51509": (OrderNotFound, None),
+    "51510": (OrderNotFound, None),
 }
 
 ORDER_NOT_FOUND_CODES = frozenset({"51603"})
-OUTCOME_UNKNOWN_CODES = frozenset({"50004", "51149"})
 
 
-def error_for(code: str, message: str, *, http_status: int | None = None) -> VenueError:
+def error_for(code: str | int, message: str, http_status: int | None = None) -> VenueError:
     """The typed error for an OKX `code`/`sCode` (HTTP 429 is a rate limit whatever the code)."""
-    cls = ERRORS.get(code)
-    if cls is None:
+    spec = ERRORS.get(str(code))
+    if spec is not None:
+        cls = spec[0]
+    else:
         if http_status == 429:
             cls = RateLimited
         elif http_status is not None and http_status >= 500:
@@ -218,4 +233,4 @@ def error_for(code: str, message: str, *, http_status: int | None = None) -> Ven
             cls = AuthenticationError
         else:
             cls = VenueError
-    return cls(message, venue="okx", code=code)
+    return cls(message, venue=Venue.OKX, code=code)

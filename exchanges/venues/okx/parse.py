@@ -11,7 +11,7 @@ and `account` WebSocket channels).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from exchanges.venues.base import (
@@ -32,38 +32,19 @@ from exchanges.venues.base import (
     Trade,
     Venue,
 )
+from exchanges.venues.numbers import dec, first_dec, levels, ms_ns, opt_dec
 from exchanges.venues.okx.constants import (
     CANCEL_SOURCE_POST_ONLY,
     CHECKSUM_DEPTH,
-    ORDER_STATE,
-    ORDER_TYPE_IN,
+    LIQUIDITY,
+    ORDER_STATUS,
+    ORDER_TYPES,
+    SIDES,
 )
-from exchanges.venues.okx.symbols import INST_TYPE_KIND, OPTION_LETTER, settle_of
+from exchanges.venues.okx.symbols import INSTRUMENT_KINDS, OPTION_LETTERS, settle_of
 from exchanges.venues.symbols import unified_symbol
 
 OKX = Venue.OKX
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-LIQUIDITY = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}
-
-
-def dec(text: str) -> Decimal:
-    return Decimal(text)
-
-
-def opt_dec(text: str | None) -> Decimal | None:
-    return Decimal(text) if text else None
-
-
-def first_dec(*texts: str | None) -> Decimal | None:
-    """The first non-empty of several alternative fields, as a Decimal."""
-    for text in texts:
-        if text:
-            return Decimal(text)
-    return None
-
-
-def ms_ns(text: str | int | None) -> int:
-    return int(text) * 1_000_000 if text else 0
 
 
 def _side(text: str) -> Side:
@@ -83,7 +64,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
     currency, so its contract size is 1.
     """
     inst_id = raw["instId"]
-    kind = INST_TYPE_KIND[raw["instType"]]
+    kind = INSTRUMENT_KINDS[raw["instType"]]
     parts = inst_id.split("-")
     expiry = int(raw["expTime"]) * 1_000_000 if raw.get("expTime") else None
     if kind is InstrumentKind.SPOT:
@@ -102,7 +83,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
     strike = option_type = None
     if kind is InstrumentKind.OPTION:
         strike = dec(raw["stk"])
-        option_type = OPTION_LETTER[raw["optType"]]
+        option_type = OPTION_LETTERS[raw["optType"]]
     if kind is not InstrumentKind.SPOT:
         symbol = unified_symbol(
             kind=kind,
@@ -136,12 +117,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
 # --------------------------------------------------------------------------- market data
 
 
-def parse_levels(levels: Iterable[Sequence[str]]) -> tuple[PriceLevel, ...]:
-    """`[["411.8", "10", "0", "4"], ...]` -> ((price, size), ...) in the order sent."""
-    return tuple([(Decimal(level[0]), Decimal(level[1])) for level in levels])
-
-
-def parse_book(raw: dict, symbol: str, receive_ts: int) -> BookSnapshot:
+def parse_book(raw: dict, symbol: str, received_ns: int) -> BookSnapshot:
     """A full book (REST GET /api/v5/market/books item, or a WS snapshot's data item).
 
     `sequence` is the book's `seqId`, or -1 when the payload carries none.
@@ -150,11 +126,11 @@ def parse_book(raw: dict, symbol: str, receive_ts: int) -> BookSnapshot:
     return BookSnapshot(
         venue=OKX,
         symbol=symbol,
-        bids=parse_levels(raw["bids"]),
-        asks=parse_levels(raw["asks"]),
+        bids=levels(raw["bids"]),
+        asks=levels(raw["asks"]),
         sequence=int(seq) if seq is not None else -1,
         exchange_ts=ms_ns(raw.get("ts")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
     )
 
 
@@ -180,7 +156,7 @@ def book_checksum(bids: Sequence[PriceLevel], asks: Sequence[PriceLevel]) -> int
     return value - 0x1_0000_0000 if value & 0x8000_0000 else value
 
 
-def parse_ticker(raw: dict, symbol: str, receive_ts: int) -> Ticker:
+def parse_ticker(raw: dict, symbol: str, received_ns: int) -> Ticker:
     """A `tickers` channel item or GET /api/v5/market/ticker item."""
     return Ticker(
         venue=OKX,
@@ -191,12 +167,12 @@ def parse_ticker(raw: dict, symbol: str, receive_ts: int) -> Ticker:
         best_ask_size=opt_dec(raw.get("askSz")),
         last_price=opt_dec(raw.get("last")),
         exchange_ts=ms_ns(raw.get("ts")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
         volume_24h=opt_dec(raw.get("vol24h")),
     )
 
 
-def parse_funding_rate(raw: dict, symbol: str, receive_ts: int) -> Ticker:
+def parse_funding_rate(raw: dict, symbol: str, received_ns: int) -> Ticker:
     """A `funding-rate` channel item, as a Ticker carrying only the current funding rate."""
     return Ticker(
         venue=OKX,
@@ -207,12 +183,12 @@ def parse_funding_rate(raw: dict, symbol: str, receive_ts: int) -> Ticker:
         best_ask_size=None,
         last_price=None,
         exchange_ts=ms_ns(raw.get("ts")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
         funding_rate=opt_dec(raw.get("fundingRate")),
     )
 
 
-def parse_trade(raw: dict, symbol: str, receive_ts: int) -> Trade:
+def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
     """A `trades` channel item: `side` is the taker's side."""
     return Trade(
         venue=OKX,
@@ -222,18 +198,18 @@ def parse_trade(raw: dict, symbol: str, receive_ts: int) -> Trade:
         quantity=dec(raw["sz"]),
         side=_side(raw["side"]),
         exchange_ts=ms_ns(raw.get("ts")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
     )
 
 
 # --------------------------------------------------------------------------- orders and fills
 
 
-def parse_order(raw: dict, symbol: str, receive_ts: int) -> OrderUpdate:
+def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it."""
     try:
-        order_type, tif, post_only = ORDER_TYPE_IN[raw["ordType"]]
-        status = ORDER_STATE[raw["state"]]
+        order_type, tif, post_only = ORDER_TYPES[raw["ordType"]]
+        status = ORDER_STATUS[raw["state"]]
     except KeyError as exc:
         raise ProtocolError(f"unknown order field value {exc}", venue=OKX) from None
     filled = opt_dec(raw.get("accFillSz")) or ZERO
@@ -257,14 +233,14 @@ def parse_order(raw: dict, symbol: str, receive_ts: int) -> OrderUpdate:
         average_price=average if average and filled else None,
         status=status,
         exchange_ts=ms_ns(raw.get("uTime") or raw.get("cTime")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
         post_only=post_only,
         reduce_only=raw.get("reduceOnly") == "true",
         reject_reason=reason,
     )
 
 
-def order_fill(raw: dict, symbol: str, receive_ts: int, fee: Decimal) -> FillEvent | None:
+def order_fill(raw: dict, symbol: str, received_ns: int, fee: Decimal) -> FillEvent | None:
     """The execution an `orders` channel push reports, if it reports one (`fillSz` > 0 and a
     `tradeId`). `fee` is what this fill cost (positive = paid), see `fill_fee`."""
     fill_size = raw.get("fillSz")
@@ -284,7 +260,7 @@ def order_fill(raw: dict, symbol: str, receive_ts: int, fee: Decimal) -> FillEve
         fee_currency=raw.get("fillFeeCcy") or raw.get("feeCcy") or "",
         liquidity=LIQUIDITY.get(raw.get("execType", ""), Liquidity.TAKER),
         exchange_ts=ms_ns(raw.get("fillTime") or raw.get("uTime")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
     )
 
 
@@ -302,7 +278,7 @@ def fill_fee(raw: dict, previous_accumulated_fee: Decimal | None) -> Decimal:
     return -(accumulated - (previous_accumulated_fee or ZERO))
 
 
-def parse_fill(raw: dict, symbol: str, receive_ts: int) -> FillEvent:
+def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
     """An item of GET /api/v5/trade/fills (fee negative = charged, flipped to positive = paid)."""
     return FillEvent(
         venue=OKX,
@@ -317,14 +293,14 @@ def parse_fill(raw: dict, symbol: str, receive_ts: int) -> FillEvent:
         fee_currency=raw.get("feeCcy", ""),
         liquidity=LIQUIDITY.get(raw.get("execType", ""), Liquidity.TAKER),
         exchange_ts=ms_ns(raw.get("fillTime") or raw.get("ts")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
     )
 
 
 # --------------------------------------------------------------------------- account
 
 
-def parse_position(raw: dict, symbol: str, receive_ts: int) -> PositionUpdate:
+def parse_position(raw: dict, symbol: str, received_ns: int) -> PositionUpdate:
     """GET /api/v5/account/positions item or `positions` channel item. `pos` is signed in net
     mode; in long/short mode `posSide` gives the sign."""
     quantity = opt_dec(raw.get("pos")) or ZERO
@@ -339,7 +315,7 @@ def parse_position(raw: dict, symbol: str, receive_ts: int) -> PositionUpdate:
         quantity=quantity,
         entry_price=opt_dec(raw.get("avgPx")),
         exchange_ts=ms_ns(raw.get("uTime") or raw.get("pTime")),
-        receive_ts=receive_ts,
+        receive_ts=received_ns,
         mark_price=opt_dec(raw.get("markPx")),
         unrealized_pnl=opt_dec(raw.get("upl")),
         realized_pnl=opt_dec(raw.get("realizedPnl")),
@@ -348,7 +324,7 @@ def parse_position(raw: dict, symbol: str, receive_ts: int) -> PositionUpdate:
     )
 
 
-def parse_balances(raw: dict, receive_ts: int) -> list[BalanceUpdate]:
+def parse_balances(raw: dict, received_ns: int) -> list[BalanceUpdate]:
     """The `details` of GET /api/v5/account/balance or an `account` channel item: total is the
     currency's equity `eq` (cash balance when absent), available `availBal`, locked `frozenBal`."""
     out = []
@@ -361,7 +337,7 @@ def parse_balances(raw: dict, receive_ts: int) -> list[BalanceUpdate]:
                 total=total,
                 available=first_dec(detail.get("availBal"), detail.get("availEq")) or ZERO,
                 exchange_ts=ms_ns(detail.get("uTime") or raw.get("uTime")),
-                receive_ts=receive_ts,
+                receive_ts=received_ns,
                 locked=opt_dec(detail.get("frozenBal")) or ZERO,
             )
         )

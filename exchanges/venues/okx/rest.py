@@ -44,7 +44,7 @@ from exchanges.venues.base import (
     VenueUnavailable,
     now_ns,
 )
-from exchanges.venues.clock import measure_offset
+from exchanges.venues.clock import Clock
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
@@ -72,8 +72,8 @@ log = logging.getLogger(__name__)
 def default_endpoints(*, demo: bool = False) -> Endpoints:
     """The live OKX endpoints (demo trading uses the wspap host and a REST header)."""
     if demo:
-        return Endpoints(C.REST_URL, C.DEMO_WS_PUBLIC_URL, C.DEMO_WS_PRIVATE_URL)
-    return Endpoints(C.REST_URL, C.WS_PUBLIC_URL, C.WS_PRIVATE_URL)
+        return C.TESTNET_ENDPOINTS
+    return C.LIVE_ENDPOINTS
 
 
 def validate_client_order_id(client_order_id: str) -> None:
@@ -124,11 +124,13 @@ class OkxRestClient:
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
         symbols: SymbolTable | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.endpoints = endpoints or default_endpoints(demo=demo)
         self.base_url = self.endpoints.rest_url.rstrip("/")
         self.credentials = credentials
-        self.signer = OkxSigner(credentials) if credentials else None
+        self.clock = clock or Clock()
+        self.signer = OkxSigner(credentials, self.clock) if credentials else None
         self.timeout = timeout
         self.td_mode = td_mode
         self.option_families = option_families
@@ -140,8 +142,7 @@ class OkxRestClient:
         if demo:
             self.session.headers[C.DEMO_HEADER[0]] = C.DEMO_HEADER[1]
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
-        self.symbols = symbols or SymbolTable()
-        self.clock_offset_ns = 0
+        self.symbols = symbols if symbols is not None else SymbolTable()
 
     # -- transport ----------------------------------------------------------------------
 
@@ -238,16 +239,12 @@ class OkxRestClient:
     # -- clock --------------------------------------------------------------------------
 
     def server_time(self) -> int:
-        envelope = self._request("GET", C.PATH_TIME, group="public_time")
+        envelope = self._request("GET", C.PATH_SERVER_TIME, group="public_time")
         return int(self._data(envelope, "public_time")[0]["ts"]) * 1_000_000
 
     def sync_clock(self) -> int:
         """Measure server minus local time (midpoint of the round trip) and sign with it."""
-        offset = measure_offset(self.server_time)
-        if self.signer is not None:
-            self.signer.offset_ns = offset
-        self.clock_offset_ns = offset
-        return offset
+        return self.clock.sync(self.server_time)
 
     # -- reference and market data ------------------------------------------------------
 
@@ -282,7 +279,10 @@ class OkxRestClient:
         """GET /api/v5/market/books (`sz` up to 400). `sequence` is its `seqId` (-1 if absent)."""
         depth = max(1, min(depth, C.BOOK_MAX_DEPTH))
         envelope = self._request(
-            "GET", C.PATH_BOOKS, params={"instId": venue_symbol, "sz": str(depth)}, group="books"
+            "GET",
+            C.PATH_ORDER_BOOK,
+            params={"instId": venue_symbol, "sz": str(depth)},
+            group="books",
         )
         data = self._data(envelope, "books")
         if not data:
@@ -353,7 +353,7 @@ class OkxRestClient:
             body["newPx"] = _plain(request.price)
         if request.quantity is not None:
             body["newSz"] = _plain(request.quantity)
-        envelope = self._request("POST", C.PATH_AMEND, body=body, group="amend", signed=True)
+        envelope = self._request("POST", C.PATH_AMEND_ORDER, body=body, group="amend", signed=True)
         self._item(envelope, "amend")
         return self._order_after_change(
             request.venue_symbol, request.venue_order_id, request.client_order_id
@@ -373,7 +373,9 @@ class OkxRestClient:
             body["clOrdId"] = client_order_id
         else:
             raise InvalidOrder("cancel needs an order id or client order id", venue=Venue.OKX)
-        envelope = self._request("POST", C.PATH_CANCEL, body=body, group="cancel", signed=True)
+        envelope = self._request(
+            "POST", C.PATH_CANCEL_ORDER, body=body, group="cancel", signed=True
+        )
         self._item(envelope, "cancel")
         return self._order_after_change(venue_symbol, venue_order_id, client_order_id)
 
@@ -429,7 +431,7 @@ class OkxRestClient:
             params["instId"] = venue_symbol
         while True:
             envelope = self._request(
-                "GET", C.PATH_ORDERS_PENDING, params=params, group="orders_pending", signed=True
+                "GET", C.PATH_OPEN_ORDERS, params=params, group="orders_pending", signed=True
             )
             page = self._data(envelope, "orders_pending")
             out.extend(page)
@@ -503,7 +505,7 @@ class OkxRestClient:
         ]
 
     def balances(self) -> list[BalanceUpdate]:
-        envelope = self._request("GET", C.PATH_BALANCE, group="balance", signed=True)
+        envelope = self._request("GET", C.PATH_BALANCES, group="balance", signed=True)
         received = now_ns()
         out: list[BalanceUpdate] = []
         for raw in self._data(envelope, "balance"):
@@ -513,14 +515,14 @@ class OkxRestClient:
     def set_dead_man_switch(self, timeout_seconds: int) -> None:
         """POST cancel-all-after: OKX cancels every order if not called again within
         `timeout_seconds` (0 turns it off; otherwise 10..120)."""
-        low, high = C.DEAD_MAN_RANGE
+        low, high = C.DEAD_MAN_SWITCH_RANGE
         if timeout_seconds != 0 and not low <= timeout_seconds <= high:
             raise ValueError(
                 f"OKX cancel-all-after takes 0 or {low}..{high} s, not {timeout_seconds}"
             )
         envelope = self._request(
             "POST",
-            C.PATH_CANCEL_ALL_AFTER,
+            C.PATH_DEAD_MAN_SWITCH,
             body={"timeOut": str(timeout_seconds)},
             group="cancel_all_after",
             signed=True,

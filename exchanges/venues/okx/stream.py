@@ -80,7 +80,14 @@ from exchanges.venues.okx.parse import (
 )
 from exchanges.venues.okx.rest import OkxRestClient, default_endpoints
 from exchanges.venues.okx.symbols import SymbolTable
-from exchanges.venues.ws import Backoff, Link, SocketStream, WsClient
+from exchanges.venues.ws import (
+    DEFAULT_MAX_QUEUE,
+    Backoff,
+    Link,
+    PrivateSocketStream,
+    SocketStream,
+    WsClient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +170,8 @@ class OkxPublicSession:
         snapshot_fetcher: SnapshotFetcher | None = None,
         symbols: SymbolTable | None = None,
         verify_checksum: bool = True,
-        ping_interval: float = C.PING_INTERVAL,
-        idle_timeout: float = C.IDLE_TIMEOUT,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
         snapshot_attempts: int = 5,
         max_buffer: int = 10_000,
     ) -> None:
@@ -172,7 +179,7 @@ class OkxPublicSession:
             raise ValueError(f"unknown OKX book channel {book_channel!r}")
         self.book_channel = book_channel
         self.snapshot_fetcher = snapshot_fetcher
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.verify_checksum = verify_checksum
         self.ping_interval = ping_interval
         self.idle_timeout = idle_timeout
@@ -246,7 +253,7 @@ class OkxPublicSession:
 
     @staticmethod
     def _send(op: str, args: list[dict], link: Link) -> None:
-        for batch in _batches(args, C.SUBSCRIBE_BATCH):
+        for batch in _batches(args, C.WS_SUBSCRIBE_BATCH):
             link.send({"op": op, "args": batch})
 
     # -- WsSession ----------------------------------------------------------------------
@@ -444,6 +451,14 @@ class OkxPublicSession:
         bids, asks = state.book.top(C.CHECKSUM_DEPTH)
         return book_checksum(bids, asks)
 
+    def resync_book(self, symbol: str, detail: str, link: Link) -> list[Event]:
+        """Rebuild the book of unified `symbol` from a fresh snapshot (see ws.py)."""
+        out: list[Event] = []
+        for state in self.books.values():
+            if state.symbol == symbol and state.inst_id not in self._resyncs:
+                self._resync(state, detail, out, link)
+        return out
+
     def _resync(self, state: _BookState, reason: str, out: list, link: Link) -> None:
         """Drop the book, say so, and resubscribe the instrument for a fresh start."""
         state.reset()
@@ -550,14 +565,14 @@ class OkxPrivateSession:
             {"channel": "positions", "instType": "ANY"},
             {"channel": "account"},
         ),
-        ping_interval: float = C.PING_INTERVAL,
-        idle_timeout: float = C.IDLE_TIMEOUT,
+        ping_interval: float = C.WS_PING_INTERVAL,
+        idle_timeout: float = C.WS_IDLE_TIMEOUT,
         remembered_fills: int = 10_000,
         clock_sync: Callable[[], int] | None = None,
     ) -> None:
         self.signer = signer
         self.clock_sync = clock_sync
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.channels = list(channels)
         self.ping_interval = ping_interval
         self.idle_timeout = idle_timeout
@@ -684,8 +699,8 @@ class OkxPrivateSession:
 # --------------------------------------------------------------------------- streams
 
 
-class OkxMarketStream(SocketStream):
-    """MarketStream over the public WebSocket, with the REST client that supplies book
+class OkxPublicStream(SocketStream):
+    """PublicStream over the public WebSocket, with the REST client that supplies book
     snapshots when the stream sends none. Options go to `OkxPublicSession`."""
 
     venue = Venue.OKX
@@ -697,6 +712,7 @@ class OkxMarketStream(SocketStream):
         rest: OkxRestClient | None = None,
         book_channel: str = "books",
         backoff: Backoff | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
         **session_options,
     ) -> None:
         self.endpoints = endpoints or default_endpoints()
@@ -710,7 +726,12 @@ class OkxMarketStream(SocketStream):
             **session_options,
         )
         self.client = WsClient(
-            self.endpoints.public_ws_url, self.session, venue=OKX, kind=PUBLIC, backoff=backoff
+            self.endpoints.public_ws_url,
+            self.session,
+            venue=OKX,
+            kind=PUBLIC,
+            backoff=backoff,
+            max_queue=max_queue,
         )
 
     @property
@@ -726,6 +747,7 @@ class OkxMarketStream(SocketStream):
         tickers: bool = True,
     ) -> None:
         self.session.add(venue_symbols, books=books, trades=trades, tickers=tickers)
+        self.client.start()
 
     async def unsubscribe(self, venue_symbols: list[str]) -> None:
         self.session.remove(venue_symbols)
@@ -736,8 +758,8 @@ class OkxMarketStream(SocketStream):
             self.rest.close()
 
 
-class OkxAccountStream(SocketStream):
-    """AccountStream over the private WebSocket. It signs with the REST client's signer (pass
+class OkxPrivateStream(PrivateSocketStream):
+    """PrivateStream over the private WebSocket. It signs with the REST client's signer (pass
     the account's `rest` client to share it) and, with `sync_clock` (default), measures the venue
     clock before every login, since OKX refuses a login timestamp 30 s away from its own."""
 
@@ -751,6 +773,7 @@ class OkxAccountStream(SocketStream):
         rest: OkxRestClient | None = None,
         sync_clock: bool = True,
         backoff: Backoff | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
         **session_options,
     ) -> None:
         self.endpoints = endpoints or default_endpoints()
@@ -765,15 +788,15 @@ class OkxAccountStream(SocketStream):
             **session_options,
         )
         self.client = WsClient(
-            self.endpoints.private_ws_url, self.session, venue=OKX, kind=PRIVATE, backoff=backoff
+            self.endpoints.private_ws_url,
+            self.session,
+            venue=OKX,
+            kind=PRIVATE,
+            backoff=backoff,
+            max_queue=max_queue,
         )
 
     async def close(self) -> None:
         await super().close()
         if self._owns_rest:
             self.rest.close()
-
-
-def market_session(venue_symbols: Iterable[str] = (), **options) -> OkxPublicSession:
-    """The sans-IO public session (what `bench/book_path.py` drives over a recorded file)."""
-    return OkxPublicSession(venue_symbols, **options)

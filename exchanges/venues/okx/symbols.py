@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, OptionType
-from exchanges.venues.symbols import parse_unified, unified_symbol
+from exchanges.venues.base import InstrumentKind, OptionType
+from exchanges.venues.symbols import NamedSymbolTable, parse_unified, unified_symbol
 
-INST_TYPE_KIND: dict[str, InstrumentKind] = {
+INSTRUMENT_KINDS: dict[str, InstrumentKind] = {
     "SPOT": InstrumentKind.SPOT,
     "MARGIN": InstrumentKind.SPOT,
     "SWAP": InstrumentKind.PERPETUAL,
@@ -29,7 +29,7 @@ KIND_INST_TYPE: dict[InstrumentKind, str] = {
     InstrumentKind.FUTURE: "FUTURES",
     InstrumentKind.OPTION: "OPTION",
 }
-OPTION_LETTER: dict[str, OptionType] = {"C": OptionType.CALL, "P": OptionType.PUT}
+OPTION_LETTERS: dict[str, OptionType] = {"C": OptionType.CALL, "P": OptionType.PUT}
 LINEAR_QUOTES = frozenset({"USDT", "USDC", "USDG"})
 # OKX dated contracts (futures and options) deliver at 08:00 UTC on the expiry day.
 EXPIRY_HOUR_UTC = 8
@@ -80,7 +80,7 @@ def derive_unified(inst_id: str) -> str:
         settle=settle,
         expiry_ts=expiry,
         strike=Decimal(parts[3]),
-        option_type=OPTION_LETTER[parts[4]],
+        option_type=OPTION_LETTERS[parts[4]],
     )
 
 
@@ -98,30 +98,10 @@ def venue_symbol_of(symbol: str) -> str:
     return f"{parts.base}-{parts.quote}-{parts.expiry}-{strike}-{letter}"
 
 
-class SymbolTable:
-    """instId <-> unified symbol, learned from the listing and derived otherwise (cached)."""
+class SymbolTable(NamedSymbolTable):
+    """instId <-> unified symbol (`base.SymbolTable`), learned from the listing and derived
+    by the shapes above otherwise (cached)."""
 
-    def __init__(self, instruments: list[InstrumentInfo] | None = None) -> None:
-        self._unified: dict[str, str] = {}
-        self._venue: dict[str, str] = {}
-        self.instruments: dict[str, InstrumentInfo] = {}
-        for info in instruments or ():
-            self.add(info)
-
-    def add(self, info: InstrumentInfo) -> None:
-        self.instruments[info.venue_symbol] = info
-        self._unified[info.venue_symbol] = info.symbol
-        self._venue[info.symbol] = info.venue_symbol
-
-    def unified(self, inst_id: str) -> str:
-        symbol = self._unified.get(inst_id)
-        if symbol is None:
-            symbol = self._unified[inst_id] = derive_unified(inst_id)
-            self._venue.setdefault(symbol, inst_id)
-        return symbol
-
-    def venue(self, symbol: str) -> str:
-        inst_id = self._venue.get(symbol)
-        if inst_id is None:
-            inst_id = self._venue[symbol] = venue_symbol_of(symbol)
-        return inst_id
+    __slots__ = ()
+    derive_unified = staticmethod(derive_unified)
+    derive_venue = staticmethod(venue_symbol_of)

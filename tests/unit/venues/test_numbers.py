@@ -37,3 +37,35 @@ def test_decoder_edges_go_through_the_full_decoder():
         with pytest.raises(ValueError):
             decoder.decode(junk)
     assert decoder.cache["1.5"] == D("1.5")
+
+
+def test_amount_helpers_read_text_and_decoded_numbers_alike():
+    from exchanges.venues.base import ProtocolError
+    from exchanges.venues.numbers import (
+        dec,
+        dec_or_zero,
+        first_dec,
+        levels,
+        ms_ns,
+        nonzero_or_none,
+        opt_dec,
+    )
+
+    assert dec("42.5") == D("42.5") and dec(7) == D(7)
+    exact = D("0.1")
+    assert dec(exact) is exact
+    with pytest.raises(ProtocolError):
+        dec(True)
+    with pytest.raises(ProtocolError):
+        dec(0.1)
+    assert (opt_dec(None), opt_dec(""), opt_dec("0")) == (None, None, D(0))
+    assert (dec_or_zero(""), dec_or_zero(None), dec_or_zero("1.5")) == (D(0), D(0), D("1.5"))
+    assert (nonzero_or_none("0"), nonzero_or_none(""), nonzero_or_none("3")) == (None, None, D(3))
+    assert (first_dec("", None, "2", "3"), first_dec("", None)) == (D(2), None)
+    assert (ms_ns("1700000000123"), ms_ns(5), ms_ns(""), ms_ns(None)) == (
+        1_700_000_000_123_000_000,
+        5_000_000,
+        0,
+        0,
+    )
+    assert levels([["1.5", "2", "0", "4"], [D("1.4"), 3]]) == ((D("1.5"), D(2)), (D("1.4"), D(3)))

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from exchanges.venues.base import Endpoints, MarketStream, RestClient, Venue
+from exchanges.venues.base import Endpoints, PublicStream, RestClient, Venue
 from exchanges.venues.registry import available_venues, get_adapter, rest_client
 
 ENDPOINTS = Endpoints("http://127.0.0.1:9", "ws://127.0.0.1:9/ws", "ws://127.0.0.1:9/ws")
@@ -21,7 +21,7 @@ def test_rest_client_follows_the_protocol_and_closes_its_session(venue, monkeypa
 
 
 @pytest.mark.parametrize("venue", available_venues())
-async def test_market_stream_follows_the_protocol(venue):
-    stream = get_adapter(venue).market_stream(ENDPOINTS)
-    assert isinstance(stream, MarketStream)
+async def test_public_stream_follows_the_protocol(venue):
+    stream = get_adapter(venue).public_stream(ENDPOINTS)
+    assert isinstance(stream, PublicStream)
     await stream.close()

@@ -1,4 +1,3 @@
-import time
 from decimal import Decimal as D
 
 import pytest
@@ -19,7 +18,6 @@ from exchanges.venues.base import (
     TimeInForce,
     Venue,
 )
-from exchanges.venues.clock import Clock, measure_offset
 from exchanges.venues.ratelimit import Limit, RateLimiter
 from exchanges.venues.rest_common import penalize, pooled_session, send, settle_lost_placement
 
@@ -105,18 +103,3 @@ def test_send_maps_transport_failures_to_request_timeout():
             send(session, "GET", f"http://venue/{path}", venue=Venue.BYBIT, what=path, timeout=1)
         assert (caught.value.code, caught.value.venue) == (code, "bybit")
         assert caught.value.message.startswith(f"{path}: ")
-
-
-def test_clock_sync_takes_the_middle_of_the_round_trip():
-    clock = Clock()
-    ahead = 7_000_000_000
-
-    def server_time_ns() -> int:
-        return time.time_ns() + ahead
-
-    offset = clock.sync(server_time_ns)
-    assert offset == clock.offset_ns
-    assert abs(offset - ahead) < 50_000_000
-    assert abs(measure_offset(server_time_ns) - ahead) < 50_000_000
-    assert abs(clock.now_ms() - (time.time_ns() + ahead) // 1_000_000) < 50
-    assert clock.update(server_ns=1_000, sent_ns=100, received_ns=300) == 800

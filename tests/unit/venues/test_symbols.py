@@ -107,3 +107,24 @@ def test_parse_unified(symbol, parts):
 def test_parse_unified_refuses_malformed(bad):
     with pytest.raises(ValueError):
         parse_unified(bad)
+
+
+def test_named_symbol_table_prefers_the_listing_and_caches_derivations_both_ways():
+    from exchanges.venues.base import InstrumentInfo, Venue
+    from exchanges.venues.symbols import NamedSymbolTable
+
+    class Table(NamedSymbolTable):
+        __slots__ = ()
+        derive_unified = staticmethod(lambda name: f"{name[:3]}/{name[3:]}")
+        derive_venue = staticmethod(lambda symbol: symbol.replace("/", ""))
+
+    listed = InstrumentInfo(
+        Venue.OKX, "BTCUSD-X", "BTC/USD", InstrumentKind.SPOT, "BTC", "USD", "USD", True,
+        Decimal(1), Decimal(1), Decimal(1), Decimal(1),
+    )  # fmt: skip
+    table = Table([listed])
+    assert (len(table), table.info("BTCUSD-X"), table.instruments()) == (1, listed, [listed])
+    assert (table.unified("BTCUSD-X"), table.venue("BTC/USD")) == ("BTC/USD", "BTCUSD-X")
+    assert table.unified("ETHUSD") == "ETH/USD" and table.venue("ETH/USD") == "ETHUSD"
+    assert table.venue("SOL/USD") == "SOLUSD" and table.unified("SOLUSD") == "SOL/USD"
+    assert table.info("ETHUSD") is None

@@ -3,12 +3,22 @@ reconnect after a drop or a silent server, and skip a message the session cannot
 
 import asyncio
 import random
+from decimal import Decimal
 
 import pytest
 import websockets
 
-from exchanges.venues.base import ProtocolError, StreamKind, StreamState, StreamStatus, Trade, Venue
-from exchanges.venues.ws import Backoff, OfflineLink, WsClient
+from exchanges.venues.base import (
+    BookDelta,
+    BookSnapshot,
+    ProtocolError,
+    StreamKind,
+    StreamState,
+    StreamStatus,
+    Trade,
+    Venue,
+)
+from exchanges.venues.ws import STATUS_HEADROOM, Backoff, EventQueue, OfflineLink, WsClient
 
 
 class EchoSession:
@@ -28,8 +38,6 @@ class EchoSession:
         if raw == "bad":
             raise ProtocolError("unreadable")
         if raw.startswith("trade:"):
-            from decimal import Decimal
-
             return [Trade(Venue.OKX, "BTC/USDT", raw[6:], Decimal(1), Decimal(1), "buy", 0, 0)]
         return []
 
@@ -73,6 +81,7 @@ async def test_resubscribes_after_the_server_drops_the_connection():
             kind=StreamKind.PUBLIC,
             backoff=Backoff(initial=0.01, maximum=0.05, rng=random.Random(1)),
         )
+        client.start()
         events = client.events()
         first = await next_trade(events)
         second = await next_trade(events)
@@ -105,6 +114,7 @@ async def test_keepalive_pings_and_reconnects_when_the_server_goes_silent():
             backoff=Backoff(initial=0.01, maximum=0.02),
         )
         states = []
+        client.start()
 
         async def collect():
             async for event in client.events():
@@ -132,6 +142,7 @@ async def test_backs_off_while_the_venue_refuses_connections():
         open_timeout=1,
     )
     seen = []
+    client.start()
 
     async def collect():
         async for event in client.events():
@@ -186,3 +197,112 @@ def test_offline_link_without_a_loop_refuses_background_work():
         link.spawn(coroutine)
     assert coroutine.cr_frame is None  # closed, not left un-awaited
     assert link.tasks == []
+
+
+# --------------------------------------------------------------------------- a slow consumer
+
+
+class BookSession(EchoSession):
+    """`delta:<n>` texts are deltas of one book. Like the venue sessions, `resync_book` drops
+    the book (nothing more for it until `snapshot`), asks for it again and says so."""
+
+    def __init__(self):
+        super().__init__()
+        self.resyncing = False
+
+    def on_message(self, raw, link):
+        if raw.startswith("delta:"):
+            if self.resyncing:
+                return []
+            n = int(raw[6:])
+            return [BookDelta(Venue.BYBIT, "BTC/USDT", (), (), n, n - 1, 0, 0)]
+        if raw == "snapshot":
+            self.resyncing = False
+            return [BookSnapshot(Venue.BYBIT, "BTC/USDT", (), (), 100, 0, 0)]
+        return super().on_message(raw, link)
+
+    def resync_book(self, symbol, detail, link):
+        if self.resyncing:
+            return []
+        self.resyncing = True
+        link.send({"op": "resubscribe", "symbol": symbol})
+        status = StreamStatus(
+            Venue.BYBIT, StreamKind.PUBLIC, StreamState.RESYNCING, 0, detail, symbol
+        )
+        return [status]
+
+
+async def test_a_consumer_that_falls_behind_loses_the_book_and_gets_it_rebuilt():
+    resubscribed = asyncio.Event()
+    drained = asyncio.Event()
+    requests = []
+
+    async def handler(ws):
+        requests.append(await ws.recv())  # the subscription
+        for n in range(1, 51):
+            await ws.send(f"delta:{n}")
+        requests.append(await ws.recv())  # the resubscription the dropped delta caused
+        resubscribed.set()
+        await drained.wait()
+        await ws.send("snapshot")
+        await ws.send("trade:after")
+        await ws.wait_closed()
+
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        client = WsClient(
+            f"ws://127.0.0.1:{port}",
+            BookSession(),
+            venue=Venue.BYBIT,
+            kind=StreamKind.PUBLIC,
+            max_queue=10,
+        )
+        client.start()
+        await asyncio.wait_for(resubscribed.wait(), 5)  # nobody has read anything yet
+        assert len(client._events) == 11  # the bound, and one status beyond it
+        events = client.events()
+        behind = [await anext(events) for _ in range(11)]
+        drained.set()
+        caught_up = await next_trade(events)
+        await client.close()
+
+    assert requests == ['{"op":"subscribe","n":1}', '{"op":"resubscribe","symbol":"BTC/USDT"}']
+    assert [e.state for e in behind[:2]] == [StreamState.CONNECTING, StreamState.CONNECTED]
+    assert [e.sequence for e in behind[2:10]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    resync = behind[10]
+    assert (resync.state, resync.symbol) == (StreamState.RESYNCING, "BTC/USDT")
+    assert resync.detail == "consumer fell behind; BookDelta dropped, resyncing"
+    assert client.dropped == 1  # delta 9; the session sent nothing more for the book
+    assert caught_up.trade_id == "after"
+
+
+def test_event_queue_is_bounded_with_headroom_for_statuses():
+    queue = EventQueue(limit=2)
+    trade = Trade(Venue.OKX, "BTC/USDT", "1", Decimal(1), Decimal(1), "buy", 0, 0)
+    status = StreamStatus(Venue.OKX, StreamKind.PUBLIC, StreamState.CONNECTED, 0)
+    assert [queue.offer(trade), queue.offer(trade), queue.offer(trade)] == [True, True, False]
+    assert all(queue.offer(status) for _ in range(STATUS_HEADROOM))
+    assert not queue.offer(status)
+    assert len(queue) == 2 + STATUS_HEADROOM
+    with pytest.raises(ValueError):
+        EventQueue(limit=0)
+
+
+async def test_a_run_of_drops_is_counted_and_logged_once(caplog):
+    client = WsClient("ws://unused", EchoSession(), venue=Venue.OKX, kind=StreamKind.PUBLIC)
+    client._events = EventQueue(limit=4)
+    trade = Trade(Venue.OKX, "BTC/USDT", "1", Decimal(1), Decimal(1), "buy", 0, 0)
+    with caplog.at_level("WARNING", logger="exchanges.venues.ws"):
+        for _ in range(7):
+            client.emit(trade)
+        events = client.events()
+        for _ in range(3):
+            await anext(events)  # the consumer catches up: one left of four
+        client.emit(trade)
+        for _ in range(4):
+            client.emit(trade)
+    assert client.dropped == 3 + 2
+    behind = [r for r in caplog.records if "events behind" in r.getMessage()]
+    assert [r.getMessage() for r in behind] == [
+        "okx public consumer is 4 events behind: dropping events"
+    ] * 2

@@ -40,7 +40,7 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import ADAPTER
-from exchanges.venues.ws import Backoff
+from exchanges.venues.ws import STATUS_HEADROOM, Backoff
 
 FAST = Backoff(initial=0.05, maximum=0.5)
 
@@ -91,9 +91,9 @@ async def collect(
     return events
 
 
-def account_stream(sim, endpoints, rest, **options):
+def private_stream(sim, endpoints, rest, **options):
     """The simulated account's stream, signing with the REST client's measured clock."""
-    return ADAPTER.account_stream(
+    return ADAPTER.private_stream(
         endpoints,
         sim.credentials[Venue.BYBIT],
         symbols=rest.symbols,
@@ -127,7 +127,7 @@ def assert_chained(events, symbol):
 
 
 async def test_books_trades_and_tickers_in_two_categories(sim, endpoints, rest):
-    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST)
     await stream.subscribe(["BTC/USDT:USDT", "BTC/USDT"])
     events_iter = stream.events()
 
@@ -179,8 +179,37 @@ async def test_books_trades_and_tickers_in_two_categories(sim, endpoints, rest):
     assert stream.sessions["linear"].stats.gaps == 0
 
 
+async def test_a_consumer_that_falls_behind_gets_the_book_rebuilt_not_a_growing_queue(
+    sim, endpoints, rest
+):
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST, max_queue=20)
+    await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
+    client = stream.clients["linear"]
+
+    async def behind() -> None:  # nobody reads until book events had to be dropped
+        while client.dropped == 0:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(behind(), 15)
+    assert len(stream._merged.queue) <= 20 + STATUS_HEADROOM
+
+    def rebuilt(events):
+        resync = statuses(events, StreamState.RESYNCING)
+        return bool(resync) and isinstance(events[-1], BookSnapshot)
+
+    events = await collect(stream.events(), rebuilt)
+    await stream.close()
+    (resync, *_) = statuses(events, StreamState.RESYNCING)
+    assert (resync.symbol, resync.detail) == (
+        "BTC/USDT:USDT",
+        "consumer fell behind; BookDelta dropped, resyncing",
+    )
+    assert_chained(events, "BTC/USDT:USDT")
+    assert stream.sessions["linear"].stats.rebuilds >= 1
+
+
 async def test_reconnect_resubscribes_and_rebuilds(sim, endpoints, rest):
-    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST)
     await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
     events_iter = stream.events()
     first = await collect(events_iter, lambda ev: any(isinstance(e, BookSnapshot) for e in ev))
@@ -200,7 +229,7 @@ async def test_reconnect_resubscribes_and_rebuilds(sim, endpoints, rest):
 
 
 async def test_sequence_gap_resyncs_without_a_wrong_book(sim, endpoints, rest):
-    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST)
     await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
     events_iter = stream.events()
     first = await collect(events_iter, lambda ev: any(isinstance(e, BookDelta) for e in ev))
@@ -225,7 +254,7 @@ async def test_sequence_gap_resyncs_without_a_wrong_book(sim, endpoints, rest):
 
 
 async def test_restart_snapshot_with_u_1_is_taken_as_a_fresh_book(sim, endpoints, rest):
-    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST)
     await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: any(isinstance(e, BookDelta) for e in ev))
@@ -243,8 +272,8 @@ async def test_restart_snapshot_with_u_1_is_taken_as_a_fresh_book(sim, endpoints
 # --------------------------------------------------------------------------- private
 
 
-async def test_order_life_on_the_account_stream(sim, endpoints, rest):
-    stream = account_stream(sim, endpoints, rest)
+async def test_order_life_on_the_private_stream(sim, endpoints, rest):
+    stream = private_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
@@ -341,7 +370,7 @@ async def test_lost_ack_is_settled_by_client_order_id(sim, endpoints, rest):
 
 async def test_heartbeats_keep_a_quiet_connection_alive(sim, endpoints):
     sim.call(sim.faces[Venue.BYBIT].configure, {"idle_timeout": 1.5})
-    stream = ADAPTER.account_stream(
+    stream = ADAPTER.private_stream(
         endpoints, sim.credentials[Venue.BYBIT], backoff=FAST, ping_interval=0.4, idle_timeout=0
     )
     events_iter = stream.events()
@@ -352,7 +381,7 @@ async def test_heartbeats_keep_a_quiet_connection_alive(sim, endpoints):
     assert time.monotonic() - started >= 4.9  # more than three idle timeouts
     await stream.close()
 
-    silent = ADAPTER.account_stream(
+    silent = ADAPTER.private_stream(
         endpoints, sim.credentials[Venue.BYBIT], backoff=FAST, ping_interval=0, idle_timeout=0
     )
     events_iter = silent.events()
@@ -369,7 +398,7 @@ async def _next_disconnect(iterator) -> StreamStatus:
 
 
 async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, rest):
-    stream = ADAPTER.market_stream(endpoints, symbols=rest.symbols, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, symbols=rest.symbols, backoff=FAST)
     await stream.subscribe(["BTC/USDT:USDT"], trades=False, tickers=False)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: any(isinstance(e, BookSnapshot) for e in ev))
@@ -380,7 +409,14 @@ async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, re
     )
     assert len(stream.clients) == 1 and stream.clients["linear"].reconnects == 0
     await stream.unsubscribe(["BTC/USDT:USDT"])
-    await asyncio.sleep(0.3)  # let what was already on the wire arrive
+    session = stream.sessions["linear"]
+    assert session.unsubscribing == 1
+
+    async def answered() -> None:  # what was on the wire before the answer has arrived
+        while session.unsubscribing:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(answered(), 5)
     mark = time.time_ns()
     later = await collect(events_iter, lambda ev: len([e for e in ev if e.receive_ts > mark]) >= 20)
     await stream.close()
@@ -389,10 +425,10 @@ async def test_symbols_added_and_removed_on_a_live_connection(sim, endpoints, re
     assert list(stream.sessions["linear"].topics) == ["orderbook.50.ETHUSDT"]
 
 
-async def test_dead_man_switch_cancels_when_the_account_stream_is_gone(sim, endpoints, rest):
+async def test_dead_man_switch_cancels_when_the_private_stream_is_gone(sim, endpoints, rest):
     sim.call(sim.faces[Venue.BYBIT].configure, {"dcp_time_scale": 0.1})
     await asyncio.to_thread(rest.set_dead_man_switch, 3)
-    stream = account_stream(sim, endpoints, rest, dead_man_switch=True)
+    stream = private_stream(sim, endpoints, rest, dead_man_switch=True)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     book = await asyncio.to_thread(rest.order_book, "BTC/USDT:USDT", 5)
@@ -471,7 +507,7 @@ def test_clock_skew_is_fixed_by_the_offset_not_by_a_retry(sim, rest):
 
 
 async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
-    stream = account_stream(sim, endpoints, rest)
+    stream = private_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     await asyncio.to_thread(
@@ -511,8 +547,8 @@ async def test_spot_market_buy_in_base_coin(sim, endpoints, rest):
     ]
 
 
-async def test_account_stream_logs_in_again_after_a_drop(sim, endpoints, rest):
-    stream = account_stream(sim, endpoints, rest)
+async def test_private_stream_logs_in_again_after_a_drop(sim, endpoints, rest):
+    stream = private_stream(sim, endpoints, rest)
     events_iter = stream.events()
     await collect(events_iter, lambda ev: bool(statuses(ev, StreamState.SUBSCRIBED)))
     sim.call(sim.faults[Venue.BYBIT].drop_ws)

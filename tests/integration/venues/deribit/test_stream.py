@@ -149,7 +149,7 @@ def test_lost_ack_is_recovered_by_label(sim_module, rest):
 
 
 async def test_public_stream_books_trades_tickers(endpoints):
-    stream = ADAPTER.market_stream(endpoints, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, backoff=FAST)
     await stream.subscribe([PERP])
     events = stream.events().__aiter__()
     try:
@@ -189,7 +189,7 @@ async def test_public_stream_books_trades_tickers(endpoints):
 
 
 async def test_disconnect_then_reconnect_resubscribe_and_fresh_snapshot(sim_module, endpoints):
-    stream = ADAPTER.market_stream(endpoints, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, backoff=FAST)
     await stream.subscribe([PERP], trades=False, tickers=False)
     events = stream.events().__aiter__()
     try:
@@ -211,7 +211,7 @@ async def test_disconnect_then_reconnect_resubscribe_and_fresh_snapshot(sim_modu
 
 
 async def test_sequence_gap_resyncs_without_emitting_a_wrong_book(sim_module, endpoints):
-    stream = ADAPTER.market_stream(endpoints, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, backoff=FAST)
     await stream.subscribe([PERP], trades=False, tickers=False)
     events = stream.events().__aiter__()
     try:
@@ -239,7 +239,7 @@ async def test_sequence_gap_resyncs_without_emitting_a_wrong_book(sim_module, en
 
 
 async def test_private_stream_sees_order_fill_position_balance(sim_module, endpoints, rest):
-    stream = ADAPTER.account_stream(endpoints, sim_module.credentials[V], backoff=FAST)
+    stream = ADAPTER.private_stream(endpoints, sim_module.credentials[V], backoff=FAST)
     events = stream.events().__aiter__()
     try:
         ready = await collect_until(events, lambda evs: StreamState.SUBSCRIBED in states(evs), 10)
@@ -293,7 +293,7 @@ async def test_too_many_requests_on_the_socket_reconnects_and_reauthenticates(
     sim_module, endpoints
 ):
     sim_module.call(sim_module.faces[V].configure, {"min_heartbeat_interval": 1.0})
-    stream = ADAPTER.account_stream(endpoints, sim_module.credentials[V], heartbeat=1, backoff=FAST)
+    stream = ADAPTER.private_stream(endpoints, sim_module.credentials[V], heartbeat=1, backoff=FAST)
     events = stream.events().__aiter__()
     try:
         await collect_until(events, lambda evs: StreamState.SUBSCRIBED in states(evs), 10)
@@ -315,7 +315,7 @@ async def test_too_many_requests_on_the_socket_reconnects_and_reauthenticates(
 async def test_heartbeats_keep_the_connection_past_the_idle_timeout(sim_module, endpoints):
     face = sim_module.faces[V]
     sim_module.call(face.configure, {"min_heartbeat_interval": 1.0, "idle_timeout": 2.0})
-    stream = ADAPTER.market_stream(endpoints, heartbeat=1, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, heartbeat=1, backoff=FAST)
     await stream.subscribe([PERP], books=False, trades=False, tickers=False)
     events = stream.events().__aiter__()
     try:
@@ -338,7 +338,7 @@ async def test_a_client_that_ignores_heartbeats_is_dropped(sim_module, endpoints
     """The control for the test above: without answers the same settings end the connection."""
     face = sim_module.faces[V]
     sim_module.call(face.configure, {"min_heartbeat_interval": 1.0, "idle_timeout": 2.0})
-    stream = ADAPTER.market_stream(endpoints, heartbeat=1, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, heartbeat=1, backoff=FAST)
     session = stream.session
     session.ping = lambda: None
     answer = session.on_message
@@ -390,14 +390,17 @@ def test_simulator_rejections_map_to_typed_errors(rest):
 async def test_cancel_on_disconnect_cancels_when_the_private_socket_drops(
     sim_module, endpoints, rest
 ):
-    stream = ADAPTER.account_stream(
+    stream = ADAPTER.private_stream(
         endpoints, sim_module.credentials[V], cancel_on_disconnect=True, backoff=FAST
     )
     events = stream.events().__aiter__()
     price = rest.order_book(PERP, depth=1).bids[0][0] - 2000
     try:
         await collect_until(events, lambda evs: StreamState.SUBSCRIBED in states(evs), 10)
-        await asyncio.sleep(0.2)  # the enable_cancel_on_disconnect answer
+        deadline = time.monotonic() + 5
+        while not stream.session.cancel_on_disconnect_enabled:  # the venue's answer
+            assert time.monotonic() < deadline, "enable_cancel_on_disconnect unanswered"
+            await asyncio.sleep(0.01)
         placed = rest.place_order(
             OrderRequest(
                 "BTC/USD:BTC", PERP, "it-cod-1", Side.BUY, OrderType.LIMIT, Decimal(10), price
@@ -415,7 +418,7 @@ async def test_cancel_on_disconnect_cancels_when_the_private_socket_drops(
 
 
 async def test_books_at_a_chosen_depth(endpoints):
-    stream = ADAPTER.market_stream(endpoints, depth=10, backoff=FAST)
+    stream = ADAPTER.public_stream(endpoints, depth=10, backoff=FAST)
     await stream.subscribe([PERP], trades=False, tickers=False)
     events = stream.events().__aiter__()
     try:

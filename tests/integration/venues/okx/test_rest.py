@@ -144,7 +144,13 @@ def test_dead_man_switch_cancels_orders(okx_sim, okx_rest):
     okx_rest.set_dead_man_switch(10)  # 10 s x 0.02 = 0.2 s in the simulator
     wait_for(lambda: okx_rest.open_orders() == [], 5)
     assert okx_rest.order_by_client_id(INST, "itrestdms1").status is OrderStatus.CANCELED
-    okx_rest.set_dead_man_switch(0)
+    try:
+        okx_rest.set_dead_man_switch(0)
+    except RateLimited:
+        # One a second, counted by the venue in windows from the arming's arrival: the client's
+        # bucket (on its own clock) may let the disarm out a millisecond early. The refusal
+        # holds the group for retry_after in the client's limiter, so this one waits for it.
+        okx_rest.set_dead_man_switch(0)
 
 
 def test_lost_ack_is_resolved_by_client_id(okx_sim, okx_rest):
@@ -172,7 +178,7 @@ def test_bad_signature_and_stale_clock(okx_sim):
         bad.balances()
     assert info.value.code == "50113"
     skewed = OkxRestClient(endpoints_of(okx_sim), good)
-    skewed.signer.offset_ns = -120_000_000_000
+    skewed.clock.offset_ns = -120_000_000_000
     with pytest.raises(ClockSkew):
         skewed.balances()
     skewed.sync_clock()

@@ -30,7 +30,7 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.book import OrderBook
-from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream
+from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream
 from exchanges.venues.ws import Backoff
 
 from .conftest import collect, control, drain, endpoints_of
@@ -94,7 +94,7 @@ async def assert_matches_venue(stream, rest, mirror: Mirror, sim) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_books_trades_tickers_in_every_book_mode(okx_sim, okx_rest, mode):
     set_mode(okx_sim, mode)
-    stream = OkxMarketStream(endpoints_of(okx_sim), backoff=FAST)
+    stream = OkxPublicStream(endpoints_of(okx_sim), backoff=FAST)
     mirror = Mirror()
     await stream.subscribe([INST])
     try:
@@ -130,7 +130,7 @@ async def test_books_trades_tickers_in_every_book_mode(okx_sim, okx_rest, mode):
 @pytest.mark.parametrize("mode", MODES)
 async def test_sequence_gap_rebuilds_without_emitting_a_wrong_book(okx_sim, okx_rest, mode):
     set_mode(okx_sim, mode)
-    stream = OkxMarketStream(endpoints_of(okx_sim), backoff=FAST)
+    stream = OkxPublicStream(endpoints_of(okx_sim), backoff=FAST)
     mirror = Mirror()
     await stream.subscribe([INST], trades=False, tickers=False)
     try:
@@ -151,7 +151,7 @@ async def test_sequence_gap_rebuilds_without_emitting_a_wrong_book(okx_sim, okx_
 
 async def test_bad_checksum_rebuilds(okx_sim, okx_rest):
     set_mode(okx_sim, "checksum")
-    stream = OkxMarketStream(endpoints_of(okx_sim), backoff=FAST)
+    stream = OkxPublicStream(endpoints_of(okx_sim), backoff=FAST)
     mirror = Mirror()
     await stream.subscribe([INST], trades=False, tickers=False)
     try:
@@ -172,7 +172,7 @@ async def test_bad_checksum_rebuilds(okx_sim, okx_rest):
 @pytest.mark.parametrize("mode", ("current", "no_snapshot"))
 async def test_dropped_connection_reconnects_and_resubscribes(okx_sim, okx_rest, mode):
     set_mode(okx_sim, mode)
-    stream = OkxMarketStream(endpoints_of(okx_sim), backoff=FAST)
+    stream = OkxPublicStream(endpoints_of(okx_sim), backoff=FAST)
     mirror = Mirror()
     await stream.subscribe([INST], trades=False)
     try:
@@ -197,7 +197,7 @@ async def test_dropped_connection_reconnects_and_resubscribes(okx_sim, okx_rest,
 async def test_heartbeats_outlive_the_idle_timeout(okx_sim):
     okx_sim.call(okx_sim.faces[Venue.OKX].configure, {"ws_idle_timeout_s": 1.5})
     control(okx_sim, "generator", {"running": False})
-    stream = OkxMarketStream(
+    stream = OkxPublicStream(
         endpoints_of(okx_sim), backoff=FAST, ping_interval=0.5, idle_timeout=1.4
     )
     await stream.subscribe([INST], books=False, trades=True, tickers=False)
@@ -219,7 +219,7 @@ async def test_heartbeats_outlive_the_idle_timeout(okx_sim):
 async def test_without_pings_the_venue_drops_an_idle_connection(okx_sim):
     okx_sim.call(okx_sim.faces[Venue.OKX].configure, {"ws_idle_timeout_s": 1.0})
     control(okx_sim, "generator", {"running": False})
-    stream = OkxMarketStream(endpoints_of(okx_sim), backoff=FAST, ping_interval=0, idle_timeout=0)
+    stream = OkxPublicStream(endpoints_of(okx_sim), backoff=FAST, ping_interval=0, idle_timeout=0)
     await stream.subscribe([INST], books=False, trades=True, tickers=False)
     try:
         await collect(
@@ -236,7 +236,7 @@ async def test_without_pings_the_venue_drops_an_idle_connection(okx_sim):
 
 async def test_private_stream_reports_order_fill_position_and_balance(okx_sim, okx_rest):
     credentials = okx_sim.credentials[Venue.OKX]
-    stream = OkxAccountStream(endpoints_of(okx_sim), credentials, rest=okx_rest, backoff=FAST)
+    stream = OkxPrivateStream(endpoints_of(okx_sim), credentials, rest=okx_rest, backoff=FAST)
     try:
         events = await collect(
             stream,
@@ -291,7 +291,7 @@ async def test_private_stream_reports_order_fill_position_and_balance(okx_sim, o
 
 
 async def test_duplicated_private_pushes_yield_one_fill(okx_sim, okx_rest):
-    stream = OkxAccountStream(
+    stream = OkxPrivateStream(
         endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], rest=okx_rest, backoff=FAST
     )
     try:
@@ -326,8 +326,8 @@ async def test_duplicated_private_pushes_yield_one_fill(okx_sim, okx_rest):
 
 
 async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
-    okx_rest.signer.offset_ns = -90_000_000_000  # a local clock 90 s off: OKX would refuse it
-    stream = OkxAccountStream(
+    okx_rest.clock.offset_ns = -90_000_000_000  # a local clock 90 s off: OKX would refuse it
+    stream = OkxPrivateStream(
         endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], rest=okx_rest, backoff=FAST
     )
     try:
@@ -338,7 +338,7 @@ async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
             ),
             10,
         )
-        assert abs(okx_rest.signer.offset_ns) < 5_000_000_000
+        assert abs(okx_rest.clock.offset_ns) < 5_000_000_000
         assert not any(
             isinstance(e, StreamStatus) and e.state is StreamState.DISCONNECTED for e in events
         )
@@ -347,7 +347,7 @@ async def test_private_login_measures_the_venue_clock_first(okx_sim, okx_rest):
 
 
 async def test_private_stream_with_its_own_rest_client(okx_sim):
-    stream = OkxAccountStream(endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], backoff=FAST)
+    stream = OkxPrivateStream(endpoints_of(okx_sim), okx_sim.credentials[Venue.OKX], backoff=FAST)
     try:
         await collect(
             stream,
@@ -362,8 +362,8 @@ async def test_private_stream_with_its_own_rest_client(okx_sim):
 
 
 async def test_without_clock_sync_a_skewed_login_is_refused(okx_sim, okx_rest):
-    okx_rest.signer.offset_ns = -90_000_000_000
-    stream = OkxAccountStream(
+    okx_rest.clock.offset_ns = -90_000_000_000
+    stream = OkxPrivateStream(
         endpoints_of(okx_sim),
         okx_sim.credentials[Venue.OKX],
         rest=okx_rest,

@@ -1,7 +1,7 @@
 """Every message type the Bybit face sends has the shape of the recorded Bybit payload
 (bybit/wire.py).
 
-Recorded payloads: ../shared/fixtures/venues/bybit (SOURCES.md) and tests/fixtures/venues/bybit
+Recorded payloads: tests/fixtures/venues/bybit (SOURCES.md) and tests/fixtures/venues/bybit
 (docs examples: SOURCES.md for rest_*_docs.json, SOURCES_SIM.md for sim_*.json). Two
 documented deviations from a strict comparison, applied only where named:
 

@@ -1,5 +1,5 @@
 """Every message the OKX face sends has the keys, nesting and JSON kinds of the recorded OKX
-payloads (../shared/fixtures/venues/okx), checked over real sockets (okx/wire.py)."""
+payloads (tests/fixtures/venues/okx), checked over real sockets (okx/wire.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bybit signing against the recorded vectors (../shared/fixtures/venues/bybit/signing_example_*)."""
+"""Bybit signing against the recorded vectors (tests/fixtures/venues/bybit/signing_example_*)."""
 
 import hashlib
 import hmac
@@ -7,9 +7,10 @@ import time
 import pytest
 
 from exchanges.venues.base import Credentials
-from exchanges.venues.bybit.auth import Signer, rest_prehash, sign, ws_prehash
+from exchanges.venues.bybit.auth import BybitSigner, rest_prehash, sign, ws_prehash
 from exchanges.venues.clock import Clock
 from tests.plugins.venues import load_payload
+from tests.unit.venues.helpers import StoppedClock
 
 REST_VECTORS = load_payload("bybit", "signing_example_rest")
 
@@ -25,11 +26,15 @@ def test_rest_signature_matches_vector(vector):
 
 @pytest.mark.parametrize("vector", REST_VECTORS, ids=[v["case"] for v in REST_VECTORS])
 def test_rest_headers_match_vector(vector):
-    signer = Signer(
+    signer = BybitSigner(
         Credentials(api_key=vector["api_key"], secret=vector["secret"]),
+        StoppedClock(int(vector["timestamp"]) * 1_000_000),
         recv_window=int(vector["recv_window"]),
     )
-    headers = signer.rest_headers(vector["payload"], timestamp_ms=int(vector["timestamp"]))
+    if vector["case"] == "GET query":
+        headers = signer.rest_headers("GET", "/v5/order/realtime?" + vector["payload"])
+    else:
+        headers = signer.rest_headers("POST", "/v5/order/create", vector["payload"])
     assert headers == {
         "X-BAPI-API-KEY": "test_api_key",
         "X-BAPI-TIMESTAMP": "1700000000000",
@@ -56,11 +61,15 @@ def test_docs_prehash_layout():
         )
 
 
-def test_ws_auth_matches_vector():
+def test_ws_login_matches_vector():
     vector = load_payload("bybit", "signing_example_ws_auth")
     assert ws_prehash(vector["expires"]) == vector["prehash"]
-    signer = Signer(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
-    assert signer.ws_auth(expires_ms=vector["expires"]) == {
+    signer = BybitSigner(
+        Credentials(api_key=vector["api_key"], secret=vector["secret"]),
+        StoppedClock((vector["expires"] - 10_000) * 1_000_000),
+        login_valid_for_ms=10_000,
+    )
+    assert signer.ws_login() == {
         "op": "auth",
         "args": ["test_api_key", 1700000000000, vector["expected_signature"]],
     }
@@ -69,9 +78,9 @@ def test_ws_auth_matches_vector():
 
 def test_signing_uses_the_clock_offset():
     offset_ns = -7_000 * 1_000_000  # the venue's clock is 7 s behind ours
-    signer = Signer(Credentials(api_key="k", secret="s"), Clock(offset_ns))
+    signer = BybitSigner(Credentials(api_key="k", secret="s"), Clock(offset_ns))
     before = time.time_ns() // 1_000_000 - 7_000
-    headers = signer.rest_headers("category=linear")
+    headers = signer.rest_headers("GET", "/v5/position/list?category=linear")
     after = time.time_ns() // 1_000_000 - 7_000
     ts = int(headers["X-BAPI-TIMESTAMP"])
     assert before <= ts <= after
@@ -79,9 +88,11 @@ def test_signing_uses_the_clock_offset():
     assert headers["X-BAPI-SIGN"] == expected
 
 
-def test_ws_auth_expiry_is_in_the_future_of_the_corrected_clock():
-    signer = Signer(Credentials(api_key="k", secret="s"), Clock(5_000 * 1_000_000))
-    request = signer.ws_auth(valid_for_ms=10_000)
+def test_ws_login_expiry_is_in_the_future_of_the_corrected_clock():
+    signer = BybitSigner(
+        Credentials(api_key="k", secret="s"), Clock(5_000 * 1_000_000), login_valid_for_ms=10_000
+    )
+    request = signer.ws_login()
     now_venue_ms = time.time_ns() // 1_000_000 + 5_000
     assert now_venue_ms + 9_000 <= request["args"][1] <= now_venue_ms + 10_000
     assert (

@@ -1,10 +1,11 @@
 """Every recorded Bybit payload, parsed to exact normalized values.
 
-Shared payloads: ../shared/fixtures/venues/bybit (SOURCES.md there); doc examples recorded for
+Shared payloads: tests/fixtures/venues/bybit (SOURCES.md there); doc examples recorded for
 this adapter: tests/fixtures/venues/bybit (SOURCES.md there). Stream-only payloads (books, auth
 and subscription replies) are asserted through the sessions in test_stream_session.py.
 """
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -39,12 +40,19 @@ def bybit_payload(name):
     return load_payload("bybit", name)
 
 
+def at(exchange_ts, event):
+    """`event` stamped with its message's time, as the stream and the REST client do (a
+    ticker or wallet item carries no time of its own: parse leaves `exchange_ts` 0)."""
+    assert event.exchange_ts == 0
+    return replace(event, exchange_ts=exchange_ts)
+
+
 # --------------------------------------------------------------------------- instruments
 
 
 def test_linear_instruments():
     result = bybit_payload("rest_instruments_info_linear")["result"]
-    assert parse.parse_instruments(result, "linear") == [
+    assert parse.parse_instruments(result) == [
         InstrumentInfo(
             venue=Venue.BYBIT,
             venue_symbol="BTCUSDT",
@@ -78,7 +86,7 @@ def test_linear_instruments():
 
 def test_spot_instruments():
     result = bybit_payload("rest_instruments_info_spot")["result"]
-    btc, eth = parse.parse_instruments(result, "spot")
+    btc, eth = parse.parse_instruments(result)
     assert btc == InstrumentInfo(
         venue=Venue.BYBIT,
         venue_symbol="BTCUSDT",
@@ -148,7 +156,7 @@ def test_inverse_and_future_instruments_from_contract_type():
     item.update(
         contractType="InverseFutures", quoteCoin="USD", settleCoin="BTC", symbol="BTCUSDH24"
     )
-    future = parse.parse_instrument("inverse", item)
+    future = parse.parse_instrument(item)
     assert (future.symbol, future.kind, future.linear, future.expiry_ts) == (
         "BTC/USD:BTC-231214",
         InstrumentKind.FUTURE,
@@ -163,7 +171,7 @@ def test_inverse_and_future_instruments_from_contract_type():
 
 def test_rest_orderbook():
     result = bybit_payload("rest_orderbook")["result"]
-    assert parse.parse_rest_orderbook(result, "BTC/USDT:USDT", RX) == BookSnapshot(
+    assert parse.parse_book(result, "BTC/USDT:USDT", RX) == BookSnapshot(
         venue=Venue.BYBIT,
         symbol="BTC/USDT:USDT",
         bids=(
@@ -184,7 +192,7 @@ def test_rest_orderbook():
 
 def test_ws_ticker_snapshot():
     message = bybit_payload("ws_tickers")
-    ticker = parse.parse_ticker(message["data"], "BTC/USDT:USDT", message["ts"] * MS, RX)
+    ticker = at(message["ts"] * MS, parse.parse_ticker(message["data"], "BTC/USDT:USDT", RX))
     assert ticker == Ticker(
         venue=Venue.BYBIT,
         symbol="BTC/USDT:USDT",
@@ -205,8 +213,8 @@ def test_ws_ticker_snapshot():
 
 def test_rest_tickers_inverse_option_spot():
     payload = bybit_payload("rest_tickers_inverse_docs")
-    inverse = parse.parse_ticker(
-        payload["result"]["list"][0], "BTC/USD:BTC", payload["time"] * MS, RX
+    inverse = at(
+        payload["time"] * MS, parse.parse_ticker(payload["result"]["list"][0], "BTC/USD:BTC", RX)
     )
     assert inverse == Ticker(
         venue=Venue.BYBIT,
@@ -225,7 +233,7 @@ def test_rest_tickers_inverse_option_spot():
         volume_24h=D("13713832.0000"),
     )
     payload = bybit_payload("rest_tickers_option_docs")
-    option = parse.parse_ticker(payload["result"]["list"][0], "X", payload["time"] * MS, RX)
+    option = at(payload["time"] * MS, parse.parse_ticker(payload["result"]["list"][0], "X", RX))
     assert (option.best_bid, option.best_bid_size, option.best_ask, option.best_ask_size) == (
         None,
         D("0"),
@@ -239,7 +247,9 @@ def test_rest_tickers_inverse_option_spot():
         D("6.3"),
     )
     payload = bybit_payload("rest_tickers_spot_docs")
-    spot = parse.parse_ticker(payload["result"]["list"][0], "BTC/USDT", payload["time"] * MS, RX)
+    spot = at(
+        payload["time"] * MS, parse.parse_ticker(payload["result"]["list"][0], "BTC/USDT", RX)
+    )
     assert (spot.best_bid, spot.best_ask, spot.last_price, spot.index_price, spot.mark_price) == (
         D("20517.96"),
         D("20527.77"),
@@ -257,7 +267,7 @@ def test_option_push_spelling_of_the_top_of_book():
         for k, v in item.items()
         if k != "ask1Size"
     }
-    ticker = parse.parse_ticker({**renamed, "askSize": "0.66"}, "X", 0, RX)
+    ticker = parse.parse_ticker({**renamed, "askSize": "0.66"}, "X", RX)
     assert (ticker.best_bid, ticker.best_bid_size, ticker.best_ask, ticker.best_ask_size) == (
         None,
         D("0"),
@@ -393,7 +403,7 @@ def test_order_acks():
 def test_execution_push():
     (item,) = bybit_payload("ws_execution")["data"]
     assert parse.is_trade_execution(item)
-    assert parse.parse_execution(item, "linear", "BTC/USDT:USDT", RX) == FillEvent(
+    assert parse.parse_fill(item, "BTC/USDT:USDT", RX) == FillEvent(
         venue=Venue.BYBIT,
         symbol="BTC/USDT:USDT",
         trade_id="0ab1bdf7-4219-438b-b30a-32ec863018f7",
@@ -412,7 +422,7 @@ def test_execution_push():
 
 def test_execution_list_docs():
     (item,) = bybit_payload("rest_execution_list_docs")["result"]["list"]
-    fill = parse.parse_execution(item, "linear", "ETH/USDC:USDC", RX)
+    fill = parse.parse_fill(item, "ETH/USDC:USDC", RX)
     assert fill == FillEvent(
         venue=Venue.BYBIT,
         symbol="ETH/USDC:USDC",
@@ -432,16 +442,16 @@ def test_execution_list_docs():
 
 def test_spot_fee_currency_and_funding_rows():
     (item,) = bybit_payload("ws_execution")["data"]
-    assert parse.fee_currency({**item, "side": "Buy"}, "spot", "BTC/USDT") == "BTC"
-    assert parse.fee_currency({**item, "side": "Sell"}, "spot", "BTC/USDT") == "USDT"
-    assert parse.fee_currency({**item, "feeCurrency": "MNT"}, "spot", "BTC/USDT") == "MNT"
+    assert parse.fee_currency({**item, "side": "Buy"}, "BTC/USDT") == "BTC"
+    assert parse.fee_currency({**item, "side": "Sell"}, "BTC/USDT") == "USDT"
+    assert parse.fee_currency({**item, "feeCurrency": "MNT"}, "BTC/USDT") == "MNT"
     rebate = {**item, "isMaker": True, "feeRate": "-0.0001"}
-    assert parse.fee_currency({**rebate, "side": "Buy"}, "spot", "BTC/USDT") == "USDT"
-    assert parse.fee_currency({**rebate, "side": "Sell"}, "spot", "BTC/USDT") == "BTC"
+    assert parse.fee_currency({**rebate, "side": "Buy"}, "BTC/USDT") == "USDT"
+    assert parse.fee_currency({**rebate, "side": "Sell"}, "BTC/USDT") == "BTC"
     paid = {**item, "isMaker": True, "feeRate": "0.001"}
-    assert parse.fee_currency({**paid, "side": "Buy"}, "spot", "BTC/USDT") == "BTC"
+    assert parse.fee_currency({**paid, "side": "Buy"}, "BTC/USDT") == "BTC"
     assert not parse.is_trade_execution({**item, "execType": "Funding"})
-    maker = parse.parse_execution({**item, "isMaker": True}, "linear", "BTC/USDT:USDT", RX)
+    maker = parse.parse_fill({**item, "isMaker": True}, "BTC/USDT:USDT", RX)
     assert maker.liquidity is Liquidity.MAKER
 
 
@@ -498,7 +508,9 @@ def test_ws_position():
 
 def test_rest_wallet_balance():
     payload = bybit_payload("rest_wallet_balance")
-    balances = parse.parse_wallet(payload["result"]["list"], payload["time"] * MS, RX)
+    balances = [
+        at(payload["time"] * MS, b) for b in parse.parse_balances(payload["result"]["list"], RX)
+    ]
     assert balances == [
         BalanceUpdate(Venue.BYBIT, "BTC", D("0"), D("0"), 1234567890 * MS, RX, D("0")),
         BalanceUpdate(Venue.BYBIT, "USDT", D("1000.50"), D("1000.50"), 1234567890 * MS, RX, D("0")),
@@ -508,7 +520,9 @@ def test_rest_wallet_balance():
 
 def test_ws_wallet():
     message = bybit_payload("ws_wallet")
-    balances = parse.parse_wallet(message["data"], message["creationTime"] * MS, RX)
+    balances = [
+        at(message["creationTime"] * MS, b) for b in parse.parse_balances(message["data"], RX)
+    ]
     ts = 1700034722104 * MS
     assert balances == [
         BalanceUpdate(
@@ -524,7 +538,7 @@ def test_wallet_without_available_to_withdraw_uses_what_is_held():
     message = bybit_payload("ws_wallet")
     account = dict(message["data"][0])
     account["coin"] = [{**account["coin"][1], "availableToWithdraw": ""}]
-    (usdt,) = parse.parse_wallet([account], 0, RX)
+    (usdt,) = parse.parse_balances([account], RX)
     assert (usdt.total, usdt.available, usdt.locked) == (
         D("9647.75537647"),
         D("9519.89806037"),

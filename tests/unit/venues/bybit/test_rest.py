@@ -1,5 +1,7 @@
 """Bybit REST client over `responses`: success, every mapped error, timeouts and lost placements."""
 
+import hashlib
+import hmac
 import json
 from decimal import Decimal as D
 
@@ -34,6 +36,11 @@ ENDPOINTS = Endpoints(
 MS = 1_000_000
 
 
+def documented_signature(prehash: str) -> str:
+    """Bybit's documented REST signature of the test key: hex HMAC-SHA256 keyed by the secret."""
+    return hmac.new(b"test_secret", prehash.encode(), hashlib.sha256).hexdigest()
+
+
 class RecordingLimiter(RateLimiter):
     def __init__(self):
         super().__init__(C.RATE_LIMITS)
@@ -46,10 +53,8 @@ class RecordingLimiter(RateLimiter):
 
 def table():
     instruments = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_linear")["result"], "linear"
-    ) + parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
-    )
+        load_payload("bybit", "rest_instruments_info_linear")["result"]
+    ) + parse.parse_instruments(load_payload("bybit", "rest_instruments_info_spot")["result"])
     return SymbolTable(instruments)
 
 
@@ -98,13 +103,13 @@ LIMIT_BUY = OrderRequest(
 
 
 def test_server_time_and_clock_sync(client, mocked):
-    mocked.get(URL + C.SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
+    mocked.get(URL + C.PATH_SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
     assert client.server_time() == 1688639403423213947
-    mocked.get(URL + C.SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
+    mocked.get(URL + C.PATH_SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
     offset = client.sync_clock()
     assert client.clock.offset_ns == offset
     assert abs(client.clock.now_ns() - 1688639403423213947) < 2_000_000_000
-    headers = client.signer.rest_headers("")
+    headers = client.signer.rest_headers("GET", C.PATH_POSITIONS)
     assert abs(int(headers["X-BAPI-TIMESTAMP"]) - 1688639403423) < 2_000
     assert "X-BAPI-SIGN" not in mocked.calls[0].request.headers
 
@@ -113,16 +118,16 @@ def test_instruments_paginate_and_fill_the_table(mocked):
     first = load_payload("bybit", "rest_instruments_info_linear_docs")
     first["result"]["nextPageCursor"] = "page-2"
     second = load_payload("bybit", "rest_instruments_info_linear")
-    answer_get(mocked, C.INSTRUMENTS, {"category": "linear", "limit": "1000"}, json=first)
+    answer_get(mocked, C.PATH_INSTRUMENTS, {"category": "linear", "limit": "1000"}, json=first)
     answer_get(
         mocked,
-        C.INSTRUMENTS,
+        C.PATH_INSTRUMENTS,
         {"category": "linear", "limit": "1000", "cursor": "page-2"},
         json=second,
     )
     answer_get(
         mocked,
-        C.INSTRUMENTS,
+        C.PATH_INSTRUMENTS,
         {"category": "spot", "limit": "1000"},
         json=load_payload("bybit", "rest_instruments_info_spot"),
     )
@@ -145,13 +150,13 @@ def test_options_are_listed_per_base_coin(mocked):
     empty = envelope({"category": "option", "list": [], "nextPageCursor": ""})
     answer_get(
         mocked,
-        C.INSTRUMENTS,
+        C.PATH_INSTRUMENTS,
         {"category": "option", "baseCoin": "BTC", "limit": "1000"},
         json=option,
     )
     answer_get(
         mocked,
-        C.INSTRUMENTS,
+        C.PATH_INSTRUMENTS,
         {"category": "option", "baseCoin": "ETH", "limit": "1000"},
         json=empty,
     )
@@ -162,7 +167,7 @@ def test_options_are_listed_per_base_coin(mocked):
 def test_ticker_by_unified_symbol(client, mocked):
     answer_get(
         mocked,
-        C.TICKERS,
+        C.PATH_TICKER,
         {"category": "inverse", "symbol": "BTCUSD"},
         json=load_payload("bybit", "rest_tickers_inverse_docs"),
     )
@@ -184,7 +189,7 @@ def test_a_bare_ambiguous_symbol_is_refused(client):
 def test_order_book_depth_is_capped_per_category(client, mocked):
     answer_get(
         mocked,
-        C.ORDERBOOK,
+        C.PATH_ORDER_BOOK,
         {"category": "linear", "symbol": "BTCUSDT", "limit": "500"},
         json=load_payload("bybit", "rest_orderbook"),
     )
@@ -202,7 +207,7 @@ def test_order_book_depth_is_capped_per_category(client, mocked):
 
 def test_place_limit_order(client, mocked):
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=load_payload("bybit", "rest_order_create_docs"),
         match=[
             matchers.json_params_matcher(
@@ -239,16 +244,15 @@ def test_place_limit_order(client, mocked):
     request = mocked.calls[0].request
     body = request.body.decode() if isinstance(request.body, bytes) else request.body
     ts, recv = request.headers["X-BAPI-TIMESTAMP"], request.headers["X-BAPI-RECV-WINDOW"]
-    assert (
-        request.headers["X-BAPI-SIGN"] == client.signer.rest_headers(body, int(ts))["X-BAPI-SIGN"]
-    )
+    # Bybit's recipe ("Authentication"): hex HMAC-SHA256(secret, timestamp + key + recv + body)
+    assert request.headers["X-BAPI-SIGN"] == documented_signature(f"{ts}test_api_key{recv}{body}")
     assert (request.headers["X-BAPI-API-KEY"], recv) == ("test_api_key", "5000")
     assert client.limiter.groups == ["order_create"]
 
 
 def test_place_post_only_reduce_only_and_spot_market(client, mocked):
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=load_payload("bybit", "rest_order_create_docs"),
         match=[
             matchers.json_params_matcher(
@@ -281,7 +285,7 @@ def test_place_post_only_reduce_only_and_spot_market(client, mocked):
     )
     assert (update.post_only, update.reduce_only) == (True, True)
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=load_payload("bybit", "rest_order_create_docs"),
         match=[
             matchers.json_params_matcher(
@@ -311,7 +315,7 @@ def test_place_post_only_reduce_only_and_spot_market(client, mocked):
     )
     assert (update.symbol, update.price, update.order_type) == ("BTC/USDT", None, OrderType.MARKET)
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=load_payload("bybit", "rest_order_create_docs"),
         match=[
             matchers.json_params_matcher(
@@ -339,11 +343,12 @@ def test_place_post_only_reduce_only_and_spot_market(client, mocked):
         )
 
 
-@pytest.mark.parametrize(("code", "error"), sorted(C.ERRORS.items()))
-def test_every_mapped_error(client, mocked, code, error):
-    mocked.post(URL + C.ORDER_CANCEL, json=envelope({}, code=code, msg=f"message {code}"))
-    if code == C.CLOCK_SKEW:
-        mocked.get(URL + C.SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
+@pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
+def test_every_mapped_error(client, mocked, code, spec):
+    error, _hint = spec
+    mocked.post(URL + C.PATH_CANCEL_ORDER, json=envelope({}, code=int(code), msg=f"message {code}"))
+    if code == C.ERROR_CLOCK_SKEW:
+        mocked.get(URL + C.PATH_SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
     with pytest.raises(error) as caught:
         client.cancel_order("BTC/USDT:USDT", client_order_id="gw-1")
     assert type(caught.value) is error
@@ -357,7 +362,7 @@ def test_every_mapped_error(client, mocked, code, error):
 def test_rate_limit_error_backs_off_until_the_reset_time(client, mocked):
     reset_ms = client.clock.now_ms() + 3_000
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=envelope({}, code=10006, msg="Too many visits!"),
         headers={"X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(reset_ms)},
     )
@@ -372,7 +377,7 @@ def test_rate_limit_error_backs_off_until_the_reset_time(client, mocked):
 def test_exhausted_limit_header_penalizes_before_any_error(client, mocked):
     reset_ms = client.clock.now_ms() + 2_000
     mocked.get(
-        URL + C.WALLET_BALANCE,
+        URL + C.PATH_BALANCES,
         json=load_payload("bybit", "rest_wallet_balance"),
         headers={"X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(reset_ms)},
     )
@@ -382,10 +387,10 @@ def test_exhausted_limit_header_penalizes_before_any_error(client, mocked):
 
 def test_clock_skew_resyncs_the_offset_and_does_not_retry(client, mocked):
     mocked.post(
-        URL + C.ORDER_CREATE,
+        URL + C.PATH_PLACE_ORDER,
         json=envelope({}, code=10002, msg="invalid request, please check your server timestamp"),
     )
-    mocked.get(URL + C.SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
+    mocked.get(URL + C.PATH_SERVER_TIME, json=load_payload("bybit", "rest_server_time_docs"))
     with pytest.raises(base.ClockSkew):
         client.place_order(LIMIT_BUY)
     assert [call.request.method for call in mocked.calls] == ["POST", "GET"]
@@ -403,25 +408,25 @@ def test_clock_skew_resyncs_the_offset_and_does_not_retry(client, mocked):
     ],
 )
 def test_http_errors_without_envelope(client, mocked, status, body, error):
-    mocked.get(URL + C.WALLET_BALANCE, body=body, status=status)
+    mocked.get(URL + C.PATH_BALANCES, body=body, status=status)
     with pytest.raises(error) as caught:
         client.balances()
     assert type(caught.value) is error
 
 
 def test_ip_ban_blocks_every_endpoint_group(client, mocked):
-    mocked.get(URL + C.WALLET_BALANCE, body="access too frequent", status=403)
+    mocked.get(URL + C.PATH_BALANCES, body="access too frequent", status=403)
     with pytest.raises(base.RateLimited) as caught:
         client.balances()
-    assert caught.value.retry_after == C.IP_BAN_BACKOFF_S
+    assert caught.value.retry_after == C.IP_BAN_PENALTY_SECONDS
     assert not any(client.limiter.bucket(group).try_acquire() for group in C.RATE_LIMITS)
 
 
 def test_transport_errors(client, mocked):
-    mocked.get(URL + C.WALLET_BALANCE, body=requests.ReadTimeout("read timed out"))
+    mocked.get(URL + C.PATH_BALANCES, body=requests.ReadTimeout("read timed out"))
     with pytest.raises(base.RequestTimeout):
         client.balances()
-    mocked.get(URL + C.WALLET_BALANCE, body=requests.ConnectionError("refused"))
+    mocked.get(URL + C.PATH_BALANCES, body=requests.ConnectionError("refused"))
     with pytest.raises(base.RequestTimeout) as caught:  # a VenueUnavailable: nothing decided
         client.balances()
     assert caught.value.code == "connection"
@@ -444,14 +449,14 @@ def realtime(mocked, items, open_only=None, status=200, body=None):
         if body is not None
         else {"json": envelope({"list": items, "nextPageCursor": ""})}
     )
-    answer_get(mocked, C.ORDER_REALTIME, params, status=status, **kwargs)
+    answer_get(mocked, C.PATH_OPEN_ORDERS, params, status=status, **kwargs)
 
 
 @pytest.mark.parametrize(
     "lost", [requests.ReadTimeout("read timed out"), requests.ConnectionError("reset by peer")]
 )
 def test_lost_placement_found_by_client_id_is_accepted(client, mocked, lost):
-    mocked.post(URL + C.ORDER_CREATE, body=lost)
+    mocked.post(URL + C.PATH_PLACE_ORDER, body=lost)
     realtime(mocked, [order_item(orderLinkId="gw-0001", orderStatus="New", orderId="v-9")])
     update = client.place_order(LIMIT_BUY)
     assert (update.client_order_id, update.venue_order_id, update.status) == (
@@ -463,7 +468,7 @@ def test_lost_placement_found_by_client_id_is_accepted(client, mocked, lost):
 
 
 def test_lost_placement_found_among_closed_orders(client, mocked):
-    mocked.post(URL + C.ORDER_CREATE, json=envelope({}, code=10000, msg="Server Timeout"))
+    mocked.post(URL + C.PATH_PLACE_ORDER, json=envelope({}, code=10000, msg="Server Timeout"))
     realtime(mocked, [])
     realtime(
         mocked,
@@ -475,7 +480,7 @@ def test_lost_placement_found_among_closed_orders(client, mocked):
 
 
 def test_lost_placement_absent(client, mocked):
-    mocked.post(URL + C.ORDER_CREATE, body=requests.ReadTimeout("read timed out"))
+    mocked.post(URL + C.PATH_PLACE_ORDER, body=requests.ReadTimeout("read timed out"))
     realtime(mocked, [])
     realtime(mocked, [], open_only=1)
     with pytest.raises(base.SubmissionUncertain) as caught:
@@ -485,7 +490,7 @@ def test_lost_placement_absent(client, mocked):
 
 
 def test_lost_placement_unknown_when_the_lookup_fails(client, mocked):
-    mocked.post(URL + C.ORDER_CREATE, body=requests.ReadTimeout("read timed out"))
+    mocked.post(URL + C.PATH_PLACE_ORDER, body=requests.ReadTimeout("read timed out"))
     realtime(mocked, [], body=requests.ConnectionError("down"))
     with pytest.raises(base.SubmissionUncertain) as caught:
         client.place_order(LIMIT_BUY)
@@ -494,7 +499,7 @@ def test_lost_placement_unknown_when_the_lookup_fails(client, mocked):
 
 
 def test_a_venue_error_answer_is_not_looked_up(client, mocked):
-    mocked.post(URL + C.ORDER_CREATE, json=envelope({}, code=10016, msg="Server error."))
+    mocked.post(URL + C.PATH_PLACE_ORDER, json=envelope({}, code=10016, msg="Server error."))
     with pytest.raises(base.VenueUnavailable):
         client.place_order(LIMIT_BUY)
     assert len(mocked.calls) == 1
@@ -505,7 +510,7 @@ def test_a_venue_error_answer_is_not_looked_up(client, mocked):
 
 def test_amend_returns_the_order_bybit_reports(client, mocked):
     mocked.post(
-        URL + C.ORDER_AMEND,
+        URL + C.PATH_AMEND_ORDER,
         json=load_payload("bybit", "rest_order_amend_docs"),
         match=[
             matchers.json_params_matcher(
@@ -515,7 +520,7 @@ def test_amend_returns_the_order_bybit_reports(client, mocked):
     )
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {
             "category": "linear",
             "symbol": "BTCUSDT",
@@ -536,7 +541,7 @@ def test_amend_returns_the_order_bybit_reports(client, mocked):
 )
 def test_cancel_reports_pending_until_final(client, mocked, wire_status, status):
     mocked.post(
-        URL + C.ORDER_CANCEL,
+        URL + C.PATH_CANCEL_ORDER,
         json=load_payload("bybit", "rest_order_cancel_docs"),
         match=[
             matchers.json_params_matcher(
@@ -545,7 +550,7 @@ def test_cancel_reports_pending_until_final(client, mocked, wire_status, status)
         ],
     )
     mocked.get(
-        URL + C.ORDER_REALTIME,
+        URL + C.PATH_OPEN_ORDERS,
         json=envelope({"list": [order_item(orderStatus=wire_status)]}),
     )
     update = client.cancel_order("BTC/USDT:USDT", client_order_id="linear-004")
@@ -554,7 +559,7 @@ def test_cancel_reports_pending_until_final(client, mocked, wire_status, status)
 
 def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
     mocked.post(
-        URL + C.ORDER_CANCEL_ALL,
+        URL + C.PATH_CANCEL_ALL,
         json=load_payload("bybit", "rest_order_cancel_all_docs"),
         match=[matchers.json_params_matcher({"category": "linear", "symbol": "ETHUSDT"})],
     )
@@ -562,17 +567,17 @@ def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
     client.categories = ("linear", "spot")
     none = envelope({"list": [], "success": "1"})
     mocked.post(
-        URL + C.ORDER_CANCEL_ALL,
+        URL + C.PATH_CANCEL_ALL,
         json=load_payload("bybit", "rest_order_cancel_all_docs"),
         match=[matchers.json_params_matcher({"category": "linear", "settleCoin": "USDT"})],
     )
     mocked.post(
-        URL + C.ORDER_CANCEL_ALL,
+        URL + C.PATH_CANCEL_ALL,
         json=none,
         match=[matchers.json_params_matcher({"category": "linear", "settleCoin": "USDC"})],
     )
     mocked.post(
-        URL + C.ORDER_CANCEL_ALL,
+        URL + C.PATH_CANCEL_ALL,
         json=load_payload("bybit", "rest_order_cancel_all_docs"),
         match=[matchers.json_params_matcher({"category": "spot"})],
     )
@@ -583,7 +588,7 @@ def test_open_orders_and_order_by_client_id(client, mocked):
     payload = load_payload("bybit", "rest_order_realtime")
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {"category": "linear", "symbol": "ETHUSDT", "limit": "50"},
         json=payload,
     )
@@ -594,13 +599,13 @@ def test_open_orders_and_order_by_client_id(client, mocked):
     ]
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope"},
         json=envelope({"list": [], "nextPageCursor": ""}),
     )
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {"category": "linear", "symbol": "ETHUSDT", "orderLinkId": "nope", "openOnly": "1"},
         json=envelope({"list": [], "nextPageCursor": ""}),
     )
@@ -611,18 +616,18 @@ def test_open_orders_of_the_whole_account(client, mocked):
     client.categories = ("linear", "spot")
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {"category": "linear", "settleCoin": "USDT", "limit": "50"},
         json=load_payload("bybit", "rest_order_realtime"),
     )
     empty = envelope({"list": [], "nextPageCursor": ""})
     answer_get(
         mocked,
-        C.ORDER_REALTIME,
+        C.PATH_OPEN_ORDERS,
         {"category": "linear", "settleCoin": "USDC", "limit": "50"},
         json=empty,
     )
-    answer_get(mocked, C.ORDER_REALTIME, {"category": "spot", "limit": "50"}, json=empty)
+    answer_get(mocked, C.PATH_OPEN_ORDERS, {"category": "spot", "limit": "50"}, json=empty)
     assert [o.venue_order_id for o in client.open_orders()] == ["open-order-1", "open-order-2"]
 
 
@@ -630,7 +635,7 @@ def test_fills_cursor_walks_categories(client, mocked):
     client.categories = ("linear", "spot")
     answer_get(
         mocked,
-        C.EXECUTIONS,
+        C.PATH_FILLS,
         {"category": "linear", "limit": "100"},
         json=load_payload("bybit", "rest_execution_list_docs"),
     )
@@ -642,7 +647,7 @@ def test_fills_cursor_walks_categories(client, mocked):
     last = load_payload("bybit", "rest_execution_list_docs")
     last["result"]["nextPageCursor"] = ""
     mocked.get(
-        URL + C.EXECUTIONS,
+        URL + C.PATH_FILLS,
         json=last,
         match=[
             matchers.query_string_matcher(
@@ -653,16 +658,12 @@ def test_fills_cursor_walks_categories(client, mocked):
     assert client.fills(cursor=page.cursor).cursor == "spot:"
     sent = mocked.calls[-1].request
     assert sent.url.endswith("?category=linear&limit=100&cursor=132766%3A2%2C132766%3A2")
-    assert (
-        sent.headers["X-BAPI-SIGN"]
-        == client.signer.rest_headers(
-            "category=linear&limit=100&cursor=132766%3A2%2C132766%3A2",
-            int(sent.headers["X-BAPI-TIMESTAMP"]),
-        )["X-BAPI-SIGN"]
-    )
+    ts = sent.headers["X-BAPI-TIMESTAMP"]
+    query = "category=linear&limit=100&cursor=132766%3A2%2C132766%3A2"  # signed as sent
+    assert sent.headers["X-BAPI-SIGN"] == documented_signature(f"{ts}test_api_key5000{query}")
     answer_get(
         mocked,
-        C.EXECUTIONS,
+        C.PATH_FILLS,
         {"category": "spot", "limit": "100"},
         json=envelope({"category": "spot", "list": [], "nextPageCursor": ""}),
     )
@@ -674,13 +675,13 @@ def test_positions_and_balances(client, mocked):
     client.categories = ("linear",)
     answer_get(
         mocked,
-        C.POSITIONS,
+        C.PATH_POSITIONS,
         {"category": "linear", "settleCoin": "USDT", "limit": "200"},
         json=load_payload("bybit", "rest_position_list"),
     )
     answer_get(
         mocked,
-        C.POSITIONS,
+        C.PATH_POSITIONS,
         {"category": "linear", "settleCoin": "USDC", "limit": "200"},
         json=envelope({"list": [], "nextPageCursor": ""}),
     )
@@ -692,7 +693,7 @@ def test_positions_and_balances(client, mocked):
     ]
     answer_get(
         mocked,
-        C.WALLET_BALANCE,
+        C.PATH_BALANCES,
         {"accountType": "UNIFIED"},
         json=load_payload("bybit", "rest_wallet_balance"),
     )
@@ -705,12 +706,14 @@ def test_positions_and_balances(client, mocked):
 
 @pytest.mark.parametrize(("asked", "window"), [(10, 10), (1, 3), (0, 300), (900, 300)])
 def test_dead_man_switch(client, mocked, asked, window):
-    for product in C.DCP_PRODUCTS:
+    for product in C.DEAD_MAN_SWITCH_PRODUCTS:
         mocked.post(
-            URL + C.DISCONNECT_CANCEL_ALL,
+            URL + C.PATH_DEAD_MAN_SWITCH,
             json=load_payload("bybit", "rest_dcp_docs"),
             match=[matchers.json_params_matcher({"product": product, "timeWindow": window})],
         )
     client.set_dead_man_switch(asked)
-    assert [json.loads(c.request.body)["product"] for c in mocked.calls] == list(C.DCP_PRODUCTS)
+    assert [json.loads(c.request.body)["product"] for c in mocked.calls] == list(
+        C.DEAD_MAN_SWITCH_PRODUCTS
+    )
     assert client.limiter.groups == ["dcp"] * 3

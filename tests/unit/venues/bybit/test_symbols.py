@@ -24,11 +24,9 @@ def ns(*args) -> int:
 @pytest.fixture
 def table():
     linear = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_linear")["result"], "linear"
+        load_payload("bybit", "rest_instruments_info_linear")["result"]
     )
-    spot = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
-    )
+    spot = parse.parse_instruments(load_payload("bybit", "rest_instruments_info_spot")["result"])
     option = parse.parse_instruments(
         load_payload("bybit", "rest_instruments_info_option_docs")["result"]
     )
@@ -90,9 +88,9 @@ def test_resolution(table):
 
 
 def test_unified_prefers_the_table(table):
-    assert table.unified("option", "BTC-27MAR26-70000-P-USDT") == "BTC/USDT:USDT-260327-70000-P"
-    assert table.unified("linear", "ETHUSDT") == "ETH/USDT:USDT"
-    assert table.unified("linear", "XRPUSDT") == "XRP/USDT:USDT"  # not listed: derived
+    assert table.unified_in("option", "BTC-27MAR26-70000-P-USDT") == "BTC/USDT:USDT-260327-70000-P"
+    assert table.unified_in("linear", "ETHUSDT") == "ETH/USDT:USDT"
+    assert table.unified_in("linear", "XRPUSDT") == "XRP/USDT:USDT"  # not listed: derived
     assert table.settle_coins("linear") == ["USDT"]
     assert [category_of(i) for i in table.instruments()][:3] == ["linear", "linear", "spot"]
 

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 
 from exchanges.venues.base import Credentials
-from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth
 from tests.plugins.venues import load_payload
 
@@ -69,15 +68,6 @@ def test_http_signature_covers_the_body():
     assert header.endswith(f"sig={expected},nonce=n")
 
 
-def test_clock_offset_from_one_round_trip():
-    clock = Clock()
-    offset = clock.update(
-        server_ns=10_000_000_000, sent_ns=4_000_000_000, received_ns=6_000_000_000
-    )
-    assert offset == 5_000_000_000
-    assert clock.offset_ns == 5_000_000_000
-
-
 def test_token_expiry_margin():
     token = auth.Token.from_result(
         {"access_token": "a", "refresh_token": "r", "expires_in": 900, "scope": "connection"},
@@ -89,12 +79,5 @@ def test_token_expiry_margin():
     assert token.expires_within(60, now=940.0)
 
 
-def test_client_credentials_and_refresh_params():
-    creds = Credentials(api_key="id", secret="sec")
-    assert auth.client_credentials_params(creds, scope="session:gw") == {
-        "grant_type": "client_credentials",
-        "client_id": "id",
-        "client_secret": "sec",
-        "scope": "session:gw",
-    }
+def test_refresh_params():
     assert auth.refresh_params("rt") == {"grant_type": "refresh_token", "refresh_token": "rt"}

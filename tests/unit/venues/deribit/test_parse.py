@@ -16,11 +16,18 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.deribit import parse
+from exchanges.venues.deribit.symbols import SymbolTable
 from tests.plugins.venues import load_raw
 
 D = Decimal
 RECV = 1_700_000_000_123_456_789
 MS = 1_000_000
+
+
+def parsed(parse_function, raw):
+    """`parse_function(raw, symbol, RECV)` given the unified symbol of the item's instrument
+    name, as the stream and the REST client pass it (their `SymbolTable`)."""
+    return parse_function(raw, SymbolTable().unified(raw["instrument_name"]), RECV)
 
 
 def payload(name):
@@ -113,7 +120,7 @@ def test_server_time_and_test():
 
 
 def test_rest_order_book():
-    book = parse.parse_order_book(payload("rest_get_order_book")["result"], RECV)
+    book = parsed(parse.parse_book, payload("rest_get_order_book")["result"])
     assert book.symbol == "BTC/USD:BTC"
     assert book.sequence == 133112427566
     assert book.exchange_ts == 1766554855140 * MS
@@ -127,7 +134,7 @@ def test_rest_order_book():
 
 def test_ticker_notification():
     data = payload("ws_ticker")["params"]["data"]
-    ticker = parse.parse_ticker(data, RECV)
+    ticker = parsed(parse.parse_ticker, data)
     assert ticker.symbol == "BTC/USD:BTC"
     assert ticker.best_bid == D("92283.5")
     assert ticker.best_bid_size == D("117660.0")
@@ -145,7 +152,7 @@ def test_ticker_notification():
 
 def test_trades_notification():
     data = payload("ws_trades")["params"]["data"]
-    first, second = (parse.parse_trade(item, RECV) for item in data)
+    first, second = (parsed(parse.parse_trade, item) for item in data)
     assert first.trade_id == "403691824"
     assert first.symbol == "BTC/USD:BTC"
     assert first.price == D("92294.5")
@@ -171,7 +178,7 @@ def test_book_notification_levels():
 
 
 def test_buy_response_order():
-    order = parse.parse_order(payload("rest_buy_response")["result"]["order"], RECV)
+    order = parsed(parse.parse_order, payload("rest_buy_response")["result"]["order"])
     assert order.venue is Venue.DERIBIT
     assert order.symbol == "ETH/USDC:USDC"
     assert order.client_order_id == "O-19700101-000000-001-001-1"
@@ -191,14 +198,14 @@ def test_buy_response_order():
 
 
 def test_edit_response_order():
-    order = parse.parse_order(payload("rest_edit_response")["result"]["order"], RECV)
+    order = parsed(parse.parse_order, payload("rest_edit_response")["result"]["order"])
     assert order.price == D("3067.2")
     assert order.status is OrderStatus.NEW
     assert order.exchange_ts == 1767978368488 * MS
 
 
 def test_cancel_response_order():
-    order = parse.parse_order(payload("rest_cancel_response")["result"], RECV)
+    order = parsed(parse.parse_order, payload("rest_cancel_response")["result"])
     assert order.status is OrderStatus.CANCELED
     assert order.reject_reason == "user_request"
     assert order.price == D("3067.2")
@@ -206,7 +213,7 @@ def test_cancel_response_order():
 
 
 def test_user_orders_notification():
-    order = parse.parse_order(payload("ws_user_orders_docs")["params"]["data"], RECV)
+    order = parsed(parse.parse_order, payload("ws_user_orders_docs")["params"]["data"])
     assert order.symbol == "BTC/USD:BTC"
     assert order.client_order_id is None  # label ""
     assert order.venue_order_id == "6"
@@ -229,9 +236,7 @@ def test_order_status_map():
 
 
 def test_user_trades_notification():
-    fills = [
-        parse.parse_user_trade(t, RECV) for t in payload("ws_user_trades_docs")["params"]["data"]
-    ]
+    fills = [parsed(parse.parse_fill, t) for t in payload("ws_user_trades_docs")["params"]["data"]]
     first = fills[0]
     assert first.trade_id == "48079254"
     assert first.venue_order_id == "4008965646"
@@ -249,7 +254,7 @@ def test_user_trades_notification():
 
 def test_user_changes_positions_and_trades():
     data = payload("ws_user_changes_docs")["params"]["data"]
-    position = parse.parse_position(data["positions"][0], RECV)
+    position = parsed(parse.parse_position, data["positions"][0])
     assert position.symbol == "BTC/USD:BTC"
     assert position.quantity == D(185160)
     assert position.entry_price == D(15000)
@@ -258,13 +263,13 @@ def test_user_changes_positions_and_trades():
     assert position.realized_pnl == D("0.012454598")
     assert position.leverage == D(33)
     assert position.liquidation_price is None
-    fill = parse.parse_user_trade(data["trades"][0], RECV)
+    fill = parsed(parse.parse_fill, data["trades"][0])
     assert fill.fee == D("1.6e-7")
     assert fill.quantity == D(10)
 
 
 def test_positions_response():
-    (position,) = [parse.parse_position(p, RECV) for p in payload("rest_get_positions")["result"]]
+    (position,) = [parsed(parse.parse_position, p) for p in payload("rest_get_positions")["result"]]
     assert position.quantity == D(50)
     assert position.entry_price == D("7440.18")
     assert position.mark_price == D("7476.65")
@@ -276,7 +281,7 @@ def test_positions_response():
 
 def test_account_summaries_balances():
     summaries = payload("rest_get_account_summaries")["result"]["summaries"]
-    btc, eth = (parse.parse_balance(s, RECV) for s in summaries)
+    (btc,), (eth,) = (parse.parse_balances(s, RECV) for s in summaries)
     assert btc.currency == "BTC"
     assert btc.total == D("302.61869214")
     assert btc.available == D("301.38059622")
@@ -288,7 +293,7 @@ def test_account_summaries_balances():
 
 
 def test_portfolio_notification_balance():
-    balance = parse.parse_balance(payload("ws_user_portfolio")["params"]["data"], RECV)
+    (balance,) = parse.parse_balances(payload("ws_user_portfolio")["params"]["data"], RECV)
     assert balance.currency == "USDT"
     assert balance.total == D("55.00055")
     assert balance.available == D("53.868247")
@@ -309,7 +314,7 @@ def test_market_order_price_is_none():
         "last_update_timestamp": 5,
         "time_in_force": "immediate_or_cancel",
     }
-    order = parse.parse_order(item, RECV)
+    order = parsed(parse.parse_order, item)
     assert order.price is None
     assert order.order_type is OrderType.MARKET
     assert order.time_in_force is TimeInForce.IOC

@@ -118,7 +118,7 @@ def test_query_string_encodes_decimals_and_booleans_exactly():
 
 
 def test_server_time_and_clock_sync(client, http):
-    http.get(API + C.GET_TIME, body=load_raw("deribit", "rest_get_time"))
+    http.get(API + C.METHOD_GET_TIME, body=load_raw("deribit", "rest_get_time"))
     assert client.server_time() == 1733338800000 * 1_000_000
     offset = client.sync_clock()
     assert offset == client.clock.offset_ns
@@ -127,7 +127,7 @@ def test_server_time_and_clock_sync(client, http):
 
 
 def test_instruments(client, http):
-    http.get(API + C.GET_INSTRUMENTS, body=load_raw("deribit", "rest_get_instruments"))
+    http.get(API + C.METHOD_GET_INSTRUMENTS, body=load_raw("deribit", "rest_get_instruments"))
     infos = client.instruments()
     assert [i.symbol for i in infos] == [
         "BTC/USD:BTC",
@@ -139,14 +139,14 @@ def test_instruments(client, http):
 
 
 def test_order_book_and_ticker(client, http):
-    http.get(API + C.GET_ORDER_BOOK, body=load_raw("deribit", "rest_get_order_book"))
+    http.get(API + C.METHOD_GET_ORDER_BOOK, body=load_raw("deribit", "rest_get_order_book"))
     book = client.order_book("BTC-PERPETUAL", depth=20)
     assert query(http.calls[0]) == {"instrument_name": "BTC-PERPETUAL", "depth": "20"}
     assert book.sequence == 133112427566
     assert book.bids[0] == (D("87002.5"), D("199190.0"))
     raw = load_raw("deribit", "ws_ticker")
     data_text = raw[raw.index('"data":') + len('"data":') : raw.rindex("}", 0, raw.rindex("}"))]
-    http.get(API + C.TICKER, body='{"jsonrpc":"2.0","id":2,"result":' + data_text + "}")
+    http.get(API + C.METHOD_TICKER, body='{"jsonrpc":"2.0","id":2,"result":' + data_text + "}")
     ticker = client.ticker("BTC-PERPETUAL")
     assert ticker.best_bid == D("92283.5")
     assert ticker.funding_rate == D("0.00001742")
@@ -156,7 +156,7 @@ def test_order_book_and_ticker(client, http):
 
 
 def test_private_read_is_a_get_signed_over_its_query(client, http):
-    http.get(API + C.GET_POSITIONS, json=ok([]))
+    http.get(API + C.METHOD_GET_POSITIONS, json=ok([]))
     client.clock.offset_ns = 0
     assert client.positions() == []
     sent = http.calls[0].request
@@ -170,7 +170,7 @@ def test_private_read_is_a_get_signed_over_its_query(client, http):
 
 
 def test_private_call_carries_a_valid_deri_hmac_signature(client, http):
-    http.post(API + C.BUY, body=load_raw("deribit", "rest_buy_response"))
+    http.post(API + C.METHOD_BUY, body=load_raw("deribit", "rest_buy_response"))
     client.clock.offset_ns = 0
     order = client.place_order(request())
     assert order.status is OrderStatus.NEW
@@ -198,7 +198,7 @@ def test_private_call_carries_a_valid_deri_hmac_signature(client, http):
 
 
 def test_signing_uses_the_clock_offset(client, http):
-    http.get(API + C.GET_POSITIONS, json=ok([]))
+    http.get(API + C.METHOD_GET_POSITIONS, json=ok([]))
     client.clock.offset_ns = -3_600_000 * 1_000_000  # an hour behind
     client.positions()
     header = http.calls[0].request.headers["Authorization"]
@@ -209,7 +209,7 @@ def test_signing_uses_the_clock_offset(client, http):
 def test_token_mode_authenticates_then_uses_bearer_and_refreshes(http):
     client = DeribitRestClient(ENDPOINTS, CREDS, auth_mode="token")
     http.get(
-        API + C.AUTH,
+        API + C.METHOD_AUTH,
         json=ok(
             {
                 "access_token": "tok-1",
@@ -220,7 +220,7 @@ def test_token_mode_authenticates_then_uses_bearer_and_refreshes(http):
             }
         ),
     )
-    http.get(API + C.GET_POSITIONS, json=ok([]))
+    http.get(API + C.METHOD_GET_POSITIONS, json=ok([]))
     client.positions()
     auth_call, positions_call = http.calls[0], http.calls[1]
     params = query(auth_call)
@@ -253,7 +253,7 @@ def test_private_call_without_credentials_fails_locally(http):
 @pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
 def test_every_mapped_error(client, http, code, spec):
     cls, name = spec
-    http.get(API + C.GET_POSITIONS, json=error(code, name))
+    http.get(API + C.METHOD_GET_POSITIONS, json=error(int(code), name))
     with pytest.raises(cls) as caught:
         client.positions()
     assert type(caught.value) is cls
@@ -263,14 +263,14 @@ def test_every_mapped_error(client, http, code, spec):
 
 
 def test_recorded_error_responses(client, http):
-    http.get(API + C.GET_POSITIONS, body=load_raw("deribit", "rest_error_response_docs"))
+    http.get(API + C.METHOD_GET_POSITIONS, body=load_raw("deribit", "rest_error_response_docs"))
     with pytest.raises(base.InvalidOrder) as caught:
         client.positions()
     assert (caught.value.code, caught.value.message) == ("11050", "bad_request")
 
 
 def test_rate_limit_penalizes_the_group_and_is_never_retried(client, http):
-    http.post(API + C.BUY, body=load_raw("deribit", "rest_error_response"))
+    http.post(API + C.METHOD_BUY, body=load_raw("deribit", "rest_error_response"))
     with pytest.raises(base.RateLimited) as caught:
         client.place_order(request())
     assert caught.value.code == "10028"
@@ -281,28 +281,30 @@ def test_rate_limit_penalizes_the_group_and_is_never_retried(client, http):
 
 
 def test_unknown_code_and_reduce_only_message(client, http):
-    http.get(API + C.GET_POSITIONS, json=error(99999, "weird"))
+    http.get(API + C.METHOD_GET_POSITIONS, json=error(99999, "weird"))
     with pytest.raises(base.VenueError) as caught:
         client.positions()
     assert type(caught.value) is base.VenueError
     http.replace(
-        responses.GET, API + C.GET_POSITIONS, json=error(11030, "other_reject", "reduce_only")
+        responses.GET,
+        API + C.METHOD_GET_POSITIONS,
+        json=error(11030, "other_reject", "reduce_only"),
     )
     with pytest.raises(base.ReduceOnlyViolation):
         client.positions()
 
 
 def test_gateway_page_is_an_uncertain_answer(client, http):
-    http.get(API + C.GET_POSITIONS, body="<html>bad gateway</html>", status=502)
+    http.get(API + C.METHOD_GET_POSITIONS, body="<html>bad gateway</html>", status=502)
     with pytest.raises(base.RequestTimeout):
         client.positions()
-    http.replace(responses.GET, API + C.GET_POSITIONS, body="<html>nope</html>", status=404)
+    http.replace(responses.GET, API + C.METHOD_GET_POSITIONS, body="<html>nope</html>", status=404)
     with pytest.raises(base.ProtocolError):
         client.positions()
 
 
 def test_timeout_on_a_read_is_a_request_timeout(client, http):
-    http.get(API + C.GET_POSITIONS, body=requests.exceptions.ReadTimeout("slow"))
+    http.get(API + C.METHOD_GET_POSITIONS, body=requests.exceptions.ReadTimeout("slow"))
     with pytest.raises(base.RequestTimeout) as caught:
         client.positions()
     assert caught.value.code == "timeout"
@@ -318,9 +320,9 @@ def test_local_validation_of_the_label(client, http):
 
 
 def test_timeout_then_found_by_label_returns_the_order(client, http):
-    http.post(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
+    http.post(API + C.METHOD_BUY, body=requests.exceptions.ReadTimeout("lost"))
     http.get(
-        API + C.GET_ORDER_STATE_BY_LABEL,
+        API + C.METHOD_GET_ORDER_STATE_BY_LABEL,
         json=None,
         body='{"jsonrpc":"2.0","id":2,"result":['
         + json.dumps(order_item(label="O-19700101-000000-001-001-1"))
@@ -330,23 +332,25 @@ def test_timeout_then_found_by_label_returns_the_order(client, http):
     assert order.client_order_id == "O-19700101-000000-001-001-1"
     assert order.venue_order_id == "USDC-104819327443"
     assert order.price == D("2973.55")
-    lookup = calls_to(http, C.GET_ORDER_STATE_BY_LABEL)
+    lookup = calls_to(http, C.METHOD_GET_ORDER_STATE_BY_LABEL)
     assert query(lookup[0]) == {"currency": "USDC", "label": "O-19700101-000000-001-001-1"}
-    assert len(calls_to(http, C.BUY)) == 1  # never re-sent
+    assert len(calls_to(http, C.METHOD_BUY)) == 1  # never re-sent
 
 
 def test_connection_error_then_absent(client, http):
-    http.post(API + C.SELL, body=requests.exceptions.ConnectionError("reset"))
-    http.get(API + C.GET_ORDER_STATE_BY_LABEL, json=ok([]))
+    http.post(API + C.METHOD_SELL, body=requests.exceptions.ConnectionError("reset"))
+    http.get(API + C.METHOD_GET_ORDER_STATE_BY_LABEL, json=ok([]))
     with pytest.raises(base.SubmissionUncertain) as caught:
         client.place_order(request(side=Side.SELL))
     assert caught.value.outcome is SubmitOutcome.ABSENT
-    assert len(calls_to(http, C.SELL)) == 1
+    assert len(calls_to(http, C.METHOD_SELL)) == 1
 
 
 def test_timeout_then_lookup_fails_is_unknown(client, http):
-    http.post(API + C.BUY, body=requests.exceptions.ReadTimeout("lost"))
-    http.get(API + C.GET_ORDER_STATE_BY_LABEL, body=requests.exceptions.ConnectTimeout("down"))
+    http.post(API + C.METHOD_BUY, body=requests.exceptions.ReadTimeout("lost"))
+    http.get(
+        API + C.METHOD_GET_ORDER_STATE_BY_LABEL, body=requests.exceptions.ConnectTimeout("down")
+    )
     with pytest.raises(base.SubmissionUncertain) as caught:
         client.place_order(request())
     assert caught.value.outcome is SubmitOutcome.UNKNOWN
@@ -354,7 +358,7 @@ def test_timeout_then_lookup_fails_is_unknown(client, http):
 
 def test_label_lookup_ignores_other_instruments(client, http):
     other = order_item(instrument_name="ETH-PERPETUAL")
-    http.get(API + C.GET_ORDER_STATE_BY_LABEL, body=json.dumps(ok([other]), default=float))
+    http.get(API + C.METHOD_GET_ORDER_STATE_BY_LABEL, body=json.dumps(ok([other]), default=float))
     assert client.order_by_client_id("ETH_USDC-PERPETUAL", other["label"]) is None
 
 
@@ -362,7 +366,7 @@ def test_label_lookup_ignores_other_instruments(client, http):
 
 
 def test_market_order_params(client, http):
-    http.post(API + C.SELL, body=load_raw("deribit", "rest_buy_response"))
+    http.post(API + C.METHOD_SELL, body=load_raw("deribit", "rest_buy_response"))
     client.place_order(
         request(
             order_type=OrderType.MARKET,
@@ -384,7 +388,7 @@ def test_market_order_params(client, http):
 
 
 def test_amend_by_venue_id_and_by_label(client, http):
-    http.post(API + C.EDIT, body=load_raw("deribit", "rest_edit_response"))
+    http.post(API + C.METHOD_EDIT, body=load_raw("deribit", "rest_edit_response"))
     order = client.amend_order(
         AmendRequest(
             symbol="ETH/USDC:USDC",
@@ -400,9 +404,9 @@ def test_amend_by_venue_id_and_by_label(client, http):
         "amount": "0.001",
         "price": "3067.2",
     }
-    http.post(API + C.EDIT_BY_LABEL, body=load_raw("deribit", "rest_edit_response"))
+    http.post(API + C.METHOD_EDIT_BY_LABEL, body=load_raw("deribit", "rest_edit_response"))
     http.get(
-        API + C.GET_ORDER_STATE_BY_LABEL,
+        API + C.METHOD_GET_ORDER_STATE_BY_LABEL,
         body='{"jsonrpc":"2.0","id":3,"result":[' + json.dumps(order_item()) + "]}",
     )
     client.amend_order(
@@ -413,7 +417,7 @@ def test_amend_by_venue_id_and_by_label(client, http):
             price=D("3067.2"),
         )
     )
-    edit = calls_to(http, C.EDIT_BY_LABEL)[0]
+    edit = calls_to(http, C.METHOD_EDIT_BY_LABEL)[0]
     assert query(edit) == {
         "label": "O-19700101-000000-001-001-1",
         "instrument_name": "ETH_USDC-PERPETUAL",
@@ -423,44 +427,44 @@ def test_amend_by_venue_id_and_by_label(client, http):
 
 
 def test_cancel_by_id_and_by_label(client, http):
-    http.post(API + C.CANCEL, body=load_raw("deribit", "rest_cancel_response"))
+    http.post(API + C.METHOD_CANCEL, body=load_raw("deribit", "rest_cancel_response"))
     order = client.cancel_order("ETH_USDC-PERPETUAL", venue_order_id="USDC-104819327443")
     assert order.status is OrderStatus.CANCELED
-    http.post(API + C.CANCEL_BY_LABEL, json=ok(1))
+    http.post(API + C.METHOD_CANCEL_BY_LABEL, json=ok(1))
     http.get(
-        API + C.GET_ORDER_STATE_BY_LABEL,
+        API + C.METHOD_GET_ORDER_STATE_BY_LABEL,
         body='{"jsonrpc":"2.0","id":3,"result":['
         + json.dumps(order_item(order_state="cancelled"))
         + "]}",
     )
     order = client.cancel_order("ETH_USDC-PERPETUAL", client_order_id="O-19700101-000000-001-001-1")
     assert order.status is OrderStatus.CANCELED
-    assert query(calls_to(http, C.CANCEL_BY_LABEL)[0]) == {
+    assert query(calls_to(http, C.METHOD_CANCEL_BY_LABEL)[0]) == {
         "label": "O-19700101-000000-001-001-1",
         "currency": "USDC",
     }
 
 
 def test_cancel_by_label_of_nothing_is_not_found(client, http):
-    http.post(API + C.CANCEL_BY_LABEL, json=ok(0))
-    http.get(API + C.GET_ORDER_STATE_BY_LABEL, json=ok([]))
+    http.post(API + C.METHOD_CANCEL_BY_LABEL, json=ok(0))
+    http.get(API + C.METHOD_GET_ORDER_STATE_BY_LABEL, json=ok([]))
     with pytest.raises(base.OrderNotFound):
         client.cancel_order("BTC-PERPETUAL", client_order_id="nope")
 
 
 def test_cancel_all_and_open_orders(client, http):
-    http.post(API + C.CANCEL_ALL, json=ok(3))
-    http.post(API + C.CANCEL_ALL_BY_INSTRUMENT, json=ok(2))
+    http.post(API + C.METHOD_CANCEL_ALL, json=ok(3))
+    http.post(API + C.METHOD_CANCEL_ALL_BY_INSTRUMENT, json=ok(2))
     assert client.cancel_all() == 3
     assert client.cancel_all("BTC-PERPETUAL") == 2
-    assert query(calls_to(http, C.CANCEL_ALL_BY_INSTRUMENT)[0]) == {
+    assert query(calls_to(http, C.METHOD_CANCEL_ALL_BY_INSTRUMENT)[0]) == {
         "instrument_name": "BTC-PERPETUAL"
     }
     body = (
         '{"jsonrpc":"2.0","id":4,"result":[' + json.dumps(order_item(filled_amount=0.0005)) + "]}"
     )
-    http.get(API + C.GET_OPEN_ORDERS, body=body)
-    http.get(API + C.GET_OPEN_ORDERS_BY_INSTRUMENT, body=body)
+    http.get(API + C.METHOD_GET_OPEN_ORDERS, body=body)
+    http.get(API + C.METHOD_GET_OPEN_ORDERS_BY_INSTRUMENT, body=body)
     (open_all,) = client.open_orders()
     (open_one,) = client.open_orders("ETH_USDC-PERPETUAL")
     assert open_all.status is OrderStatus.PARTIALLY_FILLED
@@ -475,24 +479,26 @@ def _fields(obj):
 
 
 def test_positions_and_balances(client, http):
-    http.get(API + C.GET_POSITIONS, body=load_raw("deribit", "rest_get_positions"))
-    http.get(API + C.GET_ACCOUNT_SUMMARIES, body=load_raw("deribit", "rest_get_account_summaries"))
+    http.get(API + C.METHOD_GET_POSITIONS, body=load_raw("deribit", "rest_get_positions"))
+    http.get(
+        API + C.METHOD_GET_ACCOUNT_SUMMARIES, body=load_raw("deribit", "rest_get_account_summaries")
+    )
     (position,) = client.positions()
     assert position.symbol == "BTC/USD:BTC"
     assert position.quantity == D(50)
-    assert query(calls_to(http, C.GET_POSITIONS)[0]) == {"currency": "any"}
+    assert query(calls_to(http, C.METHOD_GET_POSITIONS)[0]) == {"currency": "any"}
     btc, eth = client.balances()
     assert (btc.currency, btc.total, btc.available) == ("BTC", D("302.61869214"), D("301.38059622"))
     assert (eth.currency, eth.total) == ("ETH", D(100))
 
 
 def test_dead_man_switch(client, http):
-    http.get(API + C.ENABLE_CANCEL_ON_DISCONNECT, json=ok("ok"))
-    http.get(API + C.DISABLE_CANCEL_ON_DISCONNECT, json=ok("ok"))
+    http.get(API + C.METHOD_ENABLE_CANCEL_ON_DISCONNECT, json=ok("ok"))
+    http.get(API + C.METHOD_DISABLE_CANCEL_ON_DISCONNECT, json=ok("ok"))
     client.set_dead_man_switch(30)
     client.set_dead_man_switch(0)
-    assert query(calls_to(http, C.ENABLE_CANCEL_ON_DISCONNECT)[0]) == {"scope": "account"}
-    assert query(calls_to(http, C.DISABLE_CANCEL_ON_DISCONNECT)[0]) == {"scope": "account"}
+    assert query(calls_to(http, C.METHOD_ENABLE_CANCEL_ON_DISCONNECT)[0]) == {"scope": "account"}
+    assert query(calls_to(http, C.METHOD_DISABLE_CANCEL_ON_DISCONNECT)[0]) == {"scope": "account"}
 
 
 # --------------------------------------------------------------------------- fills
@@ -519,7 +525,7 @@ def _trade(trade_id, ts, instrument="BTC-PERPETUAL"):
 
 def test_fills_by_instrument_with_cursor(client, http):
     http.get(
-        API + C.GET_USER_TRADES_BY_INSTRUMENT,
+        API + C.METHOD_GET_USER_TRADES_BY_INSTRUMENT,
         body=_trades_body([_trade("t1", 1000), _trade("t2", 2000), _trade("t3", 2000)]),
     )
     page = client.fills(cursor="1000:t1", venue_symbol="BTC-PERPETUAL")
@@ -538,7 +544,7 @@ def test_fills_by_instrument_with_cursor(client, http):
     # the next page starts at the cursor and skips what it already returned
     http.replace(
         responses.GET,
-        API + C.GET_USER_TRADES_BY_INSTRUMENT,
+        API + C.METHOD_GET_USER_TRADES_BY_INSTRUMENT,
         body=_trades_body([_trade("t2", 2000), _trade("t3", 2000)]),
     )
     again = client.fills(cursor=page.cursor, venue_symbol="BTC-PERPETUAL")
@@ -565,7 +571,9 @@ def test_fills_across_currencies_stop_at_the_earliest_truncated_source(http):
             ),
         )
 
-    http.add_callback(responses.GET, API + C.GET_USER_TRADES_BY_CURRENCY, callback=by_currency)
+    http.add_callback(
+        responses.GET, API + C.METHOD_GET_USER_TRADES_BY_CURRENCY, callback=by_currency
+    )
     page = client.fills(cursor="900:")
     assert [f.trade_id for f in page.fills] == ["b1", "u1", "u2"]
     assert [f.symbol for f in page.fills] == ["BTC/USD:BTC", "BTC/USDC:USDC", "BTC/USDC:USDC"]
@@ -575,7 +583,7 @@ def test_fills_across_currencies_stop_at_the_earliest_truncated_source(http):
 
 def test_post_mode_sends_a_signed_json_rpc_body_with_exact_numbers(http):
     client = DeribitRestClient(ENDPOINTS, CREDS, http_method="POST")
-    http.post(API + C.BUY, body=load_raw("deribit", "rest_buy_response"))
+    http.post(API + C.METHOD_BUY, body=load_raw("deribit", "rest_buy_response"))
     order = client.place_order(request(quantity=D("0.0010"), price=D("2973.55")))
     assert order.venue_order_id == "USDC-104819327443"
     sent = http.calls[0].request
@@ -614,12 +622,14 @@ def test_unknown_modes_are_refused():
 
 
 def test_unauthorized_read_resyncs_the_clock_and_is_sent_once_more(client, http):
-    http.get(API + C.GET_TIME, json=ok(base.now_ns() // 1_000_000 + 120_000))  # venue 2 min ahead
-    http.get(API + C.GET_POSITIONS, json=error(13009, "unauthorized"))
-    http.get(API + C.GET_POSITIONS, json=ok([]))
+    http.get(
+        API + C.METHOD_GET_TIME, json=ok(base.now_ns() // 1_000_000 + 120_000)
+    )  # venue 2 min ahead
+    http.get(API + C.METHOD_GET_POSITIONS, json=error(13009, "unauthorized"))
+    http.get(API + C.METHOD_GET_POSITIONS, json=ok([]))
     assert client.positions() == []
     assert abs(client.clock.offset_ns - 120_000 * 1_000_000) < 5_000 * 1_000_000
-    first, second = calls_to(http, C.GET_POSITIONS)
+    first, second = calls_to(http, C.METHOD_GET_POSITIONS)
     ts = [
         int(
             dict(
@@ -633,9 +643,9 @@ def test_unauthorized_read_resyncs_the_clock_and_is_sent_once_more(client, http)
 
 
 def test_unauthorized_placement_resyncs_but_is_not_resent(client, http):
-    http.get(API + C.GET_TIME, json=ok(base.now_ns() // 1_000_000))
-    http.post(API + C.BUY, json=error(13009, "unauthorized"))
+    http.get(API + C.METHOD_GET_TIME, json=ok(base.now_ns() // 1_000_000))
+    http.post(API + C.METHOD_BUY, json=error(13009, "unauthorized"))
     with pytest.raises(base.AuthenticationError):
         client.place_order(request())
-    assert len(calls_to(http, C.BUY)) == 1
-    assert len(calls_to(http, C.GET_TIME)) == 1
+    assert len(calls_to(http, C.METHOD_BUY)) == 1
+    assert len(calls_to(http, C.METHOD_GET_TIME)) == 1

@@ -25,10 +25,11 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.deribit import ADAPTER
+from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.auth import DeribitSigner
 from exchanges.venues.deribit.stream import (
-    MAX_CHANNELS_PER_REQUEST,
-    DeribitAccountSession,
-    DeribitMarketSession,
+    DeribitPrivateSession,
+    DeribitPublicSession,
 )
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_raw
@@ -62,17 +63,17 @@ def change(prev, new, bids=(), asks=()):
 
 @pytest.fixture
 def session():
-    return DeribitMarketSession(["BTC-PERPETUAL"])
+    return DeribitPublicSession(["BTC-PERPETUAL"])
 
 
 def test_adapter_session_factory():
-    session = ADAPTER.market_session(["BTC-PERPETUAL"], trades=False)
+    session = ADAPTER.public_session(["BTC-PERPETUAL"], trades=False)
     assert sorted(session.channels) == ["book.BTC-PERPETUAL.100ms", "ticker.BTC-PERPETUAL.100ms"]
 
 
 def test_connect_sets_heartbeat_and_subscribes_in_batches(link):
     names = [f"BTC-25DEC26-{100000 + 1000 * n}-C" for n in range(50)] + ["BTC-PERPETUAL"] * 2
-    session = DeribitMarketSession(names, heartbeat=15)
+    session = DeribitPublicSession(names, heartbeat=15)
     session.on_connect(link)
     messages = sent(link)
     assert messages[0]["method"] == "public/set_heartbeat"
@@ -82,8 +83,8 @@ def test_connect_sets_heartbeat_and_subscribes_in_batches(link):
     channels = [c for m in subscribes for c in m["params"]["channels"]]
     assert len(channels) == 51 * 3 == len(set(channels))
     assert [len(m["params"]["channels"]) for m in subscribes] == [
-        MAX_CHANNELS_PER_REQUEST,
-        51 * 3 - MAX_CHANNELS_PER_REQUEST,
+        C.WS_SUBSCRIBE_BATCH,
+        51 * 3 - C.WS_SUBSCRIBE_BATCH,
     ]
     assert session.ping_interval == 15.0
     assert session.idle_timeout == 45.0
@@ -192,7 +193,7 @@ def test_heartbeat_test_request_is_answered(session, link):
 
 
 def test_subscribe_answer_confirms_channels(link):
-    session = DeribitMarketSession()
+    session = DeribitPublicSession()
     session.add(["BTC-PERPETUAL"], tickers=False)
     (request,) = session.subscribe_requests(["trades.BTC-PERPETUAL.100ms", CHANNEL])
     assert request["id"] == 1  # the recorded answer's id
@@ -266,7 +267,7 @@ def login(session, link):
 
 def test_private_login_signs_and_subscribes_after_auth():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS, cancel_on_disconnect=True)
+    session = DeribitPrivateSession(DeribitSigner(CREDS), cancel_on_disconnect=True)
     session.on_connect(link)
     assert sent(link)[1]["method"] == "public/set_heartbeat"
     auth_request = answer_time(session, link)
@@ -299,7 +300,7 @@ def test_private_login_signs_and_subscribes_after_auth():
 
 def test_private_notifications():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
     login(session, link)
     (order,) = session.on_message(load_raw("deribit", "ws_user_orders_docs"), link)
     assert isinstance(order, OrderUpdate)
@@ -318,7 +319,7 @@ def test_private_notifications():
 
 def test_private_token_is_refreshed_before_expiry():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
     login(session, link)
     assert json.loads(session.ping())["method"] == "public/test"
     session.token.expires_at -= 850
@@ -338,7 +339,7 @@ def test_private_token_is_refreshed_before_expiry():
 
 def test_private_auth_failure_reconnects():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
     session.on_connect(link)
     auth_id = answer_time(session, link)["id"]
     answer = {
@@ -355,7 +356,7 @@ def test_private_auth_failure_reconnects():
 
 def test_private_too_many_requests_reconnects_and_reauthenticates():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
     login(session, link)
     assert session.on_message(load_raw("deribit", "rest_error_response"), link) == []
     assert link.reconnect_reasons == ["too_many_requests ends the session"]
@@ -369,14 +370,14 @@ def test_private_too_many_requests_reconnects_and_reauthenticates():
 
 def test_private_login_uses_the_venue_clock():
     link = OfflineLink()
-    session = DeribitAccountSession(CREDS)
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
     session.on_connect(link)
     hour_ahead = time.time_ns() // MS + 3_600_000
     auth_request = answer_time(session, link, server_ms=hour_ahead)
     assert abs(session.clock.offset_ns - 3_600_000 * MS) < 5_000 * MS
     assert abs(auth_request["params"]["timestamp"] - hour_ahead) < 5_000
     # without the time request the local clock is used as it is
-    plain = DeribitAccountSession(CREDS, sync_clock=False)
+    plain = DeribitPrivateSession(DeribitSigner(CREDS), sync_clock=False)
     other = OfflineLink()
     plain.on_connect(other)
     first = sent(other)[0]
@@ -411,7 +412,7 @@ def test_decoding_edges(session, link):
 
 
 def test_books_at_a_chosen_depth_use_the_grouped_channel(link):
-    session = DeribitMarketSession(["BTC-PERPETUAL"], depth=10, trades=False, tickers=False)
+    session = DeribitPublicSession(["BTC-PERPETUAL"], depth=10, trades=False, tickers=False)
     assert list(session.channels) == ["book.BTC-PERPETUAL.none.10.100ms"]
     # docs: "The asks and bids fields are both lists of [price, amount] pairs", whole top each time
     message = {
@@ -438,4 +439,4 @@ def test_books_at_a_chosen_depth_use_the_grouped_channel(link):
     assert session.books["BTC-PERPETUAL"].best_bid() == (D("42499.5"), D("10.0"))
     assert session.stats.gaps == 0
     with pytest.raises(ValueError):
-        DeribitMarketSession(depth=5)
+        DeribitPublicSession(depth=5)

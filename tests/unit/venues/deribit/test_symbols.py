@@ -53,8 +53,8 @@ def test_currency_of():
     assert symbols.currency_of("BTC_USDT") == "USDT"
 
 
-def test_symbol_map_caches_both_ways():
-    mapping = symbols.SymbolMap()
+def test_symbol_table_caches_both_ways():
+    mapping = symbols.SymbolTable()
     assert mapping.unified("BTC-PERPETUAL") == "BTC/USD:BTC"
     assert mapping.venue("BTC/USD:BTC") == "BTC-PERPETUAL"
     assert mapping.venue("ETH/USDC:USDC") == "ETH_USDC-PERPETUAL"

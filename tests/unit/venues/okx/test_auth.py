@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from exchanges.venues.base import Credentials
 from exchanges.venues.okx.auth import OkxSigner, iso_timestamp, sign
 from tests.plugins.venues import load_payload
+from tests.unit.venues.helpers import StoppedClock
 
 VECTOR = load_payload("okx", "signing_example_rest")
 
@@ -35,7 +36,7 @@ def test_one_altered_byte_changes_the_signature():
 
 def test_rest_headers_sign_timestamp_method_path_body():
     at = ns_of(VECTOR["timestamp"])
-    signer = OkxSigner(vector_credentials(), clock=lambda: at)
+    signer = OkxSigner(vector_credentials(), StoppedClock(at))
     headers = signer.rest_headers("get", VECTOR["request_path"])
     assert headers == {
         "OK-ACCESS-KEY": VECTOR["api_key"],
@@ -47,7 +48,7 @@ def test_rest_headers_sign_timestamp_method_path_body():
 
 def test_post_body_is_part_of_the_prehash():
     at = ns_of("2020-12-08T09:08:57.715Z")
-    signer = OkxSigner(vector_credentials(), clock=lambda: at)
+    signer = OkxSigner(vector_credentials(), StoppedClock(at))
     body = '{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","px":"1","sz":"2"}'
     headers = signer.rest_headers("POST", "/api/v5/trade/order", body)
     expected = base64.b64encode(
@@ -62,8 +63,8 @@ def test_post_body_is_part_of_the_prehash():
 
 def test_clock_offset_moves_the_timestamp():
     at = ns_of("2020-12-08T09:08:57.715Z")
-    signer = OkxSigner(vector_credentials(), clock=lambda: at)
-    signer.offset_ns = 2_500_000_000
+    signer = OkxSigner(vector_credentials(), StoppedClock(at))
+    signer.clock.offset_ns = 2_500_000_000
     assert signer.rest_headers("GET", "/x")["OK-ACCESS-TIMESTAMP"] == "2020-12-08T09:09:00.215Z"
 
 
@@ -73,7 +74,7 @@ def test_iso_timestamp_keeps_milliseconds():
 
 def test_ws_login_signs_seconds_get_and_verify_path():
     at = 1_700_000_000_123_456_789
-    signer = OkxSigner(vector_credentials(), clock=lambda: at)
+    signer = OkxSigner(vector_credentials(), StoppedClock(at))
     login = signer.ws_login()
     expected = base64.b64encode(
         hmac.new(

@@ -23,6 +23,7 @@ from exchanges.venues.base import (
     Trade,
     Venue,
 )
+from exchanges.venues.numbers import levels
 from exchanges.venues.okx.parse import (
     book_checksum,
     fill_fee,
@@ -32,7 +33,6 @@ from exchanges.venues.okx.parse import (
     parse_fill,
     parse_funding_rate,
     parse_instrument,
-    parse_levels,
     parse_order,
     parse_position,
     parse_ticker,
@@ -246,8 +246,8 @@ def test_ws_books_snapshot_levels_and_sequence():
 
 def test_checksum_reproduces_the_documented_examples():
     for example in load_payload("okx", "checksum_examples_docs")["examples"]:
-        bids = parse_levels(example["bids"])
-        asks = parse_levels(example["asks"])
+        bids = levels(example["bids"])
+        asks = levels(example["asks"])
         assert book_checksum(bids, asks) == example["checksum"]
 
 

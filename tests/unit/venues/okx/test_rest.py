@@ -75,10 +75,11 @@ def pending_order(**changes) -> dict:
 
 
 def test_server_time_and_clock_sync(client, mocked):
-    mocked.get(f"{BASE}{C.PATH_TIME}", json=ok([{"ts": "1597026383085"}]))
+    mocked.get(f"{BASE}{C.PATH_SERVER_TIME}", json=ok([{"ts": "1597026383085"}]))
     assert client.server_time() == 1597026383085 * 1_000_000
     offset = client.sync_clock()
-    assert client.signer.offset_ns == offset == client.clock_offset_ns
+    assert client.clock.offset_ns == offset
+    assert client.signer.clock is client.clock
     assert offset < 0  # 2020 server time vs a later local clock
 
 
@@ -129,7 +130,7 @@ def test_order_book_carries_seq_id(client, mocked):
     body = load_payload("okx", "rest_order_book")
     body["data"][0]["seqId"] = 987
     mocked.get(
-        f"{BASE}{C.PATH_BOOKS}",
+        f"{BASE}{C.PATH_ORDER_BOOK}",
         json=body,
         match=[matchers.query_param_matcher({"instId": "BTC-USDT", "sz": "400"})],
     )
@@ -251,10 +252,11 @@ def test_placement_rate_limit_backs_off_and_is_not_retried(client, mocked):
 # --------------------------------------------------------------------------- error table
 
 
-@pytest.mark.parametrize(("code", "error"), sorted(C.ERRORS.items()))
-def test_every_mapped_code_raises_its_type(client, mocked, code, error):
+@pytest.mark.parametrize(("code", "spec"), sorted(C.ERRORS.items()))
+def test_every_mapped_code_raises_its_type(client, mocked, code, spec):
+    error, _hint = spec
     mocked.post(
-        f"{BASE}{C.PATH_CANCEL}",
+        f"{BASE}{C.PATH_CANCEL_ORDER}",
         json={
             "code": "1",
             "msg": "",
@@ -269,7 +271,7 @@ def test_every_mapped_code_raises_its_type(client, mocked, code, error):
 
 def test_envelope_level_auth_error(client, mocked):
     mocked.get(
-        f"{BASE}{C.PATH_BALANCE}",
+        f"{BASE}{C.PATH_BALANCES}",
         json={"code": "50113", "msg": "Invalid signature", "data": []},
         status=401,
     )
@@ -286,10 +288,10 @@ def test_unknown_code_is_a_plain_venue_error(client, mocked):
 
 
 def test_http_errors_without_an_envelope(client, mocked):
-    mocked.get(f"{BASE}{C.PATH_TIME}", body="<html>busy</html>", status=503)
+    mocked.get(f"{BASE}{C.PATH_SERVER_TIME}", body="<html>busy</html>", status=503)
     with pytest.raises(VenueUnavailable):
         client.server_time()
-    mocked.replace(responses.GET, f"{BASE}{C.PATH_TIME}", body="slow down", status=429)
+    mocked.replace(responses.GET, f"{BASE}{C.PATH_SERVER_TIME}", body="slow down", status=429)
     with pytest.raises(RateLimited):
         client.server_time()
 
@@ -367,7 +369,7 @@ def test_lost_ack_then_lookup_fails(client, mocked, lookup_failure):
 
 def test_amend_then_reads_the_order(client, mocked):
     mocked.post(
-        f"{BASE}{C.PATH_AMEND}",
+        f"{BASE}{C.PATH_AMEND_ORDER}",
         json=ok(
             [{"ordId": "1234567890123456789", "clOrdId": "", "reqId": "", "sCode": "0", "sMsg": ""}]
         ),
@@ -391,7 +393,7 @@ def test_amend_then_reads_the_order(client, mocked):
 
 def test_cancel_by_client_id(client, mocked):
     mocked.post(
-        f"{BASE}{C.PATH_CANCEL}",
+        f"{BASE}{C.PATH_CANCEL_ORDER}",
         json=ok([{"ordId": "1234567890123456789", "clOrdId": "abc123", "sCode": "0", "sMsg": ""}]),
         match=[matchers.json_params_matcher({"instId": "BTC-USDT-SWAP", "clOrdId": "abc123"})],
     )
@@ -404,12 +406,12 @@ def test_cancel_all_pages_and_batches(client, mocked):
     first = [pending_order(ordId=str(1000 + i), instId="BTC-USDT-SWAP") for i in range(100)]
     second = [pending_order(ordId=str(2000 + i), instId="ETH-USDT-SWAP") for i in range(3)]
     mocked.get(
-        f"{BASE}{C.PATH_ORDERS_PENDING}",
+        f"{BASE}{C.PATH_OPEN_ORDERS}",
         json=ok(first),
         match=[matchers.query_param_matcher({"limit": "100"})],
     )
     mocked.get(
-        f"{BASE}{C.PATH_ORDERS_PENDING}",
+        f"{BASE}{C.PATH_OPEN_ORDERS}",
         json=ok(second),
         match=[matchers.query_param_matcher({"limit": "100", "after": "1099"})],
     )
@@ -429,7 +431,7 @@ def test_cancel_all_pages_and_batches(client, mocked):
 
 def test_open_orders_of_one_instrument(client, mocked):
     mocked.get(
-        f"{BASE}{C.PATH_ORDERS_PENDING}",
+        f"{BASE}{C.PATH_OPEN_ORDERS}",
         json=load_payload("okx", "rest_orders_pending"),
         match=[matchers.query_param_matcher({"limit": "100", "instId": "BTC-USDT-SWAP"})],
     )
@@ -495,7 +497,7 @@ def test_fills_of_one_instrument_name_its_type(client, mocked):
 
 def test_positions_and_balances(client, mocked):
     mocked.get(f"{BASE}{C.PATH_POSITIONS}", json=load_payload("okx", "rest_positions"))
-    mocked.get(f"{BASE}{C.PATH_BALANCE}", json=load_payload("okx", "rest_account_balance"))
+    mocked.get(f"{BASE}{C.PATH_BALANCES}", json=load_payload("okx", "rest_account_balance"))
     (position,) = client.positions()
     assert (position.symbol, position.quantity, position.entry_price) == (
         "BTC/USDT:USDT",
@@ -508,14 +510,14 @@ def test_positions_and_balances(client, mocked):
 
 def test_dead_man_switch(client, mocked):
     mocked.post(
-        f"{BASE}{C.PATH_CANCEL_ALL_AFTER}",
+        f"{BASE}{C.PATH_DEAD_MAN_SWITCH}",
         json=ok([{"triggerTime": "1587971460", "ts": "1587971400", "tag": ""}]),
         match=[matchers.json_params_matcher({"timeOut": "60"})],
     )
     client.set_dead_man_switch(60)
     mocked.replace(
         responses.POST,
-        f"{BASE}{C.PATH_CANCEL_ALL_AFTER}",
+        f"{BASE}{C.PATH_DEAD_MAN_SWITCH}",
         json=ok([{"triggerTime": "0", "ts": "1587971400", "tag": ""}]),
         match=[matchers.json_params_matcher({"timeOut": "0"})],
     )

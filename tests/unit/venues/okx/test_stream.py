@@ -23,11 +23,13 @@ from exchanges.venues.base import (
     Ticker,
     Trade,
 )
+from exchanges.venues.numbers import levels
 from exchanges.venues.okx.auth import OkxSigner
-from exchanges.venues.okx.parse import book_checksum, parse_levels
-from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession, market_session
+from exchanges.venues.okx.parse import book_checksum
+from exchanges.venues.okx.stream import OkxPrivateSession, OkxPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
+from tests.unit.venues.helpers import StoppedClock
 
 SNAPSHOT = load_payload("okx", "ws_books_snapshot")
 UPDATE = load_payload("okx", "ws_books_update")
@@ -60,7 +62,7 @@ def lvl(px: str, sz: str) -> tuple[str, str, str, str]:
 
 
 def session(**options) -> OkxPublicSession:
-    return market_session([INST], trades=False, tickers=False, **options)
+    return OkxPublicSession([INST], trades=False, tickers=False, **options)
 
 
 def kinds(events) -> list[str]:
@@ -159,7 +161,7 @@ def test_gap_drops_the_book_says_so_and_resubscribes():
 
 
 def checksum_of(bids, asks) -> int:
-    return book_checksum(parse_levels(bids), parse_levels(asks))
+    return book_checksum(levels(bids), levels(asks))
 
 
 def test_documented_checksum_example_verifies_on_a_snapshot():
@@ -223,9 +225,7 @@ def test_checksum_verification_can_be_switched_off():
 
 
 def rest_book(seq: int, bids, asks) -> BookSnapshot:
-    return BookSnapshot(
-        "okx", "BTC/USDT", parse_levels(bids), parse_levels(asks), seq, 7_000_000, 8
-    )
+    return BookSnapshot("okx", "BTC/USDT", levels(bids), levels(asks), seq, 7_000_000, 8)
 
 
 async def settle(link: OfflineLink) -> None:
@@ -333,7 +333,7 @@ async def test_failing_rest_snapshots_end_in_a_resync():
 
 def test_bbo_tbt_is_a_snapshot_every_push():
     s, link = (
-        market_session([INST], book_channel="bbo-tbt", trades=False, tickers=False),
+        OkxPublicSession([INST], book_channel="bbo-tbt", trades=False, tickers=False),
         OfflineLink(),
     )
     (snapshot,) = s.on_message(load_raw("okx", "ws_bbo_tbt"), link)
@@ -349,7 +349,7 @@ def test_bbo_tbt_is_a_snapshot_every_push():
 
 
 def test_trades_tickers_and_funding():
-    s, link = market_session(["BTC-USD"]), OfflineLink()
+    s, link = OkxPublicSession(["BTC-USD"]), OfflineLink()
     (trade,) = s.on_message(load_raw("okx", "ws_trades"), link)
     assert isinstance(trade, Trade) and trade.symbol == "BTC/USD"
     (ticker,) = s.on_message(load_raw("okx", "ws_tickers"), link)
@@ -382,7 +382,7 @@ def test_pong_subscribe_ack_and_errors():
 
 def test_subscriptions_are_batched_resent_on_connect_and_removed():
     symbols = [f"C{i}-USDT" for i in range(30)]
-    s, link = market_session(symbols), OfflineLink()
+    s, link = OkxPublicSession(symbols), OfflineLink()
     assert s.ping() == "ping" and s.ping_interval == 20.0 and s.idle_timeout == 30.0
     s.on_connect(link)
     sent = [orjson.loads(m) for m in link.sent]
@@ -423,7 +423,7 @@ CREDS = Credentials("k", "s", "p")
 
 
 def private() -> tuple[OkxPrivateSession, OfflineLink]:
-    s = OkxPrivateSession(OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000))
+    s = OkxPrivateSession(OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000)))
     link = OfflineLink()
     s.on_connect(link)
     return s, link
@@ -499,11 +499,11 @@ def test_positions_and_account_pushes():
 
 
 async def test_login_waits_for_the_clock_sync():
-    signer = OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000)
+    signer = OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000))
 
     def sync() -> int:
-        signer.offset_ns = 5_000_000_000
-        return signer.offset_ns
+        signer.clock.offset_ns = 5_000_000_000
+        return signer.clock.offset_ns
 
     s = OkxPrivateSession(signer, clock_sync=sync)
     link = OfflineLink()
@@ -520,7 +520,7 @@ async def test_failed_clock_sync_still_logs_in_with_local_time():
         raise RequestTimeout("no answer")
 
     s = OkxPrivateSession(
-        OkxSigner(CREDS, clock=lambda: 1_700_000_000_000_000_000), clock_sync=sync
+        OkxSigner(CREDS, StoppedClock(1_700_000_000_000_000_000)), clock_sync=sync
     )
     link = OfflineLink()
     s.on_connect(link)
@@ -557,13 +557,13 @@ def test_checksum_on_updates_after_a_snapshot_without_one_is_still_verified():
 async def test_streams_close_the_rest_client_they_own_and_only_on_close(monkeypatch):
     from exchanges.venues.base import Credentials, Endpoints
     from exchanges.venues.okx.rest import OkxRestClient
-    from exchanges.venues.okx.stream import OkxAccountStream, OkxMarketStream
+    from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream
 
     closed: list[OkxRestClient] = []
     monkeypatch.setattr(OkxRestClient, "close", lambda self: closed.append(self))
     endpoints = Endpoints("http://127.0.0.1:9", "ws://127.0.0.1:9/pub", "ws://127.0.0.1:9/priv")
-    market = OkxMarketStream(endpoints)
-    account = OkxAccountStream(endpoints, Credentials("k", "s", "p"))
+    market = OkxPublicStream(endpoints)
+    account = OkxPrivateStream(endpoints, Credentials("k", "s", "p"))
     await market.subscribe([INST])
     await market.unsubscribe([INST])
     assert closed == []
@@ -571,6 +571,6 @@ async def test_streams_close_the_rest_client_they_own_and_only_on_close(monkeypa
     await account.close()
     assert closed == [market.rest, account.rest]
     shared = OkxRestClient(endpoints, Credentials("k", "s", "p"))
-    borrowing = OkxAccountStream(endpoints, Credentials("k", "s", "p"), rest=shared)
+    borrowing = OkxPrivateStream(endpoints, Credentials("k", "s", "p"), rest=shared)
     await borrowing.close()
     assert closed == [market.rest, account.rest]  # a borrowed client stays open

@@ -49,7 +49,7 @@ def test_table_prefers_the_listing_and_caches_derivations():
     table = SymbolTable([parse_instrument(raw)])
     assert table.unified("BTC-USD-SWAP") == "BTC/USD:BTC"
     assert table.venue("BTC/USD:BTC") == "BTC-USD-SWAP"
-    assert table.instruments["BTC-USD-SWAP"].contract_size == Decimal("100")
+    assert table.info("BTC-USD-SWAP").contract_size == Decimal("100")
     assert table.unified("ETH-USDT") == "ETH/USDT"
     assert table.venue("ETH/USDT") == "ETH-USDT"
     assert table.venue("SOL/USDT:USDT") == "SOL-USDT-SWAP"

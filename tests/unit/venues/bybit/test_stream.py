@@ -1,4 +1,4 @@
-"""Bybit WebSocket sessions over recorded messages (sans IO, `OfflineLink`)."""
+"""Bybit WebSocket sessions and streams over recorded messages (sans IO, `OfflineLink`)."""
 
 import json
 from decimal import Decimal as D
@@ -22,15 +22,16 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.bybit import ADAPTER
-from exchanges.venues.bybit.auth import Signer, sign
+from exchanges.venues.bybit.auth import BybitSigner
 from exchanges.venues.bybit.stream import BybitPrivateSession, BybitPublicSession
 from exchanges.venues.ws import OfflineLink
 from tests.plugins.venues import load_payload, load_raw
-from tests.unit.venues.helpers import sent
+from tests.unit.venues.helpers import StoppedClock, sent
 
 MS = 1_000_000
 SNAPSHOT = load_payload("bybit", "ws_orderbook_snapshot")
 DELTA = load_payload("bybit", "ws_orderbook_delta")
+SIGNING_VECTOR = load_payload("bybit", "signing_example_ws_auth")
 
 
 def raw(message):
@@ -226,8 +227,8 @@ def test_replies(session, link):
         session.on_message(raw(broken), link)
 
 
-def test_market_session_factory():
-    session = ADAPTER.market_session(["BTCUSD"], category="inverse", depth=200)
+def test_public_session_factory():
+    session = ADAPTER.public_session(["BTCUSD"], category="inverse", depth=200)
     assert (session.category, session.depth, next(iter(session.topics))) == (
         "inverse",
         200,
@@ -240,17 +241,24 @@ def test_market_session_factory():
 
 @pytest.fixture
 def private():
-    vector = load_payload("bybit", "signing_example_ws_auth")
-    signer = Signer(Credentials(api_key=vector["api_key"], secret=vector["secret"]))
+    vector = SIGNING_VECTOR
+    signer = BybitSigner(
+        Credentials(api_key=vector["api_key"], secret=vector["secret"]),
+        StoppedClock((vector["expires"] - 10_000) * 1_000_000),  # the login is valid for 10 s
+    )
     return BybitPrivateSession(signer, dead_man_switch=True)
 
 
 def test_private_login_then_subscribe(private, link):
     private.on_connect(link)
     (auth,) = sent(link)
-    key, expires, signature = auth["args"]
-    assert (auth["op"], key) == ("auth", "test_api_key")
-    assert signature == sign("test_secret", f"GET/realtime{expires}")
+    # the recorded vector (signing_example_ws_auth): HMAC-SHA256 of "GET/realtime" + expires
+    vector = SIGNING_VECTOR
+    assert auth == {
+        "op": "auth",
+        "args": [vector["api_key"], vector["expires"], vector["expected_signature"]],
+        "req_id": "auth",
+    }
     (status,) = private.on_message(load_raw("bybit", "ws_auth_success"), link)
     assert status.state is StreamState.AUTHENTICATED and private.authenticated
     assert sent(link)[1]["args"] == ["order", "execution", "position", "wallet", "dcp"]
@@ -345,18 +353,16 @@ def test_factories_take_instruments_as_the_symbol_table():
     from exchanges.venues.base import Endpoints
     from exchanges.venues.bybit import parse
 
-    spot = parse.parse_instruments(
-        load_payload("bybit", "rest_instruments_info_spot")["result"], "spot"
-    )
+    spot = parse.parse_instruments(load_payload("bybit", "rest_instruments_info_spot")["result"])
     endpoints = Endpoints(
         "http://127.0.0.1:9", "ws://127.0.0.1:9/v5/public", "ws://127.0.0.1:9/v5/private"
     )
-    stream = ADAPTER.market_stream(endpoints, instruments=spot)
+    stream = ADAPTER.public_stream(endpoints, instruments=spot)
     assert stream.symbols.resolve("ETHUSDT") == ("spot", "ETHUSDT")
     client = ADAPTER.rest_client(endpoints, None, instruments=spot)
     assert client.resolve("BTCUSDT") == ("spot", "BTCUSDT")
-    account = ADAPTER.account_stream(endpoints, Credentials("k", "s"), instruments=spot)
-    assert account.session.symbols.unified("spot", "BTCUSDT") == "BTC/USDT"
+    account = ADAPTER.private_stream(endpoints, Credentials("k", "s"), instruments=spot)
+    assert account.session.symbols.unified_in("spot", "BTCUSDT") == "BTC/USDT"
 
 
 def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
@@ -373,16 +379,16 @@ def test_book_messages_after_an_unsubscribe_are_ignored(session, link):
 
 def test_public_urls_per_category():
     from exchanges.venues.bybit import constants as C
-    from exchanges.venues.bybit.stream import BybitMarketStream
+    from exchanges.venues.bybit.stream import BybitPublicStream
 
-    stream = BybitMarketStream(C.LIVE_ENDPOINTS)
+    stream = BybitPublicStream(C.LIVE_ENDPOINTS)
     assert [stream.url(c) for c in ("spot", "linear", "inverse", "option")] == [
         "wss://stream.bybit.com/v5/public/spot",
         "wss://stream.bybit.com/v5/public/linear",
         "wss://stream.bybit.com/v5/public/inverse",
         "wss://stream.bybit.com/v5/public/option",
     ]
-    assert BybitMarketStream(C.TESTNET_ENDPOINTS).url("spot") == (
+    assert BybitPublicStream(C.TESTNET_ENDPOINTS).url("spot") == (
         "wss://stream-testnet.bybit.com/v5/public/spot"
     )
 
