@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
 from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument
+from exchanges.services import INSTRUMENT_FIELDS
 from gateway_site.api.fields import (
     Choice,
     DecimalString,
@@ -141,27 +142,8 @@ class InstrumentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Instrument
-        fields = [
-            "id",
-            "exchange",
-            "venue",
-            "symbol",
-            "venue_symbol",
-            "kind",
-            "base",
-            "quote",
-            "settle",
-            "linear",
-            "contract_size",
-            "tick_size",
-            "lot_size",
-            "min_size",
-            "expiry",
-            "strike",
-            "option_type",
-            "active",
-            "updated_at",
-        ]
+        # What sync_instruments stores, and no more.
+        fields = ["id", "exchange", "venue", "symbol", *INSTRUMENT_FIELDS, "updated_at"]
         read_only_fields = fields
 
 
