@@ -547,7 +547,7 @@ class RestClient(Protocol):
 @runtime_checkable
 class PublicStream(Protocol):
     """Public WebSocket stream: books, trades and tickers for a set of venue symbols
-    (`<Venue>PublicStream` in `<venue>/stream.py`, over a sans-IO `<Venue>PublicSession`).
+    (`<Venue>PublicStream` in `<venue>/public.py`, over a sans-IO `<Venue>PublicSession`).
 
     The first `subscribe()` opens the socket; `events()` only reads, until `close()`. A
     consumer that falls behind loses events rather than memory: a book it missed a message of

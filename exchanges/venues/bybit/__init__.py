@@ -11,13 +11,9 @@ from typing import Any
 from exchanges.venues.base import Credentials, Endpoints, Venue
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit.auth import BybitSigner
+from exchanges.venues.bybit.private import BybitPrivateSession, BybitPrivateStream
+from exchanges.venues.bybit.public import BybitPublicSession, BybitPublicStream
 from exchanges.venues.bybit.rest import BybitRestClient
-from exchanges.venues.bybit.stream import (
-    BybitPrivateSession,
-    BybitPrivateStream,
-    BybitPublicSession,
-    BybitPublicStream,
-)
 from exchanges.venues.bybit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 

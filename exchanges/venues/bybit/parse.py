@@ -1,4 +1,5 @@
-"""Pure functions from Bybit v5 wire payloads (already JSON-decoded) to the normalized types.
+"""Pure functions from Bybit v5 wire payloads (JSON-decoded; `loads` decodes a WebSocket message)
+to the normalized types.
 
 Bybit sends every amount as a JSON string, so `Decimal(text)` is exact. Timestamps are ms and
 become ns. Symbols are turned into unified ones by the caller's `SymbolTable` (category + name),
@@ -11,6 +12,9 @@ History", "Get Position Info", "Get Wallet Balance", and the WebSocket topics `o
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import orjson
 
 from exchanges.venues.base import (
     ZERO,
@@ -42,6 +46,15 @@ from exchanges.venues.numbers import (
 from exchanges.venues.symbols import parse_unified, unified_symbol
 
 BYBIT = Venue.BYBIT
+_loads = orjson.loads
+
+
+def loads(raw: str | bytes) -> Any:
+    """Decode one WebSocket message; text that is not JSON is a ProtocolError."""
+    try:
+        return _loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"not JSON: {exc}", venue=BYBIT) from exc
 
 
 def _side(value: str) -> Side:

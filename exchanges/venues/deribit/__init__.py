@@ -7,13 +7,9 @@ streams, and the sans-IO public session the book benchmark drives over a recorde
 from exchanges.venues.base import Venue
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.deribit.auth import DeribitSigner
+from exchanges.venues.deribit.private import DeribitPrivateSession, DeribitPrivateStream
+from exchanges.venues.deribit.public import DeribitPublicSession, DeribitPublicStream
 from exchanges.venues.deribit.rest import DeribitRestClient
-from exchanges.venues.deribit.stream import (
-    DeribitPrivateSession,
-    DeribitPrivateStream,
-    DeribitPublicSession,
-    DeribitPublicStream,
-)
 from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 

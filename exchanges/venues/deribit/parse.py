@@ -48,6 +48,14 @@ def loads(raw: str | bytes) -> object:
         raise ProtocolError(f"not JSON: {exc}", venue=VENUE) from exc
 
 
+def decode_message(raw: str | bytes) -> dict:
+    """Decode one message (`loads`) that must be a JSON-RPC object."""
+    message = loads(raw)
+    if type(message) is not dict:
+        raise ProtocolError("not a JSON-RPC object", venue=VENUE)
+    return message
+
+
 # --------------------------------------------------------------------------- reference data
 
 

@@ -6,13 +6,9 @@
 from exchanges.venues.base import Venue
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
+from exchanges.venues.okx.private import OkxPrivateSession, OkxPrivateStream
+from exchanges.venues.okx.public import OkxPublicSession, OkxPublicStream
 from exchanges.venues.okx.rest import OkxRestClient
-from exchanges.venues.okx.stream import (
-    OkxPrivateSession,
-    OkxPrivateStream,
-    OkxPublicSession,
-    OkxPublicStream,
-)
 from exchanges.venues.okx.symbols import SymbolTable
 from exchanges.venues.registry import VenueAdapter
 

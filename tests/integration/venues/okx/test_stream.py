@@ -30,7 +30,8 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.book import OrderBook
-from exchanges.venues.okx.stream import OkxPrivateStream, OkxPublicStream
+from exchanges.venues.okx.private import OkxPrivateStream
+from exchanges.venues.okx.public import OkxPublicStream
 from exchanges.venues.ws import Backoff
 
 from .conftest import collect, control, drain, endpoints_of

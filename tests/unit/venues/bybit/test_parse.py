@@ -2,7 +2,8 @@
 
 Shared payloads: tests/fixtures/venues/bybit (SOURCES.md there); doc examples recorded for
 this adapter: tests/fixtures/venues/bybit (SOURCES.md there). Stream-only payloads (books, auth
-and subscription replies) are asserted through the sessions in test_stream_session.py.
+and subscription replies) are asserted through the sessions in test_public.py and
+test_private.py.
 """
 
 from dataclasses import replace

@@ -68,9 +68,9 @@ def test_every_recorded_payload_is_covered_here():
         "rest_positions.json",
         "signing_example_rest.json",  # test_auth.py
         "ws_account.json",
-        "ws_bbo_tbt.json",  # test_stream.py (snapshot-only channel)
-        "ws_books_snapshot.json",  # here and test_stream.py
-        "ws_books_update.json",  # test_stream.py
+        "ws_bbo_tbt.json",  # test_public.py (snapshot-only channel)
+        "ws_books_snapshot.json",  # here and test_public.py
+        "ws_books_update.json",  # test_public.py
         "ws_funding_rate.json",
         "ws_orders.json",
         "ws_tickers.json",

@@ -1,4 +1,6 @@
-"""Bybit v5 WebSocket streams: sans-IO sessions plus the `PublicStream`/`PrivateStream` wrappers.
+"""Bybit v5 public WebSocket: the sans-IO `BybitPublicSession` (driven by `ws.WsClient`) and the
+`BybitPublicStream` wrapper (one connection per category, merged into one event queue), plus
+the subscribe batching both sessions use (`batches`; the private side is in `private.py`).
 
 Public (`{public_ws_url}/{category}`, one connection per category): topics
 `orderbook.{depth}.{symbol}`, `publicTrade.{symbol}`, `tickers.{symbol}`; subscribe requests carry
@@ -11,9 +13,6 @@ unsubscribed and subscribed again (Bybit answers with a fresh snapshot), and a
 `StreamStatus(RESYNCING)` is emitted; deltas still in flight for that topic are ignored until the
 snapshot, so a wrong book is never emitted. Linear/inverse `tickers` send a snapshot and then
 deltas with only the changed fields, merged here into the last full ticker.
-
-Private (`private_ws_url`): `{"op":"auth","args":[key, expires, sig]}` then topics `order`,
-`execution`, `position`, `wallet` (and `dcp`, which arms Bybit's disconnect cancel-all).
 """
 
 from __future__ import annotations
@@ -25,12 +24,9 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from exchanges.venues.base import (
     BookDelta,
     BookSnapshot,
-    Credentials,
     Endpoints,
     Event,
     ProtocolError,
@@ -49,32 +45,22 @@ from exchanges.venues.book import (
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
-from exchanges.venues.bybit.auth import BybitSigner
+from exchanges.venues.bybit.parse import loads
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable
-from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import NS_PER_MS, DecimalCache
 from exchanges.venues.ws import (
     DEFAULT_MAX_QUEUE,
     Backoff,
     EventQueue,
     Link,
-    PrivateSocketStream,
     WsClient,
 )
 
 BYBIT = Venue.BYBIT
-_loads = orjson.loads
 _time_ns = time.time_ns
 
 
-def _decode(raw: str | bytes) -> Any:
-    try:
-        return _loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError(f"not JSON: {exc}", venue=BYBIT) from exc
-
-
-def _batches(op: str, topics: list[str], req_ids: Iterable[int]) -> list[dict]:
+def batches(op: str, topics: list[str], req_ids: Iterable[int]) -> list[dict]:
     size = C.WS_SUBSCRIBE_BATCH
     return [
         {"op": op, "args": topics[i : i + size], "req_id": f"{op}-{n}"}
@@ -165,10 +151,10 @@ class BybitPublicSession:
 
     def requests(self, op: str, topics: list[str]) -> list[dict]:
         """`subscribe`/`unsubscribe` requests for `topics`, at most 10 args each."""
-        batches = _batches(op, topics, self._req_ids)
+        requests = batches(op, topics, self._req_ids)
         if op == "unsubscribe":
-            self.unsubscribing += len(batches)
-        return batches
+            self.unsubscribing += len(requests)
+        return requests
 
     # ------------------------------------------------------------------ WsSession
 
@@ -188,7 +174,7 @@ class BybitPublicSession:
         return '{"op":"ping"}'
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
-        message = _decode(raw)
+        message = loads(raw)
         try:
             topic = message["topic"]
         except (KeyError, TypeError):
@@ -325,122 +311,6 @@ class BybitPublicSession:
         return [replace(ticker, exchange_ts=int(message["ts"]) * NS_PER_MS)]
 
 
-class BybitPrivateSession:
-    """Orders, executions, positions and wallet of one account after `auth` (sans IO)."""
-
-    def __init__(
-        self,
-        signer: BybitSigner,
-        *,
-        symbols: SymbolTable | None = None,
-        topics: Iterable[str] = C.PRIVATE_TOPICS,
-        dead_man_switch: bool = False,
-        ping_interval: float = C.WS_PING_INTERVAL,
-        idle_timeout: float = C.WS_IDLE_TIMEOUT,
-    ) -> None:
-        self.signer = signer
-        self.symbols = symbols if symbols is not None else SymbolTable()
-        self.topics = list(topics) + (["dcp"] if dead_man_switch else [])
-        self.ping_interval = ping_interval
-        self.idle_timeout = idle_timeout
-        self.authenticated = False
-        self._req_ids = itertools.count(1)
-
-    def on_connect(self, link: Link) -> None:
-        self.authenticated = False
-        request = self.signer.ws_login()
-        request["req_id"] = "auth"
-        link.send(request)
-
-    def on_disconnect(self) -> None:
-        self.authenticated = False
-
-    def ping(self) -> str:
-        return '{"op":"ping"}'
-
-    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
-        message = _decode(raw)
-        if not isinstance(message, dict):
-            raise ProtocolError("not a Bybit message", venue=BYBIT)
-        topic = message.get("topic")
-        if topic is None:
-            return self._on_reply(message, link)
-        try:
-            kind = topic.split(".", 1)[0]
-            if kind == "order":
-                return self._orders(message)
-            if kind == "execution":
-                return self._executions(message)
-            if kind == "position":
-                return self._positions(message)
-            if kind == "wallet":
-                return self._wallet(message)
-            if kind == "dcp":
-                return []
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            raise ProtocolError(f"bad {topic} message: {exc!r}", venue=BYBIT) from exc
-        raise ProtocolError(f"unexpected topic {topic!r}", venue=BYBIT)
-
-    def _status(self, state: StreamState, detail: str = "") -> StreamStatus:
-        return StreamStatus(BYBIT, StreamKind.PRIVATE, state, now_ns(), detail)
-
-    def _on_reply(self, message: dict, link: Link) -> list[Event]:
-        op = message.get("op")
-        if op in ("ping", "pong"):
-            return []
-        if op == "auth":
-            if message.get("success"):
-                self.authenticated = True
-                for request in _batches("subscribe", self.topics, self._req_ids):
-                    link.send(request)
-                return [self._status(StreamState.AUTHENTICATED)]
-            detail = f"auth refused: {message.get('retCode')} {message.get('retMsg')}"
-            link.reconnect(detail)
-            return [self._status(StreamState.DISCONNECTED, detail)]
-        if op == "subscribe":
-            if not message.get("success"):
-                raise ProtocolError(f"subscribe refused: {message.get('ret_msg')}", venue=BYBIT)
-            return [self._status(StreamState.SUBSCRIBED, ",".join(self.topics))]
-        raise ProtocolError(f"unexpected reply op={op!r}", venue=BYBIT)
-
-    def _symbol(self, item: dict) -> tuple[str, str]:
-        category = item["category"]
-        try:
-            return category, self.symbols.unified_in(category, item["symbol"])
-        except SymbolError as exc:
-            raise ProtocolError(str(exc), venue=BYBIT) from exc
-
-    def _orders(self, message: dict) -> list[Event]:
-        received = now_ns()
-        return [
-            parse.parse_order(item, self._symbol(item)[1], received) for item in message["data"]
-        ]
-
-    def _executions(self, message: dict) -> list[Event]:
-        received = now_ns()
-        fills: list[Event] = []
-        for item in message["data"]:
-            if parse.is_trade_execution(item):
-                fills.append(parse.parse_fill(item, self._symbol(item)[1], received))
-        return fills
-
-    def _positions(self, message: dict) -> list[Event]:
-        received = now_ns()
-        created = int(message.get("creationTime") or 0) * NS_PER_MS
-        events: list[Event] = []
-        for item in message["data"]:
-            position = parse.parse_position(item, self._symbol(item)[1], received)
-            if not position.exchange_ts and created:
-                position = replace(position, exchange_ts=created)
-            events.append(position)
-        return events
-
-    def _wallet(self, message: dict) -> list[Event]:
-        created = int(message.get("creationTime") or 0) * NS_PER_MS
-        balances = parse.parse_balances(message["data"], now_ns())
-        return [replace(balance, exchange_ts=created) for balance in balances]
-
-
 # --------------------------------------------------------------------------- stream wrappers
 
 
@@ -572,38 +442,3 @@ class BybitPublicStream:
         for client in self.clients.values():
             await client.close()
         await self._merged.close()
-
-
-class BybitPrivateStream(PrivateSocketStream):
-    """Private account stream of one API key (`PrivateStream`)."""
-
-    venue = BYBIT
-
-    def __init__(
-        self,
-        endpoints: Endpoints,
-        credentials: Credentials,
-        *,
-        symbols: SymbolTable | None = None,
-        clock: Clock | None = None,
-        dead_man_switch: bool = False,
-        backoff: Backoff | None = None,
-        ping_interval: float = C.WS_PING_INTERVAL,
-        idle_timeout: float = C.WS_IDLE_TIMEOUT,
-        **client_options: Any,
-    ) -> None:
-        self.session = BybitPrivateSession(
-            BybitSigner(credentials, clock or Clock()),
-            symbols=symbols,
-            dead_man_switch=dead_man_switch,
-            ping_interval=ping_interval,
-            idle_timeout=idle_timeout,
-        )
-        self.client = WsClient(
-            endpoints.private_ws_url,
-            self.session,
-            venue=BYBIT,
-            kind=StreamKind.PRIVATE,
-            backoff=backoff,
-            **client_options,
-        )

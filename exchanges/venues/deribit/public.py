@@ -1,4 +1,6 @@
-"""Deribit WebSocket sessions (sans-IO, driven by `ws.WsClient`) and the stream classes.
+"""Deribit public WebSocket: the sans-IO `DeribitPublicSession` (driven by `ws.WsClient`) and
+the `DeribitPublicStream` built on it, plus the JSON-RPC plumbing both sessions use (`Rpc`,
+`batches`, `answer_test_request`; the private side is in `private.py`).
 
 One socket `{ws}/ws/api/v2` carries JSON-RPC requests, their answers (with `id`) and
 notifications (`method: "subscription"`, `params: {channel, data}`; docs "Notifications").
@@ -17,13 +19,8 @@ Public session (docs: subscriptions `book.{instrument}.{interval}`,
   fires).
 - Subscriptions go out in batches (`constants.WS_SUBSCRIBE_BATCH`, well inside the 32 kB frame
   limit of error -32600) and are all sent again on every connect.
-
-Private session: `public/get_time` to measure the clock offset, then `public/auth`
-(client_signature with the corrected timestamp: it is only accepted for 60 s), then
-`private/subscribe` to `user.orders.*`, `user.trades.*`, `user.changes.*` (positions) and
-`user.portfolio.*`; the token is renewed with `refresh_token` before `expires_in` runs out.
-Error 10028 `too_many_requests` ends the venue's session: the connection is dropped so the driver
-reconnects and both sessions authenticate and subscribe again.
+- Error 10028 `too_many_requests` ends the venue's session: the connection is dropped so the
+  driver reconnects and subscribes again.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ from collections.abc import Iterable
 from exchanges.venues.base import (
     BookDelta,
     BookSnapshot,
-    Credentials,
     Endpoints,
     Event,
     ProtocolError,
@@ -47,18 +43,15 @@ from exchanges.venues.base import (
     Venue,
 )
 from exchanges.venues.book import BookResyncs, BookStats, OrderBook
-from exchanges.venues.clock import Clock
-from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.auth import DeribitSigner
-from exchanges.venues.deribit.parse import ws_levels
+from exchanges.venues.deribit import parse
+from exchanges.venues.deribit.parse import decode_message, ws_levels
 from exchanges.venues.deribit.symbols import SymbolTable
 from exchanges.venues.numbers import levels
 from exchanges.venues.ws import (
     DEFAULT_MAX_QUEUE,
     Backoff,
     Link,
-    PrivateSocketStream,
     SocketStream,
     WsClient,
 )
@@ -68,27 +61,12 @@ log = logging.getLogger(__name__)
 VENUE = Venue.DERIBIT
 MS = 1_000_000
 INTERVALS = ("raw", "100ms", "agg2")
-TOKEN_REFRESH_MARGIN = 60.0
-DEFAULT_PRIVATE_CHANNELS = (
-    "user.orders.any.any.raw",
-    "user.trades.any.any.raw",
-    "user.changes.any.any.raw",
-    "user.portfolio.any",
-)
 
 _BOOK, _TRADES, _TICKER, _BOOK_TOP = 0, 1, 2, 3
 BOOK_DEPTHS = (1, 10, 20)  # book.{instrument}.{group}.{depth}.{interval}
 
 
-def _decode_message(raw: str | bytes) -> dict:
-    """Decode one message (`parse.loads`) that must be a JSON-RPC object."""
-    message = parse.loads(raw)
-    if type(message) is not dict:
-        raise ProtocolError("not a JSON-RPC object", venue=VENUE)
-    return message
-
-
-class _Rpc:
+class Rpc:
     """Request ids and what each pending request was for."""
 
     __slots__ = ("_ids", "pending")
@@ -106,12 +84,12 @@ class _Rpc:
         self.pending.clear()
 
 
-def _batches(channels: list[str]) -> Iterable[list[str]]:
+def batches(channels: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(channels), C.WS_SUBSCRIBE_BATCH):
         yield channels[start : start + C.WS_SUBSCRIBE_BATCH]
 
 
-def _answer_test_request(message: dict, rpc: _Rpc, link: Link) -> None:
+def answer_test_request(message: dict, rpc: Rpc, link: Link) -> None:
     params = message.get("params") or {}
     if params.get("type") == "test_request":
         link.send(rpc.request(C.METHOD_TEST, {}, "test"))
@@ -147,7 +125,7 @@ class DeribitPublicSession:
         self.resyncs = BookResyncs(VENUE, self.stats)
         self.channels: dict[str, tuple[int, str, str]] = {}  # channel -> (kind, name, symbol)
         self.confirmed: set[str] = set()
-        self._rpc = _Rpc()
+        self._rpc = Rpc()
         self.add(venue_symbols, books=books, trades=trades, tickers=tickers)
 
     # -- subscription set ---------------------------------------------------------------
@@ -201,7 +179,7 @@ class DeribitPublicSession:
     def subscribe_requests(self, channels: list[str]) -> list[dict]:
         return [
             self._rpc.request(C.METHOD_PUBLIC_SUBSCRIBE, {"channels": batch}, "subscribe", batch)
-            for batch in _batches(channels)
+            for batch in batches(channels)
         ]
 
     def unsubscribe_requests(self, channels: list[str]) -> list[dict]:
@@ -209,7 +187,7 @@ class DeribitPublicSession:
             self._rpc.request(
                 C.METHOD_PUBLIC_UNSUBSCRIBE, {"channels": batch}, "unsubscribe", batch
             )
-            for batch in _batches(channels)
+            for batch in batches(channels)
         ]
 
     # -- WsSession ----------------------------------------------------------------------
@@ -235,7 +213,7 @@ class DeribitPublicSession:
 
     def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
         receive_ts = time.time_ns()
-        message = _decode_message(raw)
+        message = decode_message(raw)
         method = message.get("method")
         if method == "subscription":
             try:
@@ -266,7 +244,7 @@ class DeribitPublicSession:
             except (KeyError, TypeError, IndexError, ValueError) as exc:
                 raise ProtocolError(f"bad {channel} data: {exc!r}", venue=VENUE) from exc
         if method == "heartbeat":
-            _answer_test_request(message, self._rpc, link)
+            answer_test_request(message, self._rpc, link)
             return []
         if "id" in message:
             return self._on_response(message, receive_ts, link)
@@ -397,168 +375,7 @@ class DeribitPublicSession:
         return []
 
 
-class DeribitPrivateSession:
-    """Private stream of one account: orders, fills, positions and balances after login."""
-
-    def __init__(
-        self,
-        signer: DeribitSigner,
-        *,
-        channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = C.WS_PING_INTERVAL,
-        cancel_on_disconnect: bool = False,
-        sync_clock: bool = True,
-        symbols: SymbolTable | None = None,
-    ) -> None:
-        self.signer = signer
-        self.clock = signer.clock
-        self.sync_clock = sync_clock
-        self.channels = list(channels)
-        self.heartbeat = heartbeat
-        self.cancel_on_disconnect = cancel_on_disconnect
-        self.cancel_on_disconnect_enabled = False  # the venue confirmed it on this connection
-        self.symbols = symbols if symbols is not None else SymbolTable()
-        self.ping_interval = float(heartbeat)
-        self.idle_timeout = float(heartbeat) * 3
-        self.token: auth.Token | None = None
-        self.authenticated = False
-        self._rpc = _Rpc()
-
-    def _login_request(self) -> dict:
-        return self._rpc.request(C.METHOD_AUTH, self.signer.ws_login(), "login")
-
-    def on_connect(self, link: Link) -> None:
-        self._rpc.clear()
-        self.token = None
-        self.authenticated = False
-        if self.sync_clock:
-            link.send(self._rpc.request(C.METHOD_GET_TIME, {}, "time", time.time_ns()))
-        else:
-            link.send(self._login_request())
-        link.send(
-            self._rpc.request(C.METHOD_SET_HEARTBEAT, {"interval": self.heartbeat}, "heartbeat")
-        )
-
-    def on_disconnect(self) -> None:
-        self.token = None
-        self.authenticated = False
-        self.cancel_on_disconnect_enabled = False
-
-    def ping(self) -> str | None:
-        token = self.token
-        if token is not None and token.refresh_token and token.expires_within(TOKEN_REFRESH_MARGIN):
-            request = self._rpc.request(
-                C.METHOD_AUTH, auth.refresh_params(token.refresh_token), "refresh"
-            )
-        else:
-            request = self._rpc.request(C.METHOD_TEST, {}, "test")
-        return json.dumps(request)
-
-    def on_message(self, raw: str | bytes, link: Link) -> list[Event]:
-        receive_ts = time.time_ns()
-        message = _decode_message(raw)
-        method = message.get("method")
-        if method == "subscription":
-            try:
-                params = message["params"]
-                return self._on_notification(params["channel"], params["data"], receive_ts)
-            except (KeyError, TypeError, IndexError, ValueError) as exc:
-                raise ProtocolError(f"bad private notification: {exc!r}", venue=VENUE) from exc
-        if method == "heartbeat":
-            _answer_test_request(message, self._rpc, link)
-            return []
-        if "id" in message:
-            return self._on_response(message, receive_ts, link)
-        raise ProtocolError(f"unexpected message method={method!r}", venue=VENUE)
-
-    def _on_notification(self, channel: str, data, receive_ts: int) -> list[Event]:
-        symbols = self.symbols
-        if channel.startswith("user.orders."):
-            items = data if isinstance(data, list) else [data]
-            return [
-                parse.parse_order(item, symbols.unified(item["instrument_name"]), receive_ts)
-                for item in items
-            ]
-        if channel.startswith("user.trades."):
-            return [
-                parse.parse_fill(item, symbols.unified(item["instrument_name"]), receive_ts)
-                for item in data
-            ]
-        if channel.startswith("user.changes."):
-            # orders and trades also arrive on their own channels; positions only come here
-            return [
-                parse.parse_position(item, symbols.unified(item["instrument_name"]), receive_ts)
-                for item in data.get("positions") or ()
-            ]
-        if channel.startswith("user.portfolio."):
-            items = data if isinstance(data, list) else [data]
-            return [balance for item in items for balance in parse.parse_balances(item, receive_ts)]
-        raise ProtocolError(f"unhandled private channel {channel}", venue=VENUE)
-
-    def _on_response(self, message: dict, receive_ts: int, link: Link) -> list[Event]:
-        purpose, context = self._rpc.pending.pop(message["id"], ("", None))
-        error = message.get("error")
-        if error is not None:
-            exc = parse.parse_error(error)
-            if exc.code == C.ERROR_TOO_MANY_REQUESTS:
-                link.reconnect("too_many_requests ends the session")
-                return []
-            if purpose == "time":
-                link.send(self._login_request())
-                return []
-            if purpose in ("login", "refresh"):
-                link.reconnect(f"authentication failed: {exc}")
-                return [
-                    StreamStatus(
-                        VENUE, StreamKind.PRIVATE, StreamState.DISCONNECTED, receive_ts, str(exc)
-                    )
-                ]
-            raise ProtocolError(
-                f"{purpose or 'request'} refused: {exc}", venue=VENUE, code=exc.code
-            )
-        result = message.get("result")
-        if purpose == "time":
-            self.clock.update(parse.parse_server_time(result), context, receive_ts)
-            link.send(self._login_request())
-            return []
-        if purpose in ("login", "refresh"):
-            self.token = auth.Token.from_result(result)
-            if purpose == "refresh":
-                return []
-            self.authenticated = True
-            for batch in _batches(self.channels):
-                link.send(
-                    self._rpc.request(C.METHOD_PRIVATE_SUBSCRIBE, {"channels": batch}, "subscribe")
-                )
-            if self.cancel_on_disconnect:
-                link.send(
-                    self._rpc.request(
-                        C.METHOD_ENABLE_CANCEL_ON_DISCONNECT, {"scope": "connection"}, "cod"
-                    )
-                )
-            return [
-                StreamStatus(
-                    VENUE,
-                    StreamKind.PRIVATE,
-                    StreamState.AUTHENTICATED,
-                    receive_ts,
-                    self.token.scope,
-                )
-            ]
-        if purpose == "cod":
-            self.cancel_on_disconnect_enabled = True
-            return []
-        if purpose == "subscribe":
-            return [
-                StreamStatus(
-                    VENUE,
-                    StreamKind.PRIVATE,
-                    StreamState.SUBSCRIBED,
-                    receive_ts,
-                    f"{len(result or ())} channels",
-                )
-            ]
-        return []
+# --------------------------------------------------------------------------- streams
 
 
 class DeribitPublicStream(SocketStream):
@@ -620,41 +437,3 @@ class DeribitPublicStream(SocketStream):
         if gone and link is not None:
             for request in self.session.unsubscribe_requests(gone):
                 link.send(request)
-
-
-class DeribitPrivateStream(PrivateSocketStream):
-    """Private Deribit stream of one account over `WsClient`."""
-
-    venue = VENUE
-
-    def __init__(
-        self,
-        endpoints: Endpoints,
-        credentials: Credentials,
-        *,
-        channels: Iterable[str] = DEFAULT_PRIVATE_CHANNELS,
-        heartbeat: int = C.WS_PING_INTERVAL,
-        cancel_on_disconnect: bool = False,
-        scope: str | None = None,
-        clock: Clock | None = None,
-        sync_clock: bool = True,
-        backoff: Backoff | None = None,
-        max_queue: int = DEFAULT_MAX_QUEUE,
-        symbols: SymbolTable | None = None,
-    ) -> None:
-        self.session = DeribitPrivateSession(
-            DeribitSigner(credentials, clock, scope=scope),
-            channels=channels,
-            heartbeat=heartbeat,
-            cancel_on_disconnect=cancel_on_disconnect,
-            sync_clock=sync_clock,
-            symbols=symbols,
-        )
-        self.client = WsClient(
-            endpoints.private_ws_url,
-            self.session,
-            venue=VENUE,
-            kind=StreamKind.PRIVATE,
-            backoff=backoff,
-            max_queue=max_queue,
-        )
