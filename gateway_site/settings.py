@@ -7,6 +7,7 @@ under `var/`, an in-process channel layer and an in-memory Celery broker. Produc
 """
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -247,6 +248,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Cross-venue arbitrage (marketdata.aggregation): an opportunity is recorded when its edge, net of
+# both taker fees, is at least ARBITRAGE_MIN_EDGE_BPS. Taker rates default to each venue's base
+# tier (aggregation.DEFAULT_TAKER_FEES); ARBITRAGE_TAKER_FEES overrides some, keyed
+# "<venue>:spot" or "<venue>:derivatives": ARBITRAGE_TAKER_FEES=okx:derivatives=0.0004,bybit:spot=0.0008
+ARBITRAGE_MIN_EDGE_BPS = Decimal(env.str("ARBITRAGE_MIN_EDGE_BPS", default="5"))
+ARBITRAGE_TAKER_FEES = env.dict("ARBITRAGE_TAKER_FEES", default={})
 
 # Where the demo exchanges point (the local simulator started by run_gateway / run_simulator).
 SIMULATOR_HOST = env.str("SIMULATOR_HOST", default="127.0.0.1")

@@ -1,12 +1,18 @@
-"""Admin of market data: connector heartbeats, trades, candles, top-of-book snapshots.
-Read-only; the connectors write them."""
+"""Admin of market data: connector heartbeats, trades, candles, top-of-book snapshots, arbitrage
+opportunities. Read-only; the connectors write them."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from exchanges.admin import ReadOnlyAdmin
-from marketdata.models import Candle, ConnectorStatus, TopOfBookSnapshot, TradeTick
+from marketdata.models import (
+    ArbitrageOpportunity,
+    Candle,
+    ConnectorStatus,
+    TopOfBookSnapshot,
+    TradeTick,
+)
 
 
 @admin.register(ConnectorStatus)
@@ -69,3 +75,24 @@ class TopOfBookSnapshotAdmin(ReadOnlyAdmin):
     search_fields = ["instrument__symbol", "instrument__venue_symbol"]
     list_select_related = ["instrument__exchange"]
     date_hierarchy = "taken_at"
+
+
+@admin.register(ArbitrageOpportunity)
+class ArbitrageOpportunityAdmin(ReadOnlyAdmin):
+    list_display = [
+        "opened_at",
+        "closed_at",
+        "symbol",
+        "buy_exchange",
+        "sell_exchange",
+        "buy_price",
+        "sell_price",
+        "size",
+        "net_edge_bps",
+        "net_edge_quote",
+        "best_net_edge_bps",
+    ]
+    list_filter = ["symbol", "buy_exchange", "sell_exchange"]
+    search_fields = ["symbol"]
+    list_select_related = ["buy_exchange", "sell_exchange"]
+    date_hierarchy = "opened_at"

@@ -1,5 +1,6 @@
-"""Market data kept in the database: connector heartbeats, public trades, 1-minute candles and
-periodic top-of-book snapshots. Live books stay in the connectors' memory."""
+"""Market data kept in the database: connector heartbeats, public trades, 1-minute candles,
+periodic top-of-book snapshots and cross-venue arbitrage opportunities. Live books stay in the
+connectors' memory."""
 
 from __future__ import annotations
 
@@ -122,3 +123,59 @@ class TopOfBookSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.best_bid}/{self.best_ask} @ {self.taken_at}"
+
+
+class ArbitrageOpportunity(models.Model):
+    """A pair quoted on two exchanges so that buying on one and selling on the other pays both
+    taker fees, as `marketdata.aggregation.find_opportunities` found it and
+    `services.arbitrage_record` keeps it: opened when first seen, its figures updated while it
+    lasts, closed (`closed_at`) when it is no longer found.
+
+    `symbol` is the unified pair; sizes are in its base currency, prices and `net_edge_quote`
+    in its quote currency, `net_edge_bps` the edge over the bought notional. The figures are
+    the latest seen; `best_*` the largest edge seen while open."""
+
+    symbol = models.CharField(max_length=64)
+    buy_exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="+")
+    sell_exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="+")
+    buy_price = money_field()
+    sell_price = money_field()
+    size = money_field()
+    net_edge_bps = money_field()
+    net_edge_quote = money_field()
+    best_net_edge_bps = money_field()
+    best_net_edge_quote = money_field()
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name_plural = "arbitrage opportunities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "buy_exchange", "sell_exchange"],
+                condition=Q(closed_at__isnull=True),
+                name="arbitrage_one_open_per_symbol_direction",
+            ),
+            models.CheckConstraint(
+                condition=~Q(buy_exchange=models.F("sell_exchange")),
+                name="arbitrage_two_exchanges",
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="arbitrage_size_positive"),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("opened_at")),
+                name="arbitrage_closed_after_opened",
+            ),
+        ]
+        indexes = [models.Index(fields=["symbol", "opened_at"], name="arbitrage_symbol_opened")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.symbol} buy {self.buy_exchange_id} @ {self.buy_price}, "
+            f"sell {self.sell_exchange_id} @ {self.sell_price}: {self.net_edge_bps} bps"
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

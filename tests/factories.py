@@ -10,7 +10,13 @@ import factory
 from factory.django import DjangoModelFactory
 
 from exchanges.models import Exchange, ExchangeAccount, Instrument
-from marketdata.models import Candle, ConnectorStatus, TopOfBookSnapshot, TradeTick
+from marketdata.models import (
+    ArbitrageOpportunity,
+    Candle,
+    ConnectorStatus,
+    TopOfBookSnapshot,
+    TradeTick,
+)
 from orders.models import Fill, Order, OrderEvent
 from portfolio.models import Balance, Position, ReconciliationReport
 from risk.models import KillSwitch, RiskEvent, RiskLimit
@@ -232,3 +238,24 @@ class TopOfBookSnapshotFactory(DjangoModelFactory):
     best_ask = D("65000.5")
     best_ask_size = D(2500)
     taken_at = T0
+
+
+class ArbitrageOpportunityFactory(DjangoModelFactory):
+    """An open opportunity: buy BTC/USDT:USDT on an OKX exchange, sell it on a Bybit one."""
+
+    class Meta:
+        model = ArbitrageOpportunity
+
+    symbol = "BTC/USDT:USDT"
+    buy_exchange = factory.SubFactory(ExchangeFactory, venue="okx")
+    sell_exchange = factory.SubFactory(ExchangeFactory, venue="bybit")
+    buy_price = D(65005)
+    sell_price = D("65183.33333333")
+    size = D("0.6")
+    net_edge_bps = D("16.9187")
+    net_edge_quote = D("65.988")
+    best_net_edge_bps = D("16.9187")
+    best_net_edge_quote = D("65.988")
+    opened_at = T0
+    last_seen_at = T0
+    closed_at = None

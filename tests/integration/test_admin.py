@@ -10,6 +10,7 @@ from exchanges.models import AccountGrant, ExchangeAccount
 from orders.models import OrderEvent
 from risk.models import KillSwitch
 from tests.factories import (
+    ArbitrageOpportunityFactory,
     BalanceFactory,
     CandleFactory,
     ConnectorStatusFactory,
@@ -41,6 +42,7 @@ READ_ONLY = {
     "marketdata.tradetick",
     "marketdata.candle",
     "marketdata.topofbooksnapshot",
+    "marketdata.arbitrageopportunity",
 }
 MODELS = sorted(
     f"{model._meta.app_label}.{model._meta.model_name}"
@@ -67,6 +69,7 @@ def everything(account, instrument, order, admin_user):
     TradeTickFactory(instrument=instrument)
     CandleFactory(instrument=instrument)
     TopOfBookSnapshotFactory(instrument=instrument)
+    ArbitrageOpportunityFactory(buy_exchange=account.exchange)
 
 
 def assert_no_credentials(html: str) -> None:
@@ -82,7 +85,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 17
+    assert len(MODELS) == 18
     assert set(READ_ONLY) < set(MODELS)
 
 
