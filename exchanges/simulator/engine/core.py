@@ -308,9 +308,12 @@ class Engine(EngineOrders, EngineMatching, EngineMargin, EngineFees):
     def seed_statistics(
         self, venue: Venue, symbol: str, *, volume: Decimal, open_price: Decimal
     ) -> None:
-        """Start the ticker's 24 h figures (volume, open, high, low) somewhere plausible."""
+        """Start the ticker's 24 h figures (volume, open, high, low) somewhere plausible. Open,
+        high and low are trade prices on the venue, so they sit on the instrument's tick."""
+        tick = self.instrument(venue, symbol).tick_size
         stats = self._stats[(venue, symbol)]
-        mark = self.market.mark_price(venue, symbol)
+        mark = (self.market.mark_price(venue, symbol) / tick).to_integral_value() * tick
+        open_price = (open_price / tick).to_integral_value() * tick
         stats.volume = volume
         stats.open = open_price
         stats.high = max(open_price, mark)
