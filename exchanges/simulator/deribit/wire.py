@@ -280,9 +280,7 @@ class DeribitWire:
 
     def _ticker_data(self, info: InstrumentInfo, ticker: SimTicker) -> dict:
         low, high = self._price_band(info)
-        last = ticker.last_price
-        if last is None:  # no trade since start: the day's open, a trade price too
-            last = ticker.open_24h if ticker.open_24h is not None else ticker.mark_price
+        last = ticker.last_price if ticker.last_price is not None else ticker.mark_price
         open_24h = ticker.open_24h
         change = (
             ((last - open_24h) / open_24h * 100).quantize(Decimal("0.0001")) if open_24h else ZERO

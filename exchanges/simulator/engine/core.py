@@ -268,7 +268,8 @@ class Engine(EngineOrders, EngineMatching, EngineMargin, EngineFees):
             best_bid_size=None if bid is None else book.sizes[Side.BUY][bid],
             best_ask=ask,
             best_ask_size=None if ask is None else book.sizes[Side.SELL][ask],
-            last_price=book.last_price,
+            # before the first trade here, the seeded day's open stands for the last trade
+            last_price=book.last_price if book.last_price is not None else stats.open,
             mark_price=self.mark_price(venue, symbol),
             index_price=self.index_price(info.base),
             volume_24h=stats.volume,
