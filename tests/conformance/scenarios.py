@@ -9,7 +9,7 @@ module (`test_ccxt_<venue>.py`) supplies a `Market` per instrument it checks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,8 +191,22 @@ async def check_position(exchange: Any, want: Market, *, contracts: float) -> No
     assert mine[0]["entryPrice"] > 0
 
 
+async def cancel_all_orders(exchange: Any, symbol: str, ids: set[str]) -> None:
+    await bounded(exchange.cancel_all_orders(symbol))
+
+
+async def cancel_orders(exchange: Any, symbol: str, ids: set[str]) -> None:
+    """Cancel-all for a client without `cancel_all_orders` (ccxt's OKX): one batch cancel."""
+    await bounded(exchange.cancel_orders(sorted(ids), symbol))
+
+
 async def check_cancel_all(
-    exchange: Any, want: Market, *, amount: float, params: dict | None = None
+    exchange: Any,
+    want: Market,
+    *,
+    amount: float,
+    params: dict | None = None,
+    cancel: Callable[[Any, str, set[str]], Awaitable[None]] = cancel_all_orders,
 ) -> None:
     await bounded(exchange.load_markets())
     price = await resting_price(exchange, want)
@@ -205,18 +219,24 @@ async def check_cancel_all(
         ids.add(order["id"])
     open_ids = {o["id"] for o in await bounded(exchange.fetch_open_orders(want.symbol))}
     assert ids <= open_ids
-    await bounded(exchange.cancel_all_orders(want.symbol))
+    await cancel(exchange, want.symbol, ids)
     assert await bounded(exchange.fetch_open_orders(want.symbol)) == []
+    for order_id in ids:
+        fetched = await bounded(exchange.fetch_order(order_id, want.symbol))
+        assert fetched["status"] == "canceled"
 
 
-async def check_watch_public(exchange: Any, want: Market, *, book_limit: int | None = None) -> None:
+async def check_watch_public(
+    exchange: Any, want: Market, *, book_limit: int | None = None, book_params: dict | None = None
+) -> None:
     """Order book (ccxt checks sequence and checksum itself), trades and ticker over WebSocket."""
     await bounded(exchange.load_markets())
-    first = await bounded(exchange.watch_order_book(want.symbol, book_limit))
+    book_params = book_params or {}
+    first = await bounded(exchange.watch_order_book(want.symbol, book_limit, book_params))
     assert sorted_book(first)
     nonce = first["nonce"]
     for _ in range(5):  # ccxt raises on a gap or a checksum mismatch
-        book = await bounded(exchange.watch_order_book(want.symbol, book_limit))
+        book = await bounded(exchange.watch_order_book(want.symbol, book_limit, book_params))
         assert sorted_book(book)
         assert levels_on_grid(book["bids"] + book["asks"], want.tick, want.lot)
     assert book["nonce"] != nonce or book["timestamp"] >= first["timestamp"]
