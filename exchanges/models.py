@@ -174,6 +174,9 @@ class Instrument(models.Model):
     tick_size = money_field()
     lot_size = money_field()
     min_size = money_field()
+    min_notional = money_field(
+        null=True, blank=True
+    )  # smallest order value, where the venue has one
     expiry = models.DateTimeField(null=True, blank=True)
     strike = money_field(null=True, blank=True)
     option_type = models.CharField(max_length=8, choices=OptionType.choices, blank=True)

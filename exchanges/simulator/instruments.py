@@ -6,11 +6,14 @@ Bybit `GET /v5/market/instruments-info`) where a fixture has the instrument, and
 instrument pages otherwise:
 
 - Deribit quotes perpetuals and futures in USD and takes `amount` in USD (BTC: contract 10 USD,
-  tick 0.5, min 10; ETH: contract 1 USD, tick 0.05, min 1); options are priced in BTC with
-  `amount` in BTC (tick 0.0005, min 0.1).
+  tick 0.5, dated futures tick 2.5, min 10; ETH: contract 1 USD, tick 0.05, min 1); options
+  are priced in BTC with `amount` in BTC (tick 0.0005, min 0.1).
 - OKX spot takes base-currency size (`lotSz`, `minSz`); swaps take contracts (`ctVal` 0.01 BTC,
   0.1 ETH, inverse 100 USD).
-- Bybit linear and spot take base-currency `qty`; inverse BTCUSD takes `qty` in USD.
+- Bybit linear and spot take base-currency `qty`; inverse BTCUSD takes `qty` in USD. Ticks:
+  BTCUSDT linear 0.10, ETHUSDT linear 0.01, BTCUSD inverse 0.10. Spot has a minimum order
+  value (`minOrderAmt` 5 USDT; `minOrderQty` is deprecated and not checked), linear both a
+  minimum quantity and a minimum value (`minNotionalValue` 5 USDT).
 
 Unified symbols follow CCXT (DESIGN.md "Normalized model").
 """
@@ -33,7 +36,14 @@ OPTION_STRIKES = tuple(D(s) for s in range(90_000, 110_001, 5_000))
 
 
 def _spot(
-    venue: Venue, venue_symbol: str, base: str, quote: str, tick: str, lot: str, min_size: str
+    venue: Venue,
+    venue_symbol: str,
+    base: str,
+    quote: str,
+    tick: str,
+    lot: str,
+    min_size: str,
+    min_notional: str | None = None,
 ) -> InstrumentInfo:
     return InstrumentInfo(
         venue=venue,
@@ -48,6 +58,7 @@ def _spot(
         tick_size=D(tick),
         lot_size=D(lot),
         min_size=D(min_size),
+        min_notional=None if min_notional is None else D(min_notional),
     )
 
 
@@ -62,6 +73,7 @@ def _perp(
     tick: str,
     lot: str,
     min_size: str,
+    min_notional: str | None = None,
 ) -> InstrumentInfo:
     return InstrumentInfo(
         venue=venue,
@@ -76,6 +88,7 @@ def _perp(
         tick_size=D(tick),
         lot_size=D(lot),
         min_size=D(min_size),
+        min_notional=None if min_notional is None else D(min_notional),
     )
 
 
@@ -96,7 +109,7 @@ def _deribit_btc_future() -> InstrumentInfo:
         settle="BTC",
         linear=False,
         contract_size=D(10),
-        tick_size=D("0.5"),
+        tick_size=D("2.5"),
         lot_size=D(10),
         min_size=D(10),
         expiry_ts=EXPIRY_TS_NS,
@@ -202,8 +215,8 @@ def default_instruments() -> list[InstrumentInfo]:
         ),
     ]
     bybit = [
-        _spot(Venue.BYBIT, "BTCUSDT", "BTC", "USDT", "0.1", "0.0001", "0.001"),
-        _spot(Venue.BYBIT, "ETHUSDT", "ETH", "USDT", "0.01", "0.00001", "0.001"),
+        _spot(Venue.BYBIT, "BTCUSDT", "BTC", "USDT", "0.1", "0.000001", "0.000011", "5"),
+        _spot(Venue.BYBIT, "ETHUSDT", "ETH", "USDT", "0.01", "0.00001", "0.00029", "5"),
         _perp(
             Venue.BYBIT,
             "BTCUSDT",
@@ -211,9 +224,10 @@ def default_instruments() -> list[InstrumentInfo]:
             "USDT",
             "USDT",
             contract="1",
-            tick="0.5",
+            tick="0.1",
             lot="0.001",
             min_size="0.001",
+            min_notional="5",
         ),
         _perp(
             Venue.BYBIT,
@@ -222,9 +236,10 @@ def default_instruments() -> list[InstrumentInfo]:
             "USDT",
             "USDT",
             contract="1",
-            tick="0.05",
+            tick="0.01",
             lot="0.01",
             min_size="0.01",
+            min_notional="5",
         ),
         _perp(
             Venue.BYBIT,
@@ -233,7 +248,7 @@ def default_instruments() -> list[InstrumentInfo]:
             "USD",
             "BTC",
             contract="1",
-            tick="0.5",
+            tick="0.1",
             lot="1",
             min_size="1",
         ),

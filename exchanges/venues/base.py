@@ -137,7 +137,9 @@ class InstrumentInfo:
     `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), `venue_symbol` the venue's own
     (`BTC-USDT-SWAP`). `contract_size` is how much of the base (linear) or quote (inverse) one
     contract is; `lot_size` the quantity step; `min_size` the smallest order quantity, all in the
-    venue's order quantity unit.
+    venue's order quantity unit. `min_notional` is the smallest order value (quantity x
+    contract size x price, in the quote currency) where the venue publishes and enforces one
+    (Bybit spot `minOrderAmt`, Bybit linear `minNotionalValue`); None where it has none.
     """
 
     venue: Venue
@@ -156,6 +158,7 @@ class InstrumentInfo:
     strike: Decimal | None = None
     option_type: OptionType | None = None
     active: bool = True
+    min_notional: Decimal | None = None
 
     @property
     def inverse(self) -> bool:

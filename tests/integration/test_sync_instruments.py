@@ -52,6 +52,7 @@ def test_sync_stores_every_listed_instrument_exactly(sim_module, venue):
             info.min_size,
             info.contract_size,
         ), symbol
+        assert row.min_notional == info.min_notional, symbol
         assert row.strike == info.strike and (row.option_type or None) == info.option_type
 
     again = io.StringIO()

@@ -146,3 +146,82 @@ PRIVATE_TOPICS = frozenset(
         "dcp.option",
     }
 )
+
+
+# `GET /v5/account/info` unifiedMarginStatus: 1 classic, 3 UTA 1.0, 4 UTA 1.0 Pro, 5 UTA 2.0,
+# 6 UTA 2.0 Pro ("Get Account Info").
+UNIFIED_MARGIN_STATUS = 5
+
+
+ACCOUNT_CREATED = "2025-01-02T03:04:05Z"
+
+
+# A read-write key's permissions as `GET /v5/user/query-api` lists them.
+API_KEY_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "ContractTrade": ("Order", "Position"),
+    "Spot": ("SpotTrade",),
+    "Wallet": ("AccountTransfer", "SubMemberTransfer"),
+    "Options": ("OptionsTrade",),
+    "Derivatives": ("DerivativesTrade",),
+    "CopyTrading": (),
+    "BlockTrade": (),
+    "Exchange": (),
+    "NFT": (),
+    "Affiliate": (),
+    "Earn": (),
+}
+
+
+def _coin_chain(
+    chain: str, chain_type: str, *, confirmation: str, fee: str, minimum: str, accuracy: str
+) -> dict[str, str]:
+    return {
+        "chainType": chain_type,
+        "confirmation": confirmation,
+        "withdrawFee": fee,
+        "depositMin": "0",
+        "withdrawMin": minimum,
+        "chain": chain,
+        "chainDeposit": "1",
+        "chainWithdraw": "1",
+        "minAccuracy": accuracy,
+        "withdrawPercentageFee": "0",
+        "contractAddress": "",
+        "safeConfirmNumber": confirmation,
+    }
+
+
+# `GET /v5/asset/coin/query-info` rows: (coin, remainAmount, chains) ("Get Coin Info").
+COINS: tuple[tuple[str, str, tuple[dict[str, str], ...]], ...] = (
+    (
+        "BTC",
+        "150",
+        (
+            _coin_chain(
+                "BTC", "BTC", confirmation="1", fee="0.0001", minimum="0.0005", accuracy="8"
+            ),
+        ),
+    ),
+    (
+        "ETH",
+        "2000",
+        (
+            _coin_chain(
+                "ETH", "Ethereum", confirmation="64", fee="0.0005", minimum="0.001", accuracy="8"
+            ),
+        ),
+    ),
+    (
+        "USDT",
+        "5000000",
+        (
+            _coin_chain("ETH", "ERC20", confirmation="64", fee="4", minimum="10", accuracy="4"),
+            _coin_chain("TRX", "TRC20", confirmation="50", fee="1", minimum="10", accuracy="4"),
+        ),
+    ),
+    (
+        "USDC",
+        "5000000",
+        (_coin_chain("ETH", "ERC20", confirmation="64", fee="4", minimum="10", accuracy="4"),),
+    ),
+)

@@ -35,6 +35,11 @@ REJECT_CODES: dict[tuple[RejectReason, bool], tuple[int, str]] = {
         "Unable to retrieve a price of the market order due to low liquidity",
     ),
     (RejectReason.NO_LIQUIDITY, True): (170210, "New order rejected."),
+    (RejectReason.BELOW_MIN_NOTIONAL, False): (
+        110094,
+        "Order notional value below the lower limit",
+    ),
+    (RejectReason.BELOW_MIN_NOTIONAL, True): (170140, "Order value exceeded lower limit"),
     (RejectReason.ORDER_NOT_FOUND, True): (170213, "Order does not exist."),
     (RejectReason.ORDER_CLOSED, True): (170213, "Order does not exist."),
 }

@@ -160,6 +160,9 @@ class BybitFace(
             ("GET", "/v5/execution/list", self._execution_list),
             ("GET", "/v5/position/list", self._position_list),
             ("GET", "/v5/account/wallet-balance", self._wallet_balance),
+            ("GET", "/v5/account/info", self._account_info),
+            ("GET", "/v5/user/query-api", self._query_api),
+            ("GET", "/v5/asset/coin/query-info", self._coin_query_info),
         ]
         for method, path, handler in public:
             self.app.router.add_route(method, path, self._rest(handler, path, signed=False))

@@ -1,17 +1,26 @@
-"""Bybit private reads (open and historical orders, executions, positions, wallet balance) and
-disconnect-cancel-all (`/v5/order/disconnected-cancel-all`, "DCP").
+"""Bybit private reads (open and historical orders, executions, positions, wallet balance, the
+API key's and the account's settings, coin info) and disconnect-cancel-all
+(`/v5/order/disconnected-cancel-all`, "DCP").
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import orjson
 from aiohttp import web
 
-from exchanges.simulator.bybit.constants import DCP_PRODUCTS, VENUE
+from exchanges.simulator.bybit.constants import (
+    ACCOUNT_CREATED,
+    API_KEY_PERMISSIONS,
+    COINS,
+    DCP_PRODUCTS,
+    UNIFIED_MARGIN_STATUS,
+    VENUE,
+)
 from exchanges.simulator.bybit.errors import BybitError
 from exchanges.simulator.engine.records import CancelReason, SimAccount, SimOrder, SimPosition
 
@@ -119,10 +128,11 @@ class BybitAccountRest:
         }
 
     async def _position_list(self, params: dict, account: SimAccount, request: web.Request) -> dict:
+        """`GET /v5/position/list`: linear needs `symbol` or `settleCoin` ("Get Position Info":
+        "linear: either symbol or settleCoin is required"); inverse and option list every
+        open position without either."""
         category = self._category(params, ("linear", "inverse", "option"))
-        if category in ("linear", "inverse") and not (
-            params.get("symbol") or params.get("settleCoin")
-        ):
+        if category == "linear" and not (params.get("symbol") or params.get("settleCoin")):
             raise BybitError(
                 10001, "Missing some parameters that must be filled in, symbol or settleCoin"
             )
@@ -155,6 +165,69 @@ class BybitAccountRest:
             raise BybitError(10001, "accountType only support UNIFIED.")
         coins = [c for c in str(params.get("coin") or "").split(",") if c]
         return {"list": [self._wallet_row(account, coins, rest=True)]}
+
+    async def _query_api(self, params: dict, account: SimAccount, request: web.Request) -> dict:
+        """`GET /v5/user/query-api` ("Get API Key Information"): a read-write master-account
+        key of a unified trade account (`uta` 1, `unified` 0), no IP binding."""
+        return {
+            "id": str(_user_id(account) % 100_000_000),
+            "note": "simulator",
+            "apiKey": account.api_key,
+            "readOnly": 0,
+            "secret": "",
+            "permissions": {name: list(values) for name, values in API_KEY_PERMISSIONS.items()},
+            "ips": ["*"],
+            "type": 1,
+            "deadlineDay": -1,
+            "expiredAt": "",
+            "createdAt": ACCOUNT_CREATED,
+            "unified": 0,
+            "uta": 1,
+            "userID": _user_id(account),
+            "inviterID": 0,
+            "vipLevel": "No VIP",
+            "mktMakerLevel": "0",
+            "affiliateID": 0,
+            "rsaPublicKey": "",
+            "isMaster": True,
+            "parentUid": "0",
+            "kycLevel": "LEVEL_DEFAULT",
+            "kycRegion": "",
+        }
+
+    async def _account_info(self, params: dict, account: SimAccount, request: web.Request) -> dict:
+        """`GET /v5/account/info` ("Get Account Info"): a UTA 2.0 account in cross margin
+        (`REGULAR_MARGIN`), DCP as the account set it."""
+        windows = self._dcp[account.api_key].windows if account.api_key in self._dcp else {}
+        return {
+            "unifiedMarginStatus": UNIFIED_MARGIN_STATUS,
+            "marginMode": "REGULAR_MARGIN",
+            "isMasterTrader": False,
+            "spotHedgingStatus": "OFF",
+            "updatedTime": str(self._now_ms()),
+            "dcpStatus": "ON" if windows else "OFF",
+            "timeWindow": min(windows.values()) if windows else 10,
+            "smpGroup": 0,
+        }
+
+    async def _coin_query_info(
+        self, params: dict, account: SimAccount, request: web.Request
+    ) -> dict:
+        """`GET /v5/asset/coin/query-info` ("Get Coin Info"): every coin with its chains, or
+        the one `coin` asked for."""
+        wanted = params.get("coin")
+        return {
+            "rows": [
+                {
+                    "name": coin,
+                    "coin": coin,
+                    "remainAmount": remain,
+                    "chains": [dict(chain) for chain in chains],
+                }
+                for coin, remain, chains in COINS
+                if not wanted or coin == wanted
+            ]
+        }
 
     def _maybe_arm_dcp(self, api_key: str) -> None:
         """Start the DCP countdown when no `dcp`-subscribed private connection is left."""
@@ -190,3 +263,8 @@ class BybitAccountRest:
         )
         for symbol in symbols:
             self.engine.cancel_all(VENUE, api_key, symbol, reason=CancelReason.DEAD_MAN_SWITCH)
+
+
+def _user_id(account: SimAccount) -> int:
+    """A stable Bybit UID for the account's key."""
+    return 100_000_000 + zlib.crc32(account.api_key.encode()) % 900_000_000

@@ -109,9 +109,13 @@ class BybitOrderRest:
             raise ConnectionResetError("simulated lost order acknowledgement")
 
     def _base_for_quote(self, inst: BybitInstrument, amount: Decimal) -> Decimal:
-        """Base quantity a spot market buy of `amount` quote coin takes from the asks."""
+        """Base quantity a spot market buy of `amount` quote coin takes from the asks; an
+        amount under the minimum order value (`minOrderAmt`) is refused."""
+        minimum = inst.info.min_notional
+        if minimum is not None and amount < minimum:
+            raise BybitError(170140, "Order value exceeded lower limit")
         base = self.engine.base_for_quote(VENUE, inst.engine_symbol, amount)
-        if base < inst.info.min_size:
+        if base < inst.info.lot_size:
             raise BybitError(170140, "Order value exceeded lower limit")
         return base
 

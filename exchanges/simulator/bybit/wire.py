@@ -458,8 +458,8 @@ class BybitWire:
             "totalMaintenanceMargin": dec(totals["mm"].quantize(q8)),
             "coin": rows,
         }
+        row["accountType"] = "UNIFIED"  # REST and the `wallet` push alike (SOURCES_SIM.md)
         if rest:
-            row["accountType"] = "UNIFIED"
             row["totalPerpUPL"] = dec(totals["upl"].quantize(q8))
         else:
             row["totalPerpUpl"] = dec(totals["upl"].quantize(q8))

@@ -75,6 +75,43 @@ STATE_TO_WIRE = {
 CURRENCIES = ("BTC", "ETH", "USDC", "USDT", "EURR")
 
 
+INSTRUMENT_KINDS = ("future", "option", "spot", "future_combo", "option_combo")
+
+
+def _currency(
+    currency: str, long: str, coin_type: str, fee: str, min_fee: str, decimals: int
+) -> dict[str, Any]:
+    return {
+        "coin_type": coin_type,
+        "currency": currency,
+        "currency_long": long,
+        "decimals": decimals,
+        "in_cross_collateral_pool": True,
+        "min_confirmations": 1,
+        "min_withdrawal_fee": float(min_fee),
+        "network_currency": "ETH" if coin_type == "ETHER" or currency != "BTC" else "BTC",
+        "network_fee": float(fee),
+        "withdrawal_fee": float(fee),
+        "withdrawal_priorities": (
+            [{"value": 0.15, "name": "very_low"}, {"value": 1.5, "name": "very_high"}]
+            if currency == "BTC"
+            else []
+        ),
+    }
+
+
+# `public/get_currencies` rows (docs example of public/get_currencies: coin_type, currency,
+# currency_long, min_confirmations, min_withdrawal_fee, withdrawal_fee, withdrawal_priorities,
+# network_currency, network_fee, decimals).
+CURRENCY_DETAILS: tuple[dict[str, Any], ...] = (
+    _currency("BTC", "Bitcoin", "BITCOIN", "0.0001", "0.0001", 8),
+    _currency("ETH", "Ethereum", "ETHER", "0.0006", "0.0001", 6),
+    _currency("USDC", "USD Coin", "USDC", "1", "1", 6),
+    _currency("USDT", "Tether USD", "USDT", "1", "1", 6),
+    _currency("EURR", "StablR Euro", "EURR", "1", "1", 6),
+)
+
+
 MATCHING_ENGINE_METHODS = frozenset(
     {
         "private/buy",

@@ -51,6 +51,7 @@ REJECT_ERRORS: dict[RejectReason, tuple[int, str]] = {
     RejectReason.REDUCE_ONLY: (11030, "other_reject reduce_only"),
     RejectReason.INVALID_PRICE: (10023, "invalid_price"),
     RejectReason.INVALID_SIZE: (10021, "invalid_amount"),
+    RejectReason.BELOW_MIN_NOTIONAL: (10002, "qty_too_low"),  # no Deribit instrument has one
     RejectReason.ORDER_NOT_FOUND: (10004, "order_not_found"),
     RejectReason.ORDER_CLOSED: (11044, "not_open_order"),
     RejectReason.DUPLICATE_CLIENT_ORDER_ID: (13032, "non_unique_order_label"),

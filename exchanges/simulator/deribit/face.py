@@ -99,6 +99,7 @@ class DeribitFace(
             "public/hello": self._public_hello,
             "public/set_heartbeat": self._public_set_heartbeat,
             "public/disable_heartbeat": self._public_disable_heartbeat,
+            "public/get_currencies": self._public_get_currencies,
             "public/get_instruments": self._public_get_instruments,
             "public/get_instrument": self._public_get_instrument,
             "public/ticker": self._public_ticker,

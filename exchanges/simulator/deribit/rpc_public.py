@@ -1,8 +1,16 @@
-"""Deribit public methods: time, test, hello, instruments, ticker, order book, last trades."""
+"""Deribit public methods: time, test, hello, currencies, instruments, ticker, order book, last
+trades.
+"""
 
 from __future__ import annotations
 
-from exchanges.simulator.deribit.constants import API_VERSION, CURRENCIES, VENUE
+from exchanges.simulator.deribit.constants import (
+    API_VERSION,
+    CURRENCIES,
+    CURRENCY_DETAILS,
+    INSTRUMENT_KINDS,
+    VENUE,
+)
 from exchanges.simulator.deribit.errors import RpcError, invalid_params_error
 from exchanges.simulator.deribit.rpc import Call
 from exchanges.simulator.deribit.wire import (
@@ -48,9 +56,21 @@ class DeribitPublicMethods:
             raise invalid_params_error("currency", "must be one of " + ", ".join(CURRENCIES))
         return currency
 
+    async def _public_get_currencies(self, call: Call, params: dict) -> list[dict]:
+        """Every currency the platform knows, with its withdrawal terms (`public/get_currencies`,
+        which takes no parameters)."""
+        return [dict(details) for details in CURRENCY_DETAILS]
+
     async def _public_get_instruments(self, call: Call, params: dict) -> list[dict]:
-        currency = self._currency(params, allow_any=True)
+        """`public/get_instruments`: every parameter is optional. `currency` (a currency or
+        "any", the default) filters by the base currency, `kind` by the instrument kind,
+        `expired=true` lists the recently expired instruments instead (none here)."""
+        currency = param_text(params, "currency", "any")
+        if currency not in CURRENCIES and currency != "any":
+            raise invalid_params_error("currency", "must be one of " + ", ".join(CURRENCIES))
         kind = param_text(params, "kind")
+        if kind is not None and kind not in INSTRUMENT_KINDS:
+            raise invalid_params_error("kind", "must be one of " + ", ".join(INSTRUMENT_KINDS))
         if param_boolean(params, "expired"):
             return []
         return [

@@ -268,7 +268,8 @@ class Engine(EngineOrders, EngineMatching, EngineMargin, EngineFees):
             best_bid_size=None if bid is None else book.sizes[Side.BUY][bid],
             best_ask=ask,
             best_ask_size=None if ask is None else book.sizes[Side.SELL][ask],
-            last_price=book.last_price,
+            # before the first trade here, the seeded day's open stands for the last trade
+            last_price=book.last_price if book.last_price is not None else stats.open,
             mark_price=self.mark_price(venue, symbol),
             index_price=self.index_price(info.base),
             volume_24h=stats.volume,
@@ -308,9 +309,12 @@ class Engine(EngineOrders, EngineMatching, EngineMargin, EngineFees):
     def seed_statistics(
         self, venue: Venue, symbol: str, *, volume: Decimal, open_price: Decimal
     ) -> None:
-        """Start the ticker's 24 h figures (volume, open, high, low) somewhere plausible."""
+        """Start the ticker's 24 h figures (volume, open, high, low) somewhere plausible. Open,
+        high and low are trade prices on the venue, so they sit on the instrument's tick."""
+        tick = self.instrument(venue, symbol).tick_size
         stats = self._stats[(venue, symbol)]
-        mark = self.market.mark_price(venue, symbol)
+        mark = (self.market.mark_price(venue, symbol) / tick).to_integral_value() * tick
+        open_price = (open_price / tick).to_integral_value() * tick
         stats.volume = volume
         stats.open = open_price
         stats.high = max(open_price, mark)

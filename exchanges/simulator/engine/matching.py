@@ -15,7 +15,15 @@ from exchanges.simulator.engine.records import (
     SimTrade,
     tidy,
 )
-from exchanges.venues.base import InstrumentInfo, Liquidity, OrderStatus, OrderType, Side, Venue
+from exchanges.venues.base import (
+    InstrumentInfo,
+    InstrumentKind,
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    Side,
+    Venue,
+)
 
 
 class EngineMatching:
@@ -33,9 +41,13 @@ class EngineMatching:
 
     @staticmethod
     def _validate_size(info: InstrumentInfo, quantity: Decimal) -> None:
+        """Positive, on the lot and at least the minimum size. A spot instrument with a minimum
+        notional is bounded by that value instead of by its size (Bybit spot: `minOrderQty` is
+        deprecated and no longer checked, `minOrderAmt` is)."""
         if not quantity.is_finite() or quantity <= 0:
             raise SimReject(RejectReason.INVALID_SIZE, f"quantity {quantity} must be positive")
-        if quantity < info.min_size:
+        notional_bounds_spot = info.kind is InstrumentKind.SPOT and info.min_notional is not None
+        if quantity < info.min_size and not notional_bounds_spot:
             raise SimReject(
                 RejectReason.INVALID_SIZE,
                 f"quantity {quantity} is below the minimum {info.min_size}",
@@ -44,6 +56,19 @@ class EngineMatching:
             raise SimReject(
                 RejectReason.INVALID_SIZE,
                 f"quantity {quantity} is not a multiple of the lot {info.lot_size}",
+            )
+
+    @staticmethod
+    def _validate_notional(info: InstrumentInfo, quantity: Decimal, price: Decimal | None) -> None:
+        """An order's value (quantity x contract size x price; a market order at the best
+        opposite price) is at least the instrument's minimum notional, where it has one."""
+        if info.min_notional is None or info.inverse or price is None:
+            return
+        notional = quantity * info.contract_size * price
+        if notional < info.min_notional:
+            raise SimReject(
+                RejectReason.BELOW_MIN_NOTIONAL,
+                f"order value {notional} is below the minimum {info.min_notional}",
             )
 
     @staticmethod

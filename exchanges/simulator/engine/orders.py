@@ -77,6 +77,10 @@ class EngineOrders:
             )
         if order_type is OrderType.MARKET and opposite_best is None:
             raise SimReject(RejectReason.NO_LIQUIDITY, f"no {side.opposite} orders in {symbol}")
+        if not account.internal:
+            self._validate_notional(
+                info, quantity, opposite_best if order_type is OrderType.MARKET else price
+            )
         if reduce_only and not would_take:
             self._check_reduce_only(account, info, symbol, side, quantity)
         if not account.internal and not would_take:
@@ -189,6 +193,8 @@ class EngineOrders:
                     RejectReason.INVALID_SIZE,
                     f"quantity {new_quantity} is not above the filled {filled}",
                 )
+        if not account.internal and (price is not None or quantity is not None):
+            self._validate_notional(info, new_quantity, new_price)
         price_changed = new_price != order.price
         if price_changed and order.post_only:
             opposite_best = book.best(order.side.opposite)

@@ -38,6 +38,7 @@ class RejectReason(enum.StrEnum):
     REDUCE_ONLY = "reduce_only"
     INVALID_PRICE = "invalid_price"
     INVALID_SIZE = "invalid_size"
+    BELOW_MIN_NOTIONAL = "below_min_notional"
     ORDER_NOT_FOUND = "order_not_found"
     ORDER_CLOSED = "order_closed"
     DUPLICATE_CLIENT_ORDER_ID = "duplicate_client_order_id"

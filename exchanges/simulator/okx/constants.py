@@ -41,6 +41,9 @@ TICKER_INTERVAL_S = 0.1
 CANCEL_ALL_AFTER_RANGE = (10, 120)
 
 
+BATCH_MAX = 20  # orders per batch request
+
+
 CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
@@ -116,7 +119,10 @@ RATE_LIMITS: dict[str, tuple[int, float, bool]] = {
     "place": (60, 2.0, True),
     "amend": (60, 2.0, True),
     "cancel": (60, 2.0, True),
-    "cancel-batch": (300, 2.0, False),
+    "batch-orders": (300, 2.0, True),  # orders, not requests ("Place multiple orders")
+    "amend-batch-orders": (300, 2.0, True),
+    "cancel-batch-orders": (300, 2.0, True),
+    "currencies": (6, 1.0, False),
     "order": (60, 2.0, True),
     "orders-pending": (60, 2.0, False),
     "fills": (60, 2.0, False),
@@ -129,6 +135,7 @@ RATE_LIMITS: dict[str, tuple[int, float, bool]] = {
     "ticker": (20, 2.0, False),
     "tickers": (20, 2.0, False),
     "books": (40, 2.0, False),
+    "trades": (100, 2.0, False),
 }
 
 
@@ -138,3 +145,49 @@ INSTRUMENT_CODES = {"BTC-USD-SWAP": 10458, "BTC-USDT-SWAP": 10459, "ETH-USDT-SWA
 
 
 LIST_TIME = "1573557408000"
+
+
+def _chain(ccy: str, name: str, chain: str, *, min_wd: str, fee: str, tick: str, confirm: str):
+    return {
+        "ccy": ccy,
+        "name": name,
+        "logoLink": "",
+        "chain": f"{ccy}-{chain}",
+        "ctAddr": "",
+        "canDep": True,
+        "canWd": True,
+        "canInternal": True,
+        "depEstOpenTime": "",
+        "wdEstOpenTime": "",
+        "minDep": min_wd,
+        "minWd": min_wd,
+        "minInternal": min_wd,
+        "maxWd": "10000000",
+        "wdTickSz": tick,
+        "wdQuota": "10000000",
+        "usedWdQuota": "0",
+        "fee": fee,
+        "minFee": fee,
+        "maxFee": fee,
+        "minFeeForCtAddr": fee,
+        "maxFeeForCtAddr": fee,
+        "burningFeeRate": "",
+        "mainNet": chain in ("Bitcoin", "ERC20") and ccy in ("BTC", "ETH"),
+        "needTag": False,
+        "minDepArrivalConfirm": confirm,
+        "minWdUnlockConfirm": confirm,
+        "depQuotaFixed": "",
+        "usedDepQuotaFixed": "",
+        "depQuoteDailyLayer2": "",
+    }
+
+
+# `GET /api/v5/asset/currencies` rows, one per currency and chain ("Funding account / Get
+# currencies": ccy, name, chain, canDep, canWd, canInternal, minWd, maxWd, wdTickSz, fee ...).
+CURRENCY_CHAINS: tuple[dict[str, Any], ...] = (
+    _chain("BTC", "Bitcoin", "Bitcoin", min_wd="0.0005", fee="0.0001", tick="8", confirm="1"),
+    _chain("ETH", "Ethereum", "ERC20", min_wd="0.001", fee="0.0006", tick="8", confirm="64"),
+    _chain("USDT", "Tether", "ERC20", min_wd="10", fee="3", tick="6", confirm="64"),
+    _chain("USDT", "Tether", "TRC20", min_wd="10", fee="1", tick="6", confirm="20"),
+    _chain("USDC", "USD Coin", "ERC20", min_wd="10", fee="3", tick="6", confirm="64"),
+)

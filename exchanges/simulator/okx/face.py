@@ -27,6 +27,7 @@ from exchanges.simulator.okx.errors import OkxError, empty_param, param_error
 from exchanges.simulator.okx.private import OkxPrivate
 from exchanges.simulator.okx.public import OkxPublic
 from exchanges.simulator.okx.rest_account import OkxAccountRest
+from exchanges.simulator.okx.rest_batch import OkxBatchRest
 from exchanges.simulator.okx.rest_market import OkxMarketRest
 from exchanges.simulator.okx.rest_orders import OkxOrderRest
 from exchanges.simulator.okx.wire import OkxWire, OrderMeta
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 class OkxFace(
     OkxMarketRest,
     OkxOrderRest,
+    OkxBatchRest,
     OkxAccountRest,
     OkxAuth,
     OkxWs,
@@ -141,16 +143,20 @@ class OkxFace(
             web.get("/api/v5/market/ticker", self._rest_ticker),
             web.get("/api/v5/market/tickers", self._rest_tickers),
             web.get("/api/v5/market/books", self._rest_books),
+            web.get("/api/v5/market/trades", self._rest_trades),
             web.post("/api/v5/trade/order", self._rest_place),
             web.get("/api/v5/trade/order", self._rest_get_order),
             web.post("/api/v5/trade/amend-order", self._rest_amend),
             web.post("/api/v5/trade/cancel-order", self._rest_cancel),
+            web.post("/api/v5/trade/batch-orders", self._rest_place_batch),
+            web.post("/api/v5/trade/amend-batch-orders", self._rest_amend_batch),
             web.post("/api/v5/trade/cancel-batch-orders", self._rest_cancel_batch),
             web.get("/api/v5/trade/orders-pending", self._rest_orders_pending),
             web.get("/api/v5/trade/fills", self._rest_fills),
             web.get("/api/v5/trade/fills-history", self._rest_fills_history),
             web.get("/api/v5/account/positions", self._rest_positions),
             web.get("/api/v5/account/balance", self._rest_balance),
+            web.get("/api/v5/asset/currencies", self._rest_currencies),
             web.post("/api/v5/trade/cancel-all-after", self._rest_cancel_all_after),
             web.get("/ws/v5/public", self._ws_public),
             web.get("/ws/v5/private", self._ws_private),

@@ -11,7 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from exchanges.simulator.engine.records import CancelReason, SimAccount, SimOrder
-from exchanges.simulator.okx.constants import CANCEL_ALL_AFTER_RANGE, STATE, VENUE
+from exchanges.simulator.okx.constants import (
+    CANCEL_ALL_AFTER_RANGE,
+    CURRENCY_CHAINS,
+    STATE,
+    VENUE,
+)
 from exchanges.simulator.okx.errors import OkxError, empty_param, param_error
 from exchanges.simulator.okx.wire import ms
 
@@ -137,6 +142,17 @@ class OkxAccountRest:
             names = set(wanted.split(","))
             balances = [b for b in balances if b.currency in names]
         return self._ok([self._account_json(account, balances, ws=False)])
+
+    async def _rest_currencies(self, request: web.Request) -> web.Response:
+        """`GET /api/v5/asset/currencies` (funding account, private): one row per currency and
+        chain; optional `ccy`, comma-separated."""
+        account, _ = await self._authenticate(request)
+        self._limit("currencies", account.api_key)
+        wanted = request.query.get("ccy")
+        names = set(wanted.split(",")) if wanted else None
+        return self._ok(
+            [dict(row) for row in CURRENCY_CHAINS if names is None or row["ccy"] in names]
+        )
 
     async def _rest_cancel_all_after(self, request: web.Request) -> web.Response:
         """`POST /api/v5/trade/cancel-all-after`: arm (10..120 s), re-arm or disarm (0) the

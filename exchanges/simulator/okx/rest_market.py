@@ -1,5 +1,5 @@
 """OKX public REST: `/api/v5/public/time`, `/public/instruments`, `/market/ticker(s)`,
-`/market/books`.
+`/market/books`, `/market/trades`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from aiohttp import web
 
 from exchanges.simulator.okx.constants import VENUE
 from exchanges.simulator.okx.errors import empty_param, param_error
-from exchanges.simulator.okx.wire import ms
+from exchanges.simulator.okx.wire import ms, s
 from exchanges.venues.base import Side
 
 
@@ -70,3 +70,27 @@ class OkxMarketRest:
             "seqId": self._seq[inst],
         }
         return self._ok([item])
+
+    async def _rest_trades(self, request: web.Request) -> web.Response:
+        """`GET /api/v5/market/trades` ("Get trades"): the latest `limit` trades (default 100,
+        at most 500), newest first."""
+        self._limit("trades", request.remote or "")
+        info = self._instrument(request.query.get("instId"))
+        raw_limit = request.query.get("limit", "100")
+        if not raw_limit.isdigit() or int(raw_limit) < 1:
+            raise param_error("limit")
+        trades = self.engine.recent_trades(VENUE, info.venue_symbol, min(int(raw_limit), 500))
+        return self._ok(
+            [
+                {
+                    "instId": info.venue_symbol,
+                    "side": trade.taker_side.value,
+                    "sz": s(trade.quantity),
+                    "px": s(trade.price),
+                    "source": "0",
+                    "tradeId": trade.trade_id,
+                    "ts": ms(trade.ts_ns),
+                }
+                for trade in trades
+            ]
+        )

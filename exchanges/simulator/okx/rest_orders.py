@@ -1,5 +1,5 @@
 """OKX order entry over REST and the private WebSocket: place, amend, cancel ("Place order",
-"Amend order", "Cancel order", batch cancel).
+"Amend order", "Cancel order"); the batch endpoints (`rest_batch`) reuse the one-order steps.
 """
 
 from __future__ import annotations
@@ -300,25 +300,3 @@ class OkxOrderRest:
         if item["sCode"] != "0":
             return self._failure([item])
         return self._ok([item], inTime=micros(), outTime=micros())
-
-    async def _rest_cancel_batch(self, request: web.Request) -> web.Response:
-        """`POST /api/v5/trade/cancel-batch-orders` ("Cancel multiple orders"), at most 20."""
-        account, body = await self._authenticate(request)
-        params = self._body_json(body)
-        if not isinstance(params, list) or not params:
-            raise param_error("body")
-        if len(params) > 20:
-            raise OkxError("51000", "Parameter body error", 400)
-        self._limit("cancel-batch", account.api_key, cost=len(params))
-        items = [self._cancel_one(account, one) for one in params]
-        failed = sum(item["sCode"] != "0" for item in items)
-        if failed == 0:
-            code, msg = "0", ""
-        elif failed == len(items):
-            code, msg = "1", "Operation failed."
-        else:
-            code, msg = "2", "Bulk operation partially succeeded."
-        now_us = micros()
-        return self._json(
-            {"code": code, "msg": msg, "data": items, "inTime": now_us, "outTime": now_us}
-        )

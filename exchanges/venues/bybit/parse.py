@@ -101,6 +101,7 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
             tick_size=tick,
             lot_size=Decimal(lot_filter["basePrecision"]),
             min_size=Decimal(lot_filter["minOrderQty"]),
+            min_notional=_min_notional(lot_filter, "minOrderAmt"),
             active=active,
         )
     settle = raw.get("settleCoin") or (quote if category != C.INVERSE else base)
@@ -154,9 +155,21 @@ def parse_instrument(raw: dict) -> InstrumentInfo:
         tick_size=tick,
         lot_size=lot,
         min_size=min_size,
+        min_notional=_min_notional(lot_filter, "minNotionalValue"),
         expiry_ts=expiry,
         active=active,
     )
+
+
+def _min_notional(lot_filter: dict, name: str) -> Decimal | None:
+    """The minimum order value of a listing: spot `minOrderAmt` (quote coin; the venue checks
+    it, `minOrderQty` is deprecated), linear `minNotionalValue` (USDT/USDC); absent or "0" is
+    none ("Get Instruments Info")."""
+    raw = lot_filter.get(name)
+    if raw in (None, ""):
+        return None
+    value = Decimal(raw)
+    return value if value > 0 else None
 
 
 def parse_instruments(result: dict) -> list[InstrumentInfo]:

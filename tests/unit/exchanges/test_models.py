@@ -200,6 +200,16 @@ def test_instruments_upsert(exchange):
         exchange=exchange, infos=[_info("A"), _info("B", tick_size=D("0.1")), _info("C"), OPTION]
     ) == (0, 1, 0)
 
+    # A minimum order value appears: stored, counted as an update; absent is NULL.
+    assert instruments_upsert(
+        exchange=exchange,
+        infos=[_info("A", min_notional=D("5")), _info("B", tick_size=D("0.1")), _info("C"), OPTION],
+    ) == (0, 1, 0)
+    stored = dict(
+        Instrument.objects.filter(exchange=exchange).values_list("venue_symbol", "min_notional")
+    )
+    assert (stored["A"], stored["B"]) == (D("5"), None)
+
 
 def test_instruments_upsert_only_touches_its_exchange(exchange):
     other = ExchangeFactory(venue="deribit")

@@ -75,6 +75,35 @@ async def test_instruments_are_listed_like_deribit_lists_them(http):
     assert [i["instrument_name"] for i in answer["result"]] == ["ETH-PERPETUAL"]
 
 
+async def test_instrument_filters_are_optional_like_deribits(http):
+    status, answer = await http.get("public/get_instruments")
+    assert status == 200
+    every = {item["instrument_name"] for item in answer["result"]}
+    assert {"BTC-PERPETUAL", "ETH-PERPETUAL", "BTC-25DEC26", "BTC-25DEC26-100000-C"} <= every
+    _, answer = await http.get("public/get_instruments", {"currency": "any"})
+    assert {item["instrument_name"] for item in answer["result"]} == every
+    _, answer = await http.get("public/get_instruments", {"kind": "option"})
+    assert {item["kind"] for item in answer["result"]} == {"option"}
+    assert len(answer["result"]) == 10
+    _, answer = await http.get("public/get_instruments", {"expired": "true"})
+    assert answer["result"] == []
+    status, answer = await http.get("public/get_instruments", {"kind": "swap"})
+    assert (status, answer["error"]["code"], answer["error"]["data"]["param"]) == (
+        400,
+        -32602,
+        "kind",
+    )
+
+
+async def test_currencies_are_listed_like_deribit_lists_them(http):
+    status, answer = await http.get("public/get_currencies")
+    assert status == 200
+    listed = {item["currency"]: item for item in answer["result"]}
+    assert set(listed) == {"BTC", "ETH", "USDC", "USDT", "EURR"}
+    assert (listed["BTC"]["currency_long"], listed["BTC"]["coin_type"]) == ("Bitcoin", "BITCOIN")
+    assert (listed["BTC"]["decimals"], listed["ETH"]["decimals"]) == (8, 6)
+
+
 async def test_client_credentials_and_bearer_token(http, deribit):
     demo = deribit.credentials[VENUE]
     status, answer = await http.get(

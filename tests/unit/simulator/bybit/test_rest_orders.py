@@ -30,6 +30,48 @@ def limit(side: str, price: Decimal | str, qty: str = "0.010", **extra) -> dict:
     }
 
 
+def spot(side: str, order_type: str, qty: str, price: Decimal | None = None, **extra) -> dict:
+    body = {"category": "spot", "symbol": "BTCUSDT", "side": side, "orderType": order_type}
+    body["qty"] = qty
+    if price is not None:
+        body["price"] = str(price)
+    return {**body, **extra}
+
+
+async def test_minimum_order_value_is_what_bybit_checks():
+    """Spot: `minOrderAmt` 5 USDT, not the deprecated `minOrderQty`; linear: `minNotionalValue`
+    5 USDT beside `minOrderQty`."""
+    async with bybit_sim() as sim, aiohttp.ClientSession() as s:
+        rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
+        _, listed, _ = await rest.get(
+            "/v5/market/instruments-info", {"category": "spot", "symbol": "BTCUSDT"}, signed=False
+        )
+        lot = listed["result"]["list"][0]["lotSizeFilter"]
+        assert (lot["basePrecision"], lot["minOrderQty"], lot["minOrderAmt"]) == (
+            "0.000001",
+            "0.000011",
+            "5",
+        )
+        bid, _ = await best(rest, "spot", "BTCUSDT")
+        small = spot("Buy", "Limit", "0.000040", bid)  # above minOrderQty, about 4 USDT
+        _, reply, _ = await rest.post("/v5/order/create", small)
+        assert (reply["retCode"], reply["retMsg"]) == (170140, "Order value exceeded lower limit")
+        _, reply, _ = await rest.post("/v5/order/create", spot("Buy", "Limit", "0.000060", bid))
+        assert reply["retCode"] == 0
+        _, reply, _ = await rest.post("/v5/order/create", spot("Buy", "Market", "4"))
+        assert reply["retCode"] == 170140
+        _, reply, _ = await rest.post("/v5/order/create", spot("Buy", "Market", "6"))
+        assert reply["retCode"] == 0
+
+        _, reply, _ = await rest.post("/v5/order/create", limit("Buy", "4000", qty="0.001"))
+        assert (reply["retCode"], reply["retMsg"]) == (
+            110094,
+            "Order notional value below the lower limit",
+        )
+        _, reply, _ = await rest.post("/v5/order/create", limit("Buy", "6000", qty="0.001"))
+        assert reply["retCode"] == 0
+
+
 async def test_engine_refusals_map_to_bybit_codes():
     async with bybit_sim() as sim, aiohttp.ClientSession() as s:
         rest = Rest(s, sim.urls[VENUE]["rest"], ALICE)
@@ -37,7 +79,7 @@ async def test_engine_refusals_map_to_bybit_codes():
         cases = [
             (limit("Buy", bid, qty="5000"), 110007, "ab not enough for new order"),
             (limit("Sell", ask + 100, reduceOnly=True), 110017, "Reduce-only rule not satisfied"),
-            (limit("Buy", bid - Decimal("0.3")), 10001, None),
+            (limit("Buy", bid - Decimal("0.05")), 10001, None),
             (limit("Buy", bid, qty="0.0001"), 10001, None),
             ({**limit("Buy", bid), "symbol": "DOGEUSDT"}, 10001, "params error: symbol invalid"),
             ({**limit("Buy", bid), "side": "Long"}, 10001, "params error: side invalid"),

@@ -1,4 +1,4 @@
-"""REST details of the OKX face: batch cancels, paging, quote-sized spot market buys, spot fee
+"""REST details of the OKX face: batch place, amend and cancel, currencies, public trades, paging, quote-sized spot market buys, spot fee
 coins, amends below the filled size, reduce-only, and WebSocket drops drawn by probability
 (okx/rest_orders.py, okx/rest_account.py)."""
 
@@ -77,6 +77,63 @@ async def test_batch_cancel_reports_each_order(okx):
         "/api/v5/trade/cancel-batch-orders", [{"instId": INST, "ordId": "1"}] * 21
     )
     assert (status, too_many["code"]) == (400, "51000")
+
+
+async def test_batch_place_and_amend_report_each_order(okx):
+    _, _, rest = okx
+    reduce_nothing = {**_limit("bad", px="190000"), "side": "sell", "reduceOnly": True}
+    _, mixed = await rest.post("/api/v5/trade/batch-orders", [_limit("p1"), reduce_nothing])
+    assert (mixed["code"], mixed["msg"]) == ("2", "Bulk operation partially succeeded.")
+    assert [(i["clOrdId"], i["sCode"]) for i in mixed["data"]] == [("p1", "0"), ("bad", "51169")]
+    assert mixed["data"][0]["ordId"] and mixed["data"][1]["ordId"] == ""
+    _, both = await rest.post("/api/v5/trade/batch-orders", [_limit("p2"), _limit("p3")])
+    assert (both["code"], [i["sMsg"] for i in both["data"]]) == (
+        "0",
+        ["Order placed", "Order placed"],
+    )
+    _, bad_params = await rest.post("/api/v5/trade/batch-orders", [{**_limit("p4"), "side": "up"}])
+    assert (bad_params["code"], bad_params["msg"]) == ("1", "All operations failed")
+    assert (bad_params["data"][0]["sCode"], bad_params["data"][0]["clOrdId"]) == ("51000", "p4")
+
+    _, amended = await rest.post(
+        "/api/v5/trade/amend-batch-orders",
+        [
+            {"instId": INST, "clOrdId": "p2", "newPx": "89000"},
+            {"instId": INST, "clOrdId": "gone", "newSz": "2"},
+        ],
+    )
+    assert amended["code"] == "2"
+    assert [i["sCode"] for i in amended["data"]] == ["0", "51503"]
+    _, order = await rest.get(f"/api/v5/trade/order?instId={INST}&clOrdId=p2")
+    assert order["data"][0]["px"] == "89000"
+    status, too_many = await rest.post("/api/v5/trade/batch-orders", [_limit("x")] * 21)
+    assert (status, too_many["code"]) == (400, "51000")
+
+
+async def test_currencies_list_one_row_per_chain(okx):
+    _, _, rest = okx
+    _, answer = await rest.get("/api/v5/asset/currencies")
+    assert [(r["ccy"], r["chain"]) for r in answer["data"]] == [
+        ("BTC", "BTC-Bitcoin"),
+        ("ETH", "ETH-ERC20"),
+        ("USDT", "USDT-ERC20"),
+        ("USDT", "USDT-TRC20"),
+        ("USDC", "USDC-ERC20"),
+    ]
+    _, usdt = await rest.get("/api/v5/asset/currencies?ccy=USDT")
+    assert {r["ccy"] for r in usdt["data"]} == {"USDT"}
+    status, unsigned = await rest.get("/api/v5/asset/currencies", signed=False)
+    assert (status, unsigned["code"]) == (401, "50103")
+
+
+async def test_public_trades_newest_first(okx):
+    simulator, _, rest = okx
+    simulator.advance(5)
+    _, answer = await rest.get(f"/api/v5/market/trades?instId={INST}&limit=3", signed=False)
+    trades = answer["data"]
+    assert len(trades) == 3
+    assert [t["ts"] for t in trades] == sorted((t["ts"] for t in trades), reverse=True)
+    assert set(trades[0]) == {"instId", "side", "sz", "px", "source", "tradeId", "ts"}
 
 
 async def test_orders_pending_and_fills_page_newest_first(okx):

@@ -67,6 +67,7 @@ def test_linear_instruments():
             tick_size=D("0.5"),
             lot_size=D("0.001"),
             min_size=D("0.001"),
+            min_notional=D("5"),
         ),
         InstrumentInfo(
             venue=Venue.BYBIT,
@@ -81,6 +82,7 @@ def test_linear_instruments():
             tick_size=D("0.05"),
             lot_size=D("0.01"),
             min_size=D("0.01"),
+            min_notional=D("5"),
         ),
     ]
 
@@ -101,12 +103,14 @@ def test_spot_instruments():
         tick_size=D("0.1"),
         lot_size=D("0.0001"),
         min_size=D("0.001"),
+        min_notional=D("10"),
     )
-    assert (eth.symbol, eth.tick_size, eth.lot_size, eth.min_size) == (
+    assert (eth.symbol, eth.tick_size, eth.lot_size, eth.min_size, eth.min_notional) == (
         "ETH/USDT",
         D("0.01"),
         D("0.00001"),
         D("0.001"),
+        D("10"),
     )
 
 
@@ -123,12 +127,14 @@ def test_docs_linear_spot_and_option_instruments():
     )
     assert linear.expiry_ts is None and linear.active
     (spot,) = parse.parse_instruments(bybit_payload("rest_instruments_info_spot_docs")["result"])
-    assert (spot.symbol, spot.tick_size, spot.lot_size, spot.min_size) == (
+    assert (spot.symbol, spot.tick_size, spot.lot_size, spot.min_size, spot.min_notional) == (
         "BTC/USDT",
         D("0.1"),
         D("0.000001"),
         D("0.000011"),
+        D("5"),
     )
+    assert linear.min_notional == D("5")
     (option,) = parse.parse_instruments(
         bybit_payload("rest_instruments_info_option_docs")["result"]
     )
