@@ -139,6 +139,10 @@ class InstrumentOutput(serializers.ModelSerializer):
     lot_size = DecimalString()
     min_size = DecimalString()
     strike = DecimalString(allow_null=True)
+    min_notional = DecimalString(
+        allow_null=True,
+        help_text="Smallest order value in quote currency, where the venue has one.",
+    )
 
     class Meta:
         model = Instrument
