@@ -455,9 +455,11 @@ class SimulatorThread:
             self.simulator = Simulator(**self._kwargs)
             urls = loop.run_until_complete(self.simulator.start())
         except BaseException as exc:
-            self._ready.set_exception(exc)
+            # Closed and stopped before the starter hears of the failure: its stop() must find
+            # nothing left to stop (it raced the close and called into a closed loop).
             loop.close()
             self._stopped.set()
+            self._ready.set_exception(exc)
             return
         self._ready.set_result(urls)
         try:
