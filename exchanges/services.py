@@ -208,6 +208,18 @@ def instruments_sync(*, exchange: Exchange) -> tuple[int, int, int]:
     return instruments_upsert(exchange=exchange, infos=infos)
 
 
+def exchange_account_check(*, account: ExchangeAccount) -> int:
+    """Check `account`'s keys against its venue with a signed read; returns how many balances
+    the venue answered. Raises the adapter's `VenueError` when the venue says no."""
+    from exchanges.clients import rest_client
+
+    client = rest_client(exchange=account.exchange, account=account)
+    try:
+        return len(client.balances())
+    finally:
+        client.close()
+
+
 def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(name)[:56] or "exchange"
     slug, number = base, 1

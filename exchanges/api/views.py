@@ -11,9 +11,8 @@ from rest_framework.response import Response
 
 from exchanges import services
 from exchanges.api import serializers as s
-from exchanges.choices import InstrumentKind, Venue
-from exchanges.clients import rest_client
-from exchanges.models import AccountGrant, Exchange, Instrument
+from exchanges.choices import AccountPermission, InstrumentKind, Venue
+from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument
 from exchanges.selectors import accounts_visible_to
 from gateway_site.api.viewsets import GatewayViewSet
 
@@ -50,11 +49,23 @@ class ExchangeViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return Response({"created": created, "updated": updated, "deactivated": deactivated})
 
 
+class AccountFilter(django_filters.FilterSet):
+    """The API names the field `permissions`, as the account's input and output do."""
+
+    permissions = django_filters.ChoiceFilter(
+        field_name="permission", choices=AccountPermission.choices
+    )
+
+    class Meta:
+        model = ExchangeAccount
+        fields = ["exchange", "enabled", "permissions"]
+
+
 class AccountViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """API keys on an exchange. Secrets go in, never out; traders see only granted accounts."""
 
     serializer_class = s.AccountOutput
-    filterset_fields = ["exchange", "enabled", "permission"]
+    filterset_class = AccountFilter
     action_permissions = {"test": ["exchanges.change_exchangeaccount"]}
     venue_actions = {"test"}
 
@@ -94,13 +105,8 @@ class AccountViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk=None) -> Response:
         """Check the keys against the venue with a signed read (the account's balances)."""
-        account = self.get_object()
-        client = rest_client(exchange=account.exchange, account=account)
-        try:
-            balances = client.balances()
-        finally:
-            client.close()
-        return Response({"ok": True, "balances": len(balances)})
+        balances = services.exchange_account_check(account=self.get_object())
+        return Response({"ok": True, "balances": balances})
 
 
 class InstrumentFilter(django_filters.FilterSet):

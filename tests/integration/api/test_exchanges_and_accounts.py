@@ -200,6 +200,10 @@ def test_traders_see_only_granted_accounts(api, make_user, client_for, secrets_k
     )
     viewer_sees = api["viewer"].get("/api/v1/accounts/").json()["results"]
     assert [a["label"] for a in viewer_sees] == ["granted", "hidden"]
+    hidden.permission = "read"
+    hidden.save()
+    reads = api["viewer"].get("/api/v1/accounts/?permissions=read").json()["results"]
+    assert [a["label"] for a in reads] == ["hidden"]
     own = tara.get("/api/v1/grants/").json()["results"]
     assert [(g["user"], g["account"]) for g in own] == [(trader.pk, granted.pk)]
     assert_error(
