@@ -145,6 +145,8 @@ class BybitBooks:
         )
 
     def _push_book(self, stream: BookStream, *, snapshot: bool, bids=None, asks=None) -> None:
+        if self.faults.freeze_books:
+            return
         data = self._book_message(stream, snapshot=snapshot, bids=bids, asks=asks)
         for conn in list(stream.subscribers):
             conn.send(data)
@@ -162,8 +164,8 @@ class BybitBooks:
     def _flush_book(self, stream: BookStream) -> None:
         """Send what changed in the stream's top `depth` levels since its last push."""
         stream.scheduled = False
-        if not stream.subscribers or not stream.primed:
-            return
+        if not stream.subscribers or not stream.primed or self.faults.freeze_books:
+            return  # frozen: the stream keeps its last sent state, the next delta catches up
         bids, asks = self.engine.book(VENUE, stream.instrument.engine_symbol, stream.depth)
         new_bids, new_asks = dict(bids), dict(asks)
         bid_changes = _diff(stream.bids, new_bids, reverse=True)

@@ -256,7 +256,8 @@ class BybitWs:
             if not stream.subscribers:
                 self._prime(stream)
             stream.subscribers.add(conn)
-            conn.send(self._book_message(stream, snapshot=True))
+            if not self.faults.freeze_books:
+                conn.send(self._book_message(stream, snapshot=True))
             return
         subscribers = self._topic_subs.setdefault((conn.category, topic), set())
         shared = bool(subscribers)

@@ -16,6 +16,13 @@ What each fault means for a face:
 - `corrupt_checksum`: the next N OKX book messages carry a wrong checksum (checksum mode).
 - `rate_limit_burst`: the next N requests are answered with the venue's rate-limit error.
 - `refuse_connections`: new WebSocket upgrades and HTTP requests are refused while set.
+- `freeze_books`: while set, the public WebSockets send no book message (no snapshot, no
+  delta, no keep-alive) while the socket, its heartbeats, tickers and trades go on: the book
+  feed that silently stops (seen on Deribit). When it is cleared the feed resumes: OKX and
+  Bybit deltas and Deribit `100ms` changes carry every change since the last book message
+  sent (a `100ms` snapshot withheld from a new subscriber follows then); Deribit `raw`
+  changes resume with a `change_id` gap. A client that subscribed while frozen got no
+  snapshot and resubscribes.
 - `drop_ws_probability`: each outgoing WebSocket message closes its connection with this
   probability (`should_drop`).
 - `drop_ws()`: one-shot: faces close every WebSocket now (they watch `drop_requested` or
@@ -57,6 +64,7 @@ class Faults:
     corrupt_checksum: int = 0
     rate_limit_burst: int = 0
     refuse_connections: bool = False
+    freeze_books: bool = False
     drop_ws_probability: float = 0.0
     drop_requested: int = field(default=0, init=False)  # bumped by drop_ws()
     fired: dict[str, int] = field(default_factory=dict, init=False)  # how often each fault fired
@@ -127,8 +135,9 @@ class Faults:
             value = values.get(name, 0)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        if not isinstance(values.get("refuse_connections", False), bool):
-            raise ValueError("refuse_connections must be true or false")
+        for name in ("refuse_connections", "freeze_books"):
+            if not isinstance(values.get(name, False), bool):
+                raise ValueError(f"{name} must be true or false")
         probability = values.get("drop_ws_probability", 0.0)
         if (
             isinstance(probability, bool)

@@ -144,8 +144,8 @@ class DeribitBooks:
             prev = feed.change_id + 1  # a change the subscribers never receive
             feed.skipped_since_publish = prev
         feed.change_id = prev + 1
-        if not feed.raw_subs:
-            return
+        if not feed.raw_subs or self.faults.freeze_books:
+            return  # frozen: raw subscribers see a change_id gap when the feed resumes
         head = {
             "type": "change",
             "instrument_name": symbol,
@@ -160,7 +160,10 @@ class DeribitBooks:
             conn.send(payload)
 
     def _publish_books(self) -> None:
-        """The `100ms` book channels: snapshot to new subscribers, aggregated change to the rest."""
+        """The `100ms` book channels: snapshot to new subscribers, aggregated change to the rest.
+        While books are frozen nothing is sent and the changes accumulate for the next one."""
+        if self.faults.freeze_books:
+            return
         wanted: dict[str, list[tuple[DeribitConnection, str]]] = {}
         for conn in self._conns.values():
             for name, channel in conn.channels.items():

@@ -287,7 +287,8 @@ class DeribitWs:
             return
         feed = self._feed(channel.instrument)
         if channel.interval == "raw":
-            conn.send(self._snapshot_message(channel.name, feed, feed.bids, feed.asks))
+            if not self.faults.freeze_books:
+                conn.send(self._snapshot_message(channel.name, feed, feed.bids, feed.asks))
             feed.raw_subs.add(conn)
         else:
             conn.book_pending.add(channel.name)

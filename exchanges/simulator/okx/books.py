@@ -159,7 +159,10 @@ class OkxBooks:
         return {"asks": asks, "bids": bids, "ts": ts, "seqId": view.last_seq}
 
     def _flush_view(self, view: BookView) -> bool:
-        """Publish what changed in `view`'s depth since its last message; True if one was sent."""
+        """Publish what changed in `view`'s depth since its last message; True if one was sent.
+        While books are frozen the view stays dirty and keeps its last sent state."""
+        if self.faults.freeze_books:
+            return False
         view.dirty = False
         inst = view.inst_id
         bids, asks = self.engine.book(VENUE, inst, view.depth)
@@ -201,6 +204,8 @@ class OkxBooks:
     def _keepalive(self, view: BookView) -> None:
         """OKX's keep-alive on a book unchanged for about 60 s: an update with no levels and
         `seqId` equal to `prevSeqId` ("Order book channel", Sequence ID)."""
+        if self.faults.freeze_books:
+            return
         checksum = 0
         if self.options["book_mode"] == "checksum":
             checksum = self._checksum(*self._view_levels(view))

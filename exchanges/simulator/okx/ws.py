@@ -269,7 +269,8 @@ class OkxWs:
         if channel in BOOK_CHANNELS:
             view = self._view(channel, inst)
             view.subscribers.add(conn)
-            if not view.incremental or self.options["book_mode"] != "no_snapshot":
+            snapshot = not view.incremental or self.options["book_mode"] != "no_snapshot"
+            if snapshot and not self.faults.freeze_books:
                 conn.send(self._book_snapshot(view))
         else:
             self._topic_subs.setdefault((channel, inst), set()).add(conn)

@@ -62,6 +62,7 @@ def test_update_changes_switches_and_rejects_bad_values_atomically():
         {"lose_acks": 1.5},
         {"lose_acks": True},
         {"refuse_connections": "yes"},
+        {"freeze_books": 1},
         {"drop_ws_probability": 1.5},
         {"seed": 3},
     ]
@@ -86,6 +87,7 @@ def test_as_dict_lists_every_switch_and_what_fired():
         "corrupt_checksum": 0,
         "rate_limit_burst": 0,
         "refuse_connections": False,
+        "freeze_books": False,
         "drop_ws_probability": 0.0,
         "fired": {"corrupt_checksum": 1},
     }
