@@ -1,5 +1,6 @@
-"""Admin of market data: connector heartbeats, trades, candles, top-of-book snapshots, arbitrage
-opportunities. Read-only; the connectors write them."""
+"""Admin of market data: what the connectors stream (subscriptions, edited by operators), and
+what they report and write (connector heartbeats, trades, candles, top-of-book snapshots,
+arbitrage opportunities; read-only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from marketdata.models import (
     ArbitrageOpportunity,
     Candle,
     ConnectorStatus,
+    Subscription,
     TopOfBookSnapshot,
     TradeTick,
 )
@@ -25,12 +27,47 @@ class ConnectorStatusAdmin(ReadOnlyAdmin):
         "last_heartbeat_at",
         "last_message_at",
         "messages",
+        "messages_per_second",
         "reconnects",
+        "book_rebuilds",
+        "books_invalid",
+        "lag_p50_ms",
+        "lag_p99_ms",
         "detail",
     ]
     list_filter = ["state", "stream", "exchange"]
     search_fields = ["exchange__name", "account__label", "detail"]
     list_select_related = ["exchange", "account"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = [
+        "instrument",
+        "exchange",
+        "enabled",
+        "books",
+        "book_depth",
+        "trades",
+        "tickers",
+        "updated_at",
+    ]
+    list_editable = ["enabled"]
+    list_filter = [
+        "enabled",
+        "books",
+        "trades",
+        "tickers",
+        "instrument__exchange",
+        "instrument__kind",
+    ]
+    search_fields = ["instrument__symbol", "instrument__venue_symbol"]
+    list_select_related = ["instrument__exchange"]
+    autocomplete_fields = ["instrument"]
+
+    @admin.display(ordering="instrument__exchange")
+    def exchange(self, subscription: Subscription):
+        return subscription.instrument.exchange
 
 
 @admin.register(TradeTick)

@@ -4,6 +4,7 @@ connectors' memory."""
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,7 +12,46 @@ from django.utils import timezone
 from exchanges.choices import StreamKind, StreamState
 from exchanges.fields import money_field
 from exchanges.models import Exchange, ExchangeAccount, Instrument
+from marketdata.feed import BOOK_DEPTH
 from orders.choices import Side
+
+MAX_BOOK_DEPTH = 50  # levels a subscription may publish per side
+
+
+class Subscription(models.Model):
+    """What the connectors stream for one instrument: its book (the top `book_depth` levels
+    published), its public trades, its ticker. Only enabled subscriptions of active instruments
+    of enabled exchanges run; the connectors reload them every few seconds, so a change here
+    takes effect without a restart."""
+
+    instrument = models.OneToOneField(
+        Instrument, on_delete=models.CASCADE, related_name="subscription"
+    )
+    enabled = models.BooleanField(default=True)
+    books = models.BooleanField(default=True)
+    book_depth = models.PositiveSmallIntegerField(
+        default=BOOK_DEPTH,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BOOK_DEPTH)],
+        help_text=f"Book levels published per side, 1 to {MAX_BOOK_DEPTH}.",
+    )
+    trades = models.BooleanField(default=True)
+    tickers = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument__exchange", "instrument__symbol"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(book_depth__gte=1, book_depth__lte=MAX_BOOK_DEPTH),
+                name="subscription_book_depth_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = [name for name in ("books", "trades", "tickers") if getattr(self, name)]
+        state = "" if self.enabled else " (disabled)"
+        return f"{self.instrument}: {', '.join(what) or 'nothing'}{state}"
 
 
 class ConnectorStatus(models.Model):
@@ -32,6 +72,11 @@ class ConnectorStatus(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     messages = models.PositiveBigIntegerField(default=0)
     reconnects = models.PositiveIntegerField(default=0)
+    messages_per_second = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    book_rebuilds = models.PositiveIntegerField(default=0)
+    books_invalid = models.PositiveIntegerField(default=0)
+    lag_p50_ms = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    lag_p99_ms = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

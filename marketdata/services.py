@@ -1,5 +1,6 @@
 """Writes of the market data app.
 
+`subscription_create`/`_update`/`_delete` change what the connectors stream.
 `arbitrage_record` keeps `ArbitrageOpportunity` rows in step with what
 `marketdata.aggregation.find_opportunities` finds for one pair each time the runner looks.
 """
@@ -9,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
-from exchanges.models import Exchange
+from exchanges.models import Exchange, Instrument
 from exchanges.venues.base import Venue
 from marketdata.aggregation import Opportunity
-from marketdata.models import ArbitrageOpportunity
+from marketdata.models import ArbitrageOpportunity, Subscription
 
 FIGURES = ("buy_price", "sell_price", "size", "net_edge_bps", "net_edge_quote")
 
@@ -121,3 +123,42 @@ def _update(row: ArbitrageOpportunity, opportunity: Opportunity, now: datetime) 
     if changed or later:
         row.save(update_fields=[*changed, *(["last_seen_at"] if later else [])])
     return bool(changed)
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+SUBSCRIPTION_FIELDS = ("enabled", "books", "book_depth", "trades", "tickers")
+
+
+def subscription_create(*, instrument: Instrument, **values: Any) -> Subscription:
+    """Stream `instrument` (the connectors pick it up at their next reload)."""
+    subscription = Subscription(instrument=instrument, **_subscription_values(values))
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def subscription_update(*, subscription: Subscription, **values: Any) -> Subscription:
+    """Change what is streamed of the subscription's instrument; saves only what changed."""
+    changed = [
+        name
+        for name, value in _subscription_values(values).items()
+        if getattr(subscription, name) != value
+    ]
+    for name in changed:
+        setattr(subscription, name, values[name])
+    if changed:
+        subscription.full_clean()
+        subscription.save(update_fields=[*changed, "updated_at"])
+    return subscription
+
+
+def subscription_delete(*, subscription: Subscription) -> None:
+    subscription.delete()
+
+
+def _subscription_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(SUBSCRIPTION_FIELDS))
+    if unknown:
+        raise TypeError(f"not subscription fields: {', '.join(unknown)}")
+    return dict(values)

@@ -14,6 +14,7 @@ from marketdata.models import (
     ArbitrageOpportunity,
     Candle,
     ConnectorStatus,
+    Subscription,
     TopOfBookSnapshot,
     TradeTick,
 )
@@ -259,3 +260,17 @@ class ArbitrageOpportunityFactory(DjangoModelFactory):
     opened_at = T0
     last_seen_at = T0
     closed_at = None
+
+
+class SubscriptionFactory(DjangoModelFactory):
+    """Books (20 levels), trades and tickers of an instrument, enabled."""
+
+    class Meta:
+        model = Subscription
+
+    instrument = factory.SubFactory(InstrumentFactory)
+    enabled = True
+    books = True
+    book_depth = 20
+    trades = True
+    tickers = True

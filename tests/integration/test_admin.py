@@ -22,6 +22,7 @@ from tests.factories import (
     ReconciliationReportFactory,
     RiskEventFactory,
     RiskLimitFactory,
+    SubscriptionFactory,
     TopOfBookSnapshotFactory,
     TradeTickFactory,
 )
@@ -69,6 +70,7 @@ def everything(account, instrument, order, admin_user):
     TradeTickFactory(instrument=instrument)
     CandleFactory(instrument=instrument)
     TopOfBookSnapshotFactory(instrument=instrument)
+    SubscriptionFactory(instrument=instrument)
     ArbitrageOpportunityFactory(buy_exchange=account.exchange)
 
 
@@ -85,7 +87,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 18
+    assert len(MODELS) == 19
     assert set(READ_ONLY) < set(MODELS)
 
 

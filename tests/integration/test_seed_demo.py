@@ -13,6 +13,7 @@ from exchanges.models import Exchange, ExchangeAccount, Instrument
 from exchanges.simulator.demo import DEMO_ACCOUNTS
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS
 from exchanges.venues.base import Endpoints, Venue
+from marketdata.models import Subscription
 from risk.models import RiskLimit
 
 PASSWORD_LINE = re.compile(r"user admin: (created|password reset); password \(shown once\): (\S+)")
@@ -74,6 +75,16 @@ def test_seed_creates_the_demo(simulator_settings):
     assert Instrument.objects.filter(exchange__environment="simulator").count() == len(
         DEFAULT_INSTRUMENTS
     )
+    subscriptions = Subscription.objects.select_related("instrument")
+    assert subscriptions.count() == len(DEFAULT_INSTRUMENTS)
+    enabled = {
+        (s.instrument.exchange.venue, s.instrument.venue_symbol) for s in subscriptions if s.enabled
+    }
+    assert enabled == {
+        (str(i.venue), i.venue_symbol) for i in DEFAULT_INSTRUMENTS if i.kind != "option"
+    }
+    assert all(s.books and s.trades and s.tickers and s.book_depth == 20 for s in subscriptions)
+    assert "subscriptions deribit-simulator: 13 created, 3 enabled" in output
     limit = RiskLimit.objects.get(account=None, instrument=None)
     assert (limit.name, limit.max_open_orders, limit.price_band_pct, limit.enabled) == (
         "Global default",
@@ -109,7 +120,10 @@ def test_seed_is_idempotent(simulator_settings):
         get_user_model().objects.count(),
     )
 
+    Subscription.objects.filter(instrument__venue_symbol="BTC-PERPETUAL").update(enabled=False)
     second = seed()
+    assert Subscription.objects.get(instrument__venue_symbol="BTC-PERPETUAL").enabled is False
+    assert "subscriptions okx-simulator: 0 created, 5 enabled" in second
     assert (
         Exchange.objects.count(),
         ExchangeAccount.objects.count(),

@@ -2,10 +2,12 @@
 
 Creates (or brings up to date) one enabled `simulator` exchange per venue pointing at
 settings.SIMULATOR_HOST / SIMULATOR_PORTS, one trading account per venue with the documented demo
-keys of `exchanges.simulator.demo` (encrypted like any other), the simulator's instruments, a
-global default risk limit, and an operator superuser `admin` whose random password is printed
+keys of `exchanges.simulator.demo` (encrypted like any other), the simulator's instruments with
+a market data subscription each (enabled, except options: the Deribit option books are there to
+switch on, not streamed by default), a global default risk limit, and an operator superuser `admin` whose random password is printed
 once, when the user is created (or with `--reset-password`). Safe to run again: nothing is
-duplicated, an existing password is never changed unless asked.
+duplicated, an existing password is never changed unless asked, an existing subscription
+is left as the operator set it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from exchanges.choices import AccountPermission, Environment, Role, Venue
-from exchanges.models import Exchange, ExchangeAccount
+from exchanges.choices import AccountPermission, Environment, InstrumentKind, Role, Venue
+from exchanges.models import Exchange, ExchangeAccount, Instrument
 from exchanges.services import (
     exchange_account_create,
     exchange_account_credentials_set,
@@ -30,6 +32,7 @@ from exchanges.services import (
 from exchanges.simulator.demo import DEMO_ACCOUNTS
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS
 from exchanges.venues.base import Endpoints
+from marketdata.models import Subscription
 from risk.models import RiskLimit
 
 DEMO_ACCOUNT_LABEL = "demo"
@@ -77,6 +80,7 @@ class Command(BaseCommand):
                 f"instruments {exchange.slug}: {created} created, {updated} updated, "
                 f"{deactivated} deactivated"
             )
+            self._subscriptions(exchange)
         self._risk_limits()
         self._operator(reset_password)
 
@@ -128,6 +132,17 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"account {account}: exists")
         return account
+
+    def _subscriptions(self, exchange: Exchange) -> None:
+        missing = Instrument.objects.filter(exchange=exchange, subscription__isnull=True)
+        created = Subscription.objects.bulk_create(
+            Subscription(instrument=instrument, enabled=instrument.kind != InstrumentKind.OPTION)
+            for instrument in missing
+        )
+        enabled = Subscription.objects.filter(instrument__exchange=exchange, enabled=True).count()
+        self.stdout.write(
+            f"subscriptions {exchange.slug}: {len(created)} created, {enabled} enabled"
+        )
 
     def _risk_limits(self) -> None:
         limit, created = RiskLimit.objects.get_or_create(
