@@ -13,6 +13,7 @@ from django.db import models
 
 from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
 from exchanges.fields import EncryptedTextField, money_field
+from exchanges.venues import base as venue_base
 from exchanges.venues.base import Credentials, Endpoints
 
 
@@ -214,6 +215,33 @@ class Instrument(models.Model):
     @property
     def inverse(self) -> bool:
         return not self.linear and self.kind != InstrumentKind.SPOT
+
+    def info(self) -> venue_base.InstrumentInfo:
+        """The row as the venue adapters' `InstrumentInfo` (what `instruments_upsert` stored
+        from), e.g. to fill a stream's symbol table without asking the venue again."""
+        expiry_ts = None
+        if self.expiry is not None:
+            whole = int(self.expiry.replace(microsecond=0).timestamp())
+            expiry_ts = whole * 1_000_000_000 + self.expiry.microsecond * 1_000
+        return venue_base.InstrumentInfo(
+            venue=venue_base.Venue(self.exchange.venue),
+            venue_symbol=self.venue_symbol,
+            symbol=self.symbol,
+            kind=venue_base.InstrumentKind(self.kind),
+            base=self.base,
+            quote=self.quote,
+            settle=self.settle,
+            linear=self.linear,
+            contract_size=self.contract_size,
+            tick_size=self.tick_size,
+            lot_size=self.lot_size,
+            min_size=self.min_size,
+            expiry_ts=expiry_ts,
+            strike=self.strike,
+            option_type=venue_base.OptionType(self.option_type) if self.option_type else None,
+            active=self.active,
+            min_notional=self.min_notional,
+        )
 
 
 class AppendOnlyError(Exception):

@@ -39,9 +39,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchanges.venues.base import PriceLevel, Ticker, Trade, Venue
+
+if TYPE_CHECKING:  # the data builders only read these; importing them here would be a cycle
+    from marketdata.aggregation import ConsolidatedBook, ConsolidatedLevel
+    from marketdata.models import ArbitrageOpportunity
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +215,69 @@ def trade_data(trade: Trade) -> dict[str, Any]:
 def trades_data(venue: Venue | str, symbol: str, trades: Iterable[Trade]) -> dict[str, Any]:
     """A trades channel's data: the trades of one update, oldest first."""
     return {"venue": str(venue), "symbol": symbol, "trades": [trade_data(t) for t in trades]}
+
+
+def iso_datetime(moment: datetime | None) -> str | None:
+    """An aware datetime as ISO 8601 UTC with milliseconds, None kept."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _consolidated_side(levels: Sequence[ConsolidatedLevel]) -> tuple[list, list]:
+    return (
+        [[format(level.price, "f"), format(level.size, "f")] for level in levels],
+        [{str(venue): format(size, "f") for venue, size in level.sizes} for level in levels],
+    )
+
+
+def consolidated_data(book: ConsolidatedBook) -> dict[str, Any]:
+    """A consolidated channel's data: the pair's levels merged across venues, best first,
+    sizes in the base currency; `bid_sizes`/`ask_sizes` give each level's size per venue
+    (same order as `bids`/`asks`)."""
+    bids, bid_sizes = _consolidated_side(book.bids)
+    asks, ask_sizes = _consolidated_side(book.asks)
+    return {
+        "symbol": book.symbol,
+        "venues": [str(venue) for venue in book.venues],
+        "bids": bids,
+        "asks": asks,
+        "bid_sizes": bid_sizes,
+        "ask_sizes": ask_sizes,
+    }
+
+
+def plain(value: Decimal | None) -> str | None:
+    """`text` without the trailing zeros a database column's scale adds ("65005", not
+    "65005.000000000000000000")."""
+    if value is None:
+        return None
+    return format(value.normalize() if value else Decimal(0), "f")
+
+
+def opportunity_data(row: ArbitrageOpportunity) -> dict[str, Any]:
+    """One arbitrage opportunity row as the `arbitrage` channel carries it: where to buy and
+    sell (exchange slugs and venues), the latest figures and the best seen, and when it
+    opened and closed (null while open). Reads `buy_exchange`/`sell_exchange`; figures are
+    `plain` decimal strings."""
+    return {
+        "id": row.pk,
+        "symbol": row.symbol,
+        "buy_exchange": row.buy_exchange.slug,
+        "buy_venue": row.buy_exchange.venue,
+        "sell_exchange": row.sell_exchange.slug,
+        "sell_venue": row.sell_exchange.venue,
+        "buy_price": plain(row.buy_price),
+        "sell_price": plain(row.sell_price),
+        "size": plain(row.size),
+        "net_edge_bps": plain(row.net_edge_bps),
+        "net_edge_quote": plain(row.net_edge_quote),
+        "best_net_edge_bps": plain(row.best_net_edge_bps),
+        "best_net_edge_quote": plain(row.best_net_edge_quote),
+        "opened_at": iso_datetime(row.opened_at),
+        "last_seen_at": iso_datetime(row.last_seen_at),
+        "closed_at": iso_datetime(row.closed_at),
+    }
 
 
 # --------------------------------------------------------------------------- publisher

@@ -75,6 +75,8 @@ def test_seed_creates_the_demo(simulator_settings):
     assert Instrument.objects.filter(exchange__environment="simulator").count() == len(
         DEFAULT_INSTRUMENTS
     )
+    stored = Instrument.objects.filter(exchange__environment="simulator").select_related("exchange")
+    assert {instrument.info() for instrument in stored} == set(DEFAULT_INSTRUMENTS)
     subscriptions = Subscription.objects.select_related("instrument")
     assert subscriptions.count() == len(DEFAULT_INSTRUMENTS)
     enabled = {

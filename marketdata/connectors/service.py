@@ -1,0 +1,229 @@
+"""The market data service: every exchange's public stream, supervised, on one event loop.
+
+`MarketDataService.start()` loads the desired state and starts one supervised task per
+exchange (`ExchangeConnector.run`); beside them run the reload (`CONNECTOR_RELOAD_SECONDS`:
+exchanges and subscriptions added, changed or removed take effect without a restart), the
+status writer (`CONNECTOR_STATUS_SECONDS`: one `ConnectorStatus` row per stream, and the
+prometheus gauges), the persister (trades every second, top-of-book samples every
+`MARKETDATA_TOP_OF_BOOK_SECONDS`), the consolidation and arbitrage runner
+(`CONSOLIDATION_SECONDS`) and the feed publisher. A stream that raises is restarted with
+jittered exponential backoff (up to `RESTART_BACKOFF.maximum`), counted as a reconnect, while
+the others go on. `stop()` closes the streams, writes what is pending, sets every status
+disconnected and flushes the publisher.
+
+It runs alone (`manage.py run_connectors`) or on another loop (`run_gateway` starts it on
+daphne's asyncio loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from exchanges.venues.ws import Backoff
+from marketdata import feed
+from marketdata.connectors import config
+from marketdata.connectors.consolidation import Consolidator, Listing
+from marketdata.connectors.exchange import ExchangeConnector, Timing, open_stream
+from marketdata.connectors.persist import Persister, in_thread
+from marketdata.connectors.status import status_rows, write_statuses
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF = Backoff(initial=0.5, maximum=30.0)
+STEADY_SECONDS = 60.0  # a life that lasted this long resets the restart backoff
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """The service's clocks in seconds; `from_settings()` reads the settings."""
+
+    reload: float = 5.0
+    status: float = 2.0
+    consolidation: float = 0.5
+    top_of_book: float = 5.0
+    trades: float = 1.0
+    stale: float = 10.0
+    drift: float = 60.0
+
+    @classmethod
+    def from_settings(cls) -> Intervals:
+        return cls(
+            reload=settings.CONNECTOR_RELOAD_SECONDS,
+            status=settings.CONNECTOR_STATUS_SECONDS,
+            consolidation=settings.CONSOLIDATION_SECONDS,
+            top_of_book=settings.MARKETDATA_TOP_OF_BOOK_SECONDS,
+            stale=settings.BOOK_STALE_SECONDS,
+            drift=settings.BOOK_DRIFT_CHECK_SECONDS,
+        )
+
+
+class MarketDataService:
+    def __init__(
+        self,
+        *,
+        slugs: Sequence[str] | None = None,
+        publisher: feed.FeedPublisher | None = None,
+        intervals: Intervals | None = None,
+        stream_factory: Callable[..., Any] = open_stream,
+        restart_backoff: Backoff = RESTART_BACKOFF,
+        persister: Persister | None = None,
+    ) -> None:
+        self.slugs = list(slugs or [])
+        self.publisher = publisher or feed.FeedPublisher()
+        self.intervals = intervals or Intervals.from_settings()
+        self.stream_factory = stream_factory
+        self.restart_backoff = restart_backoff
+        self.persister = persister or Persister(
+            trade_seconds=self.intervals.trades, top_seconds=self.intervals.top_of_book
+        )
+        self.consolidator = Consolidator(
+            self.publisher,
+            min_edge_bps=Decimal(settings.ARBITRAGE_MIN_EDGE_BPS),
+            fee_overrides=settings.ARBITRAGE_TAKER_FEES,
+        )
+        self.connectors: dict[int, ExchangeConnector] = {}  # by exchange id
+        self._supervisors: dict[int, asyncio.Task] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._publisher_task: asyncio.Task | None = None
+        self._stopped = asyncio.Event()
+        self.started = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._publisher_task = asyncio.ensure_future(self.publisher.run())
+        await self.reload()
+        i = self.intervals
+        self._tasks = [
+            asyncio.ensure_future(self._every(i.reload, self.reload, "reload")),
+            asyncio.ensure_future(self._every(i.status, self.write_status, "status")),
+            asyncio.ensure_future(self._every(i.consolidation, self.consolidate, "consolidation")),
+            asyncio.ensure_future(self.persister.run(self.top_of_book)),
+        ]
+        self.started = True
+        log.info(
+            "market data service started: %s",
+            ", ".join(c.slug for c in self.connectors.values()) or "no exchanges",
+        )
+
+    async def stop(self) -> None:
+        """Close every stream, write what is pending, mark the streams disconnected."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await asyncio.gather(*(self._stop_one(pk) for pk in list(self.connectors)))
+        await self.persister.flush()
+        await self.publisher.aclose()
+        if self._publisher_task is not None:
+            await self._publisher_task
+        self._stopped.set()
+        log.info("market data service stopped")
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """`start`, wait for `stop` to be set, then `stop()`."""
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # a failed round (the database away) is logged; the next runs
+                log.exception("market data %s failed", name)
+
+    # ------------------------------------------------------------------ desired state
+
+    async def reload(self) -> None:
+        """Bring the running streams in line with the database."""
+        wanted = await in_thread(config.load_desired, self.slugs)
+        for pk in [pk for pk in self.connectors if pk not in wanted]:
+            await self._stop_one(pk)
+        for pk, exchange in wanted.items():
+            connector = self.connectors.get(pk)
+            if connector is not None and not connector.wanted.same_stream(exchange):
+                await self._stop_one(pk)
+                connector = None
+            if connector is None:
+                self._start_one(exchange)
+            else:
+                await connector.apply(exchange)
+
+    def _start_one(self, wanted: config.WantedExchange) -> None:
+        connector = ExchangeConnector(
+            wanted,
+            publisher=self.publisher,
+            persister=self.persister,
+            timing=Timing(stale=self.intervals.stale, drift=self.intervals.drift),
+            stream_factory=self.stream_factory,
+        )
+        self.connectors[wanted.exchange_id] = connector
+        self._supervisors[wanted.exchange_id] = asyncio.ensure_future(self._supervise(connector))
+        log.info(
+            "%s: public stream started, %d subscriptions", wanted.slug, len(wanted.instruments)
+        )
+
+    async def _stop_one(self, pk: int) -> None:
+        connector = self.connectors.pop(pk)
+        supervisor = self._supervisors.pop(pk)
+        await connector.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(supervisor), 5)
+        except TimeoutError:
+            supervisor.cancel()
+        except Exception:
+            log.exception("%s: supervisor failed while stopping", connector.slug)
+        await in_thread(write_statuses, status_rows([connector], self.intervals, final=True))
+        log.info("%s: public stream stopped", connector.slug)
+
+    async def _supervise(self, connector: ExchangeConnector) -> None:
+        """Run the connector's stream; when it raises, start it again after a backoff."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while not connector._stopping:
+            started = loop.time()
+            try:
+                await connector.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("%s: public stream failed; restarting", connector.slug)
+                connector.health.reconnects += 1
+                connector.health.detail = f"restarting after {type(exc).__name__}: {exc}"
+            if connector._stopping:
+                return
+            if loop.time() - started >= STEADY_SECONDS:
+                attempt = 0
+            delay = self.restart_backoff.delay(attempt)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------------ periodic jobs
+
+    async def write_status(self) -> None:
+        await in_thread(write_statuses, status_rows(list(self.connectors.values()), self.intervals))
+
+    def listings(self) -> list[Listing]:
+        return [
+            Listing(connector.wanted.exchange, connector.wanted.instruments[symbol], book)
+            for connector in self.connectors.values()
+            for symbol, book in connector.books.items()
+            if symbol in connector.wanted.instruments
+        ]
+
+    async def consolidate(self) -> None:
+        await self.consolidator.run_once(self.listings())
+
+    def top_of_book(self) -> list:
+        return [row for c in self.connectors.values() for row in c.top_of_book()]
