@@ -3,11 +3,11 @@ samples, and their retention.
 
 Everything is written in batches, never a row at a time, and replaying a batch changes nothing:
 
-- Trades. On PostgreSQL a batch is copied (binary `COPY`) into a temporary table and moved with
-  one `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`, so the unique (instrument,
-  trade id) index drops the trades already stored and the database says which were new. On
-  SQLite, the ids already stored are read first and the rest bulk-inserted (with
-  `ignore_conflicts` against a concurrent writer).
+- Trades. On PostgreSQL a batch is binary-`COPY`ed straight into the table; when the unique
+  (instrument, trade id) index refuses it because some trades are stored already, those are
+  looked up and the rest copied (`_insert_trades_postgres` has the whole ladder). On SQLite the
+  ids already stored are read first and the rest bulk-inserted (`ignore_conflicts` against a
+  concurrent writer).
 - Candles. Each minute that received a new trade is recomputed from the stored trades of that
   minute (open and close by trade time, then by arrival), and upserted. Recomputing rather than
   adding makes a candle right whatever order or repetition its trades came in.
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from marketdata.models import Candle, TopOfBookSnapshot, TradeTick
@@ -93,39 +93,74 @@ def _unique(rows: Iterable[TradeRow]) -> list[TradeRow]:
 
 
 def _insert_trades_postgres(rows: Sequence[TradeRow]) -> list[tuple[int, datetime]]:
+    """Binary-COPY the batch straight into the table: live trades are new, and this is the
+    fast path. When some are stored already (a replay, a restart's backfill), the unique index
+    fails the COPY as a whole; then the stored ones are looked up (one indexed query) and the
+    others copied; should another writer store some in between, the batch goes through a
+    temporary table and `INSERT ... ON CONFLICT DO NOTHING`, slower but never failing."""
     table = TradeTick._meta.db_table
     with connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                _copy_rows(cursor, table, rows)
+            return [(row.instrument_id, row.traded_at) for row in rows]
+        except IntegrityError:
+            pass
+        # A batch is a few thousand keys against a table of millions: index probes, always.
+        # Left to itself the planner hashes the whole table whenever its statistics lag
+        # behind the table's growth (a fresh or fast-growing table). For this transaction only.
+        cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_TEMP_TRADES} ("
-            " instrument_id bigint, trade_id varchar(64), price numeric, quantity numeric,"
-            " side varchar(4), traded_at timestamptz) ON COMMIT DELETE ROWS"
+            f"SELECT t.instrument_id, t.trade_id FROM {table} t"
+            " JOIN unnest(%s::bigint[], %s::varchar[]) AS b(instrument_id, trade_id)"
+            " ON t.instrument_id = b.instrument_id AND t.trade_id = b.trade_id",
+            [[row.instrument_id for row in rows], [row.trade_id for row in rows]],
         )
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        with raw.copy(
-            f"COPY {_TEMP_TRADES} (instrument_id, trade_id, price, quantity, side, traded_at)"
+        stored = set(cursor.fetchall())
+        new = [row for row in rows if (row.instrument_id, row.trade_id) not in stored]
+        if not new:
+            return []
+        try:
+            with transaction.atomic():
+                _copy_rows(cursor, table, new)
+        except IntegrityError:
+            return _insert_trades_on_conflict(cursor, table, new)
+    return [(row.instrument_id, row.traded_at) for row in new]
+
+
+def _copy_rows(cursor, table: str, rows: Sequence[TradeRow]) -> None:
+    # psycopg's own cursor for COPY; its errors become Django's (IntegrityError) as usual.
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(
+            f"COPY {table} (instrument_id, trade_id, price, quantity, side, traded_at)"
             " FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int8", "varchar", "numeric", "numeric", "varchar", "timestamptz"])
-            for row in rows:
-                copy.write_row(
-                    (
-                        row.instrument_id,
-                        row.trade_id,
-                        row.price,
-                        row.quantity,
-                        row.side,
-                        row.traded_at,
-                    )
-                )
-        cursor.execute(
-            f"INSERT INTO {table} (instrument_id, trade_id, price, quantity, side, traded_at)"
-            f" SELECT instrument_id, trade_id, price, quantity, side, traded_at"
-            f" FROM {_TEMP_TRADES}"
-            " ON CONFLICT (instrument_id, trade_id) DO NOTHING"
-            " RETURNING instrument_id, traded_at"
-        )
-        new = cursor.fetchall()
-        cursor.execute(f"TRUNCATE {_TEMP_TRADES}")
+        ) as copy,
+    ):
+        copy.set_types(["int8", "varchar", "numeric", "numeric", "varchar", "timestamptz"])
+        write_row = copy.write_row
+        for row in rows:
+            write_row(
+                (row.instrument_id, row.trade_id, row.price, row.quantity, row.side, row.traded_at)
+            )
+
+
+def _insert_trades_on_conflict(cursor, table: str, rows: Sequence[TradeRow]) -> list:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_TEMP_TRADES} ("
+        " instrument_id bigint, trade_id varchar(64), price numeric, quantity numeric,"
+        " side varchar(4), traded_at timestamptz) ON COMMIT DELETE ROWS"
+    )
+    _copy_rows(cursor, _TEMP_TRADES, rows)
+    cursor.execute(
+        f"INSERT INTO {table} (instrument_id, trade_id, price, quantity, side, traded_at)"
+        " SELECT instrument_id, trade_id, price, quantity, side, traded_at"
+        f" FROM {_TEMP_TRADES}"
+        " ON CONFLICT (instrument_id, trade_id) DO NOTHING"
+        " RETURNING instrument_id, traded_at"
+    )
+    new = cursor.fetchall()
+    cursor.execute(f"TRUNCATE {_TEMP_TRADES}")
     return new
 
 

@@ -176,3 +176,20 @@ def test_the_retention_task_prunes_and_is_scheduled_hourly(instrument):
 
     task = PeriodicTask.objects.get(task=PRUNE_TASK)
     assert (task.enabled, task.interval.every, task.interval.period) == (True, 1, "hours")
+
+
+def test_on_postgresql_a_batch_racing_another_writer_stores_only_the_new(instrument):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY ladder is PostgreSQL's")
+    storage.write_trades([trade(instrument, "taken", "10", "1", 1)])
+    rows = [trade(instrument, "taken", "10", "1", 1), trade(instrument, "free", "11", "2", 2)]
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        new = storage._insert_trades_on_conflict(cursor, TradeTick._meta.db_table, rows)
+
+    assert [(instrument_id, moment) for instrument_id, moment in new] == [
+        (instrument.pk, M0 + timedelta(seconds=2))
+    ]
+    assert sorted(TradeTick.objects.values_list("trade_id", flat=True)) == ["free", "taken"]
