@@ -43,6 +43,10 @@ class VenueAdapter:
     # the venue's published limits per endpoint group, and where other groups count
     rate_limits: Mapping[str, Limit]
     rate_limit_default_group: str
+    # whether the `sequence` of `order_book()` is on the chain the public stream's book events
+    # carry, so a live book can be compared with a REST one at the same sequence (Bybit: no;
+    # a depth stream's `u` is its own, the REST book's another)
+    rest_book_shares_stream_sequence: bool = True
 
     def limiter(
         self, *, scope: str | None = None, storage_url: str = MEMORY, percent: int = 100

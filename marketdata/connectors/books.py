@@ -11,7 +11,8 @@ Drift. The REST snapshot carries the venue's sequence (OKX `seqId`, Deribit `cha
 live book keeps its top `DRIFT_DEPTH` levels after each of its last `HISTORY` events by
 sequence, so the two are compared at the same sequence, not at whatever moment each was
 taken. A snapshot whose sequence the history does not hold (the book moved on, or skipped it
-in an aggregated update; Bybit's REST `u` is not on the chain its depth streams carry) cannot
+in an aggregated update), or whose venue puts REST and stream books on different chains
+(`VenueAdapter.rest_book_shares_stream_sequence`: Bybit), cannot
 be compared: the check is skipped and counted.
 """
 

@@ -126,6 +126,7 @@ class ExchangeConnector:
             return
         self.stream = self.stream_factory(self.wanted, self.rest)
         self._closed = False
+        self._connections = 0  # a new life's first connection is no reconnect of its own
         watchers = [self._spawn(self._watch_stale()), self._spawn(self._watch_drift())]
         try:
             async with self._lock:
@@ -275,7 +276,8 @@ class ExchangeConnector:
                     if not book.valid:
                         book.waiting(now)  # the snapshots of the new connection are on the way
             self.connected = True
-            health.state, health.detail = status.state, status.detail
+            if status.state is StreamState.CONNECTED:  # "subscribed" is news of a channel
+                health.state, health.detail = status.state, status.detail
             metrics.STREAM_UP.labels(self.slug, PUBLIC).set(1)
         elif status.state is StreamState.DISCONNECTED:
             self._set_down(status.state, status.detail)
@@ -349,6 +351,9 @@ class ExchangeConnector:
         book, wanted = self.books.get(symbol), self.wanted.instruments.get(symbol)
         if book is None or wanted is None or not book.valid:
             return None
+        if not get_adapter(self.venue).rest_book_shares_stream_sequence:
+            self.health.drift_skipped += 1
+            return B.Drift.NO_SEQUENCE
         snapshot = await asyncio.to_thread(
             self.rest.order_book, self._name(wanted), DRIFT_REST_DEPTH
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,9 +45,22 @@ def trade_row(instrument_id: int, trade: Trade) -> TradeRow:
     )
 
 
+_DB_THREAD: ThreadPoolExecutor | None = None
+
+
+def db_executor() -> ThreadPoolExecutor:
+    """The one thread the service's database calls run in: one connection, writes in the
+    order they were made, and no two of them contending for SQLite's write lock."""
+    global _DB_THREAD
+    if _DB_THREAD is None:
+        _DB_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marketdata-db")
+    return _DB_THREAD
+
+
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a synchronous database call in a worker thread, with the connection hygiene
-    Django's request cycle would give it (a broken or expired connection is replaced)."""
+    """Run a synchronous database call in the database thread (`db_executor`), with the
+    connection hygiene Django's request cycle would give it (a broken or expired connection
+    is replaced)."""
 
     def call() -> Any:
         close_old_connections()
@@ -55,7 +69,7 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         finally:
             close_old_connections()
 
-    return await asyncio.to_thread(call)
+    return await asyncio.get_running_loop().run_in_executor(db_executor(), call)
 
 
 class Persister:

@@ -57,6 +57,7 @@ ADAPTER = VenueAdapter(
     public_session=public_session,
     rate_limits=C.RATE_LIMITS,
     rate_limit_default_group=C.RATE_LIMIT_DEFAULT_GROUP,
+    rest_book_shares_stream_sequence=False,
 )
 
 __all__ = [
