@@ -16,10 +16,10 @@ from exchanges.models import Exchange, Instrument
 from exchanges.services import instruments_upsert
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS
 from exchanges.venues.base import Venue
+from exchanges.venues.ws import Backoff
 from marketdata import feed
 from marketdata.connectors.service import Intervals, MarketDataService
 from marketdata.models import Subscription
-from exchanges.venues.ws import Backoff
 
 FAST = Intervals(
     reload=0.2,
