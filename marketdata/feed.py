@@ -226,15 +226,16 @@ def iso_datetime(moment: datetime | None) -> str | None:
 
 def _consolidated_side(levels: Sequence[ConsolidatedLevel]) -> tuple[list, list]:
     return (
-        [[format(level.price, "f"), format(level.size, "f")] for level in levels],
-        [{str(venue): format(size, "f") for venue, size in level.sizes} for level in levels],
+        [[plain(level.price), plain(level.size)] for level in levels],
+        [{str(venue): plain(size) for venue, size in level.sizes} for level in levels],
     )
 
 
 def consolidated_data(book: ConsolidatedBook) -> dict[str, Any]:
     """A consolidated channel's data: the pair's levels merged across venues, best first,
     sizes in the base currency; `bid_sizes`/`ask_sizes` give each level's size per venue
-    (same order as `bids`/`asks`)."""
+    (same order as `bids`/`asks`). Figures are `plain`: a size is a product of a venue size
+    and a contract size, whose trailing zeros say nothing."""
     bids, bid_sizes = _consolidated_side(book.bids)
     asks, ask_sizes = _consolidated_side(book.asks)
     return {

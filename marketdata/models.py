@@ -75,8 +75,8 @@ class ConnectorStatus(models.Model):
     messages_per_second = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     book_rebuilds = models.PositiveIntegerField(default=0)
     books_invalid = models.PositiveIntegerField(default=0)
-    lag_p50_ms = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    lag_p99_ms = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    lag_p50_ms = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
+    lag_p99_ms = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

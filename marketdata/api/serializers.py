@@ -13,12 +13,12 @@ class ConnectorOutput(serializers.ModelSerializer):
         max_digits=12, decimal_places=2, help_text="Over the last status interval."
     )
     lag_p50_ms = DecimalString(
-        max_digits=12,
+        max_digits=18,
         decimal_places=3,
         allow_null=True,
         help_text="Receive time minus exchange time, median of recent messages.",
     )
-    lag_p99_ms = DecimalString(max_digits=12, decimal_places=3, allow_null=True)
+    lag_p99_ms = DecimalString(max_digits=18, decimal_places=3, allow_null=True)
 
     class Meta:
         model = ConnectorStatus

@@ -19,6 +19,8 @@ from exchanges.venues.base import StreamState
 
 LAG_WINDOW = 2_000
 MS_QUANTUM = Decimal("0.001")
+MAX_LAG_MS = Decimal("999999999999999.999")  # what ConnectorStatus stores (a simulated clock
+# can put exchange times months away)
 RATE_QUANTUM = Decimal("0.01")
 NS_PER_MS = 1_000_000
 UP_STATES = frozenset({StreamState.CONNECTED, StreamState.SUBSCRIBED, StreamState.AUTHENTICATED})
@@ -49,7 +51,7 @@ class LagWindow:
         value = percentile(self.samples, fraction)
         if value is None:
             return None
-        return (Decimal(value) / NS_PER_MS).quantize(MS_QUANTUM)
+        return min((Decimal(value) / NS_PER_MS).quantize(MS_QUANTUM), MAX_LAG_MS)
 
 
 class StreamHealth:

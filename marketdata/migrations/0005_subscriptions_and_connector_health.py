@@ -26,12 +26,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='connectorstatus',
             name='lag_p50_ms',
-            field=models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True),
+            field=models.DecimalField(blank=True, decimal_places=3, max_digits=18, null=True),
         ),
         migrations.AddField(
             model_name='connectorstatus',
             name='lag_p99_ms',
-            field=models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True),
+            field=models.DecimalField(blank=True, decimal_places=3, max_digits=18, null=True),
         ),
         migrations.AddField(
             model_name='connectorstatus',

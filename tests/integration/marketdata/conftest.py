@@ -36,7 +36,7 @@ QUICK_RESTART = Backoff(initial=0.05, maximum=0.2)
 def make_exchanges(sim) -> dict[Venue, Exchange]:
     """One enabled exchange per venue at the simulator's URLs, with its instruments."""
     exchanges = {}
-    for venue in (Venue.DERIBIT, Venue.OKX, Venue.BYBIT):
+    for venue in sim.venues:
         urls = sim.urls[venue]
         exchange = Exchange.objects.create(
             venue=venue,
