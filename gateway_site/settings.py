@@ -256,6 +256,10 @@ LOGGING = {
 ARBITRAGE_MIN_EDGE_BPS = Decimal(env.str("ARBITRAGE_MIN_EDGE_BPS", default="5"))
 ARBITRAGE_TAKER_FEES = env.dict("ARBITRAGE_TAKER_FEES", default={})
 
+# Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback
+# clients (a scraper on the same host) are answered.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
 # 1-minute candles and top-of-book samples kept; 0 keeps forever.
 # MARKETDATA_RETENTION_DAYS=trades=30,candles=0,top_of_book=7
