@@ -267,6 +267,9 @@ CONSOLIDATION_SECONDS = env.float("CONSOLIDATION_SECONDS", default=0.5)
 MARKETDATA_TOP_OF_BOOK_SECONDS = env.float("MARKETDATA_TOP_OF_BOOK_SECONDS", default=5.0)
 BOOK_STALE_SECONDS = env.float("BOOK_STALE_SECONDS", default=10.0)
 BOOK_DRIFT_CHECK_SECONDS = env.float("BOOK_DRIFT_CHECK_SECONDS", default=60.0)
+# Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback
+# clients (a scraper on the same host) are answered.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
 # 1-minute candles and top-of-book samples kept; 0 keeps forever.

@@ -29,7 +29,7 @@ schema = schemathesis.openapi.from_dict(GENERATED).exclude(path_regex=r"/(sync_i
 def admin_token(transactional_db, django_settings, secrets_key) -> str:
     # A transactional test empties the tables after itself, groups of the roles migration too.
     importlib.import_module("exchanges.migrations.0006_roles").create_roles(django_apps, None)
-    importlib.import_module("marketdata.migrations.0006_subscription_roles").grant_subscriptions(
+    importlib.import_module("marketdata.migrations.0007_subscription_roles").grant_subscriptions(
         django_apps, None
     )
     user = User.objects.create_user("fuzzer", password="fuzz-pw-0001")

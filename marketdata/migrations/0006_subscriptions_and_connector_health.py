@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('exchanges', '0007_instrument_min_notional'),
-        ('marketdata', '0004_instrument_indexes_lead_composites'),
+        ('marketdata', '0005_roles_read_opportunities'),
     ]
 
     operations = [

@@ -38,7 +38,7 @@ def revoke_subscriptions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketdata", "0005_subscriptions_and_connector_health"),
+        ("marketdata", "0006_subscriptions_and_connector_health"),
         ("exchanges", "0006_roles"),
     ]
 
