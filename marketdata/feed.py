@@ -328,6 +328,7 @@ class FeedPublisher:
         self.errors = 0
         self._wake = asyncio.Event()
         self._closed = False
+        self._withdrawn: set[str] = set()  # channels whose latest state is to be deleted
 
     def publish(self, channel: str, data: dict) -> None:
         """Queue one update of `channel` (never blocks)."""
@@ -342,12 +343,23 @@ class FeedPublisher:
                 )
         self.pending.append((channel, data))
         self.latest[channel] = merge_latest(channel, self.latest.get(channel), data)
+        self._withdrawn.discard(channel)
+        self._wake.set()
+
+    def withdraw(self, channel: str) -> None:
+        """The channel's latest state is no longer true (a book found invalid): delete it from
+        the cache, so that REST and new subscribers get nothing rather than a wrong book, until
+        the next `publish` of the channel (never blocks)."""
+        if self._closed:
+            return
+        self.latest.pop(channel, None)
+        self._withdrawn.add(channel)
         self._wake.set()
 
     async def run(self) -> None:
         """Send batches until `aclose()`."""
-        while not self._closed or self.pending:
-            if not self.pending:
+        while not self._closed or self.pending or self._withdrawn:
+            if not self.pending and not self._withdrawn:
                 self._wake.clear()
                 if self._closed:
                     break
@@ -356,7 +368,8 @@ class FeedPublisher:
             await self.flush()
 
     async def flush(self) -> None:
-        """Send everything queued now, in batches of at most `max_batch` updates."""
+        """Send everything queued now, in batches of at most `max_batch` updates, then
+        delete the latest state of the withdrawn channels."""
         while self.pending:
             n = min(len(self.pending), self.max_batch)
             updates = [self.pending.popleft() for _ in range(n)]
@@ -375,6 +388,13 @@ class FeedPublisher:
             from marketdata import metrics
 
             metrics.FEED_PUBLISHED.inc(n)
+        if self._withdrawn:
+            channels, self._withdrawn = self._withdrawn, set()
+            try:
+                await self.cache.adelete_many([latest_key(channel) for channel in channels])
+            except Exception:
+                self.errors += 1
+                log.exception("feed publisher could not withdraw %d channels", len(channels))
 
     async def aclose(self) -> None:
         """Stop accepting updates; `run` sends what is queued and returns."""

@@ -164,7 +164,8 @@ class ExchangeConnector:
             if changes.unsubscribe:
                 await self.stream.unsubscribe([self._name(w) for w in changes.unsubscribe])
                 for w in changes.unsubscribe:
-                    self.books.pop(w.symbol, None)
+                    if self.books.pop(w.symbol, None) is not None:
+                        self._withdraw(w.symbol)
                     self.tickers.pop(w.symbol, None)
             await self._subscribe(changes.subscribe)
         for w in changes.update:
@@ -256,14 +257,15 @@ class ExchangeConnector:
         elif applied is False:
             log.warning("%s %s: crossed book after %s", self.slug, event.symbol, kind_of(event))
             self._count_rebuild(B.CROSSED)
+            self._withdraw(event.symbol)
             self.resubscribe(event.symbol)
 
     def on_status(self, status: StreamStatus) -> None:
         health = self.health
         if status.state is StreamState.RESYNCING:
             book = self.books.get(status.symbol)
-            if book is not None and book.invalidate(self.now()):
-                self._count_rebuild(B.resync_reason(status.detail))
+            if book is not None:
+                self._invalidate(book, B.resync_reason(status.detail))
             return  # the adapter resubscribes that book itself
         if status.state in (StreamState.CONNECTED, StreamState.SUBSCRIBED):
             if not self.connected:
@@ -293,8 +295,19 @@ class ExchangeConnector:
         metrics.STREAM_UP.labels(self.slug, PUBLIC).set(0)
         now = self.now()
         for book in self.books.values():
-            if book.invalidate(now):
-                self._count_rebuild(B.DISCONNECT)
+            self._invalidate(book, B.DISCONNECT, now)
+
+    def _invalidate(self, book: B.LiveBook, reason: str, now: float | None = None) -> bool:
+        """Drop a book until its next snapshot; a book that was valid is counted as rebuilt
+        for `reason` and its published state withdrawn. True if it was valid."""
+        if not book.invalidate(self.now() if now is None else now):
+            return False
+        self._count_rebuild(reason)
+        self._withdraw(book.symbol)
+        return True
+
+    def _withdraw(self, symbol: str) -> None:
+        self.publisher.withdraw(feed.book_channel(self.venue, symbol))
 
     def _count_rebuild(self, reason: str) -> None:
         self.health.rebuilds[reason] += 1
@@ -328,11 +341,10 @@ class ExchangeConnector:
             now = self.now()
             for symbol, book in list(self.books.items()):
                 if B.is_stale(book, now, self.timing.stale):
-                    if book.invalidate(now):
+                    if self._invalidate(book, B.STALE, now):
                         log.warning(
                             "%s %s: no book event for %.1fs", self.slug, symbol, self.timing.stale
                         )
-                        self._count_rebuild(B.STALE)
                     self.resubscribe(symbol)
 
     async def _watch_drift(self) -> None:
@@ -371,8 +383,7 @@ class ExchangeConnector:
             self.health.drift_skipped += 1
         elif verdict is B.Drift.MISMATCH:
             log.warning("%s %s: book differs from REST at %s", self.slug, symbol, snapshot.sequence)
-            book.invalidate(self.now())
-            self._count_rebuild(B.DRIFT)
+            self._invalidate(book, B.DRIFT)
             self.resubscribe(symbol)
         return verdict
 

@@ -106,7 +106,19 @@ async def test_a_frozen_book_is_found_stale_and_rebuilt_while_tickers_go_on(
         timeout=10,
     )
     assert not any(valid(connectors[v], s) for v, s in BOOKS.items())  # frozen: still waiting
+    cache = captured.publisher.cache  # nothing served for a book known to be wrong
+    await eventually(
+        lambda: all(
+            cache.get(feed.latest_key(feed.book_channel(v, s))) is None for v, s in BOOKS.items()
+        )
+    )
     for venue in BOOKS:
         sim_module.call(sim_module.faults[venue].update, freeze_books=False)
     await eventually(lambda: all(valid(connectors[v], s) for v, s in BOOKS.items()), timeout=15)
     assert {c.health.reconnects for c in connectors.values()} == {0}
+    await eventually(
+        lambda: all(
+            cache.get(feed.latest_key(feed.book_channel(v, s))) is not None
+            for v, s in BOOKS.items()
+        )
+    )
