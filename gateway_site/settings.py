@@ -259,12 +259,13 @@ ARBITRAGE_TAKER_FEES = env.dict("ARBITRAGE_TAKER_FEES", default={})
 # The market data service (marketdata/connectors, `run_connectors` or inside `run_gateway`), in
 # seconds: how often it reloads exchanges and subscriptions from the database, writes each
 # stream's ConnectorStatus, builds the consolidated books and looks for arbitrage, samples
-# top-of-book into the database; after how long without a book message a subscribed book is
+# top-of-book into the database, writes the trades received; after how long without a book message a subscribed book is
 # stale (dropped and resubscribed), and how often each book is compared with a REST snapshot.
 CONNECTOR_RELOAD_SECONDS = env.float("CONNECTOR_RELOAD_SECONDS", default=5.0)
 CONNECTOR_STATUS_SECONDS = env.float("CONNECTOR_STATUS_SECONDS", default=2.0)
 CONSOLIDATION_SECONDS = env.float("CONSOLIDATION_SECONDS", default=0.5)
 MARKETDATA_TOP_OF_BOOK_SECONDS = env.float("MARKETDATA_TOP_OF_BOOK_SECONDS", default=5.0)
+MARKETDATA_TRADE_BATCH_SECONDS = env.float("MARKETDATA_TRADE_BATCH_SECONDS", default=1.0)
 BOOK_STALE_SECONDS = env.float("BOOK_STALE_SECONDS", default=10.0)
 BOOK_DRIFT_CHECK_SECONDS = env.float("BOOK_DRIFT_CHECK_SECONDS", default=60.0)
 # Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback

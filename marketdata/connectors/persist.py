@@ -145,12 +145,16 @@ class Persister:
     async def run(self, sample: Callable[[], list[TopOfBookRow]]) -> None:
         """Write batches until cancelled; `sample()` gives the top-of-book rows of now."""
         loop = asyncio.get_running_loop()
+        next_trades = loop.time() + self.trade_seconds
         next_top = loop.time() + self.top_seconds
         while True:
-            await asyncio.sleep(min(self.trade_seconds, max(0.0, next_top - loop.time())))
-            await self.flush_trades()
-            if loop.time() >= next_top:
-                next_top = loop.time() + self.top_seconds
+            await asyncio.sleep(max(0.0, min(next_trades, next_top) - loop.time()))
+            now = loop.time()
+            if now >= next_trades:
+                next_trades = now + self.trade_seconds
+                await self.flush_trades()
+            if now >= next_top:
+                next_top = now + self.top_seconds
                 self.add_tops(sample())
                 await self.flush_tops()
 

@@ -59,6 +59,7 @@ class Intervals:
             status=settings.CONNECTOR_STATUS_SECONDS,
             consolidation=settings.CONSOLIDATION_SECONDS,
             top_of_book=settings.MARKETDATA_TOP_OF_BOOK_SECONDS,
+            trades=settings.MARKETDATA_TRADE_BATCH_SECONDS,
             stale=settings.BOOK_STALE_SECONDS,
             drift=settings.BOOK_DRIFT_CHECK_SECONDS,
         )

@@ -1,6 +1,7 @@
 """`make run` as a user runs it: migrate, seed_demo, run_gateway as real processes on free ports
-with a fresh embedded database, then the admin, the API and the simulated venues answer, and
-SIGTERM stops everything."""
+with a fresh embedded database, then the admin, the API and the simulated venues answer, the
+embedded market data connectors stream every venue (their heartbeats turn connected, the API
+serves a live book from the feed's cache), and SIGTERM stops everything."""
 
 import os
 import signal
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,7 @@ def test_seeded_gateway_serves_admin_api_and_simulator(gateway_env, tmp_path):
     manage(gateway_env, "migrate", "--noinput", "-v", "0")
     seeded = manage(gateway_env, "seed_demo")
     password = seeded.split("password (shown once): ")[1].split()[0]
+    token = seeded.split("(Authorization: Token ")[1].split(")")[0]
     web_port = free_port()
     log_path = tmp_path / "gateway.log"
     with log_path.open("w") as log:
@@ -102,6 +105,38 @@ def test_seeded_gateway_serves_admin_api_and_simulator(gateway_env, tmp_path):
             f"http://127.0.0.1:{okx_port}/api/v5/market/ticker?instId=BTC-USDT-SWAP", timeout=10
         ).json()
         assert ticker["code"] == "0" and ticker["data"][0]["instId"] == "BTC-USDT-SWAP"
+
+        api = requests.Session()
+        api.headers["Authorization"] = f"Token {token}"
+
+        def connected() -> dict:
+            rows = api.get(f"{base}/api/v1/connectors/", timeout=10).json()["results"]
+            states = {row["exchange"]: row["state"] for row in rows if row["stream"] == "public"}
+            return states if len(states) == 3 and set(states.values()) == {"connected"} else {}
+
+        deadline = time.monotonic() + 60
+        while not connected():
+            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        assert "market data connectors running" in log_path.read_text()
+        for venue, symbol in (
+            ("deribit", "BTC/USD:BTC"),
+            ("okx", "BTC/USDT:USDT"),
+            ("bybit", "BTC/USDT:USDT"),
+        ):
+            while True:
+                book = api.get(
+                    f"{base}/api/v1/marketdata/book/",
+                    params={"venue": venue, "symbol": symbol},
+                    timeout=10,
+                )
+                if book.status_code == 200:
+                    break
+                assert book.status_code == 404 and time.monotonic() < deadline, book.text
+                time.sleep(0.2)
+            body = book.json()
+            assert (body["venue"], body["symbol"]) == (venue, symbol)
+            assert D(body["bids"][0][0]) < D(body["asks"][0][0])
     finally:
         process.send_signal(signal.SIGTERM)
         try:

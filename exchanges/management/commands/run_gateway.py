@@ -1,8 +1,10 @@
-"""Run the whole gateway in one supervisor process: web (admin, REST, WebSockets), the local
-simulator, and the scheduled jobs.
+"""Run the whole gateway in one supervisor process: web (admin, REST, WebSockets), the market
+data connectors, the local simulator, and the scheduled jobs.
 
 In the embedded default (no `REDIS_URL`) the channel layer and the Celery broker live in memory,
 so everything must share this process: daphne serves HTTP and WebSockets on its asyncio loop, the
+market data service (`marketdata.connectors`, what `run_connectors` runs alone) runs on that
+same loop, started once the reactor runs and stopped before it shuts down, the
 simulator runs on its own thread and loop, and Celery beat runs embedded with tasks executed
 eagerly. With `REDIS_URL` set, the Celery worker and beat run as a child process instead, and the
 same pieces can also be started separately (see docker-compose.yml).
@@ -35,6 +37,11 @@ class Command(BaseCommand):
             "--no-simulator", action="store_true", help="do not start the local simulator"
         )
         parser.add_argument("--no-jobs", action="store_true", help="do not run Celery beat/worker")
+        parser.add_argument(
+            "--no-connectors",
+            action="store_true",
+            help="do not run the market data connectors (run `run_connectors` separately)",
+        )
         parser.add_argument("--seed", type=int, default=1, help="simulator random seed")
 
     def handle(self, *args, **options) -> None:
@@ -44,7 +51,9 @@ class Command(BaseCommand):
                 stoppers.append(self._start_simulator(options["seed"]))
             if not options["no_jobs"]:
                 stoppers.append(self._start_jobs())
-            self._serve_web(options["host"], options["port"], stoppers)
+            self._serve_web(
+                options["host"], options["port"], connectors=not options["no_connectors"]
+            )
         finally:
             for stop in reversed(stoppers):
                 stop()
@@ -100,7 +109,38 @@ class Command(BaseCommand):
         self.stdout.write("celery beat running embedded (tasks run in-process)")
         return beat.stop
 
-    def _serve_web(self, host: str, port: int, stoppers: list) -> None:
+    def _embed_connectors(self) -> None:
+        """Start the market data service on daphne's asyncio loop once the reactor runs, and
+        have the reactor wait for its `stop()` (streams closed, pending writes done) before it
+        shuts down."""
+        import asyncio
+
+        from twisted.internet import defer, reactor
+
+        from marketdata.connectors.service import MarketDataService
+
+        service = MarketDataService()
+
+        def start() -> None:
+            started = asyncio.ensure_future(service.start())
+            started.add_done_callback(self._connectors_started)
+
+        def stop():
+            if not service.started:
+                return None
+            return defer.Deferred.fromFuture(asyncio.ensure_future(service.stop()))
+
+        reactor.callWhenRunning(start)
+        reactor.addSystemEventTrigger("before", "shutdown", stop)
+
+    def _connectors_started(self, started) -> None:
+        if started.cancelled() or started.exception() is not None:
+            log.error("market data connectors did not start", exc_info=started.exception())
+            return
+        self.stdout.write("market data connectors running")
+        sys.stdout.flush()
+
+    def _serve_web(self, host: str, port: int, *, connectors: bool) -> None:
         from channels.routing import get_default_application
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
@@ -117,4 +157,6 @@ class Command(BaseCommand):
             signal_handlers=True,
             ready_callable=ready,
         )
+        if connectors:
+            self._embed_connectors()
         server.run()
