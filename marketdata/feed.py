@@ -43,9 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from exchanges.venues.base import PriceLevel, Ticker, Trade, Venue
 
-if TYPE_CHECKING:  # the data builders only read these; importing them here would be a cycle
+if TYPE_CHECKING:  # the data builders only read these
     from marketdata.aggregation import ConsolidatedBook, ConsolidatedLevel
-    from marketdata.models import ArbitrageOpportunity
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +255,8 @@ def plain(value: Decimal | None) -> str | None:
     return format(value.normalize() if value else Decimal(0), "f")
 
 
-def opportunity_data(row: ArbitrageOpportunity) -> dict[str, Any]:
-    """One arbitrage opportunity row as the `arbitrage` channel carries it: where to buy and
+def opportunity_data(row: Any) -> dict[str, Any]:
+    """One `ArbitrageOpportunity` row (not imported: the models import this module) as the `arbitrage` channel carries it: where to buy and
     sell (exchange slugs and venues), the latest figures and the best seen, and when it
     opened and closed (null while open). Reads `buy_exchange`/`sell_exchange`; figures are
     `plain` decimal strings."""

@@ -1,6 +1,7 @@
 """The market data service under the simulator's faults, on all three venues at once: a dropped
 socket, a sequence gap and a book feed that stops (while tickers go on) each get the book
-rebuilt, counted under its reason; an invalid or crossed book is never published."""
+rebuilt, counted under its reason, and so is a book found to differ from the venue's REST
+book at the same sequence; an invalid or crossed book is never published."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from exchanges.venues.base import Venue
 from marketdata import feed
+from marketdata.connectors.books import Drift, Top
 from tests.integration.marketdata.conftest import make_exchanges, subscribe
 from tests.support.harness import eventually
 
@@ -122,3 +124,29 @@ async def test_a_frozen_book_is_found_stale_and_rebuilt_while_tickers_go_on(
             for v, s in BOOKS.items()
         )
     )
+
+
+async def test_a_book_that_drifted_from_the_venue_is_rebuilt(sim_module, running):
+    connectors, _ = running
+    sim_module.call(setattr, sim_module.simulator, "generator_running", False)
+    try:
+        for venue in (Venue.DERIBIT, Venue.OKX):
+            connector, symbol = connectors[venue], BOOKS[venue]
+            book = connector.books[symbol]
+            # as if an update had been missed: the best bid's size is off by one
+            price, size = book.book.best_bid()
+            book.book.bids[price] = size + 1
+            book.history = type(book.history)(
+                (
+                    Top(t.sequence, ((t.bids[0][0], t.bids[0][1] + 1), *t.bids[1:]), t.asks)
+                    for t in book.history
+                ),
+                maxlen=book.history.maxlen,
+            )
+            assert await connector.check_drift(symbol) is Drift.MISMATCH
+            assert connector.health.rebuilds["drift"] == 1 and not book.valid
+            await eventually(lambda c=connector, s=symbol: valid(c, s), timeout=10)
+            assert connector.books[symbol].book.best_bid() == (price, size)
+            assert await connector.check_drift(symbol) is Drift.MATCH
+    finally:
+        sim_module.call(setattr, sim_module.simulator, "generator_running", True)
