@@ -99,6 +99,7 @@ class ExchangeConnector(BookWatch):
         self.connected = False
         self._connections = 0
         self._stopping = False
+        self.stopped = asyncio.Event()  # set by stop(): ends the supervisor's backoff too
         self._closed = False
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -146,6 +147,7 @@ class ExchangeConnector(BookWatch):
     async def stop(self) -> None:
         """End `run()`: the stream closes, its event iteration ends."""
         self._stopping = True
+        self.stopped.set()
         await self._close_stream()
 
     async def _close_stream(self) -> None:

@@ -192,7 +192,7 @@ class MarketDataService:
         """Run the connector's stream; when it raises, start it again after a backoff."""
         loop = asyncio.get_running_loop()
         attempt = 0
-        while not connector._stopping:
+        while not connector.stopped.is_set():
             started = loop.time()
             try:
                 await connector.run()
@@ -202,13 +202,16 @@ class MarketDataService:
                 log.exception("%s: public stream failed; restarting", connector.slug)
                 connector.health.reconnects += 1
                 connector.health.detail = f"restarting after {type(exc).__name__}: {exc}"
-            if connector._stopping:
+            if connector.stopped.is_set():
                 return
             if loop.time() - started >= STEADY_SECONDS:
                 attempt = 0
             delay = self.restart_backoff.delay(attempt)
             attempt += 1
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(connector.stopped.wait(), delay)
+            except TimeoutError:
+                pass
 
     # ------------------------------------------------------------------ periodic jobs
 

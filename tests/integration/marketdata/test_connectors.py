@@ -10,6 +10,7 @@ import pytest
 
 from exchanges.models import Exchange
 from exchanges.venues.base import Venue
+from exchanges.venues.ws import Backoff
 from marketdata import feed
 from marketdata.connectors.books import Drift
 from marketdata.connectors.exchange import open_stream
@@ -221,3 +222,26 @@ async def _okx_row(rows_coroutine):
     rows = await rows_coroutine
     row = rows.get("okx-sim")
     return row if row is not None and row.reconnects == 1 and row.state == "connected" else None
+
+
+async def test_a_stream_that_cannot_open_is_retried_and_stopping_ends_the_backoff(
+    sim_module, exchanges, start_service
+):
+    attempts: list[Venue] = []
+
+    def broken(wanted, rest):
+        attempts.append(wanted.venue)
+        raise ConnectionError(f"{wanted.venue} refused")
+
+    service = await start_service(
+        stream_factory=broken, restart_backoff=Backoff(initial=60, maximum=60)
+    )
+    await eventually(lambda: sorted(attempts) == sorted(BOOKS))
+    await eventually(lambda: all(c.health.reconnects == 1 for c in service.connectors.values()))
+    health = {c.venue: c.health.detail for c in service.connectors.values()}
+    assert health[Venue.OKX] == "restarting after ConnectionError: okx refused"
+    supervisors = list(service._supervisors.values())
+    await service.stop()
+    # each supervisor left its minute of backoff at once, on its own: none had to be cancelled
+    assert all(task.done() and not task.cancelled() for task in supervisors)
+    assert sorted(attempts) == sorted(BOOKS)
