@@ -94,6 +94,7 @@ class ExchangeConnector(BookWatch):
         self.health = StreamHealth()
         self.books: dict[str, B.LiveBook] = {}
         self.tickers: dict[str, Ticker] = {}
+        self._changed: dict[str, None] = {}  # books changed since the last publish, in order
         self.stream: PublicStream | None = None
         self.rest: RestClient | None = None
         self.connected = False
@@ -104,6 +105,7 @@ class ExchangeConnector(BookWatch):
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._loop = asyncio.get_running_loop()
+        self._lag_metric = metrics.STREAM_LAG.labels(wanted.slug)
 
     @property
     def slug(self) -> str:
@@ -221,7 +223,7 @@ class ExchangeConnector(BookWatch):
         if event.exchange_ts:
             lag = max(0, event.receive_ts - event.exchange_ts)
             health.lag.add(lag)
-            metrics.STREAM_LAG.labels(self.slug).observe(lag / 1e9)
+            self._lag_metric.observe(lag / 1e9)
         if kind is BookSnapshot or kind is BookDelta:
             self._on_book(event)
         elif kind is Trade:
@@ -242,24 +244,39 @@ class ExchangeConnector(BookWatch):
             return
         applied = book.apply(event, self.now())
         if applied:
-            bids, asks = book.top()
-            self.publisher.publish(
-                feed.book_channel(self.venue, event.symbol),
-                feed.book_data(
-                    self.venue,
-                    event.symbol,
-                    bids,
-                    asks,
-                    sequence=book.book.sequence,
-                    exchange_ts=event.exchange_ts,
-                    receive_ts=event.receive_ts,
-                ),
-            )
+            if not self._changed:
+                self._loop.call_soon(self._publish_books)
+            self._changed[event.symbol] = None
         elif applied is False:
             log.warning("%s %s: crossed book after %s", self.slug, event.symbol, kind_of(event))
             self._count_rebuild(B.CROSSED)
             self._withdraw(event.symbol)
             self.resubscribe(event.symbol)
+
+    def _publish_books(self) -> None:
+        """Publish every book changed since the last call, as it is now. Called once the
+        events read in one go (the stream hands over whatever arrived together) are applied:
+        a book that took one event is published after it, one that took a burst once, after
+        the last (the feed carries states, not every step, and never a state already
+        replaced). A book found invalid in the meantime is not published."""
+        changed, self._changed = self._changed, {}
+        for symbol in changed:
+            book = self.books.get(symbol)
+            if book is None or not book.valid:
+                continue
+            bids, asks = book.top()
+            self.publisher.publish(
+                feed.book_channel(self.venue, symbol),
+                feed.book_data(
+                    self.venue,
+                    symbol,
+                    bids,
+                    asks,
+                    sequence=book.book.sequence,
+                    exchange_ts=book.exchange_ts,
+                    receive_ts=book.receive_ts,
+                ),
+            )
 
     def on_status(self, status: StreamStatus) -> None:
         health = self.health
