@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 
 from exchanges.venues.ws import Backoff
 from marketdata import feed
@@ -125,6 +126,7 @@ class MarketDataService:
         await self.publisher.aclose()
         if self._publisher_task is not None:
             await self._publisher_task
+        await in_thread(connections.close_all)  # the database thread's connection, last
         self._stopped.set()
         log.info("market data service stopped")
 
