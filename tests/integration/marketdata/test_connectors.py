@@ -9,13 +9,13 @@ import asyncio
 import pytest
 
 from exchanges.models import Exchange
-from exchanges.venues.base import Venue
+from exchanges.venues.base import Trade, Venue
 from exchanges.venues.ws import Backoff
 from marketdata import feed
 from marketdata.connectors.books import Drift
 from marketdata.connectors.exchange import open_stream
-from marketdata.connectors.persist import in_thread
-from marketdata.models import ConnectorStatus, Subscription
+from marketdata.connectors.persist import Persister, in_thread
+from marketdata.models import ConnectorStatus, Subscription, TopOfBookSnapshot, TradeTick
 from tests.integration.marketdata.conftest import make_exchanges, subscribe
 from tests.support.harness import eventually
 
@@ -107,6 +107,18 @@ async def test_books_of_every_venue_are_valid_and_equal_the_rest_book(
         assert row.lag_p99_ms >= row.lag_p50_ms
     assert {c.health.rebuilds.total() for c in connectors.values()} == {0}
     assert_never_crossed(captured)
+
+    # trades (streamed, and the backfill at subscribe) and top-of-book samples are stored
+    def venues_of(model):
+        return in_thread(
+            lambda: set(model.objects.values_list("instrument__exchange__venue", flat=True))
+        )
+
+    async def stored(model):
+        return await venues_of(model) == {"deribit", "okx", "bybit"}
+
+    await eventually(lambda: stored(TradeTick), timeout=10)
+    await eventually(lambda: stored(TopOfBookSnapshot), timeout=10)
     tickers = captured.of(feed.ticker_channel(Venue.OKX, "BTC/USDT:USDT"))
     assert tickers and tickers[-1]["best_bid"] is not None
 
@@ -245,3 +257,45 @@ async def test_a_stream_that_cannot_open_is_retried_and_stopping_ends_the_backof
     # each supervisor left its minute of backoff at once, on its own: none had to be cancelled
     assert all(task.done() and not task.cancelled() for task in supervisors)
     assert sorted(attempts) == sorted(BOOKS)
+
+
+async def test_recent_trades_are_fetched_at_subscribe_so_a_restart_loses_none(
+    sim_module, exchanges, start_service
+):
+    """The streams here carry no trade at all: every trade stored came from the REST
+    backfill of each venue, keyed by the instrument's id."""
+
+    class WithoutTrades:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+        async def events(self):
+            async for event in self.stream.events():
+                if not isinstance(event, Trade):
+                    yield event
+
+    written: list = []
+
+    def write_trades(rows):
+        written.extend(rows)
+        return len(rows)
+
+    persister = Persister(
+        trade_seconds=0.1, top_seconds=3600, write_trades=write_trades, write_top_of_book=len
+    )
+    service = await start_service(
+        stream_factory=lambda wanted, rest: WithoutTrades(open_stream(wanted, rest)),
+        persister=persister,
+    )
+    ids = await in_thread(
+        lambda: {
+            s.instrument_id: s.instrument.exchange.venue
+            for s in Subscription.objects.select_related("instrument__exchange")
+        }
+    )
+    await eventually(lambda: {row.instrument_id for row in written} == set(ids), timeout=10)
+    assert all(row.trade_id and row.price > 0 and row.quantity > 0 for row in written)
+    assert len(service.connectors) == 3
