@@ -33,11 +33,16 @@ _EXACT = Context(prec=50)
 
 def quantity_unit(info: InstrumentInfo) -> QuantityUnit:
     """What one unit of `info`'s order quantity is (module docstring)."""
-    if info.kind is InstrumentKind.SPOT:
+    return unit_for(info.venue, info.kind, linear=info.linear)
+
+
+def unit_for(venue: Venue | str, kind: InstrumentKind | str, *, linear: bool) -> QuantityUnit:
+    """`quantity_unit` from the three facts it depends on."""
+    if kind == InstrumentKind.SPOT:
         return QuantityUnit.BASE
-    if info.venue is Venue.OKX:
+    if venue == Venue.OKX:
         return QuantityUnit.CONTRACTS
-    if info.inverse and info.kind is not InstrumentKind.OPTION:
+    if not linear and kind != InstrumentKind.OPTION:
         return QuantityUnit.QUOTE
     return QuantityUnit.BASE
 

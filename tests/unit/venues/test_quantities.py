@@ -129,3 +129,10 @@ def test_options_count_the_coin_and_take_the_underlying_price():
 
 def test_every_listed_instrument_has_a_unit():
     assert {quantity_unit(i) for i in DEFAULT_INSTRUMENTS} == set(QuantityUnit)
+
+
+def test_unit_for_matches_quantity_unit_on_every_listed_instrument():
+    from exchanges.venues.quantities import unit_for
+
+    for info in DEFAULT_INSTRUMENTS:
+        assert unit_for(info.venue, info.kind, linear=info.linear) is quantity_unit(info)
