@@ -99,6 +99,14 @@ class OptionType(enum.StrEnum):
     PUT = "put"
 
 
+class QuantityUnit(enum.StrEnum):
+    """What an order quantity of an instrument counts (`quantities.py` converts it)."""
+
+    BASE = "base"  # the base currency: spot, Bybit linear, Deribit linear and options
+    CONTRACTS = "contracts"  # contracts of `contract_size` (OKX swaps, futures, options)
+    QUOTE = "quote"  # the quote currency, USD: Deribit and Bybit inverse
+
+
 class Liquidity(enum.StrEnum):
     MAKER = "maker"
     TAKER = "taker"
