@@ -67,6 +67,7 @@ def test_run_connectors_streams_and_stops_cleanly_on_sigterm(sim_module, tmp_pat
         MARKETDATA_TRADE_BATCH_SECONDS="3600",
         PYTHONUNBUFFERED="1",
     )
+    sim_module.call(sim_module.simulator.advance, 30)  # trades for the backfill to find
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo")
     db = tmp_path / "var" / "gateway.sqlite3"

@@ -277,6 +277,7 @@ async def test_recent_trades_are_fetched_at_subscribe_so_a_restart_loses_none(
                 if not isinstance(event, Trade):
                     yield event
 
+    sim_module.call(sim_module.simulator.advance, 30)  # the venues have traded before
     written: list = []
 
     def write_trades(rows):
