@@ -124,13 +124,14 @@ class ExchangeConnector(BookWatch):
         """One life of the stream, until `stop()` (returns) or a failure (raises)."""
         self.health.started_at = datetime.now(UTC)
         self.rest = await asyncio.to_thread(self.rest_factory, self.wanted)
-        if self._stopping:
-            return
-        self.stream = self.stream_factory(self.wanted, self.rest)
         self._closed = False
         self._connections = 0  # a new life's first connection is no reconnect of its own
-        watchers = [self._spawn(self._watch_stale()), self._spawn(self._watch_drift())]
         try:
+            if self._stopping:
+                return
+            self.stream = self.stream_factory(self.wanted, self.rest)
+            self._spawn(self._watch_stale())
+            self._spawn(self._watch_drift())
             async with self._lock:
                 await self._subscribe(self.wanted.instruments.values())
             async for event in self.stream.events():
@@ -138,11 +139,14 @@ class ExchangeConnector(BookWatch):
             if not self._stopping:
                 raise ConnectionError(f"{self.slug} public stream ended by itself")
         finally:
-            for task in watchers:
+            for task in list(self._tasks):  # watchers, resubscribes, backfills of this life
                 task.cancel()
             await self._close_stream()
             self.stream = None
-            self._set_down(StreamState.STOPPED if self._stopping else StreamState.DISCONNECTED)
+            if self._stopping:  # not a rebuild: the books are no longer kept at all
+                self._set_down(StreamState.STOPPED, count=False)
+            else:
+                self._set_down(StreamState.DISCONNECTED)
             rest, self.rest = self.rest, None
             await asyncio.to_thread(rest.close)
 
@@ -304,7 +308,7 @@ class ExchangeConnector(BookWatch):
         elif status.state is StreamState.CONNECTING and not self.connected:
             health.state, health.detail = status.state, status.detail
 
-    def _set_down(self, state: StreamState, detail: str = "") -> None:
+    def _set_down(self, state: StreamState, detail: str = "", *, count: bool = True) -> None:
         """A socket is down: every book is invalid until its snapshot after the reconnect.
         (Bybit runs a socket per category and a status does not say which one dropped: the
         books of the sockets still up are resubscribed by the stale watch.)"""
@@ -313,7 +317,10 @@ class ExchangeConnector(BookWatch):
         metrics.STREAM_UP.labels(self.slug, PUBLIC).set(0)
         now = self.now()
         for book in self.books.values():
-            self._invalidate(book, B.DISCONNECT, now)
+            if count:
+                self._invalidate(book, B.DISCONNECT, now)
+            elif book.invalidate(now):
+                self._withdraw(book.symbol)
 
     def _invalidate(self, book: B.LiveBook, reason: str, now: float | None = None) -> bool:
         """Drop a book until its next snapshot; a book that was valid is counted as rebuilt
