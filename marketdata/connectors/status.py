@@ -52,7 +52,7 @@ def status_rows(connectors: list, intervals: Any, *, final: bool = False) -> lis
             {
                 "exchange_id": connector.wanted.exchange_id,
                 "state": str(state),
-                "detail": "stopped" if final else health.detail[:500],
+                "detail": "stopped" if final else _detail(connector),
                 "started_at": health.started_at,
                 "last_heartbeat_at": now,
                 "last_message_at": health.last_message_at,
@@ -68,6 +68,12 @@ def status_rows(connectors: list, intervals: Any, *, final: bool = False) -> lis
             }
         )
     return rows
+
+
+def _detail(connector) -> str:
+    if not connector.wanted.instruments:
+        return "no subscriptions"
+    return connector.health.detail[:500]
 
 
 def write_statuses(rows: list[dict]) -> None:
