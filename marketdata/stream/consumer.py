@@ -1,0 +1,232 @@
+"""`/ws/stream`: live market data over one WebSocket (the README's "/ws/stream protocol").
+
+Each connection holds no channel-layer channel of its own (`channel_layer_alias` names no
+configured layer, so Channels gives it none): the process's one `Hub` receives the feed and
+fills this connection's `Mailbox`, and the connection's writer task sends from it. A hundred
+clients connecting at once thus open no Redis connection each.
+
+Login: the API token (`?token=`, `gateway_site.api.websocket.TokenAuthMiddleware`) or the
+session cookie. An anonymous or inactive user's connection is accepted and closed at once with
+code 4401 (the WebSocket analogue of HTTP 401, which a client can read, unlike a refused
+handshake).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from marketdata import metrics
+from marketdata.feed import ChannelError, parse_channel, read_latest
+from marketdata.stream.access import LISTINGS, permission_for, user_permissions
+from marketdata.stream.hub import get_hub
+from marketdata.stream.mailbox import CONTROL, SNAPSHOTS, Mailbox, update_text
+
+log = logging.getLogger(__name__)
+
+NO_LAYER = "marketdata.stream.no-layer"  # not in CHANNEL_LAYERS: no per-connection channel
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_POLICY = 1008  # a client that floods requests and never reads the answers
+MAX_CHANNELS = 200  # per connection
+MAX_MESSAGE = 64 * 1024  # characters of one client message
+MAX_UNREAD = 1_000  # queued entries beyond the bound of conflation before closing
+HIGH_WATER = 256 * 1024  # bytes the server's socket may buffer before the writer waits
+LOW_WATER = 64 * 1024  # ... until it has drained to this
+DRAIN_POLL = 0.005  # seconds between looks at a stalled socket
+YIELD_EVERY = 64  # messages a writer sends before letting others run
+
+
+def innermost_send(send: Callable) -> tuple[Callable, Callable[[], int] | None]:
+    """The server's own `send` under Channels' session wrapper, and a probe of how many
+    bytes daphne's socket holds unsent (None when the server is not daphne over plain TCP).
+
+    Daphne's `send` never waits on the network: it hands each frame to its Twisted transport,
+    which buffers without bound. The probe lets the writer notice a client that does not read
+    and stop, so that its mailbox conflates instead of the transport growing. Other servers
+    (uvicorn) make `send` itself wait, which stalls the writer the same way."""
+    current: Any = send
+    for _ in range(8):
+        if isinstance(current, functools.partial):
+            protocol = current.args[0] if current.args else None
+            transport = getattr(protocol, "transport", None)
+            if transport is not None and hasattr(transport, "_tempDataLen"):
+
+                def backlog(transport=transport) -> int:
+                    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+                return current, backlog
+            return current, None
+        inner = getattr(getattr(current, "__self__", None), "real_send", None)
+        if inner is None:
+            return current, None
+        current = inner
+    return current, None
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    """One `/ws/stream` connection (module docstring)."""
+
+    channel_layer_alias = NO_LAYER
+
+    mailbox: Mailbox | None = None
+    writer: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.accept()
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        self.permissions = await user_permissions(user)
+        self.channels: set[str] = set()
+        self.hub = get_hub()
+        self.mailbox = Mailbox()
+        self.raw_send, self.backlog = innermost_send(self.base_send)
+        await self.accept()
+        await self.hub.attach(self.mailbox)
+        self.writer = asyncio.create_task(self._write(), name="ws-stream-writer")
+        metrics.WS_CLIENTS.inc()
+
+    async def disconnect(self, code: int) -> None:
+        if self.mailbox is None:
+            return
+        self.hub.detach(self.mailbox)
+        if self.writer is not None:
+            self.writer.cancel()
+        metrics.WS_CLIENTS.dec()
+        self.mailbox = None
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if self.mailbox is None:
+            return
+        if len(self.mailbox.queue) > self.mailbox.conflate_after + MAX_CHANNELS + MAX_UNREAD:
+            await self.close(code=CLOSE_POLICY)
+            return
+        if text_data is None:
+            return self.error("bad_request", "send JSON text frames, not binary")
+        if len(text_data) > MAX_MESSAGE:
+            return self.error("message_too_large", f"a message is at most {MAX_MESSAGE} characters")
+        try:
+            message = orjson.loads(text_data)
+        except orjson.JSONDecodeError:
+            return self.error("bad_request", "a message is a JSON object")
+        if not isinstance(message, dict):
+            return self.error("bad_request", "a message is a JSON object")
+        op = message.get("op")
+        if op == "ping":
+            return self.mailbox.control({"type": "pong"})
+        if op not in ("subscribe", "unsubscribe"):
+            return self.error(
+                "unknown_op", f"unknown op {op!r}; one of subscribe, unsubscribe, ping"
+            )
+        names = message.get("channels")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return self.error("bad_request", "'channels' is a list of channel names")
+        if op == "subscribe":
+            await self.subscribe(list(dict.fromkeys(names)))
+        else:
+            self.unsubscribe(list(dict.fromkeys(names)))
+
+    async def subscribe(self, names: list[str]) -> None:
+        new = [n for n in names if n not in self.channels]
+        if len(self.channels) + len(new) > MAX_CHANNELS:
+            return self.error(
+                "too_many_channels", f"a connection reads at most {MAX_CHANNELS} channels"
+            )
+        listing = await LISTINGS.get() if new else None
+        accepted: list[str] = []
+        for name in names:
+            if name in self.channels:
+                accepted.append(name)
+                continue
+            try:
+                channel = parse_channel(name)
+            except ChannelError as exc:
+                self.error("unknown_channel", str(exc), channel=name)
+                continue
+            if permission_for(channel) not in self.permissions:
+                self.error("forbidden", f"you may not read {name!r}", channel=name)
+                continue
+            if listing is not None and not listing.lists(channel):
+                self.error(
+                    "unknown_channel",
+                    f"{name!r}: no enabled exchange lists this venue and symbol",
+                    channel=name,
+                )
+                continue
+            accepted.append(name)
+        if self.mailbox is None:  # closed while the listing was read
+            return
+        fresh = [n for n in accepted if n not in self.channels]
+        self.mailbox.control({"type": "subscribed", "channels": accepted})
+        if fresh:
+            # synchronous from here: no update of `fresh` can be queued before its snapshot
+            self.channels.update(fresh)
+            self.mailbox.snapshots(asyncio.ensure_future(read_latest(fresh)))
+            self.hub.subscribe(self.mailbox, fresh)
+
+    def unsubscribe(self, names: list[str]) -> None:
+        gone = [n for n in names if n in self.channels]
+        self.channels.difference_update(gone)
+        self.hub.unsubscribe(self.mailbox, gone)
+        self.mailbox.drop(set(gone))
+        self.mailbox.control({"type": "unsubscribed", "channels": gone})
+
+    def error(self, code: str, message: str, *, channel: str | None = None) -> None:
+        body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if channel is not None:
+            body["channel"] = channel
+        self.mailbox.control(body)
+
+    # -- the writer ------------------------------------------------------------------------
+
+    async def _write(self) -> None:
+        """Send what the mailbox holds, in order, until the connection ends."""
+        box = self.mailbox
+        send = self.raw_send
+        backlog = self.backlog
+        while True:
+            await box.wait()
+            delivered = 0
+            sent = 0
+            while box.queue:
+                entry = box.take()
+                if entry.kind == CONTROL:
+                    await send({"type": "websocket.send", "text": entry.text})
+                elif entry.kind == SNAPSHOTS:
+                    for text in await self._snapshots(entry.future):
+                        await send({"type": "websocket.send", "text": text})
+                else:
+                    await send({"type": "websocket.send", "text": box.render(entry)})
+                    delivered += 1
+                sent += 1
+                if backlog is not None and backlog() > HIGH_WATER:
+                    metrics.WS_DELIVERED.inc(delivered)
+                    delivered = 0
+                    box.stalled = True
+                    try:
+                        while backlog() > LOW_WATER:
+                            await asyncio.sleep(DRAIN_POLL)
+                    finally:
+                        box.stalled = False
+                elif sent % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            if delivered:
+                metrics.WS_DELIVERED.inc(delivered)
+
+    @staticmethod
+    async def _snapshots(future: asyncio.Future) -> list[str]:
+        try:
+            latest = await future
+        except Exception:  # the cache is down: no snapshots, updates follow
+            log.exception("could not read the latest state for snapshots")
+            return []
+        return [update_text(channel, data, "snapshot") for channel, data in latest.items()]

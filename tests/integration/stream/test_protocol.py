@@ -1,0 +1,198 @@
+"""`/ws/stream` over the real ASGI application in process: login, subscribe with a snapshot
+before the updates, unsubscribe, ping, and every error, each leaving the connection up."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client as DjangoClient
+
+from marketdata import feed
+from marketdata.stream.consumer import CLOSE_NOT_AUTHENTICATED, MAX_CHANNELS, MAX_MESSAGE
+from tests.integration.stream.conftest import (
+    BYBIT_TICKER,
+    OKX_BOOK,
+    OKX_TRADES,
+    ORIGIN,
+    stream_client,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def book(sequence: int) -> dict:
+    return {"venue": "okx", "symbol": "BTC/USDT:USDT", "sequence": sequence, "bids": [["1", "2"]]}
+
+
+async def expect_closed(query: str = "", headers=None) -> int:
+    from gateway_site.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application, f"/ws/stream?{query}", headers=[ORIGIN, *(headers or [])]
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    closed = await communicator.receive_output(5)
+    assert closed["type"] == "websocket.close"
+    await communicator.wait()
+    return closed["code"]
+
+
+async def test_anonymous_and_bad_token_connections_are_closed_with_4401(listed):
+    assert await expect_closed() == CLOSE_NOT_AUTHENTICATED
+    assert await expect_closed("token=not-a-token") == CLOSE_NOT_AUTHENTICATED
+
+
+async def test_token_login_subscribes_and_gets_snapshot_then_updates_in_order(
+    viewer_token, publisher
+):
+    publisher.publish(OKX_BOOK, book(1))
+    await publisher.flush()  # the latest state in the cache: the snapshot
+    async with stream_client(f"token={viewer_token}") as client:
+        assert await client.subscribe(OKX_BOOK, BYBIT_TICKER) == {
+            "type": "subscribed",
+            "channels": [OKX_BOOK, BYBIT_TICKER],
+        }
+        assert await client.receive() == {"channel": OKX_BOOK, "type": "snapshot", "data": book(1)}
+        for sequence in (2, 3, 4):
+            publisher.publish(OKX_BOOK, book(sequence))
+        ticker = {"venue": "bybit", "symbol": "BTC/USDT:USDT", "best_bid": "10.5"}
+        publisher.publish(BYBIT_TICKER, ticker)
+        await publisher.flush()
+        received = [await client.receive() for _ in range(4)]
+        assert received == [
+            {"channel": OKX_BOOK, "type": "update", "data": book(2)},
+            {"channel": OKX_BOOK, "type": "update", "data": book(3)},
+            {"channel": OKX_BOOK, "type": "update", "data": book(4)},
+            {"channel": BYBIT_TICKER, "type": "update", "data": ticker},
+        ]
+        # a channel with data now gets its snapshot on the next subscription's connection
+    async with stream_client(f"token={viewer_token}") as late:
+        await late.subscribe(BYBIT_TICKER, OKX_TRADES)
+        assert await late.receive() == {"channel": BYBIT_TICKER, "type": "snapshot", "data": ticker}
+        await late.send({"op": "ping"})
+        assert await late.receive() == {"type": "pong"}  # no trades snapshot: none published
+
+
+async def test_session_login(user_with, listed, publisher):
+    user, _ = await database_sync_to_async(user_with)("trader")
+    django_client = DjangoClient()
+    await database_sync_to_async(django_client.force_login)(user)
+    cookie = f"sessionid={django_client.cookies['sessionid'].value}".encode()
+    async with stream_client(headers=[(b"cookie", cookie)]) as client:
+        assert await client.subscribe(OKX_BOOK) == {"type": "subscribed", "channels": [OKX_BOOK]}
+        publisher.publish(OKX_BOOK, book(7))
+        await publisher.flush()
+        assert await client.receive() == {"channel": OKX_BOOK, "type": "update", "data": book(7)}
+
+
+async def test_unsubscribe_stops_updates_and_ping_answers(viewer_token, publisher):
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.subscribe(OKX_BOOK, BYBIT_TICKER)
+        await client.send({"op": "unsubscribe", "channels": [OKX_BOOK, "arbitrage"]})
+        assert await client.receive() == {"type": "unsubscribed", "channels": [OKX_BOOK]}
+        publisher.publish(OKX_BOOK, book(1))
+        publisher.publish(BYBIT_TICKER, {"best_bid": "1"})
+        await publisher.flush()
+        assert await client.receive() == {
+            "channel": BYBIT_TICKER,
+            "type": "update",
+            "data": {"best_bid": "1"},
+        }
+        await client.send({"op": "ping"})
+        assert await client.receive() == {"type": "pong"}
+
+
+def error(code: str, message: str, channel: str | None = None) -> dict:
+    body = {"type": "error", "code": code, "message": message}
+    if channel is not None:
+        body["channel"] = channel
+    return body
+
+
+async def test_every_bad_request_is_an_error_and_the_connection_stays_up(viewer_token):
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.send_text("{not json")
+        assert await client.receive() == error("bad_request", "a message is a JSON object")
+        await client.send(["subscribe"])
+        assert await client.receive() == error("bad_request", "a message is a JSON object")
+        await client.send({"op": "watch", "channels": [OKX_BOOK]})
+        assert await client.receive() == error(
+            "unknown_op", "unknown op 'watch'; one of subscribe, unsubscribe, ping"
+        )
+        for channels in (OKX_BOOK, [OKX_BOOK, 3], None):
+            await client.send({"op": "subscribe", "channels": channels})
+            assert await client.receive() == error(
+                "bad_request", "'channels' is a list of channel names"
+            )
+        await client.communicator.send_to(bytes_data=b'{"op": "ping"}')
+        assert await client.receive() == error("bad_request", "send JSON text frames, not binary")
+        await client.send_text('{"op": "ping", "pad": "' + "x" * MAX_MESSAGE + '"}')
+        assert await client.receive() == error(
+            "message_too_large", f"a message is at most {MAX_MESSAGE} characters"
+        )
+        await client.send(
+            {"op": "subscribe", "channels": [f"book.okx.X{n}/USDT" for n in range(201)]}
+        )
+        assert await client.receive() == error(
+            "too_many_channels", f"a connection reads at most {MAX_CHANNELS} channels"
+        )
+        unlisted, disabled = "book.okx.DOGE/USDT", "book.okx.ETH/USDT:USDT"
+        await client.send(
+            {"op": "subscribe", "channels": ["book.kraken.BTC/USD", unlisted, disabled, OKX_BOOK]}
+        )
+        assert [await client.receive() for _ in range(4)] == [
+            error(
+                "unknown_channel",
+                "'book.kraken.BTC/USD': unknown venue 'kraken'; one of deribit, okx, bybit",
+                "book.kraken.BTC/USD",
+            ),
+            error(
+                "unknown_channel",
+                f"{unlisted!r}: no enabled exchange lists this venue and symbol",
+                unlisted,
+            ),
+            error(
+                "unknown_channel",
+                f"{disabled!r}: no enabled exchange lists this venue and symbol",
+                disabled,
+            ),
+            {"type": "subscribed", "channels": [OKX_BOOK]},
+        ]
+        await client.send({"op": "ping"})
+        assert await client.receive() == {"type": "pong"}
+
+
+async def test_a_user_in_no_role_is_forbidden_every_channel(user_with, listed):
+    _, token = await database_sync_to_async(user_with)()
+    async with stream_client(f"token={token}") as client:
+        await client.send({"op": "subscribe", "channels": [OKX_BOOK, feed.ARBITRAGE]})
+        assert [await client.receive() for _ in range(3)] == [
+            error("forbidden", f"you may not read {OKX_BOOK!r}", OKX_BOOK),
+            error("forbidden", "you may not read 'arbitrage'", feed.ARBITRAGE),
+            {"type": "subscribed", "channels": []},
+        ]
+
+
+async def test_consolidated_and_arbitrage_channels(viewer_token, publisher):
+    pair = feed.consolidated_channel("BTC/USDT:USDT")
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.send({"op": "subscribe", "channels": [pair, "consolidated.ETH/USDT:USDT"]})
+        assert await client.receive() == error(
+            "unknown_channel",
+            "'consolidated.ETH/USDT:USDT': no enabled exchange lists this venue and symbol",
+            "consolidated.ETH/USDT:USDT",
+        )
+        assert await client.receive() == {"type": "subscribed", "channels": [pair]}
+        assert await client.subscribe(feed.ARBITRAGE) == {
+            "type": "subscribed",
+            "channels": [feed.ARBITRAGE],
+        }
+        publisher.publish(feed.ARBITRAGE, {"opened": [{"id": 1, "symbol": "BTC/USDT:USDT"}]})
+        await publisher.flush()
+        assert await client.receive() == {
+            "channel": feed.ARBITRAGE,
+            "type": "update",
+            "data": {"opened": [{"id": 1, "symbol": "BTC/USDT:USDT"}]},
+        }
