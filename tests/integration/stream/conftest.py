@@ -164,3 +164,38 @@ def live_daphne() -> LiveDaphne:
     server = LiveDaphne()
     yield server
     server.stop()
+
+
+# --------------------------------------------------------------------------- channels-redis
+
+
+def redis_url() -> str | None:
+    """`REDIS_URL`, or the local Redis on db 5; None when it does not answer (tests skip)."""
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+@pytest.fixture
+def redis_layer(settings) -> str:
+    """The channels-redis layer on a key prefix of this test's own (no cross-talk between
+    concurrent runs sharing one Redis)."""
+    import uuid
+
+    url = redis_url()
+    if url is None:
+        pytest.skip("no Redis reachable (REDIS_URL or 127.0.0.1:6379)")
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": f"asgi-test-{uuid.uuid4().hex[:12]}:"},
+        }
+    }
+    return url
