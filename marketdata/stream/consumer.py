@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -36,9 +37,10 @@ CLOSE_POLICY = 1008  # a client that floods requests and never reads the answers
 MAX_CHANNELS = 200  # per connection
 MAX_MESSAGE = 64 * 1024  # characters of one client message
 MAX_UNREAD = 1_000  # queued entries beyond the bound of conflation before closing
-HIGH_WATER = 256 * 1024  # bytes the server's socket may buffer before the writer waits
-LOW_WATER = 64 * 1024  # ... until it has drained to this
-DRAIN_POLL = 0.005  # seconds between looks at a stalled socket
+HIGH_WATER = 128 * 1024  # bytes the server may hold unsent before the writer waits
+LOW_WATER = 32 * 1024  # ... until it has drained to this
+DRAIN_POLL = 0.002  # seconds between looks at a stalled socket
+SEND_BUFFER = 64 * 1024  # the kernel's send buffer of a client socket (SO_SNDBUF)
 YIELD_EVERY = 64  # messages a writer sends before letting others run
 
 
@@ -48,8 +50,10 @@ def innermost_send(send: Callable) -> tuple[Callable, Callable[[], int] | None]:
 
     Daphne's `send` never waits on the network: it hands each frame to its Twisted transport,
     which buffers without bound. The probe lets the writer notice a client that does not read
-    and stop, so that its mailbox conflates instead of the transport growing. Other servers
-    (uvicorn) make `send` itself wait, which stalls the writer the same way."""
+    and stop, so that its mailbox conflates instead of the transport growing. The socket's
+    kernel send buffer is capped at `SEND_BUFFER` too (Linux otherwise grows it to megabytes
+    on its own, which a slow client would have to read through before it sees fresh data).
+    Other servers (uvicorn) make `send` itself wait, which stalls the writer the same way."""
     current: Any = send
     for _ in range(8):
         if isinstance(current, functools.partial):
@@ -60,6 +64,9 @@ def innermost_send(send: Callable) -> tuple[Callable, Callable[[], int] | None]:
                 def backlog(transport=transport) -> int:
                     return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
 
+                handle = transport.getHandle() if hasattr(transport, "getHandle") else None
+                if handle is not None and hasattr(handle, "setsockopt"):
+                    handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
                 return current, backlog
             return current, None
         inner = getattr(getattr(current, "__self__", None), "real_send", None)
@@ -88,6 +95,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         self.mailbox = Mailbox()
         self.raw_send, self.backlog = innermost_send(self.base_send)
+        self.mailbox.socket_backlog = self.backlog
         await self.accept()
         await self.hub.attach(self.mailbox)
         self.writer = asyncio.create_task(self._write(), name="ws-stream-writer")

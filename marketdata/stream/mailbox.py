@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -105,6 +105,7 @@ class Mailbox:
         "conflated",
         "max_queue",
         "queue",
+        "socket_backlog",
         "stalled",
         "unsent",
     )
@@ -116,6 +117,7 @@ class Mailbox:
         self.conflated = 0  # updates this client did not get because a newer one replaced them
         self.max_queue = 0  # the longest the queue has been
         self.stalled = False  # the writer waits for a slow socket to drain
+        self.socket_backlog: Callable[[], int] | None = None  # bytes the server holds unsent
         self._waiter: asyncio.Future | None = None
 
     # -- the hub's side (synchronous) ------------------------------------------------------
