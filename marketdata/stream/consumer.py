@@ -24,7 +24,7 @@ import orjson
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from marketdata import metrics
-from marketdata.feed import ChannelError, parse_channel, read_latest
+from marketdata.feed import TRADES, ChannelError, parse_channel, read_latest
 from marketdata.stream.access import LISTINGS, permission_for, user_permissions
 from marketdata.stream.hub import get_hub
 from marketdata.stream.mailbox import CONTROL, SNAPSHOTS, Mailbox, update_text
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 NO_LAYER = "marketdata.stream.no-layer"  # not in CHANNEL_LAYERS: no per-connection channel
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_POLICY = 1008  # a client that floods requests and never reads the answers
+CLOSE_TRY_AGAIN = 1013  # the feed is unavailable (the channel layer does not answer)
+JOIN_TIMEOUT = 10.0  # seconds for the hub to join the feed group
 MAX_CHANNELS = 200  # per connection
 MAX_MESSAGE = 64 * 1024  # characters of one client message
 MAX_UNREAD = 1_000  # queued entries beyond the bound of conflation before closing
@@ -92,12 +94,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         self.permissions = await user_permissions(user)
         self.channels: set[str] = set()
+        self.snapshot_trades: dict[str, set] = {}  # trades channel -> trade ids of its snapshot
         self.hub = get_hub()
         self.mailbox = Mailbox()
         self.raw_send, self.backlog = innermost_send(self.base_send)
         self.mailbox.socket_backlog = self.backlog
         await self.accept()
-        await self.hub.attach(self.mailbox)
+        try:
+            await asyncio.wait_for(self.hub.attach(self.mailbox), JOIN_TIMEOUT)
+        except TimeoutError:  # the channel layer does not answer
+            log.error("stream hub could not join the feed in %s s", JOIN_TIMEOUT)
+            self.hub.detach(self.mailbox)
+            self.mailbox = None
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.writer = asyncio.create_task(self._write(), name="ws-stream-writer")
         metrics.WS_CLIENTS.inc()
 
@@ -184,6 +194,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     def unsubscribe(self, names: list[str]) -> None:
         gone = [n for n in names if n in self.channels]
         self.channels.difference_update(gone)
+        for name in gone:
+            self.snapshot_trades.pop(name, None)
         self.hub.unsubscribe(self.mailbox, gone)
         self.mailbox.drop(set(gone))
         self.mailbox.control({"type": "unsubscribed", "channels": gone})
@@ -213,6 +225,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                     for text in await self._snapshots(entry.future):
                         await send({"type": "websocket.send", "text": text})
                 else:
+                    if self.snapshot_trades and entry.channel in self.snapshot_trades:
+                        if not self._without_snapshot_trades(entry):
+                            continue
                     await send({"type": "websocket.send", "text": box.render(entry)})
                     delivered += 1
                 sent += 1
@@ -230,11 +245,29 @@ class StreamConsumer(AsyncWebsocketConsumer):
             if delivered:
                 metrics.WS_DELIVERED.inc(delivered)
 
-    @staticmethod
-    async def _snapshots(future: asyncio.Future) -> list[str]:
+    async def _snapshots(self, future: asyncio.Future) -> list[str]:
         try:
             latest = await future
         except Exception:  # the cache is down: no snapshots, updates follow
             log.exception("could not read the latest state for snapshots")
             return []
+        for channel, data in latest.items():
+            if channel.startswith(TRADES + "."):
+                self.snapshot_trades[channel] = {t.get("trade_id") for t in data.get("trades", ())}
         return [update_text(channel, data, "snapshot") for channel, data in latest.items()]
+
+    def _without_snapshot_trades(self, entry) -> bool:
+        """A trades update right after its snapshot may repeat trades the snapshot holds (the
+        batch that reached the cache before it was read reaches the hub after): drop those.
+        False when nothing is left to send."""
+        seen = self.snapshot_trades[entry.channel]
+        trades = entry.data.get("trades", ())
+        fresh = [t for t in trades if t.get("trade_id") not in seen]
+        if len(fresh) == len(trades):
+            del self.snapshot_trades[entry.channel]  # past the snapshot
+            return True
+        if not fresh:
+            return False
+        entry.data = {**entry.data, "trades": fresh}
+        entry.text = None
+        return True

@@ -17,6 +17,7 @@ from tests.integration.stream.conftest import (
     ORIGIN,
     stream_client,
 )
+from tests.support.harness import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,3 +197,49 @@ async def test_consolidated_and_arbitrage_channels(viewer_token, publisher):
             "type": "update",
             "data": {"opened": [{"id": 1, "symbol": "BTC/USDT:USDT"}]},
         }
+
+
+def trades(*ids: str) -> dict:
+    return {"venue": "okx", "symbol": "BTC/USDT:USDT", "trades": [{"trade_id": i} for i in ids]}
+
+
+async def test_trades_the_snapshot_holds_are_not_repeated_by_the_next_update(
+    viewer_token, publisher
+):
+    publisher.publish(OKX_TRADES, trades("1", "2"))
+    await publisher.flush()
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.subscribe(OKX_TRADES)
+        assert await client.receive() == {
+            "channel": OKX_TRADES,
+            "type": "snapshot",
+            "data": trades("1", "2"),
+        }
+        for update in (trades("2", "3"), trades("1"), trades("4"), trades("1")):
+            publisher.publish(OKX_TRADES, update)
+            await publisher.flush()
+        received = [(await client.receive())["data"] for _ in range(3)]
+        # "2" and the lone "1" were in the snapshot; past the snapshot nothing is filtered
+        assert received == [trades("3"), trades("4"), trades("1")]
+
+
+async def test_the_hub_leaves_the_feed_when_idle_and_a_new_client_starts_it_again(
+    viewer_token, publisher
+):
+    from marketdata.stream.hub import get_hub
+
+    hub = get_hub()
+    hub.idle_stop = 0.05
+    groups = hub.layer.groups
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.subscribe(OKX_BOOK)
+        first = hub.channel_name
+        assert list(groups[feed.FEED_GROUP]) == [first]
+    await eventually(lambda: not hub.running and not groups.get(feed.FEED_GROUP))
+    async with stream_client(f"token={viewer_token}") as client:
+        await client.subscribe(OKX_BOOK)
+        assert hub.running
+        assert list(groups[feed.FEED_GROUP]) == [hub.channel_name] != [first]
+        publisher.publish(OKX_BOOK, book(9))
+        await publisher.flush()
+        assert await client.receive() == {"channel": OKX_BOOK, "type": "update", "data": book(9)}
