@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 NO_LAYER = "marketdata.stream.no-layer"  # not in CHANNEL_LAYERS: no per-connection channel
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_POLICY = 1008  # a client that floods requests and never reads the answers
+CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN = 1013  # the feed is unavailable (the channel layer does not answer)
 JOIN_TIMEOUT = 10.0  # seconds for the hub to join the feed group
 MAX_CHANNELS = 200  # per connection
@@ -209,7 +210,17 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # -- the writer ------------------------------------------------------------------------
 
     async def _write(self) -> None:
-        """Send what the mailbox holds, in order, until the connection ends."""
+        """Send what the mailbox holds, in order, until the connection ends; a failure is
+        logged and ends the connection (1011) rather than leaving it silent."""
+        try:
+            await self._write_loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("/ws/stream writer failed; closing the connection")
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def _write_loop(self) -> None:
         box = self.mailbox
         send = self.raw_send
         backlog = self.backlog

@@ -95,18 +95,24 @@ class Hub:
     # -- the feed --------------------------------------------------------------------------
 
     def fan_out(self, updates: Iterable[Any]) -> None:
-        """Offer each update to its channel's clients: serialized once, appended to each
-        mailbox (which conflates if its client is behind)."""
+        """Offer each update to its channel's clients: merged into the unsent update of each
+        client that is behind, else appended with the one serialization that every client
+        keeping up sends as is (made only if some client needs it)."""
         subscribers = self.subscribers
         offered = conflated = 0
         for channel, data in updates:
             boxes = subscribers.get(channel)
             if not boxes:
                 continue
-            text = update_text(channel, data)
             offered += 1
+            text = None
             for box in boxes:
-                conflated += box.offer(channel, data, text)
+                if box.conflate(channel, data):
+                    conflated += 1
+                    continue
+                if text is None:
+                    text = update_text(channel, data)
+                box.append(channel, data, text)
         self.updates += offered
         if conflated:
             self.conflated += conflated

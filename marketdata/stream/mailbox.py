@@ -122,22 +122,33 @@ class Mailbox:
 
     # -- the hub's side (synchronous) ------------------------------------------------------
 
-    def offer(self, channel: str, data: Any, text: str | None) -> int:
-        """Queue one update (`text` its shared serialization); 1 if it was conflated, else 0."""
-        queue = self.queue
+    def conflate(self, channel: str, data: Any) -> bool:
+        """Merge one update into the channel's unsent one if the client is behind; False
+        when it must be queued (`append`) instead."""
         previous = self.unsent.get(channel)
-        if previous is not None and (self.stalled or len(queue) >= self.conflate_after):
-            previous.data = merge(channel, previous.data, data)
-            previous.text = None
-            previous.conflated += 1
-            self.conflated += 1
-            return 1
+        if previous is None or not (self.stalled or len(self.queue) >= self.conflate_after):
+            return False
+        previous.data = merge(channel, previous.data, data)
+        previous.text = None
+        previous.conflated += 1
+        self.conflated += 1
+        return True
+
+    def append(self, channel: str, data: Any, text: str | None) -> None:
+        """Queue one update; `text` is its shared serialization."""
         entry = Entry(UPDATE, channel, data, text)
+        queue = self.queue
         queue.append(entry)
         self.unsent[channel] = entry
         if len(queue) > self.max_queue:
             self.max_queue = len(queue)
         self._wake()
+
+    def offer(self, channel: str, data: Any, text: str | None) -> int:
+        """`conflate` or else `append`: 1 if the update was conflated, else 0."""
+        if self.conflate(channel, data):
+            return 1
+        self.append(channel, data, text)
         return 0
 
     # -- the consumer's side ---------------------------------------------------------------
