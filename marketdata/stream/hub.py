@@ -29,6 +29,19 @@ from marketdata.stream.mailbox import Mailbox, update_text
 
 log = logging.getLogger(__name__)
 
+
+def _idle_errors() -> tuple[type[BaseException], ...]:
+    """What a channel layer raises when a blocking read merely found nothing: channels-redis
+    4.3 on redis-py 8 lets the client's read timeout fire with its own 5 s BZPOPMIN (an idle
+    hub would otherwise log an error every 5 s and back off)."""
+    try:
+        from redis.exceptions import TimeoutError as RedisTimeout
+    except ImportError:  # no redis client installed: only the in-memory layer
+        return ()
+    return (RedisTimeout,)
+
+
+IDLE_ERRORS = _idle_errors()
 REJOIN_EVERY = 60.0
 IDLE_STOP = 60.0
 ERROR_BACKOFF = 1.0
@@ -143,7 +156,10 @@ class Hub:
                     if rejoin is None:
                         rejoin = self.loop.create_task(self._rejoin())
                     while True:
-                        message = await self.layer.receive(self.channel_name)
+                        try:
+                            message = await self.layer.receive(self.channel_name)
+                        except IDLE_ERRORS:
+                            continue  # nothing came in the layer's blocking-read window
                         if message.get("type") == BATCH_TYPE:
                             self.batches += 1
                             self.fan_out(message.get("updates", ()))

@@ -166,6 +166,16 @@ def live_daphne() -> LiveDaphne:
     server.stop()
 
 
+@pytest.fixture
+async def daphne(live_daphne) -> AsyncIterator[LiveDaphne]:
+    """The server, whose hub is stopped after the test: the next test's hub joins the feed
+    anew (with Redis as the cache, clearing the cache also empties the layer's keys)."""
+    yield live_daphne
+    hub = hub_module.current_hub()
+    if hub is not None and hub.loop is live_daphne.loop:
+        await live_daphne.run(hub.aclose())
+
+
 # --------------------------------------------------------------------------- channels-redis
 
 

@@ -22,6 +22,12 @@ from tests.support.harness import eventually
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def in_memory_layer(settings):
+    """The in-memory layer whatever `REDIS_URL` says (its groups can be looked at)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 def book(sequence: int) -> dict:
     return {"venue": "okx", "symbol": "BTC/USDT:USDT", "sequence": sequence, "bids": [["1", "2"]]}
 
@@ -224,7 +230,7 @@ async def test_trades_the_snapshot_holds_are_not_repeated_by_the_next_update(
 
 
 async def test_the_hub_leaves_the_feed_when_idle_and_a_new_client_starts_it_again(
-    viewer_token, publisher
+    in_memory_layer, viewer_token, publisher
 ):
     from marketdata.stream.hub import get_hub
 

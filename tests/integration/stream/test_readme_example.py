@@ -27,13 +27,13 @@ async def publish_book(n: int) -> None:
     await publisher.flush()
 
 
-async def test_the_stream_example_runs(live_daphne, viewer_token):
+async def test_the_stream_example_runs(daphne, viewer_token):
     (example,) = [
         block
         for block in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
         if "/ws/stream" in block
     ]
-    url = live_daphne.url.replace("ws://", "")
+    url = daphne.url.replace("ws://", "")
     script = example.replace("127.0.0.1:8000/ws/stream", url).replace("YOUR_TOKEN", viewer_token)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -45,7 +45,7 @@ async def test_the_stream_example_runs(live_daphne, viewer_token):
     n = 0
     while process.returncode is None and n < 2_000:
         n += 1
-        await live_daphne.run(publish_book(n))
+        await daphne.run(publish_book(n))
         try:
             await asyncio.wait_for(process.wait(), 0.02)
         except TimeoutError:

@@ -48,11 +48,9 @@ async def subscribe(ws, *channels: str) -> None:
     assert orjson.loads(await ws.recv()) == {"type": "subscribed", "channels": list(channels)}
 
 
-async def test_a_slow_client_is_conflated_and_a_fast_one_gets_every_update(
-    live_daphne, viewer_token
-):
-    fast = await connect(live_daphne.url, viewer_token)
-    slow = await connect(live_daphne.url, viewer_token, receive_buffer=4096)
+async def test_a_slow_client_is_conflated_and_a_fast_one_gets_every_update(daphne, viewer_token):
+    fast = await connect(daphne.url, viewer_token)
+    slow = await connect(daphne.url, viewer_token, receive_buffer=4096)
     await subscribe(fast, OKX_BOOK)
     await subscribe(slow, OKX_BOOK)
     hub = hub_module.current_hub()
@@ -63,7 +61,7 @@ async def test_a_slow_client_is_conflated_and_a_fast_one_gets_every_update(
 
     async def round_of(count: int) -> None:
         nonlocal sequence, max_queue
-        await live_daphne.run(publish(range(sequence + 1, sequence + count + 1)))
+        await daphne.run(publish(range(sequence + 1, sequence + count + 1)))
         for _ in range(count):  # the fast client reads each round before the next is sent
             sequence += 1
             message = orjson.loads(await asyncio.wait_for(fast.recv(), 5))
@@ -96,29 +94,29 @@ async def test_a_slow_client_is_conflated_and_a_fast_one_gets_every_update(
     await eventually(lambda: not hub.clients)
 
 
-async def hundred_at_once(live_daphne, token: str) -> None:
+async def hundred_at_once(daphne, token: str) -> None:
     async def one():
-        ws = await connect(live_daphne.url, token)
+        ws = await connect(daphne.url, token)
         await subscribe(ws, OKX_BOOK)
         return ws
 
     clients = await asyncio.gather(*(one() for _ in range(100)))
-    await live_daphne.run(publish(range(1, 4)))
+    await daphne.run(publish(range(1, 4)))
     for ws in clients:
         received = [orjson.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(3)]
         assert [m["data"]["sequence"] for m in received] == [1, 2, 3]
     await asyncio.gather(*(ws.close() for ws in clients))
 
 
-async def test_a_hundred_clients_subscribe_at_once(live_daphne, viewer_token):
-    await hundred_at_once(live_daphne, viewer_token)
+async def test_a_hundred_clients_subscribe_at_once(daphne, viewer_token):
+    await hundred_at_once(daphne, viewer_token)
 
 
 async def test_a_hundred_clients_subscribe_at_once_on_channels_redis(
-    live_daphne, viewer_token, redis_layer
+    daphne, viewer_token, redis_layer
 ):
-    await hundred_at_once(live_daphne, viewer_token)
+    await hundred_at_once(daphne, viewer_token)
     hub = hub_module.current_hub()
     assert type(hub.layer).__name__ == "RedisChannelLayer"
     assert hub.batches == 1
-    await live_daphne.run(hub.aclose())
+    await daphne.run(hub.aclose())
