@@ -249,3 +249,31 @@ async def test_the_hub_leaves_the_feed_when_idle_and_a_new_client_starts_it_agai
         publisher.publish(OKX_BOOK, book(9))
         await publisher.flush()
         assert await client.receive() == {"channel": OKX_BOOK, "type": "update", "data": book(9)}
+
+
+def sample(name: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_clients_and_delivered_updates_are_counted(viewer_token, publisher):
+    clients, delivered = sample("gateway_ws_clients"), sample("gateway_ws_delivered_total")
+    async with (
+        stream_client(f"token={viewer_token}") as first,
+        stream_client(f"token={viewer_token}") as second,
+    ):
+        await eventually(lambda: sample("gateway_ws_clients") == clients + 2)
+        for client in (first, second):
+            await client.subscribe(OKX_BOOK)
+        for sequence in (1, 2, 3):
+            publisher.publish(OKX_BOOK, book(sequence))
+        await publisher.flush()
+        for client in (first, second):
+            assert [(await client.receive())["data"] for _ in range(3)] == [
+                book(1),
+                book(2),
+                book(3),
+            ]
+        await eventually(lambda: sample("gateway_ws_delivered_total") == delivered + 6)
+    await eventually(lambda: sample("gateway_ws_clients") == clients)
