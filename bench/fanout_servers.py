@@ -17,6 +17,8 @@ The gateway publishes through the production `FeedPublisher` into the channel la
 publisher -> layer -> hub -> mailboxes -> writers -> daphne. The bare server serializes each
 update once and hands it to `websockets.broadcast` for every connection (no conflation, no
 backpressure: a slow client's buffer grows). Same feed, same envelope, same clients.
+
+`FANOUT_PROFILE=PATH` writes the gateway server's cProfile statistics to PATH.
 """
 
 from __future__ import annotations
@@ -226,7 +228,12 @@ async def serve_bare() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["gateway"]:
-        serve_gateway()
+        if os.environ.get("FANOUT_PROFILE"):
+            import cProfile
+
+            cProfile.run("serve_gateway()", os.environ["FANOUT_PROFILE"])
+        else:
+            serve_gateway()
     elif sys.argv[1:] == ["bare"]:
         asyncio.run(serve_bare())
     else:

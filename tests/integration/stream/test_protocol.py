@@ -277,3 +277,19 @@ async def test_clients_and_delivered_updates_are_counted(viewer_token, publisher
             ]
         await eventually(lambda: sample("gateway_ws_delivered_total") == delivered + 6)
     await eventually(lambda: sample("gateway_ws_clients") == clients)
+
+
+async def test_a_connection_closes_with_1013_when_the_feed_cannot_be_joined(
+    listed, viewer_token, settings, monkeypatch
+):
+    from marketdata.stream import consumer
+
+    monkeypatch.setattr(consumer, "JOIN_TIMEOUT", 0.2)
+    # a Redis that is not there: nothing listens on port 1
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    assert await expect_closed(f"token={viewer_token}") == consumer.CLOSE_TRY_AGAIN
