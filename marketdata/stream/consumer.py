@@ -161,6 +161,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "too_many_channels", f"a connection reads at most {MAX_CHANNELS} channels"
             )
         listing = await LISTINGS.get() if new else None
+        if self.mailbox is None:  # closed while the listing was read
+            return
         accepted: list[str] = []
         for name in names:
             if name in self.channels:
@@ -182,8 +184,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 )
                 continue
             accepted.append(name)
-        if self.mailbox is None:  # closed while the listing was read
-            return
         fresh = [n for n in accepted if n not in self.channels]
         self.mailbox.control({"type": "subscribed", "channels": accepted})
         if fresh:
