@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.book_path
 	$(BIN)/python -m bench.simulator
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.persist
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -202,6 +202,7 @@ class InstrumentAdmin(admin.ModelAdmin):
         "exchange",
         "kind",
         "linear",
+        "quantity_unit",
         "contract_size",
         "tick_size",
         "lot_size",
@@ -209,7 +210,7 @@ class InstrumentAdmin(admin.ModelAdmin):
         "expiry",
         "active",
     ]
-    list_filter = ["exchange", "kind", "linear", "active", "option_type"]
+    list_filter = ["exchange", "kind", "linear", "quantity_unit", "active", "option_type"]
     search_fields = ["symbol", "venue_symbol", "base", "quote"]
     list_select_related = ["exchange"]
     readonly_fields = ["created_at", "updated_at"]

@@ -46,6 +46,10 @@ InstrumentKind = text_choices(base.InstrumentKind)
 OptionType = text_choices(base.OptionType)
 StreamKind = text_choices(base.StreamKind)
 StreamState = text_choices(base.StreamState)
+QuantityUnit = text_choices(
+    base.QuantityUnit,
+    {"base": "Base currency", "contracts": "Contracts", "quote": "Quote currency (USD)"},
+)
 
 
 class AccountPermission(models.TextChoices):

@@ -11,9 +11,17 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from exchanges.choices import AccountPermission, Environment, InstrumentKind, OptionType, Venue
+from exchanges.choices import (
+    AccountPermission,
+    Environment,
+    InstrumentKind,
+    OptionType,
+    QuantityUnit,
+    Venue,
+)
 from exchanges.fields import EncryptedTextField, money_field
-from exchanges.venues.base import Credentials, Endpoints
+from exchanges.venues import base as venue_base
+from exchanges.venues.base import Credentials, Endpoints, InstrumentInfo
 
 
 class Exchange(models.Model):
@@ -157,8 +165,9 @@ class Instrument(models.Model):
     `symbol` is the unified CCXT-style symbol (`BTC/USDT:USDT`), unique per exchange: it is the
     key the adapters' events carry. `venue_symbol` is the venue's own (`BTC-USDT-SWAP`) and is
     not unique: Bybit names spot and linear instruments alike (`BTCUSDT` in categories `spot`
-    and `linear`). Sizes are in the venue's order quantity unit (see
-    `exchanges.venues.base.InstrumentInfo`). An instrument the venue stops listing is kept with
+    and `linear`). Sizes are in the venue's order quantity unit, which `quantity_unit` names
+    (base currency, contracts of `contract_size`, or USD; `exchanges.venues.quantities` converts
+    them); `info()` is the row as the adapters' `InstrumentInfo`. An instrument the venue stops listing is kept with
     `active=False`, because orders and fills point at it.
     """
 
@@ -177,6 +186,11 @@ class Instrument(models.Model):
     min_notional = money_field(
         null=True, blank=True
     )  # smallest order value, where the venue has one
+    quantity_unit = models.CharField(
+        max_length=12,
+        choices=QuantityUnit.choices,
+        help_text="What an order quantity counts (exchanges.venues.quantities)",
+    )
     expiry = models.DateTimeField(null=True, blank=True)
     strike = money_field(null=True, blank=True)
     option_type = models.CharField(max_length=8, choices=OptionType.choices, blank=True)
@@ -214,6 +228,29 @@ class Instrument(models.Model):
     @property
     def inverse(self) -> bool:
         return not self.linear and self.kind != InstrumentKind.SPOT
+
+    def info(self) -> InstrumentInfo:
+        """The row as the adapters' `InstrumentInfo` (what the quantity and book functions
+        take)."""
+        return InstrumentInfo(
+            venue=venue_base.Venue(self.exchange.venue),
+            venue_symbol=self.venue_symbol,
+            symbol=self.symbol,
+            kind=venue_base.InstrumentKind(self.kind),
+            base=self.base,
+            quote=self.quote,
+            settle=self.settle,
+            linear=self.linear,
+            contract_size=self.contract_size,
+            tick_size=self.tick_size,
+            lot_size=self.lot_size,
+            min_size=self.min_size,
+            expiry_ts=int(self.expiry.timestamp()) * 1_000_000_000 if self.expiry else None,
+            strike=self.strike,
+            option_type=venue_base.OptionType(self.option_type) if self.option_type else None,
+            active=self.active,
+            min_notional=self.min_notional,
+        )
 
 
 class AppendOnlyError(Exception):

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from exchanges.choices import AccountPermission, Venue
 from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument
+from exchanges.venues import quantities
 from exchanges.venues.base import InstrumentInfo
 
 INSTRUMENT_FIELDS = (
@@ -30,6 +31,7 @@ INSTRUMENT_FIELDS = (
     "lot_size",
     "min_size",
     "min_notional",
+    "quantity_unit",
     "expiry",
     "strike",
     "option_type",
@@ -54,6 +56,7 @@ def _instrument_values(info: InstrumentInfo) -> dict[str, Any]:
         "lot_size": info.lot_size,
         "min_size": info.min_size,
         "min_notional": info.min_notional,
+        "quantity_unit": str(quantities.quantity_unit(info)),
         "expiry": expiry,
         "strike": info.strike,
         "option_type": str(info.option_type) if info.option_type is not None else "",

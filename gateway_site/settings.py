@@ -256,6 +256,24 @@ LOGGING = {
 ARBITRAGE_MIN_EDGE_BPS = Decimal(env.str("ARBITRAGE_MIN_EDGE_BPS", default="5"))
 ARBITRAGE_TAKER_FEES = env.dict("ARBITRAGE_TAKER_FEES", default={})
 
+# Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback
+# clients (a scraper on the same host) are answered.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
+# 1-minute candles and top-of-book samples kept; 0 keeps forever.
+# MARKETDATA_RETENTION_DAYS=trades=30,candles=0,top_of_book=7
+MARKETDATA_RETENTION_DAYS = {
+    "trades": 30,
+    "candles": 0,
+    "top_of_book": 7,
+    **{k: int(v) for k, v in env.dict("MARKETDATA_RETENTION_DAYS", default={}).items()},
+}
+if set(MARKETDATA_RETENTION_DAYS) != {"trades", "candles", "top_of_book"}:
+    raise ImproperlyConfigured(
+        "MARKETDATA_RETENTION_DAYS takes trades=, candles= and top_of_book= (days, 0 = forever)"
+    )
+
 # Where the demo exchanges point (the local simulator started by run_gateway / run_simulator).
 SIMULATOR_HOST = env.str("SIMULATOR_HOST", default="127.0.0.1")
 SIMULATOR_PORTS = {

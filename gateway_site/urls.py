@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from gateway_site.api import views as api_views
-from gateway_site.views import health
+from gateway_site.views import health, metrics
 
 audit = SimpleRouter()
 audit.register("audit", api_views.AuditViewSet, basename="audit")
@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 handler400 = "gateway_site.api.errors.bad_request"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from itertools import permutations
 
+from exchanges.venues import quantities
 from exchanges.venues.base import InstrumentInfo, InstrumentKind, PriceLevel, Venue
 
 ZERO = Decimal(0)
@@ -72,24 +73,18 @@ DEFAULT_TAKER_FEES: Mapping[tuple[Venue, str], Decimal] = {
 
 def quantity_unit(info: InstrumentInfo) -> Decimal:
     """How much of the contract currency (base for spot and linear, quote for inverse) one unit
-    of the venue's book size is: `contract_size` where the venue counts contracts, 1 on Deribit,
-    whose amounts are already in the contract currency (module docstring)."""
-    return ONE if info.venue is Venue.DERIBIT else info.contract_size
+    of the venue's book size is (`exchanges.venues.quantities.unit_value`)."""
+    return quantities.unit_value(info)
 
 
 def base_size(info: InstrumentInfo, price: Decimal, size: Decimal) -> Decimal:
-    """`size` of a level of `info`'s book at `price`, in the base currency.
-
-    Linear and spot: size x unit (exact). Inverse: size x unit / price, rounded toward zero to
-    `BASE_QUANTUM`. Options are refused: their price is a premium, not the pair's price.
+    """`size` of a level of `info`'s book at `price`, in the base currency
+    (`quantities.base_quantity`: exact for linear and spot; inverse rounded toward zero to
+    `BASE_QUANTUM`). Options are refused: their price is a premium, not the pair's price.
     """
     if info.kind is InstrumentKind.OPTION:
         raise ValueError(f"{info.symbol}: an option book is not a pair's book")
-    with localcontext(_EXACT):
-        amount = size * quantity_unit(info)
-        if not info.inverse:
-            return amount
-        return (amount / price).quantize(BASE_QUANTUM, rounding=ROUND_DOWN)
+    return quantities.base_quantity(info, size, price)
 
 
 @dataclass(frozen=True, slots=True)

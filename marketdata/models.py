@@ -58,7 +58,9 @@ class ConnectorStatus(models.Model):
 class TradeTick(models.Model):
     """One public trade. `side` is the taker's side."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="trades")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="trades", db_index=False
+    )
     trade_id = models.CharField(max_length=64)
     price = money_field()
     quantity = money_field()
@@ -84,7 +86,9 @@ class Candle(models.Model):
     class Interval(models.TextChoices):
         ONE_MINUTE = "1m", "1 minute"
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="candles")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="candles", db_index=False
+    )
     interval = models.CharField(max_length=4, choices=Interval.choices, default=Interval.ONE_MINUTE)
     open_time = models.DateTimeField()
     open = money_field()
@@ -110,7 +114,9 @@ class Candle(models.Model):
 class TopOfBookSnapshot(models.Model):
     """Best bid and ask of one instrument at one moment, sampled periodically."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="top_of_book")
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="top_of_book", db_index=False
+    )
     best_bid = money_field(null=True, blank=True)
     best_bid_size = money_field(null=True, blank=True)
     best_ask = money_field(null=True, blank=True)

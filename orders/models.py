@@ -31,7 +31,10 @@ class Order(models.Model):
     `status` only moves as `orders.state` allows (`set_status`). `price` is empty for market
     orders. `filled_quantity` and `average_fill_price` are the venue's cumulative figures.
     Timestamps: `submitted_at` when sent, `acknowledged_at` when the venue first confirmed it,
-    `closed_at` when it reached a terminal status.
+    `closed_at` when it reached a terminal status, `venue_updated_at` the venue's own time of
+    the latest state applied (`orders.ingest`: an older push is recognised and ignored).
+    `is_external`: placed by another client on the same keys, adopted from a push or by
+    reconciliation.
     """
 
     client_order_id = models.CharField(
@@ -58,6 +61,12 @@ class Order(models.Model):
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_NEW
     )
     reject_reason = models.TextField(blank=True, default="")
+    venue_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The venue's time of the latest state applied"
+    )
+    is_external = models.BooleanField(
+        default=False, help_text="Placed on the venue by another client, adopted by the gateway"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

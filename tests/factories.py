@@ -10,6 +10,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from exchanges.models import Exchange, ExchangeAccount, Instrument
+from exchanges.venues.quantities import unit_for
 from marketdata.models import (
     ArbitrageOpportunity,
     Candle,
@@ -68,6 +69,9 @@ class InstrumentFactory(DjangoModelFactory):
     tick_size = D("0.5")
     lot_size = D(10)
     min_size = D(10)
+    quantity_unit = factory.LazyAttribute(
+        lambda o: str(unit_for(o.exchange.venue, o.kind, linear=o.linear))
+    )
 
 
 class OrderFactory(DjangoModelFactory):

@@ -99,6 +99,14 @@ class OptionType(enum.StrEnum):
     PUT = "put"
 
 
+class QuantityUnit(enum.StrEnum):
+    """What an order quantity of an instrument counts (`quantities.py` converts it)."""
+
+    BASE = "base"  # the base currency: spot, Bybit linear, Deribit linear and options
+    CONTRACTS = "contracts"  # contracts of `contract_size` (OKX swaps, futures, options)
+    QUOTE = "quote"  # the quote currency, USD: Deribit and Bybit inverse
+
+
 class Liquidity(enum.StrEnum):
     MAKER = "maker"
     TAKER = "taker"
@@ -528,6 +536,7 @@ class RestClient(Protocol):
     def instruments(self) -> list[InstrumentInfo]: ...
     def ticker(self, venue_symbol: str) -> Ticker: ...
     def order_book(self, venue_symbol: str, depth: int = 50) -> BookSnapshot: ...
+    def recent_trades(self, venue_symbol: str, limit: int = 100) -> list[Trade]: ...  # oldest first
     def place_order(self, request: OrderRequest) -> OrderUpdate: ...
     def amend_order(self, request: AmendRequest) -> OrderUpdate: ...
     def cancel_order(

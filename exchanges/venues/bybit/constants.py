@@ -30,6 +30,7 @@ PATH_SERVER_TIME = "/v5/market/time"
 PATH_INSTRUMENTS = "/v5/market/instruments-info"
 PATH_TICKER = "/v5/market/tickers"
 PATH_ORDER_BOOK = "/v5/market/orderbook"
+PATH_RECENT_TRADES = "/v5/market/recent-trade"  # newest first; `limit` up to 1000 (spot 60)
 PATH_PLACE_ORDER = "/v5/order/create"
 PATH_AMEND_ORDER = "/v5/order/amend"
 PATH_CANCEL_ORDER = "/v5/order/cancel"
@@ -63,6 +64,7 @@ PAGE_LIMIT = {PATH_INSTRUMENTS: 1000, PATH_OPEN_ORDERS: 50, PATH_FILLS: 100, PAT
 
 # REST `GET /v5/market/orderbook` limit per category ("Get Orderbook").
 BOOK_MAX_DEPTH = {SPOT: 200, LINEAR: 500, INVERSE: 500, OPTION: 25}
+RECENT_TRADES_MAX = {SPOT: 60, LINEAR: 1000, INVERSE: 1000, OPTION: 1000}
 # WebSocket `orderbook.{depth}.{symbol}` depths ("Orderbook", WebSocket public).
 WS_BOOK_DEPTHS = {
     SPOT: (1, 50, 200, 1000),
@@ -87,6 +89,7 @@ RATE_LIMIT_GROUPS = {
     PATH_INSTRUMENTS: "market",
     PATH_TICKER: "market",
     PATH_ORDER_BOOK: "market",
+    PATH_RECENT_TRADES: "market",
     PATH_PLACE_ORDER: "order_create",
     PATH_AMEND_ORDER: "order_amend",
     PATH_CANCEL_ORDER: "order_cancel",

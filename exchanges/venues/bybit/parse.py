@@ -232,6 +232,21 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
     )
 
 
+def parse_rest_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
+    """One `GET /v5/market/recent-trade` list entry: `execId` (the `i` of the push), `price`,
+    `size`, `side` (taker), `time` ms."""
+    return Trade(
+        venue=BYBIT,
+        symbol=symbol,
+        trade_id=raw["execId"],
+        price=Decimal(raw["price"]),
+        quantity=Decimal(raw["size"]),
+        side=_side(raw["side"]),
+        exchange_ts=int(raw["time"]) * NS_PER_MS,
+        receive_ts=received_ns,
+    )
+
+
 # --------------------------------------------------------------------------- orders and fills
 
 

@@ -46,6 +46,7 @@ from exchanges.venues.base import (
     RequestTimeout,
     Ticker,
     TimeInForce,
+    Trade,
     Venue,
     VenueError,
     VenueUnavailable,
@@ -291,6 +292,21 @@ class BybitRestClient:
             signed=False,
         )
         return parse.parse_book(response.result, self._unified(category, symbol), now_ns())
+
+    def recent_trades(self, venue_symbol: str, limit: int = 100) -> list[Trade]:
+        """GET /v5/market/recent-trade: the latest `limit` trades (spot up to 60, the other
+        categories up to 1000), oldest first."""
+        category, symbol = self.resolve(venue_symbol)
+        limit = max(1, min(limit, C.RECENT_TRADES_MAX[category]))
+        response = self._call(
+            "GET",
+            C.PATH_RECENT_TRADES,
+            {"category": category, "symbol": symbol, "limit": limit},
+            signed=False,
+        )
+        unified, received = self._unified(category, symbol), now_ns()
+        rows = response.result.get("list") or []
+        return [parse.parse_rest_trade(raw, unified, received) for raw in reversed(rows)]
 
     # ------------------------------------------------------------------ orders
 

@@ -48,6 +48,7 @@ from exchanges.venues.base import (
     RequestTimeout,
     Side,
     Ticker,
+    Trade,
     Venue,
     VenueError,
     now_ns,
@@ -299,6 +300,17 @@ class DeribitRestClient:
             C.METHOD_GET_ORDER_BOOK, {"instrument_name": venue_symbol, "depth": depth}
         )
         return parse.parse_book(result, self.symbols.unified(result["instrument_name"]), now_ns())
+
+    def recent_trades(self, venue_symbol: str, limit: int = 100) -> list[Trade]:
+        """public/get_last_trades_by_instrument: the latest `limit` (up to 1000) trades,
+        oldest first."""
+        count = max(1, min(limit, C.LAST_TRADES_MAX))
+        result = self.call(
+            C.METHOD_LAST_TRADES,
+            {"instrument_name": venue_symbol, "count": count, "sorting": "desc"},
+        )
+        symbol, received = self.symbols.unified(venue_symbol), now_ns()
+        return [parse.parse_trade(raw, symbol, received) for raw in reversed(result["trades"])]
 
     # ------------------------------------------------------------------ orders
 

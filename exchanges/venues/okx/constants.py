@@ -56,6 +56,7 @@ PATH_SERVER_TIME = "/api/v5/public/time"
 PATH_INSTRUMENTS = "/api/v5/public/instruments"
 PATH_TICKER = "/api/v5/market/ticker"
 PATH_ORDER_BOOK = "/api/v5/market/books"
+PATH_TRADES = "/api/v5/market/trades"  # latest trades, newest first, `limit` up to 500
 PATH_ORDER = "/api/v5/trade/order"  # POST place, GET details
 PATH_AMEND_ORDER = "/api/v5/trade/amend-order"
 PATH_CANCEL_ORDER = "/api/v5/trade/cancel-order"
@@ -79,6 +80,7 @@ RATE_LIMITS: dict[str, Limit] = {
     "instruments": Limit(rate=10, burst=20),  # 20 / 2 s, IP + instType
     "ticker": Limit(rate=10, burst=20),  # 20 / 2 s, IP
     "books": Limit(rate=20, burst=40),  # 40 / 2 s, IP
+    "trades": Limit(rate=50, burst=100),  # 100 / 2 s, IP
     "place": Limit(rate=30, burst=60),  # 60 / 2 s, user + instId
     "amend": Limit(rate=30, burst=60),  # 60 / 2 s, user + instId
     "cancel": Limit(rate=30, burst=60),  # 60 / 2 s, user + instId
@@ -95,6 +97,7 @@ RATE_LIMIT_PENALTY_SECONDS = 2.0  # OKX limits are counted over 2 s windows
 CANCEL_BATCH_MAX = 20  # orders per cancel-batch-orders request
 PAGE_LIMIT = 100  # max `limit` of orders-pending and fills
 BOOK_MAX_DEPTH = 400  # max `sz` of GET /api/v5/market/books
+TRADES_MAX = 500  # max `limit` of GET /api/v5/market/trades
 DEAD_MAN_SWITCH_RANGE = (10, 120)  # cancel-all-after timeOut: 0, or 10..120 seconds
 
 # --------------------------------------------------------------------------- WebSocket

@@ -39,6 +39,7 @@ from exchanges.venues.base import (
     RequestTimeout,
     Ticker,
     TimeInForce,
+    Trade,
     Venue,
     VenueError,
     VenueUnavailable,
@@ -55,6 +56,7 @@ from exchanges.venues.okx.parse import (
     parse_order,
     parse_position,
     parse_ticker,
+    parse_trade,
 )
 from exchanges.venues.okx.symbols import SymbolTable, inst_type_of, kind_of
 from exchanges.venues.ratelimit import RateLimiter
@@ -288,6 +290,20 @@ class OkxRestClient:
         if not data:
             raise ProtocolError(f"no book for {venue_symbol}", venue=Venue.OKX)
         return parse_book(data[0], self.symbols.unified(venue_symbol), now_ns())
+
+    def recent_trades(self, venue_symbol: str, limit: int = 100) -> list[Trade]:
+        """GET /api/v5/market/trades: the latest `limit` (up to 500) trades, oldest first."""
+        limit = max(1, min(limit, C.TRADES_MAX))
+        envelope = self._request(
+            "GET",
+            C.PATH_TRADES,
+            params={"instId": venue_symbol, "limit": str(limit)},
+            group="trades",
+        )
+        symbol, received = self.symbols.unified(venue_symbol), now_ns()
+        return [
+            parse_trade(raw, symbol, received) for raw in reversed(self._data(envelope, "trades"))
+        ]
 
     # -- orders -------------------------------------------------------------------------
 
