@@ -42,6 +42,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.book_path
 	$(BIN)/python -m bench.simulator
+	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.persist
 
 clean:

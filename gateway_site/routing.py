@@ -1,3 +1,7 @@
 """WebSocket routes. Each app adds its consumers' paths here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from marketdata.stream.consumer import StreamConsumer
+
+websocket_urlpatterns: list = [path("ws/stream", StreamConsumer.as_asgi())]
