@@ -93,7 +93,15 @@ async def test_a_cross_between_two_venues_is_recorded_published_and_closed(
         D("9.489"),
         None,
     )
-    (opened,) = [data["opened"] for name, data in captured.updates if name == feed.ARBITRAGE]
+    # the row is written before it is published: wait for the publication too
+    (opened,) = await eventually(
+        lambda: [
+            data["opened"]
+            for name, data in captured.updates
+            if name == feed.ARBITRAGE and "opened" in data
+        ],
+        10,
+    )
     (published,) = opened
     assert {k: published[k] for k in published if k not in ("id", "opened_at", "last_seen_at")} == {
         "symbol": PAIR,
