@@ -9,6 +9,7 @@ pytest_plugins = [
         "tests.plugins.simulator",
         "tests.plugins.venues",
         "tests.plugins.api",
+        "tests.plugins.daphne",
     )
     if importlib.util.find_spec(name) is not None
 ]
