@@ -133,6 +133,7 @@ async def test_a_book_that_drifted_from_the_venue_is_rebuilt(sim_module, running
         for venue in (Venue.DERIBIT, Venue.OKX):
             connector, symbol = connectors[venue], BOOKS[venue]
             book = connector.books[symbol]
+            await _quiet(connector, symbol)  # nothing in flight that could undo the tampering
             # as if an update had been missed: the best bid's size is off by one
             price, size = book.book.best_bid()
             book.book.bids[price] = size + 1
@@ -150,3 +151,18 @@ async def test_a_book_that_drifted_from_the_venue_is_rebuilt(sim_module, running
             assert await connector.check_drift(symbol) is Drift.MATCH
     finally:
         sim_module.call(setattr, sim_module.simulator, "generator_running", True)
+
+
+async def _quiet(connector, symbol: str) -> None:
+    """Wait until the paused market's book has reached the connector: its top equals the REST
+    book's."""
+    import asyncio
+
+    name = connector.rest.symbols.venue(symbol)
+
+    async def same() -> bool:
+        rest = await asyncio.to_thread(connector.rest.order_book, name, 50)
+        bids, asks = connector.books[symbol].top(10)
+        return (bids, asks) == (list(rest.bids[:10]), list(rest.asks[:10]))
+
+    await eventually(same, timeout=10, interval=0.1)
