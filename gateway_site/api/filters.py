@@ -4,6 +4,8 @@ other than `true`/`false` is a 400 naming the parameter."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
@@ -33,3 +35,19 @@ class StrictFilterBackend(DjangoFilterBackend):
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
         return filterset
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time filter whose value goes to the database in UTC: a valid offset such as
+    -23:02 is beyond what PostgreSQL takes as a zone displacement, and a time near the ends of
+    the calendar that leaves it when moved to UTC is a 400, not a 500."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                raise serializers.ValidationError(
+                    {self.field_name: ["Out of range once converted to UTC."]}
+                ) from None
+        return super().filter(qs, value)

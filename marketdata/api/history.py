@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from exchanges.models import Exchange
+from gateway_site.api.filters import UtcDateTimeFilter
 from gateway_site.api.viewsets import GatewayViewSet
 from marketdata import selectors
 from marketdata.api.live import InstrumentQuery, query
@@ -143,7 +144,7 @@ class OpportunityFilter(django_filters.FilterSet):
     sell_exchange = django_filters.ModelChoiceFilter(
         queryset=Exchange.objects.all(), to_field_name="slug"
     )
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
 
     class Meta:
         model = ArbitrageOpportunity

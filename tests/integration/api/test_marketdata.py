@@ -399,3 +399,16 @@ def test_the_feed_s_trade_data_and_latest_state_keep_the_last_hundred():
         "time": "1970-01-01T00:00:01.000Z",
     }
     assert [t["trade_id"] for t in latest["trades"]] == [str(n) for n in range(50, 150)]
+
+
+def test_a_time_with_any_offset_filters_in_utc(api, okx):
+    row = ArbitrageOpportunityFactory(buy_exchange=okx, symbol=SYMBOL)
+    # 2026-11-25T12:00Z is 2026-11-24T12:58-23:02: PostgreSQL refuses that offset as such
+    before = api["viewer"].get(
+        "/api/v1/marketdata/opportunities/", {"opened_after": "2026-11-24T12:58:00-23:02"}
+    )
+    assert [o["id"] for o in before.json()["results"]] == [row.pk]
+    after = api["viewer"].get(
+        "/api/v1/marketdata/opportunities/", {"opened_after": "2026-11-24T12:59:00-23:02"}
+    )
+    assert after.json()["results"] == []
