@@ -25,16 +25,17 @@ from exchanges.venues.base import Venue
 from marketdata import feed
 from marketdata.connectors.service import MarketDataService
 from marketdata.stream.access import LISTINGS
-from tests.integration.marketdata.conftest import FAST, QUICK_RESTART, make_exchanges, subscribe
+from tests.integration.marketdata.conftest import (
+    BOOKS,
+    FAST,
+    QUICK_RESTART,
+    make_exchanges,
+    subscribe,
+)
 from tests.support.harness import eventually
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-BOOKS = {
-    Venue.DERIBIT: "BTC/USD:BTC",
-    Venue.OKX: "BTC/USDT:USDT",
-    Venue.BYBIT: "BTC/USDT:USDT",
-}
 PAIR = "BTC/USDT:USDT"  # consolidated across OKX and Bybit
 CHANNELS = [
     *(feed.book_channel(v, s) for v, s in BOOKS.items()),

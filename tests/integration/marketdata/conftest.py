@@ -31,6 +31,12 @@ FAST = Intervals(
     drift=3600,
 )
 QUICK_RESTART = Backoff(initial=0.05, maximum=0.2)
+# one book per venue: the perpetuals the tests stream
+BOOKS = {
+    Venue.DERIBIT: "BTC/USD:BTC",
+    Venue.OKX: "BTC/USDT:USDT",
+    Venue.BYBIT: "BTC/USDT:USDT",
+}
 
 
 def make_exchanges(sim) -> dict[Venue, Exchange]:

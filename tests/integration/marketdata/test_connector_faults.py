@@ -10,16 +10,10 @@ import pytest
 from exchanges.venues.base import Venue
 from marketdata import feed
 from marketdata.connectors.books import Drift, Top
-from tests.integration.marketdata.conftest import make_exchanges, subscribe
+from tests.integration.marketdata.conftest import BOOKS, make_exchanges, subscribe
 from tests.support.harness import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BOOKS = {
-    Venue.DERIBIT: "BTC/USD:BTC",
-    Venue.OKX: "BTC/USDT:USDT",
-    Venue.BYBIT: "BTC/USDT:USDT",
-}
 
 
 @pytest.fixture

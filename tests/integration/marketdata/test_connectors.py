@@ -16,16 +16,10 @@ from marketdata.connectors.books import Drift
 from marketdata.connectors.exchange import open_stream
 from marketdata.connectors.persist import Persister, in_thread
 from marketdata.models import ConnectorStatus, Subscription, TopOfBookSnapshot, TradeTick
-from tests.integration.marketdata.conftest import make_exchanges, subscribe
+from tests.integration.marketdata.conftest import BOOKS, make_exchanges, subscribe
 from tests.support.harness import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BOOKS = {
-    Venue.DERIBIT: "BTC/USD:BTC",
-    Venue.OKX: "BTC/USDT:USDT",
-    Venue.BYBIT: "BTC/USDT:USDT",
-}
 
 
 @pytest.fixture
