@@ -1,4 +1,4 @@
-"""Admin of the exchanges app, and the read-only base the history admins of other apps use.
+"""Admin of the exchanges app.
 
 API credentials are write-only here: the form has password inputs that never render a value
 (blank keeps the stored one), and pages show the key masked and whether a secret is set.
@@ -14,34 +14,6 @@ from django.http import HttpRequest
 
 from exchanges.models import AccountGrant, Exchange, ExchangeAccount, Instrument, mask
 from exchanges.services import exchange_account_credentials_validate
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For rows the gateway writes and operators only read: history, fills, market data."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Exchange)

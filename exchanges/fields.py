@@ -1,9 +1,4 @@
-"""Model fields shared by every app: amounts and secrets.
-
-`money_field` is the one place that says how an amount is stored: `DecimalField(38, 18)` holds
-a satoshi (1e-8), an option premium of 0.0001 BTC and a notional of 10^20 with room to spare.
-PostgreSQL stores it exactly (`numeric(38, 18)`); SQLite, the embedded default, keeps about 15
-significant digits, which every price, size and fee the three venues publish fits in.
+"""The encrypted field of API secrets.
 
 `EncryptedTextField` keeps API secrets encrypted at rest with `cryptography`'s MultiFernet under
 `settings.GATEWAY_SECRETS_KEYS`: the first key encrypts, every key decrypts, so a key is rotated
@@ -23,17 +18,6 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-
-MONEY_MAX_DIGITS = 38
-MONEY_DECIMAL_PLACES = 18
-
-
-def money_field(**kwargs: Any) -> models.DecimalField:
-    """A DecimalField for a price, size, fee, balance or PnL (38 digits, 18 after the point)."""
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
-
 
 SERIALIZED_PREFIX = "fernet:"
 

@@ -19,9 +19,10 @@ from exchanges.choices import (
     QuantityUnit,
     Venue,
 )
-from exchanges.fields import EncryptedTextField, money_field
+from exchanges.fields import EncryptedTextField
 from exchanges.venues import base as venue_base
 from exchanges.venues.base import Credentials, Endpoints, InstrumentInfo
+from gateway_site.models_base import money_field
 
 
 class Exchange(models.Model):
@@ -251,37 +252,3 @@ class Instrument(models.Model):
             active=self.active,
             min_notional=self.min_notional,
         )
-
-
-class AppendOnlyError(Exception):
-    """A history row (order event, risk event, kill-switch action) was about to change."""
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Refuses bulk `update()` and `delete()`: history rows are only ever added."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: update refused")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete refused")
-
-
-class AppendOnlyModel(models.Model):
-    """Base of history tables: a row is inserted once and never updated or deleted through the
-    ORM (`save()` of a stored row, `delete()` and queryset `update()`/`delete()` raise)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(
-                f"{type(self).__name__} {self.pk} is append-only: it cannot be changed"
-            )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} {self.pk} is append-only: delete refused")

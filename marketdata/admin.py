@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from exchanges.admin import ReadOnlyAdmin
+from gateway_site.admin_base import ReadOnlyAdmin
 from marketdata.models import (
     ArbitrageOpportunity,
     Candle,

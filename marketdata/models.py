@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exchanges.choices import StreamKind, StreamState
-from exchanges.fields import money_field
 from exchanges.models import Exchange, ExchangeAccount, Instrument
+from gateway_site.models_base import money_field
 from marketdata.feed import BOOK_DEPTH
 from orders.choices import Side
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from exchanges.admin import ReadOnlyAdmin, ReadOnlyInline
+from gateway_site.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from orders.models import Fill, Order, OrderEvent
 
 

@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from exchanges.fields import money_field
-from exchanges.models import AppendOnlyModel, AppendOnlyQuerySet, ExchangeAccount, Instrument
+from exchanges.models import ExchangeAccount, Instrument
+from gateway_site.models_base import AppendOnlyModel, AppendOnlyQuerySet, money_field
 from orders import state
 from orders.choices import Liquidity, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 from orders.ids import CLIENT_ORDER_ID_MAX_LENGTH, new_client_order_id

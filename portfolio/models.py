@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils import timezone
 
-from exchanges.fields import money_field
 from exchanges.models import ExchangeAccount, Instrument
+from gateway_site.models_base import money_field
 from portfolio.choices import ReconciliationKind, ReconciliationStatus
 
 ZERO = Decimal(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from exchanges.admin import ReadOnlyAdmin
+from gateway_site.admin_base import ReadOnlyAdmin
 from risk.models import KillSwitch, RiskEvent, RiskLimit
 
 

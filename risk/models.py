@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from exchanges.fields import money_field
-from exchanges.models import AppendOnlyModel, AppendOnlyQuerySet, ExchangeAccount, Instrument
+from exchanges.models import ExchangeAccount, Instrument
+from gateway_site.models_base import AppendOnlyModel, AppendOnlyQuerySet, money_field
 from orders.models import Order
 from risk.choices import RiskEventKind, Severity
 

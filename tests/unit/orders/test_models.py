@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
-from exchanges.models import AppendOnlyError
+from gateway_site.models_base import AppendOnlyError
 from orders.models import Fill, Order, OrderEvent
 from orders.state import InvalidTransition
 from tests.factories import (

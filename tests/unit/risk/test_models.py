@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from exchanges.models import AppendOnlyError
+from gateway_site.models_base import AppendOnlyError
 from risk.models import KillSwitch, RiskEvent
 from tests.factories import (
     T0,
