@@ -153,23 +153,11 @@ def run_trades_only(rows: list, batch: int) -> tuple[float, int]:
 
 def run_bulk_create(rows: list, batch: int) -> float:
     from marketdata.models import TradeTick
+    from marketdata.storage import trade_tick
 
     started = time.perf_counter()
     for chunk in _batches(rows, batch):
-        TradeTick.objects.bulk_create(
-            [
-                TradeTick(
-                    instrument_id=row.instrument_id,
-                    trade_id=row.trade_id,
-                    price=row.price,
-                    quantity=row.quantity,
-                    side=row.side,
-                    traded_at=row.traded_at,
-                )
-                for row in chunk
-            ],
-            ignore_conflicts=True,
-        )
+        TradeTick.objects.bulk_create([trade_tick(row) for row in chunk], ignore_conflicts=True)
     return time.perf_counter() - started
 
 

@@ -42,6 +42,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from exchanges.venues.base import PriceLevel, Ticker, Trade, Venue
+from marketdata import metrics
 
 if TYPE_CHECKING:  # the data builders only read these
     from marketdata.aggregation import ConsolidatedBook, ConsolidatedLevel
@@ -384,8 +385,6 @@ class FeedPublisher:
                 continue
             self.published += n
             self.batches += 1
-            from marketdata import metrics
-
             metrics.FEED_PUBLISHED.inc(n)
         if self._withdrawn:
             channels, self._withdrawn = self._withdrawn, set()

@@ -178,21 +178,21 @@ def _insert_trades_bulk(rows: Sequence[TradeRow]) -> list[tuple[int, datetime]]:
             )
     new = [row for row in rows if (row.instrument_id, row.trade_id) not in stored]
     TradeTick.objects.bulk_create(
-        [
-            TradeTick(
-                instrument_id=row.instrument_id,
-                trade_id=row.trade_id,
-                price=row.price,
-                quantity=row.quantity,
-                side=row.side,
-                traded_at=row.traded_at,
-            )
-            for row in new
-        ],
-        batch_size=500,
-        ignore_conflicts=True,
+        [trade_tick(row) for row in new], batch_size=500, ignore_conflicts=True
     )
     return [(row.instrument_id, row.traded_at) for row in new]
+
+
+def trade_tick(row: TradeRow) -> TradeTick:
+    """The unsaved model row of `row` (the bulk-insert path, and the benchmark's reference)."""
+    return TradeTick(
+        instrument_id=row.instrument_id,
+        trade_id=row.trade_id,
+        price=row.price,
+        quantity=row.quantity,
+        side=row.side,
+        traded_at=row.traded_at,
+    )
 
 
 def rebuild_candles(touched: Iterable[tuple[int, datetime]]) -> int:
