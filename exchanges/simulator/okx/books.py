@@ -62,6 +62,10 @@ class BookView:
     ts_ns: int
     subscribers: set = field(default_factory=set)
     dirty: bool = False
+    # prices the engine changed since the last message, sent even when they ended where they
+    # began: a client joining a REST book taken in between needs them (`prevSeqId <= seqId`)
+    touched_bids: set = field(default_factory=set)
+    touched_asks: set = field(default_factory=set)
     last_push: float = 0.0  # loop time of the last message, for the keep-alive update
 
 
@@ -82,6 +86,8 @@ class OkxBooks:
         self._book_ts[symbol] = ts_ns
         for view in self._views_by_inst[symbol]:
             view.dirty = True
+            view.touched_bids.update(price for price, _ in bid_changes)
+            view.touched_asks.update(price for price, _ in ask_changes)
 
     def _view(self, channel: str, inst: str) -> BookView:
         view = self._views.get((channel, inst))
@@ -167,8 +173,12 @@ class OkxBooks:
         inst = view.inst_id
         bids, asks = self.engine.book(VENUE, inst, view.depth)
         new_bids, new_asks = dict(bids), dict(asks)
-        bid_changes = self._diff(view.bids, new_bids, reverse=True)
-        ask_changes = self._diff(view.asks, new_asks, reverse=False)
+        # a full-depth channel (books5, bbo-tbt) resends only when its levels differ
+        touched_bids = view.touched_bids if view.incremental else set()
+        touched_asks = view.touched_asks if view.incremental else set()
+        view.touched_bids, view.touched_asks = set(), set()
+        bid_changes = self._diff(view.bids, new_bids, touched_bids, reverse=True)
+        ask_changes = self._diff(view.asks, new_asks, touched_asks, reverse=False)
         if not bid_changes and not ask_changes:
             return False
         prev_seq = view.last_seq
@@ -224,12 +234,22 @@ class OkxBooks:
 
     @staticmethod
     def _diff(
-        old: dict[Decimal, Decimal], new: dict[Decimal, Decimal], *, reverse: bool
+        old: dict[Decimal, Decimal],
+        new: dict[Decimal, Decimal],
+        touched: set[Decimal],
+        *,
+        reverse: bool,
     ) -> list[tuple[Decimal, Decimal]]:
-        changes = [(p, ZERO) for p in old if p not in new]
-        changes += [(p, q) for p, q in new.items() if old.get(p) != q]
-        changes.sort(reverse=reverse)
-        return changes
+        """Every level that differs between `old` and `new`, plus every touched one at its
+        final size (zero when gone): a level that moved and came back, or came and went, between
+        two messages is in the update as it would be in OKX's aggregated one."""
+        if not touched and old == new:
+            return []
+        changes = {p: ZERO for p in old if p not in new}
+        changes.update((p, q) for p, q in new.items() if old.get(p) != q)
+        for price in touched:
+            changes.setdefault(price, new.get(price, ZERO))
+        return sorted(changes.items(), reverse=reverse)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()

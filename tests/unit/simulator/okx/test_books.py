@@ -371,3 +371,27 @@ def test_checksum_uses_only_the_top_25_levels():
     asks = [[str(2000 + i), "1"] for i in range(30)]
     assert checksum_string(bids, asks).count(":") == 25 * 4 - 1
     assert book_checksum(bids, asks) == book_checksum(bids[:25], asks[:25])
+
+
+def test_an_update_carries_every_touched_level_even_when_it_ended_where_it_began():
+    """A client joins a REST book taken between two messages (`prevSeqId <= seqId < seqId`):
+    a level that came and went, or moved and came back, in between must be in the update."""
+    from exchanges.simulator.okx.books import OkxBooks
+
+    d = Decimal
+    old = {d("100"): d("1"), d("99"): d("2"), d("98"): d("3")}
+    new = {d("100"): d("1"), d("99"): d("5"), d("97"): d("4")}
+    touched = {d("100"), d("96")}  # 100 moved and came back; 96 came and went
+    assert OkxBooks._diff(old, new, touched, reverse=True) == [
+        (d("100"), d("1")),
+        (d("99"), d("5")),
+        (d("98"), d("0")),
+        (d("97"), d("4")),
+        (d("96"), d("0")),
+    ]
+    assert OkxBooks._diff(old, dict(old), set(), reverse=True) == []
+    assert OkxBooks._diff(old, new, set(), reverse=False) == [
+        (d("97"), d("4")),
+        (d("98"), d("0")),
+        (d("99"), d("5")),
+    ]
