@@ -31,6 +31,9 @@ class Position(models.Model):
     realized_pnl = money_field(default=ZERO)
     unrealized_pnl = money_field(default=ZERO)
     leverage = money_field(null=True, blank=True)
+    venue_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The venue's time of the latest push applied"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -54,6 +57,9 @@ class Balance(models.Model):
     total = money_field(default=ZERO)
     available = money_field(default=ZERO)
     locked = money_field(default=ZERO)
+    venue_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The venue's time of the latest push applied"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
