@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from exchanges.models import Exchange, ExchangeAccount
-from exchanges.venues.base import RestClient
+from exchanges.venues.protocols import RestClient
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.registry import get_adapter
 

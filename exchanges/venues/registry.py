@@ -15,11 +15,9 @@ from typing import Any
 from exchanges.venues.base import (
     Credentials,
     Endpoints,
-    PrivateStream,
-    PublicStream,
-    RestClient,
     Venue,
 )
+from exchanges.venues.protocols import PrivateStream, PublicStream, RestClient
 from exchanges.venues.ratelimit import MEMORY, Limit, RateLimiter
 
 _PACKAGES = {

@@ -89,7 +89,7 @@ def parse_unified(symbol: str) -> SymbolParts:
 
 
 class NamedSymbolTable:
-    """`base.SymbolTable` of a venue whose own name identifies one instrument (OKX, Deribit):
+    """`protocols.SymbolTable` of a venue whose own name identifies one instrument (OKX, Deribit):
     the listing first; a name not in it is derived by the venue's naming rules and cached
     both ways. A venue's `SymbolTable` subclasses it and names its two rules,
     `derive_unified(venue_symbol)` and `derive_venue(symbol)` (static methods)."""

@@ -24,14 +24,13 @@ from typing import Any
 from exchanges.venues.base import (
     BookDelta,
     BookSnapshot,
-    PublicStream,
-    RestClient,
     StreamState,
     StreamStatus,
     Ticker,
     Trade,
     Venue,
 )
+from exchanges.venues.protocols import PublicStream, RestClient
 from exchanges.venues.registry import get_adapter
 from marketdata import feed, metrics
 from marketdata.connectors import books as B

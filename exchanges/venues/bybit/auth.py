@@ -36,7 +36,7 @@ def ws_prehash(expires_ms: int | str) -> str:
 
 
 class BybitSigner:
-    """Signs REST requests and WebSocket logins of one API key (`base.Signer`), with
+    """Signs REST requests and WebSocket logins of one API key (`protocols.Signer`), with
     timestamps from `clock` (local time plus the offset the REST client measured)."""
 
     def __init__(

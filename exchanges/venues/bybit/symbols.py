@@ -166,7 +166,7 @@ def derive_venue(symbol: str) -> tuple[str, str]:
 
 class SymbolTable:
     """Instruments of the venue by (category, Bybit name) and by unified symbol
-    (`base.SymbolTable`). Its `venue_symbol` is `category:NAME` (or a bare name listed in one
+    (`protocols.SymbolTable`). Its `venue_symbol` is `category:NAME` (or a bare name listed in one
     category only); `unified_in` / `info_in` take the category and name apart, as the
     stream's messages and the REST answers give them."""
 

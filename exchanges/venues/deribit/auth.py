@@ -82,7 +82,7 @@ def refresh_params(refresh_token: str) -> dict:
 
 
 class DeribitSigner:
-    """Signs HTTP requests and `public/auth` logins of one API key (`base.Signer`), with
+    """Signs HTTP requests and `public/auth` logins of one API key (`protocols.Signer`), with
     timestamps from `clock` (local time plus the offset measured from `public/get_time`).
 
     `ws_login` gives the `client_signature` params of `public/auth` (the caller wraps them in

@@ -153,7 +153,7 @@ def currency_of(instrument_name: str) -> str:
 
 
 class SymbolTable(NamedSymbolTable):
-    """Instrument name <-> unified symbol (`base.SymbolTable`), filled from the instrument
+    """Instrument name <-> unified symbol (`protocols.SymbolTable`), filled from the instrument
     listing and extended on demand from the name grammar."""
 
     __slots__ = ()

@@ -35,7 +35,7 @@ def iso_timestamp(epoch_ns: int) -> str:
 
 
 class OkxSigner:
-    """Signs REST requests and WebSocket logins for one OKX API key (`base.Signer`), with
+    """Signs REST requests and WebSocket logins for one OKX API key (`protocols.Signer`), with
     timestamps from `clock` (local time plus the offset the REST client measured)."""
 
     def __init__(self, credentials: Credentials, clock: Clock | None = None) -> None:

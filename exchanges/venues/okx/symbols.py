@@ -99,7 +99,7 @@ def venue_symbol_of(symbol: str) -> str:
 
 
 class SymbolTable(NamedSymbolTable):
-    """instId <-> unified symbol (`base.SymbolTable`), learned from the listing and derived
+    """instId <-> unified symbol (`protocols.SymbolTable`), learned from the listing and derived
     by the shapes above otherwise (cached)."""
 
     __slots__ = ()

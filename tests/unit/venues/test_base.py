@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from exchanges.venues import base
+from exchanges.venues import base, protocols
 
 VENUES = ["okx", "bybit", "deribit"]
 PARSERS = {
@@ -53,9 +53,9 @@ def test_signer_symbol_table_and_rest_client_names(venue):
     name = {"okx": "Okx", "bybit": "Bybit", "deribit": "Deribit"}[venue]
     signer_class = getattr(module(venue, "auth"), f"{name}Signer")
     signer = signer_class(base.Credentials("key", "secret", "pass"))
-    assert isinstance(signer, base.Signer)
+    assert isinstance(signer, protocols.Signer)
     assert parameters(signer.rest_headers) == ["method", "request_path", "body"]
-    assert isinstance(module(venue, "symbols").SymbolTable(), base.SymbolTable)
+    assert isinstance(module(venue, "symbols").SymbolTable(), protocols.SymbolTable)
     rest_class = getattr(module(venue, "rest"), f"{name}RestClient")
     limiter = inspect.signature(rest_class).parameters["limiter"]
     assert (limiter.kind, limiter.default) == (inspect.Parameter.KEYWORD_ONLY, None)

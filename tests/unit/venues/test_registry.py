@@ -3,7 +3,8 @@
 import pytest
 import requests
 
-from exchanges.venues.base import Endpoints, PublicStream, RestClient, Venue
+from exchanges.venues.base import Endpoints, Venue
+from exchanges.venues.protocols import PublicStream, RestClient
 from exchanges.venues.registry import available_venues, get_adapter, rest_client
 
 ENDPOINTS = Endpoints("http://127.0.0.1:9", "ws://127.0.0.1:9/ws", "ws://127.0.0.1:9/ws")
