@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from gateway_site.admin_base import ReadOnlyAdmin
+from risk import kill_switch
 from risk.models import KillSwitch, RiskEvent, RiskLimit
 
 
@@ -51,8 +52,16 @@ class KillSwitchAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: KillSwitch, form, change: bool) -> None:
-        obj.engaged_by = request.user.get_username()
-        super().save_model(request, obj, form, change)
+        """Engaging cancels every open order of the scope (risk.kill_switch); the action row
+        is the one `kill_switch` writes, so the admin shows it."""
+        actor = request.user.get_username()
+        if obj.engaged:
+            saved = kill_switch.engage(reason=obj.reason, account=obj.account, actor=actor)
+            saved = saved.action
+        else:
+            saved = kill_switch.release(reason=obj.reason, account=obj.account, actor=actor)
+        obj.pk, obj.engaged_by, obj.created_at = saved.pk, saved.engaged_by, saved.created_at
+        obj._state.adding = False
 
 
 @admin.register(RiskEvent)

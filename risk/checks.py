@@ -105,7 +105,7 @@ def check_daily_loss(order: Proposed, limits: Limits, exposure: Exposure) -> Rej
     if limit is not None and -exposure.daily_pnl >= limit and not reduces(order, exposure):
         return Rejection(
             "daily_loss",
-            f"today's loss {-exposure.daily_pnl} USD has reached the limit of {limit} USD",
+            f"today's loss {figure(-exposure.daily_pnl)} USD has reached the limit of {figure(limit)} USD",
         )
     return None
 
@@ -115,7 +115,8 @@ def check_order_quantity(order: Proposed, limits: Limits, exposure: Exposure) ->
     if limit is not None and order.quantity > limit:
         return Rejection(
             "order_quantity",
-            f"quantity {order.quantity} is above the limit of {limit} for {order.info.symbol}",
+            f"quantity {figure(order.quantity)} is above the limit of {figure(limit)} "
+            f"for {order.info.symbol}",
         )
     return None
 
@@ -131,7 +132,7 @@ def check_order_notional(order: Proposed, limits: Limits, exposure: Exposure) ->
     if value > limit:
         return Rejection(
             "order_notional",
-            f"order notional {figure(value)} USD is above the limit of {limit} USD",
+            f"order notional {figure(value)} USD is above the limit of {figure(limit)} USD",
         )
     return None
 
@@ -162,8 +163,9 @@ def check_price_collar(order: Proposed, limits: Limits, exposure: Exposure) -> R
     if off > band:
         return Rejection(
             "price_collar",
-            f"price {order.price} is {off.quantize(Decimal('0.01'))}% from the mark {mark}, "
-            f"beyond the {band}% band",
+            f"price {figure(order.price)} is {off.quantize(Decimal('0.01'))}% from the mark "
+            f"{figure(mark)}, "
+            f"beyond the {figure(band)}% band",
         )
     return None
 
@@ -175,8 +177,8 @@ def check_position(order: Proposed, limits: Limits, exposure: Exposure) -> Rejec
     if limits.max_position_quantity is not None and abs(after) > limits.max_position_quantity:
         return Rejection(
             "position",
-            f"the position would be {after}, beyond the limit of "
-            f"{limits.max_position_quantity} for {order.info.symbol}",
+            f"the position would be {figure(after)}, beyond the limit of "
+            f"{figure(limits.max_position_quantity)} for {order.info.symbol}",
         )
     if limits.max_position_notional is not None:
         price = _price(order, exposure)
@@ -187,7 +189,7 @@ def check_position(order: Proposed, limits: Limits, exposure: Exposure) -> Rejec
             return Rejection(
                 "position",
                 f"the position would be worth {figure(value)} USD, beyond the limit of "
-                f"{limits.max_position_notional} USD",
+                f"{figure(limits.max_position_notional)} USD",
             )
     return None
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from exchanges.selectors import accounts_visible_to
 from gateway_site.api.viewsets import GatewayViewSet
-from risk import services
+from risk import kill_switch, services
 from risk.api import serializers as s
 from risk.models import KillSwitch, RiskLimit
 
@@ -59,5 +59,13 @@ class KillSwitchViewSet(GatewayViewSet, mixins.ListModelMixin):
     def create(self, request: Request) -> Response:
         data = s.KillSwitchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        action = services.kill_switch_set(**data.validated_data, actor=request.user.get_username())
+        fields, actor = data.validated_data, request.user.get_username()
+        if fields["engaged"]:
+            action = kill_switch.engage(
+                reason=fields["reason"], account=fields.get("account"), actor=actor
+            ).action
+        else:
+            action = kill_switch.release(
+                reason=fields["reason"], account=fields.get("account"), actor=actor
+            )
         return Response(s.KillSwitchOutput(action).data, status=status.HTTP_201_CREATED)

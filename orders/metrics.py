@@ -1,0 +1,51 @@
+"""Prometheus metrics of the order path (`prometheus-client`), exported at `/metrics` by the
+process that sends orders (the web process; a worker on its own registry).
+
+- `gateway_order_entry_seconds`: submission (checks, write, send) to the venue's answer, per
+  exchange venue and resulting status;
+- `gateway_order_rejects_total`: refusals by reason (`risk check code`, or `venue_<error>`);
+- `gateway_kill_switch_engaged`: 1 while the global switch (`account="all"`) or an account's is
+  engaged;
+- `gateway_reconciliation_differences_total`: differences reconciliation found and fixed.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ORDER_ENTRY = Histogram(
+    "gateway_order_entry_seconds",
+    "Order submission to venue acknowledgement, through orders.services",
+    ("venue", "status"),
+    buckets=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
+ORDER_REJECTS = Counter(
+    "gateway_order_rejects_total",
+    "Orders refused, by reason (risk check or venue error)",
+    ("reason",),
+)
+KILL_SWITCH = Gauge(
+    "gateway_kill_switch_engaged", "1 while the kill switch is engaged, per scope", ("account",)
+)
+RECONCILIATION_DIFFERENCES = Counter(
+    "gateway_reconciliation_differences_total",
+    "Differences between the gateway and the venue found (and fixed) by reconciliation",
+    ("kind",),
+)
+
+
+def observe_entry(venue: str, seconds: float, status: str) -> None:
+    ORDER_ENTRY.labels(venue=str(venue), status=str(status)).observe(seconds)
+
+
+def count_reject(reason: str) -> None:
+    ORDER_REJECTS.labels(reason=reason).inc()
+
+
+def set_kill_switch(account: str, engaged: bool) -> None:
+    KILL_SWITCH.labels(account=account).set(1 if engaged else 0)
+
+
+def count_differences(kind: str, count: int) -> None:
+    if count:
+        RECONCILIATION_DIFFERENCES.labels(kind=kind).inc(count)

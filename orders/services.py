@@ -1,0 +1,586 @@
+"""The order path: submit, amend, cancel and cancel-all, free of HTTP (the API, admin actions,
+tasks and the kill switch call these).
+
+Submission, in this order, each step before the next:
+
+1. the request is checked against the instrument (active, tick, lot, minimum size and notional)
+   and the account (enabled, on the instrument's exchange, allowed to trade); a bad field is a
+   `django.core.exceptions.ValidationError` naming it;
+2. the pre-trade risk checks run (`risk.context.check_order`); a refusal is a `RiskRejected`
+   and a `RiskEvent`, and nothing is written or sent;
+3. the order is written as `pending_new` with its `submit` event and the acting user, and that
+   is committed: whatever happens next, the order exists;
+4. it is sent; the venue's answer is applied through `orders.ingest` like every other venue
+   message. A venue refusal makes it `rejected` with the venue's code and message. An answer
+   lost to a timeout or a dropped connection is settled by the adapter (lookup by client order
+   id); when even that cannot tell, the order stays `pending_new`, is never sent again, and the
+   next reconciliation settles it.
+
+The client order id makes a submission idempotent: a second request with the same id returns the
+order already made and sends nothing, also when both race (the database's unique constraint
+decides which one writes and sends; the other reads what it wrote).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exchanges.models import ExchangeAccount, Instrument
+from exchanges.venues.base import (
+    AmendRequest,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    RateLimited,
+    Side,
+    SubmissionUncertain,
+    TimeInForce,
+    VenueError,
+    VenueUnavailable,
+)
+from exchanges.venues.quantities import notional
+from orders import ingest, metrics, state
+from orders.choices import OrderEventKind
+from orders.ids import is_valid_client_order_id
+from orders.models import Order, OrderEvent
+from orders.venue import client_for, venue_name
+from risk.checks import Proposed
+from risk.choices import RiskEventKind, Severity
+from risk.context import check_order
+from risk.models import RiskEvent
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+
+
+class RiskRejected(Exception):
+    """A pre-trade check refused the order: `code` names the check, `reason` the figures."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class OrderNotOpen(Exception):
+    """Amend or cancel of an order that is closed (or not yet known to the venue)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The order and whether this call made it (False: the client order id was known)."""
+
+    order: Order
+    created: bool
+
+
+def _invalid(field: str, reason: str) -> ValidationError:
+    return ValidationError({field: [reason]})
+
+
+def _multiple_of(value: Decimal, step: Decimal) -> bool:
+    return step > 0 and (value / step) == (value / step).to_integral_value()
+
+
+def _validate(
+    account: ExchangeAccount,
+    instrument: Instrument,
+    *,
+    order_type: OrderType,
+    quantity: Decimal,
+    price: Decimal | None,
+    post_only: bool,
+) -> None:
+    """Field errors a venue would refuse the order for, found before anything is written."""
+    if not account.enabled or not account.exchange.enabled:
+        raise _invalid("account", f"account {account} is disabled")
+    if not account.can_trade:
+        raise _invalid("account", f"account {account} has read-only permission")
+    if instrument.exchange_id != account.exchange_id:
+        raise _invalid("symbol", f"{instrument.symbol} is not listed on {account.exchange}")
+    if not instrument.active:
+        raise _invalid("symbol", f"{instrument.symbol} is no longer traded")
+    if quantity <= 0:
+        raise _invalid("quantity", "must be positive")
+    if quantity < instrument.min_size:
+        raise _invalid("quantity", f"below the minimum size {instrument.min_size}")
+    if not _multiple_of(quantity, instrument.lot_size):
+        raise _invalid("quantity", f"must be a multiple of the lot size {instrument.lot_size}")
+    if order_type == OrderType.LIMIT:
+        if price is None:
+            raise _invalid("price", "a limit order needs a price")
+        if price <= 0:
+            raise _invalid("price", "must be positive")
+        if not _multiple_of(price, instrument.tick_size):
+            raise _invalid("price", f"must be a multiple of the tick size {instrument.tick_size}")
+        if instrument.min_notional is not None:
+            value = notional(instrument.info(), quantity, price)
+            if value < instrument.min_notional:
+                raise _invalid(
+                    "quantity",
+                    f"order value {value.normalize():f} is below the minimum notional "
+                    f"{instrument.min_notional}",
+                )
+    elif price is not None:
+        raise _invalid("price", "a market order takes no price")
+    if post_only and order_type != OrderType.LIMIT:
+        raise _invalid("post_only", "only a limit order can be post-only")
+
+
+def _instrument(account: ExchangeAccount, symbol: str) -> Instrument:
+    instrument = (
+        Instrument.objects.select_related("exchange")
+        .filter(exchange_id=account.exchange_id, symbol=symbol)
+        .first()
+    )
+    if instrument is None:
+        raise _invalid("symbol", f"{account.exchange} lists no {symbol}")
+    return instrument
+
+
+def _known(client_order_id: str, account: ExchangeAccount) -> Order | None:
+    order = Order.objects.filter(client_order_id=client_order_id).first()
+    if order is not None and order.account_id != account.pk:
+        raise _invalid("client_order_id", "already used by another account's order")
+    return order
+
+
+def submit_order(
+    *,
+    account: ExchangeAccount,
+    symbol: str,
+    side: Side | str,
+    order_type: OrderType | str,
+    quantity: Decimal,
+    price: Decimal | None = None,
+    time_in_force: TimeInForce | str = TimeInForce.GTC,
+    post_only: bool = False,
+    reduce_only: bool = False,
+    client_order_id: str | None = None,
+    actor: str = "",
+) -> Submitted:
+    """Check, write, send and record one order (module docstring)."""
+    side, order_type, time_in_force = Side(side), OrderType(order_type), TimeInForce(time_in_force)
+    if client_order_id is not None:
+        if not is_valid_client_order_id(client_order_id):
+            raise _invalid("client_order_id", "1 to 32 letters and digits")
+        known = _known(client_order_id, account)
+        if known is not None:
+            return Submitted(known, created=False)
+    instrument = _instrument(account, symbol)
+    _validate(
+        account,
+        instrument,
+        order_type=order_type,
+        quantity=quantity,
+        price=price,
+        post_only=post_only,
+    )
+    started = time.perf_counter()
+    order = _write_pending(
+        account,
+        instrument,
+        side=side,
+        order_type=order_type,
+        quantity=quantity,
+        price=price,
+        time_in_force=time_in_force,
+        post_only=post_only,
+        reduce_only=reduce_only,
+        client_order_id=client_order_id,
+        actor=actor,
+    )
+    if order.pk is None:  # the same client order id won a race: its order is the answer
+        return Submitted(_known(order.client_order_id, account), created=False)
+    _send(order)
+    metrics.observe_entry(account.exchange.venue, time.perf_counter() - started, order.status)
+    return Submitted(order, created=True)
+
+
+def _write_pending(account: ExchangeAccount, instrument: Instrument, **fields) -> Order:
+    """Run the risk checks and write the order `pending_new`, under the account's row lock so
+    that two orders of one account are checked one after the other (their limits add up).
+    Returns an unsaved order when another request took the client order id meanwhile; raises
+    `RiskRejected` (after recording its `RiskEvent`) when a check refuses it."""
+    actor = fields.pop("actor")
+    client_order_id = fields.pop("client_order_id")
+    with transaction.atomic():
+        ExchangeAccount.objects.select_for_update().filter(pk=account.pk).first()
+        if client_order_id is not None and (found := _known(client_order_id, account)):
+            return Order(client_order_id=found.client_order_id)
+        proposed = Proposed(
+            info=instrument.info(),
+            side=fields["side"],
+            order_type=fields["order_type"],
+            quantity=fields["quantity"],
+            price=fields["price"],
+            reduce_only=fields["reduce_only"],
+        )
+        checked = check_order(account, instrument, proposed)
+        if checked.rejection is None:
+            order = Order(account=account, instrument=instrument, **fields)
+            if client_order_id is not None:
+                order.client_order_id = client_order_id
+            try:
+                with transaction.atomic():
+                    order.save(force_insert=True)
+            except IntegrityError:
+                if client_order_id is None:
+                    raise
+                return Order(client_order_id=client_order_id)
+            OrderEvent.objects.append(
+                order=order,
+                kind=OrderEventKind.SUBMIT,
+                to_status=order.status,
+                message=f"submitted by {actor}" if actor else "submitted",
+                payload={"actor": actor},
+            )
+            return order
+    _refused(account, instrument, checked, fields, actor)
+    raise AssertionError("unreachable")  # _refused raises
+
+
+def _refused(account, instrument, checked, fields, actor) -> None:
+    """Record a risk refusal as a `RiskEvent` and raise it as `RiskRejected`."""
+    rejection = checked.rejection
+    details = {
+        "check": rejection.code,
+        "symbol": instrument.symbol,
+        "side": str(fields["side"]),
+        "quantity": str(fields["quantity"]),
+        "price": None if fields["price"] is None else str(fields["price"]),
+        "actor": actor,
+    }
+    if checked.limit is not None:
+        details["limit"] = checked.limit.pk
+        details["limit_name"] = checked.limit.name
+    RiskEvent.objects.create(
+        kind=RiskEventKind.ORDER_REJECTED,
+        severity=Severity.WARNING,
+        account=account,
+        message=rejection.reason,
+        details=details,
+    )
+    metrics.count_reject(rejection.code)
+    raise RiskRejected(rejection.code, rejection.reason)
+
+
+def _send(order: Order) -> None:
+    client = client_for(order.account)
+    request = OrderRequest(
+        symbol=order.instrument.symbol,
+        venue_symbol=venue_name(client, order.instrument),
+        client_order_id=order.client_order_id,
+        side=Side(order.side),
+        order_type=OrderType(order.order_type),
+        quantity=order.quantity,
+        price=order.price,
+        time_in_force=TimeInForce(order.time_in_force),
+        post_only=order.post_only,
+        reduce_only=order.reduce_only,
+    )
+    Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now())
+    try:
+        answer = client.place_order(request)
+    except SubmissionUncertain as exc:
+        _record_unknown(order, exc)
+    except (InvalidOrder, RateLimited) as exc:
+        _record_venue_reject(order, exc)
+    except VenueError as exc:
+        if isinstance(exc, VenueUnavailable):
+            _record_unknown(order, exc)
+        else:
+            _record_venue_reject(order, exc)
+    else:
+        _apply(order, answer)
+        return
+    order.refresh_from_db()
+
+
+def _apply(order: Order, answer: OrderUpdate) -> ingest.Applied:
+    applied = ingest.apply_order_update(order.account, answer)
+    with transaction.atomic():
+        ingest.attach_fills(order)
+    order.refresh_from_db()
+    return applied
+
+
+def _record_venue_reject(order: Order, exc: VenueError) -> None:
+    reason = f"{exc.code}: {exc.message}" if exc.code else exc.message
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING_NEW:
+            return  # a push got there first
+        before = locked.status
+        locked.set_status(OrderStatus.REJECTED)
+        locked.reject_reason = reason
+        locked.save(update_fields=["status", "reject_reason", "closed_at", "updated_at"])
+        OrderEvent.objects.append(
+            order=locked,
+            kind=OrderEventKind.STATUS_CHANGE,
+            from_status=before,
+            to_status=locked.status,
+            message=f"rejected by the venue: {reason}",
+            payload={"error": type(exc).__name__, "code": str(exc.code), "message": exc.message},
+        )
+    metrics.count_reject(f"venue_{type(exc).__name__}")
+
+
+def _record_unknown(order: Order, exc: VenueError) -> None:
+    outcome = getattr(exc, "outcome", None)
+    OrderEvent.objects.append(
+        order=order,
+        kind=OrderEventKind.ERROR,
+        from_status=order.status,
+        to_status=order.status,
+        message=(
+            f"the venue's answer was lost ({exc.message}); lookup: "
+            f"{outcome or 'not possible'}. Not sent again: reconciliation settles it."
+        ),
+        payload={"error": type(exc).__name__, "outcome": str(outcome or "")},
+    )
+    logger.warning("order %s outcome unknown: %s", order.client_order_id, exc)
+
+
+# --------------------------------------------------------------------------- amend and cancel
+
+
+def amend_order(
+    order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None, actor: str = ""
+) -> Order:
+    """Change an open order's price and/or quantity on the venue. The new figures are checked
+    like a submission's; the order keeps its status, and the venue's answer is applied."""
+    if price is None and quantity is None:
+        raise _invalid("non_field_errors", "give a new price, a new quantity, or both")
+    order = Order.objects.select_related("account__exchange", "instrument__exchange").get(
+        pk=order.pk
+    )
+    if order.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+        raise OrderNotOpen(f"order {order.pk} is {order.status}: only an open order is amended")
+    if order.order_type != OrderType.LIMIT and price is not None:
+        raise _invalid("price", "a market order has no price to amend")
+    new_quantity = quantity if quantity is not None else order.quantity
+    new_price = price if price is not None else order.price
+    _validate(
+        order.account,
+        order.instrument,
+        order_type=OrderType(order.order_type),
+        quantity=new_quantity,
+        price=new_price,
+        post_only=order.post_only,
+    )
+    if new_quantity <= order.filled_quantity:
+        raise _invalid("quantity", f"must be above the filled quantity {order.filled_quantity}")
+    OrderEvent.objects.append(
+        order=order,
+        kind=OrderEventKind.AMEND_REQUEST,
+        from_status=order.status,
+        to_status=order.status,
+        message=f"amend to {new_quantity} @ {new_price} by {actor}",
+        payload={"price": str(new_price), "quantity": str(new_quantity), "actor": actor},
+    )
+    client = client_for(order.account)
+    request = AmendRequest(
+        symbol=order.instrument.symbol,
+        venue_symbol=venue_name(client, order.instrument),
+        client_order_id=order.client_order_id,
+        venue_order_id=order.venue_order_id or None,
+        price=price,
+        quantity=quantity,
+    )
+    try:
+        answer = client.amend_order(request)
+    except VenueError as exc:
+        OrderEvent.objects.append(
+            order=order,
+            kind=OrderEventKind.ERROR,
+            from_status=order.status,
+            to_status=order.status,
+            message=f"amend refused by the venue: {exc.code} {exc.message}".strip(),
+            payload={"error": type(exc).__name__, "code": str(exc.code)},
+        )
+        raise
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        changed = []
+        for name, value in (("price", answer.price), ("quantity", answer.quantity)):
+            if value is not None and value > 0 and getattr(locked, name) != value:
+                setattr(locked, name, value)
+                changed.append(name)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        OrderEvent.objects.append(
+            order=locked,
+            kind=OrderEventKind.AMEND,
+            from_status=locked.status,
+            to_status=locked.status,
+            message=f"amended: {locked.quantity} @ {locked.price}",
+            payload=ingest.payload_of(answer),
+        )
+    _apply(order, answer)
+    return order
+
+
+def cancel_order(order: Order, *, actor: str = "") -> Order:
+    """Ask the venue to cancel an open order. The order is `pending_cancel` until the venue's
+    answer (or push) settles it; a refused cancel puts it back to its open status, and an order
+    the venue no longer has open is looked up and takes its final state from the venue."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("account__exchange", "instrument__exchange")
+            .get(pk=order.pk)
+        )
+        if state.is_terminal(order.status):
+            raise OrderNotOpen(f"order {order.pk} is {order.status}: nothing to cancel")
+        before = order.status
+        if order.status != OrderStatus.PENDING_CANCEL:
+            order.set_status(OrderStatus.PENDING_CANCEL)
+            order.save(update_fields=["status", "updated_at"])
+        OrderEvent.objects.append(
+            order=order,
+            kind=OrderEventKind.CANCEL_REQUEST,
+            from_status=before,
+            to_status=order.status,
+            message=f"cancel requested by {actor}" if actor else "cancel requested",
+            payload={"actor": actor},
+        )
+    client = client_for(order.account)
+    try:
+        answer = client.cancel_order(
+            venue_name(client, order.instrument),
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id or None,
+        )
+    except OrderNotFound as exc:
+        answer = _look_up(client, order)
+        if answer is None:
+            _cancel_refused(order, exc, still_open=False)
+            return order
+    except InvalidOrder as exc:  # e.g. "order already closed": ask what it is now
+        answer = _look_up(client, order)
+        if answer is None or not answer.status.is_terminal:
+            _cancel_refused(order, exc, still_open=True)
+            return order
+    except VenueError as exc:
+        OrderEvent.objects.append(
+            order=order,
+            kind=OrderEventKind.ERROR,
+            from_status=order.status,
+            to_status=order.status,
+            message=f"cancel not confirmed ({type(exc).__name__}: {exc.message}); the stream "
+            "or reconciliation settles it",
+            payload={"error": type(exc).__name__, "code": str(exc.code)},
+        )
+        raise
+    _apply(order, answer)
+    return order
+
+
+def _look_up(client, order: Order) -> OrderUpdate | None:
+    try:
+        return client.order_by_client_id(
+            venue_name(client, order.instrument), order.client_order_id
+        )
+    except VenueError:
+        return None
+
+
+def _cancel_refused(order: Order, exc: VenueError, *, still_open: bool) -> None:
+    """The venue refused the cancel. Still open there: back to the open status. Unknown there:
+    the order stays `pending_cancel` for reconciliation, which asks the venue again."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        before = locked.status
+        if still_open and locked.status == OrderStatus.PENDING_CANCEL:
+            locked.set_status(state.status_after_cancel_rejected(locked.filled_quantity))
+            locked.save(update_fields=["status", "updated_at"])
+        OrderEvent.objects.append(
+            order=locked,
+            kind=OrderEventKind.CANCEL_REJECTED,
+            from_status=before,
+            to_status=locked.status,
+            message=f"cancel refused by the venue: {exc.code} {exc.message}".strip(),
+            payload={"error": type(exc).__name__, "code": str(exc.code)},
+        )
+    order.refresh_from_db()
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    """What `cancel_all_orders` did: orders the venue canceled (its count, summed over rounds),
+    rounds it took, rate-limit answers met, and the venue orders still open at the end (0:
+    done; None: the venue could not be asked before the deadline)."""
+
+    venue_canceled: int
+    rounds: int
+    rate_limited: int
+    still_open: int | None
+
+
+def cancel_all_orders(
+    account: ExchangeAccount,
+    *,
+    symbol: str | None = None,
+    actor: str = "",
+    deadline_seconds: float = 30.0,
+    sleep=time.sleep,
+) -> CancelAll:
+    """Cancel every open order of `account` (on one instrument with `symbol`) on the venue,
+    retrying through rate limits and partial answers until the venue shows none open or the
+    deadline passes; then our open orders take their final state from the venue."""
+    account = ExchangeAccount.objects.select_related("exchange").get(pk=account.pk)
+    client = client_for(account)
+    venue_symbol = venue_name(client, _instrument(account, symbol)) if symbol else None
+    canceled = rounds = limited = 0
+    open_left: int | None = None  # None: the venue's answer is not known yet
+    ends = time.monotonic() + deadline_seconds
+    while True:
+        rounds += 1
+        try:
+            canceled += client.cancel_all(venue_symbol)
+            open_left = len(client.open_orders(venue_symbol))
+            wait = 0.05
+        except RateLimited as exc:
+            limited += 1
+            open_left, wait = None, exc.retry_after or 0.2
+        except VenueUnavailable:
+            open_left, wait = None, 0.5
+        if open_left == 0 or time.monotonic() + wait > ends:
+            break
+        sleep(wait)
+    _settle_open_orders(account, client, symbol)
+    logger.info(
+        "cancel-all of %s by %s: %d canceled in %d rounds, %d rate-limited, %s still open",
+        account,
+        actor or "?",
+        canceled,
+        rounds,
+        limited,
+        "unknown" if open_left is None else open_left,
+    )
+    return CancelAll(canceled, rounds, limited, open_left)
+
+
+def _settle_open_orders(account, client, symbol: str | None) -> None:
+    """Our open orders after a cancel-all: each takes the venue's state (looked up by client
+    order id); one the venue does not know stays for reconciliation."""
+    orders = Order.objects.filter(account=account, status__in=state.OPEN_STATUSES)
+    if symbol is not None:
+        orders = orders.filter(instrument__symbol=symbol)
+    for order in orders.select_related("instrument", "account"):
+        answer = _look_up(client, order)
+        if answer is None:
+            continue
+        _apply(order, answer)

@@ -1,0 +1,174 @@
+"""What the pre-trade checks of `risk/checks.py` are given, read from the database and the
+market data cache: the limits in force for one order and the account's exposure.
+
+Each enabled `RiskLimit` whose scope covers the order (global, the account, the instrument, or
+the instrument of the account) is checked on its own, with the open orders counted in its own
+scope, so the strictest limit decides. Units follow `risk/checks.py`: a limit on an instrument
+counts the instrument's quantity (`max_order_quantity`, `max_position` as a quantity); a
+global or account limit counts notional in USD (`max_order_notional`, `max_position` as a
+notional, `max_daily_loss`). `max_order_quantity` set on a limit without an instrument means
+nothing comparable across instruments and is not applied (the admin says so).
+
+The reference price is the instrument's mark from the live ticker in the cache (the connectors
+keep it there), else its last or mid, else the position's last mark; None when nothing is known,
+which fails the checks that need a price rather than passing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from exchanges.models import ExchangeAccount, Instrument
+from exchanges.venues.base import InstrumentKind, Side
+from marketdata.feed import latest_key, ticker_channel
+from orders.models import Order
+from orders.state import OPEN_STATUSES
+from portfolio.models import Balance, Position
+from risk.checks import Exposure, Limits, Proposed, Rejection, run_checks
+from risk.models import KillSwitch, RiskLimit
+
+ZERO = Decimal(0)
+USD_LIKE = frozenset({"USD", "USDT", "USDC"})
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome of the checks of one order: the first `rejection` (None: it may go), the
+    `limit` that refused it, and the figures they were given."""
+
+    rejection: Rejection | None
+    limit: RiskLimit | None
+    exposure: Exposure
+
+
+def matching_limits(account: ExchangeAccount, instrument: Instrument) -> list[RiskLimit]:
+    return list(
+        RiskLimit.objects.filter(enabled=True)
+        .filter(Q(account__isnull=True) | Q(account=account))
+        .filter(Q(instrument__isnull=True) | Q(instrument=instrument))
+        .order_by("id")
+    )
+
+
+def limits_of(row: RiskLimit) -> Limits:
+    """One `RiskLimit` row as the checks' `Limits`, in the units of its scope."""
+    per_instrument = row.instrument_id is not None
+    return Limits(
+        max_order_quantity=row.max_order_quantity if per_instrument else None,
+        max_order_notional=row.max_order_notional,
+        max_position_quantity=row.max_position if per_instrument else None,
+        max_position_notional=None if per_instrument else row.max_position,
+        max_open_orders=row.max_open_orders,
+        max_daily_loss=row.max_daily_loss,
+        price_band_pct=row.price_band_pct,
+    )
+
+
+def _decimal(value) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
+
+
+def reference_price(instrument: Instrument) -> Decimal | None:
+    """Mark, else last, else mid of the live ticker; else the last mark a position saw."""
+    ticker = cache.get(latest_key(ticker_channel(instrument.exchange.venue, instrument.symbol)))
+    if ticker:
+        for name in ("mark_price", "last_price"):
+            value = _decimal(ticker.get(name))
+            if value:
+                return value
+        bid, ask = _decimal(ticker.get("best_bid")), _decimal(ticker.get("best_ask"))
+        if bid and ask:
+            return (bid + ask) / 2
+    mark = (
+        Position.objects.filter(instrument=instrument, mark_price__isnull=False)
+        .order_by("-updated_at")
+        .values_list("mark_price", flat=True)
+        .first()
+    )
+    return mark
+
+
+def open_orders_in(row: RiskLimit | None, account: ExchangeAccount, instrument: Instrument) -> int:
+    """Open orders in the scope of `row`: everything (global), the account, the instrument."""
+    orders = Order.objects.filter(status__in=OPEN_STATUSES)
+    if row is None or row.account_id is not None:
+        orders = orders.filter(account=account)
+    if row is not None and row.instrument_id is not None:
+        orders = orders.filter(instrument=instrument)
+    return orders.count()
+
+
+def _available(account: ExchangeAccount, instrument: Instrument, side: Side) -> Decimal | None:
+    if instrument.kind == InstrumentKind.SPOT:
+        currency = instrument.quote if side is Side.BUY else instrument.base
+    else:
+        currency = instrument.settle
+    return (
+        Balance.objects.filter(account=account, currency=currency)
+        .values_list("available", flat=True)
+        .first()
+    )
+
+
+def _usd(amount: Decimal, currency: str, instrument: Instrument, price: Decimal | None):
+    """`amount` of the settle `currency` in USD: as is when USD-like, at the instrument's price
+    when it is the instrument's base (a coin-settled contract), else unknown (None)."""
+    if currency in USD_LIKE:
+        return amount
+    if currency == instrument.base and price:
+        return amount * price
+    return None
+
+
+def daily_pnl(account: ExchangeAccount, instrument: Instrument, price: Decimal | None) -> Decimal:
+    """The account's PnL that counts against `max_daily_loss`, in USD: the unrealized PnL of its
+    open positions plus the PnL realized by positions changed today, each valued in USD where
+    its settle currency allows (USD-like, or the coin of `instrument` at its price)."""
+    from django.utils import timezone
+
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    total = ZERO
+    rows = Position.objects.filter(account=account).select_related("instrument")
+    for position in rows:
+        amount = position.unrealized_pnl
+        if position.updated_at >= midnight:
+            amount += position.realized_pnl
+        value = _usd(amount, position.instrument.settle, position.instrument, price)
+        if value is not None:
+            total += value
+    return total
+
+
+def exposure_for(
+    account: ExchangeAccount, instrument: Instrument, side: Side, *, price: Decimal | None = None
+) -> Exposure:
+    position = Position.objects.filter(account=account, instrument=instrument).first()
+    reference = reference_price(instrument)
+    return Exposure(
+        reference_price=reference,
+        position=position.quantity if position else ZERO,
+        open_orders=open_orders_in(None, account, instrument),
+        available=_available(account, instrument, side),
+        daily_pnl=daily_pnl(account, instrument, reference or price),
+        kill_switch=KillSwitch.objects.is_engaged(account),
+        leverage=position.leverage if position and position.leverage else Decimal(1),
+    )
+
+
+def check_order(account: ExchangeAccount, instrument: Instrument, order: Proposed) -> Checked:
+    """Run the checks of `order` under every matching limit (and the kill switch, the balance
+    and the margin, which need no limit); the first rejection found is the answer."""
+    exposure = exposure_for(account, instrument, order.side, price=order.price)
+    rejection = run_checks(order, Limits(), exposure)
+    if rejection is not None:
+        return Checked(rejection, None, exposure)
+    for row in matching_limits(account, instrument):
+        scoped = replace(exposure, open_orders=open_orders_in(row, account, instrument))
+        rejection = run_checks(order, limits_of(row), scoped)
+        if rejection is not None:
+            return Checked(rejection, row, scoped)
+    return Checked(None, None, exposure)
