@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("exchanges.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("marketdata.api.urls")),
+    path("", include("orders.api.urls")),
     path("", include(audit.urls)),
 ]
 

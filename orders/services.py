@@ -54,7 +54,7 @@ from orders.choices import OrderEventKind
 from orders.ids import is_valid_client_order_id
 from orders.models import Order, OrderEvent
 from orders.venue import client_for, venue_name
-from risk.checks import Proposed
+from risk.checks import Proposed, figure
 from risk.choices import RiskEventKind, Severity
 from risk.context import check_order
 from risk.models import RiskEvent
@@ -114,23 +114,27 @@ def _validate(
     if quantity <= 0:
         raise _invalid("quantity", "must be positive")
     if quantity < instrument.min_size:
-        raise _invalid("quantity", f"below the minimum size {instrument.min_size}")
+        raise _invalid("quantity", f"below the minimum size {figure(instrument.min_size)}")
     if not _multiple_of(quantity, instrument.lot_size):
-        raise _invalid("quantity", f"must be a multiple of the lot size {instrument.lot_size}")
+        raise _invalid(
+            "quantity", f"must be a multiple of the lot size {figure(instrument.lot_size)}"
+        )
     if order_type == OrderType.LIMIT:
         if price is None:
             raise _invalid("price", "a limit order needs a price")
         if price <= 0:
             raise _invalid("price", "must be positive")
         if not _multiple_of(price, instrument.tick_size):
-            raise _invalid("price", f"must be a multiple of the tick size {instrument.tick_size}")
+            raise _invalid(
+                "price", f"must be a multiple of the tick size {figure(instrument.tick_size)}"
+            )
         if instrument.min_notional is not None:
             value = notional(instrument.info(), quantity, price)
             if value < instrument.min_notional:
                 raise _invalid(
                     "quantity",
-                    f"order value {value.normalize():f} is below the minimum notional "
-                    f"{instrument.min_notional}",
+                    f"order value {figure(value)} is below the minimum notional "
+                    f"{figure(instrument.min_notional)}",
                 )
     elif price is not None:
         raise _invalid("price", "a market order takes no price")
@@ -381,7 +385,9 @@ def amend_order(
         post_only=order.post_only,
     )
     if new_quantity <= order.filled_quantity:
-        raise _invalid("quantity", f"must be above the filled quantity {order.filled_quantity}")
+        raise _invalid(
+            "quantity", f"must be above the filled quantity {figure(order.filled_quantity)}"
+        )
     OrderEvent.objects.append(
         order=order,
         kind=OrderEventKind.AMEND_REQUEST,

@@ -10,6 +10,7 @@ pytest_plugins = [
         "tests.plugins.venues",
         "tests.plugins.api",
         "tests.plugins.daphne",
+        "tests.plugins.trading",
     )
     if importlib.util.find_spec(name) is not None
 ]
