@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.simulator
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.persist
+	$(BIN)/python -m bench.order_path
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

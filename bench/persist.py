@@ -27,31 +27,19 @@ Each figure is the best of `--repeat` runs on a fresh table (the first warms the
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench.scratch import DEFAULT_SERVER, scratch_database
+
 SCRATCH = "gateway_bench_persist"
 
 
 def _setup(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {SCRATCH}")
-    os.environ["DATABASE_URL"] = f"{server}/{SCRATCH}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway_site.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch_database(server, SCRATCH)
 
 
 def make_rows(instrument_ids: list[int], count: int, seed: int = 7) -> list:
