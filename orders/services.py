@@ -233,18 +233,22 @@ def _write_pending(account: ExchangeAccount, instrument: Instrument, **fields) -
         )
         checked = check_order(account, instrument, proposed)
         if checked.rejection is None:
-            order = Order(account=account, instrument=instrument, **fields)
-            if client_order_id is not None:
+            # stamped now: the send follows the commit at once
+            order = Order(
+                account=account, instrument=instrument, submitted_at=timezone.now(), **fields
+            )
+            if client_order_id is None:
+                order.save(force_insert=True)  # a fresh random id: no one else holds it
+            else:
                 order.client_order_id = client_order_id
-            try:
-                with transaction.atomic():
-                    order.save(force_insert=True)
-            except IntegrityError:
-                if client_order_id is None:
-                    raise
-                return Order(client_order_id=client_order_id)
-            OrderEvent.objects.append(
+                try:
+                    with transaction.atomic():
+                        order.save(force_insert=True)
+                except IntegrityError:  # another account's request took the id meanwhile
+                    return Order(client_order_id=client_order_id)
+            OrderEvent.objects.create(  # an order's first event: no sequence to look up
                 order=order,
+                sequence=1,
                 kind=OrderEventKind.SUBMIT,
                 to_status=order.status,
                 message=f"submitted by {actor}" if actor else "submitted",
@@ -294,7 +298,6 @@ def _send(order: Order) -> None:
         post_only=order.post_only,
         reduce_only=order.reduce_only,
     )
-    Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now())
     try:
         answer = client.place_order(request)
     except SubmissionUncertain as exc:
@@ -313,10 +316,16 @@ def _send(order: Order) -> None:
 
 
 def _apply(order: Order, answer: OrderUpdate) -> ingest.Applied:
-    applied = ingest.apply_order_update(order.account, answer)
+    """Apply the venue's answer about `order` (and give it the fills that came before its ids
+    were known), then bring `order` up to date."""
     with transaction.atomic():
-        ingest.attach_fills(order)
-    order.refresh_from_db()
+        applied = ingest.apply_order_update(order.account, answer)
+        ingest.attach_fills(applied.order or order)
+    if applied.order is not None and applied.order.pk == order.pk:
+        for field in Order._meta.concrete_fields:  # the row as ingest left it, no re-read
+            setattr(order, field.attname, getattr(applied.order, field.attname))
+    else:
+        order.refresh_from_db()
     return applied
 
 

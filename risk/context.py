@@ -10,7 +10,7 @@ notional, `max_daily_loss`). `max_order_quantity` set on a limit without an inst
 nothing comparable across instruments and is not applied (the admin says so).
 
 The reference price is the instrument's mark from the live ticker in the cache (the connectors
-keep it there), else its last or mid, else the position's last mark; None when nothing is known,
+keep it there), else its last or mid, else our position's last mark; None when nothing is known,
 which fails the checks that need a price rather than passing them.
 """
 
@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
 from exchanges.venues.base import InstrumentKind, Side
@@ -72,8 +73,8 @@ def _decimal(value) -> Decimal | None:
     return Decimal(value) if value not in (None, "") else None
 
 
-def reference_price(instrument: Instrument) -> Decimal | None:
-    """Mark, else last, else mid of the live ticker; else the last mark a position saw."""
+def reference_price(instrument: Instrument, position: Position | None = None) -> Decimal | None:
+    """Mark, else last, else mid of the live ticker; else the last mark our position saw."""
     ticker = cache.get(latest_key(ticker_channel(instrument.exchange.venue, instrument.symbol)))
     if ticker:
         for name in ("mark_price", "last_price"):
@@ -83,13 +84,7 @@ def reference_price(instrument: Instrument) -> Decimal | None:
         bid, ask = _decimal(ticker.get("best_bid")), _decimal(ticker.get("best_ask"))
         if bid and ask:
             return (bid + ask) / 2
-    mark = (
-        Position.objects.filter(instrument=instrument, mark_price__isnull=False)
-        .order_by("-updated_at")
-        .values_list("mark_price", flat=True)
-        .first()
-    )
-    return mark
+    return position.mark_price if position is not None else None
 
 
 def open_orders_in(row: RiskLimit | None, account: ExchangeAccount, instrument: Instrument) -> int:
@@ -124,16 +119,13 @@ def _usd(amount: Decimal, currency: str, instrument: Instrument, price: Decimal 
     return None
 
 
-def daily_pnl(account: ExchangeAccount, instrument: Instrument, price: Decimal | None) -> Decimal:
-    """The account's PnL that counts against `max_daily_loss`, in USD: the unrealized PnL of its
-    open positions plus the PnL realized by positions changed today, each valued in USD where
-    its settle currency allows (USD-like, or the coin of `instrument` at its price)."""
-    from django.utils import timezone
-
+def daily_pnl(positions: list[Position], instrument: Instrument, price: Decimal | None) -> Decimal:
+    """The PnL that counts against `max_daily_loss`, in USD, of an account's `positions`: the
+    unrealized PnL of each plus the PnL realized by those changed today, each valued in USD
+    where its settle currency allows (USD-like, or the coin of `instrument` at its price)."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     total = ZERO
-    rows = Position.objects.filter(account=account).select_related("instrument")
-    for position in rows:
+    for position in positions:
         amount = position.unrealized_pnl
         if position.updated_at >= midnight:
             amount += position.realized_pnl
@@ -146,14 +138,15 @@ def daily_pnl(account: ExchangeAccount, instrument: Instrument, price: Decimal |
 def exposure_for(
     account: ExchangeAccount, instrument: Instrument, side: Side, *, price: Decimal | None = None
 ) -> Exposure:
-    position = Position.objects.filter(account=account, instrument=instrument).first()
-    reference = reference_price(instrument)
+    positions = list(Position.objects.filter(account=account).select_related("instrument"))
+    position = next((p for p in positions if p.instrument_id == instrument.pk), None)
+    reference = reference_price(instrument, position)
     return Exposure(
         reference_price=reference,
         position=position.quantity if position else ZERO,
         open_orders=open_orders_in(None, account, instrument),
         available=_available(account, instrument, side),
-        daily_pnl=daily_pnl(account, instrument, reference or price),
+        daily_pnl=daily_pnl(positions, instrument, reference or price),
         kill_switch=KillSwitch.objects.is_engaged(account),
         leverage=position.leverage if position and position.leverage else Decimal(1),
     )
@@ -166,8 +159,12 @@ def check_order(account: ExchangeAccount, instrument: Instrument, order: Propose
     rejection = run_checks(order, Limits(), exposure)
     if rejection is not None:
         return Checked(rejection, None, exposure)
+    counts = {(True, False): exposure.open_orders}  # (per account, per instrument) -> open
     for row in matching_limits(account, instrument):
-        scoped = replace(exposure, open_orders=open_orders_in(row, account, instrument))
+        scope = (row.account_id is not None, row.instrument_id is not None)
+        if scope not in counts:
+            counts[scope] = open_orders_in(row, account, instrument)
+        scoped = replace(exposure, open_orders=counts[scope])
         rejection = run_checks(order, limits_of(row), scoped)
         if rejection is not None:
             return Checked(rejection, row, scoped)
