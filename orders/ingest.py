@@ -309,4 +309,6 @@ def attach_fills(order: Order) -> int:
     match = Q(client_order_id=order.client_order_id)
     if order.venue_order_id:
         match |= Q(venue_order_id=order.venue_order_id)
-    return Fill.objects.filter(match, account=order.account, order__isnull=True).update(order=order)
+    return Fill.objects.filter(match, account_id=order.account_id, order__isnull=True).update(
+        order=order
+    )
