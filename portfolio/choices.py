@@ -1,6 +1,12 @@
-"""Choices of the portfolio app: what a reconciliation compares and how it ended."""
+"""Choices of the portfolio app: what a reconciliation compares and how it ended, which venue
+cursor it keeps, and the kinds of account executions that are not fills."""
 
 from django.db import models
+
+from exchanges.choices import text_choices
+from exchanges.venues import base
+
+ExecutionKind = text_choices(base.ExecutionKind, {"adl": "Auto-deleveraging"})
 
 
 class ReconciliationKind(models.TextChoices):
@@ -15,3 +21,10 @@ class ReconciliationStatus(models.TextChoices):
     OK = "ok", "OK"
     MISMATCH = "mismatch", "Mismatch"
     ERROR = "error", "Error"
+
+
+class CursorKind(models.TextChoices):
+    """Which venue history a `ReconciliationCursor` walks."""
+
+    FILLS = "fills", "Fills"
+    EXECUTIONS = "executions", "Account executions"

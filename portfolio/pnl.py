@@ -170,23 +170,33 @@ def apply_trade(
                 entry = state.entry_price
             else:
                 entry = price
-        fees, other_fees = state.fees, state.other_fees
-        if fee_currency and fee_currency != pnl_currency(info):
-            other_fees = MappingProxyType(
-                {**other_fees, fee_currency: other_fees.get(fee_currency, ZERO) + fee}
-            )
-        else:
-            fees += fee
-            realized -= fee
-        new_state = replace(
-            state,
-            quantity=after,
-            entry_price=entry,
-            realized_pnl=state.realized_pnl + realized,
-            fees=fees,
-            other_fees=other_fees,
+        moved = replace(
+            state, quantity=after, entry_price=entry, realized_pnl=state.realized_pnl + realized
         )
-    return TradeResult(state=new_state, realized=realized, closed=closed)
+        charged = apply_fee(info, moved, fee, fee_currency)
+    return TradeResult(
+        state=charged,
+        realized=realized - (charged.fees - state.fees),
+        closed=closed,
+    )
+
+
+def apply_fee(
+    info: InstrumentInfo, state: PositionState, fee: Decimal, fee_currency: str = ""
+) -> PositionState:
+    """`state` after paying `fee` (negative: a rebate) in `fee_currency` (empty: the PnL
+    currency): in the PnL currency it reduces the realized PnL, in another one it goes to
+    `other_fees` (module docstring)."""
+    with localcontext(_EXACT):
+        if fee_currency and fee_currency != pnl_currency(info):
+            other = state.other_fees
+            return replace(
+                state,
+                other_fees=MappingProxyType(
+                    {**other, fee_currency: other.get(fee_currency, ZERO) + fee}
+                ),
+            )
+        return replace(state, fees=state.fees + fee, realized_pnl=state.realized_pnl - fee)
 
 
 def apply_cash(state: PositionState, amount: Decimal) -> PositionState:
