@@ -271,6 +271,11 @@ BOOK_DRIFT_CHECK_SECONDS = env.float("BOOK_DRIFT_CHECK_SECONDS", default=60.0)
 # Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback
 # clients (a scraper on the same host) are answered.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Reconciliation (portfolio.reconciliation): an order still `pending_new` this many seconds
+# after it was sent, which the venue does not know, is rejected as "not found on venue".
+RECONCILIATION_PENDING_GRACE_SECONDS = env.float(
+    "RECONCILIATION_PENDING_GRACE_SECONDS", default=60.0
+)
 
 # Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
 # 1-minute candles and top-of-book samples kept; 0 keeps forever.

@@ -24,7 +24,7 @@ class ReconciliationStatus(models.TextChoices):
 
 
 class CursorKind(models.TextChoices):
-    """Which venue history a `ReconciliationCursor` walks."""
+    """Which venue history a `ReconciliationCursor` walks (the REST clients page fills only;
+    account executions arrive on the private streams)."""
 
     FILLS = "fills", "Fills"
-    EXECUTIONS = "executions", "Account executions"

@@ -1,0 +1,240 @@
+"""Reconciliation against the simulator over real sockets: another client trades on the
+account's keys while the gateway is not listening, then `reconcile_account` makes the
+gateway's orders, fills, positions and balances equal to the venue's (the REST answers and the
+simulator's own ledger), once, however often it runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+from django.utils import timezone
+
+from exchanges.clients import rest_client
+from exchanges.models import ExchangeAccount, Instrument
+from exchanges.venues.base import Credentials, OrderRequest, OrderType, Side, Venue
+from orders.models import Fill, Order, OrderEvent
+from portfolio.models import AppliedFill, Balance, Position, ReconciliationCursor
+from portfolio.reconciliation import reconcile_account
+from portfolio.reconciliation.common import client_symbol
+from tests.integration.marketdata.conftest import make_exchanges
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+D = Decimal
+# the instrument traded and the size of the orders, in its quantity unit
+TRADED = {
+    Venue.OKX: ("BTC/USDT:USDT", D(3)),  # contracts of 0.01 BTC
+    Venue.BYBIT: ("BTC/USDT:USDT", D("0.03")),  # BTC
+    Venue.DERIBIT: ("BTC/USD:BTC", D(300)),  # USD
+}
+
+
+def open_account(sim, venue: Venue, credentials: Credentials | None = None) -> ExchangeAccount:
+    """An account of `venue` on the test's simulator, its market paused so that marks (and
+    with them the wallets' figures) stay where they are while the test compares them."""
+    exchange = make_exchanges(sim)[venue]
+    paused = requests.post(
+        f"{sim.urls[venue]['rest']}/_sim/generator", json={"running": False}, timeout=5
+    )
+    assert paused.status_code == 200
+    credentials = credentials or sim.credentials[venue]
+    return ExchangeAccount.objects.create(
+        exchange=exchange,
+        label="main",
+        api_key=credentials.api_key,
+        secret=credentials.secret,
+        passphrase=credentials.passphrase,
+        permission="trade",
+    )
+
+
+class OtherClient:
+    """Someone else trading on the same keys, straight through the adapter."""
+
+    def __init__(self, account: ExchangeAccount, symbol: str):
+        self.rest = rest_client(exchange=account.exchange, account=account)
+        self.rest.sync_clock()
+        self.instrument = Instrument.objects.get(exchange=account.exchange, symbol=symbol)
+        self.name = client_symbol(self.rest, self.instrument)
+        self.count = 0
+
+    def place(self, side: Side, quantity: Decimal, *, price: Decimal | None = None, **kw):
+        self.count += 1
+        return self.rest.place_order(
+            OrderRequest(
+                symbol=self.instrument.symbol,
+                venue_symbol=self.name,
+                client_order_id=kw.pop("client_order_id", f"other{self.count}x"),
+                side=side,
+                order_type=OrderType.LIMIT if price is not None else OrderType.MARKET,
+                quantity=quantity,
+                price=price,
+            )
+        )
+
+    def far_below(self) -> Decimal:
+        bid = self.rest.ticker(self.name).best_bid
+        return (bid * D("0.8")).quantize(self.instrument.tick_size)
+
+
+def as_venue_keeps(venue: Venue, amount: Decimal) -> Decimal:
+    return amount.quantize(D("1e-10")) if venue is Venue.DERIBIT else amount
+
+
+def by_kind(reports):
+    return {report.kind: report for report in reports}
+
+
+def assert_positions_equal_the_venue(account, rest):
+    venue = {p.symbol: p for p in rest.positions() if p.quantity != 0}
+    ours = {
+        p.instrument.symbol: p for p in Position.objects.filter(account=account).exclude(quantity=0)
+    }
+    assert set(ours) == set(venue)
+    for symbol, position in ours.items():
+        assert position.quantity == venue[symbol].quantity
+        assert position.entry_price == venue[symbol].entry_price
+        if venue[symbol].liquidation_price is not None:
+            assert position.liquidation_price == venue[symbol].liquidation_price
+
+
+def assert_balances_equal_the_venue(account, rest):
+    venue = {b.currency: (b.total, b.available, b.locked) for b in rest.balances()}
+    ours = {
+        b.currency: (b.total, b.available, b.locked)
+        for b in Balance.objects.filter(account=account)
+    }
+    assert ours == venue
+
+
+@pytest.mark.parametrize("venue", [Venue.OKX, Venue.BYBIT, Venue.DERIBIT])
+def test_trades_of_another_client_are_recovered_once(sim, venue):
+    symbol, size = TRADED[venue]
+    account = open_account(sim, venue)
+    other = OtherClient(account, symbol)
+    resting = other.place(Side.BUY, size, price=other.far_below())
+    other.place(Side.BUY, size * 2)
+    other.place(Side.SELL, size)
+
+    first = by_kind(reconcile_account(account))
+    assert {kind: r.status for kind, r in first.items()} == {
+        "orders": "mismatch",
+        "fills": "mismatch",
+        "positions": "ok",  # the recovered fills made the venue's position already
+        "balances": "mismatch",
+    }
+    adopted = Order.objects.get(account=account, venue_order_id=resting.venue_order_id)
+    assert (adopted.is_external, adopted.status, adopted.quantity) == (True, "new", size)
+    assert first["orders"].details["differences"][0]["action"] == "adopted as external"
+    venue_fills = other.rest.fills().fills
+    assert first["fills"].mismatches == len(venue_fills) >= 2
+    assert len(sim.call(sim.engine.fills, venue, account.api_key)) == len(venue_fills)
+    fills = Fill.objects.filter(account=account)
+    assert sorted(f.trade_id for f in fills) == sorted(f.trade_id for f in venue_fills)
+    assert AppliedFill.objects.filter(fill__account=account).count() == len(venue_fills)
+    assert_positions_equal_the_venue(account, other.rest)
+    assert_balances_equal_the_venue(account, other.rest)
+    # the gateway's own realized PnL from the fills is the simulator's, fees included (the
+    # simulator keeps Deribit's coin amounts to 10 places, the gateway's inverse PnL is exact)
+    (sim_position,) = sim.call(sim.engine.positions, venue, account.api_key)
+    position = Position.objects.get(account=account, instrument=other.instrument)
+    assert position.quantity == sim_position.quantity == size
+    assert as_venue_keeps(venue, position.realized_pnl) == sim_position.realized_pnl
+
+    second = by_kind(reconcile_account(account))
+    assert {kind: r.status for kind, r in second.items()} == dict.fromkeys(second, "ok")
+    assert Fill.objects.filter(account=account).count() == len(venue_fills)
+    assert AppliedFill.objects.filter(fill__account=account).count() == len(venue_fills)
+    assert Order.objects.filter(account=account, is_external=True).count() == 1
+    position.refresh_from_db()
+    assert as_venue_keeps(venue, position.realized_pnl) == sim_position.realized_pnl
+    assert ReconciliationCursor.objects.filter(account=account, kind="fills").count() == 1
+    other.rest.close()
+
+
+def test_our_open_orders_take_the_venues_answer(sim):
+    account = open_account(sim, Venue.OKX)
+    other = OtherClient(account, "BTC/USDT:USDT")
+    price = other.far_below()
+    ours = Order.objects.create(
+        account=account,
+        instrument=other.instrument,
+        side="buy",
+        order_type="limit",
+        price=price,
+        quantity=D(1),
+        status="new",
+        venue_order_id="",
+    )
+    other.place(Side.BUY, D(1), price=price, client_order_id=ours.client_order_id)
+    other.rest.cancel_order(other.name, client_order_id=ours.client_order_id)
+    lost = Order.objects.create(
+        account=account,
+        instrument=other.instrument,
+        side="buy",
+        order_type="limit",
+        price=price,
+        quantity=D(1),
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+    recent = Order.objects.create(
+        account=account,
+        instrument=other.instrument,
+        side="buy",
+        order_type="limit",
+        price=price,
+        quantity=D(1),
+    )
+
+    report = by_kind(reconcile_account(account))["orders"]
+    ours.refresh_from_db()
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert (ours.status, bool(ours.venue_order_id)) == ("canceled", True)
+    assert (lost.status, lost.reject_reason) == ("rejected", "not found on venue")
+    assert OrderEvent.objects.filter(order=lost, kind="reconciliation").count() == 1
+    assert recent.status == "pending_new"
+    assert (report.status, report.checked, report.mismatches) == ("mismatch", 3, 2)
+    actions = sorted(d["action"] for d in report.details["differences"])
+    assert actions == ["rejected: not found on venue", "took the venue's answer: canceled"]
+    assert report.details["notes"] == [
+        f"order {recent.pk}: pending_new within the grace period, left"
+    ]
+    other.rest.close()
+
+
+def test_flat_on_the_venue_sets_ours_to_zero(sim):
+    account = open_account(sim, Venue.OKX)
+    instrument = Instrument.objects.get(exchange=account.exchange, symbol="ETH/USDT:USDT")
+    Position.objects.create(
+        account=account, instrument=instrument, quantity=D(5), entry_price=D(3000)
+    )
+    Balance.objects.create(account=account, currency="SOL", total=D(3), available=D(3))
+    reports = by_kind(reconcile_account(account))
+    position = Position.objects.get(account=account, instrument=instrument)
+    assert (position.quantity, position.entry_price) == (0, None)
+    assert reports["positions"].details["differences"] == [
+        {
+            "what": "held here, flat on the venue",
+            "symbol": "ETH/USDT:USDT",
+            "ours": {"quantity": "5.000000000000000000", "entry_price": "3000.000000000000000000"},
+            "action": "set to zero",
+        }
+    ]
+    assert Balance.objects.get(account=account, currency="SOL").total == 0
+
+
+def test_a_venue_error_is_an_error_report_not_a_crash(sim):
+    wrong = Credentials(api_key="NotAKeyTheVenueKnows", secret="wrong-secret", passphrase="x")
+    account = open_account(sim, Venue.BYBIT, wrong)
+    reports = reconcile_account(account)
+    assert [r.kind for r in reports] == ["orders", "fills", "positions", "balances"]
+    for report in reports:
+        assert report.status == "error"
+        assert report.finished_at is not None
+        error = report.details["error"]
+        assert (error["type"], error["venue"]) == ("AuthenticationError", "bybit")
+        assert error["message"]
