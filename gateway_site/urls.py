@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("risk.api.urls")),
     path("", include("marketdata.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("portfolio.api.urls")),
     path("", include(audit.urls)),
 ]
 

@@ -200,3 +200,13 @@ class ReconciliationReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.account_id} {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class ReconciledAccount(ExchangeAccount):
+    """An exchange account as the reconciliation admin lists it ("Reconcile now"): the same
+    rows as `ExchangeAccount`, no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "account to reconcile"
+        verbose_name_plural = "accounts to reconcile"

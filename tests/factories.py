@@ -20,7 +20,14 @@ from marketdata.models import (
     TradeTick,
 )
 from orders.models import Fill, Order, OrderEvent
-from portfolio.models import Balance, Position, ReconciliationReport
+from portfolio.models import (
+    AppliedFill,
+    Balance,
+    LedgerEntry,
+    Position,
+    ReconciliationCursor,
+    ReconciliationReport,
+)
 from risk.models import KillSwitch, RiskEvent, RiskLimit
 
 D = Decimal
@@ -278,3 +285,41 @@ class SubscriptionFactory(DjangoModelFactory):
     book_depth = 20
     trades = True
     tickers = True
+
+
+class LedgerEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = LedgerEntry
+
+    account = factory.SubFactory(ExchangeAccountFactory)
+    instrument = factory.SubFactory(
+        InstrumentFactory, exchange=factory.SelfAttribute("..account.exchange")
+    )
+    kind = "funding"
+    execution_id = factory.Sequence(lambda n: f"funding-{n}")
+    amount = D("-0.00012")
+    currency = "BTC"
+    realized = D("-0.00012")
+    executed_at = T0
+
+
+class AppliedFillFactory(DjangoModelFactory):
+    class Meta:
+        model = AppliedFill
+
+    fill = factory.SubFactory(FillFactory)
+    position = factory.SubFactory(
+        PositionFactory,
+        account=factory.SelfAttribute("..fill.account"),
+        instrument=factory.SelfAttribute("..fill.instrument"),
+    )
+    realized = D("-0.0000005")
+
+
+class ReconciliationCursorFactory(DjangoModelFactory):
+    class Meta:
+        model = ReconciliationCursor
+
+    account = factory.SubFactory(ExchangeAccountFactory)
+    kind = "fills"
+    value = "1700000000000:BTC-1001"

@@ -10,6 +10,7 @@ from exchanges.models import AccountGrant, ExchangeAccount
 from orders.models import OrderEvent
 from risk.models import KillSwitch
 from tests.factories import (
+    AppliedFillFactory,
     ArbitrageOpportunityFactory,
     BalanceFactory,
     CandleFactory,
@@ -17,8 +18,10 @@ from tests.factories import (
     ExchangeFactory,
     FillFactory,
     KillSwitchFactory,
+    LedgerEntryFactory,
     OrderEventFactory,
     PositionFactory,
+    ReconciliationCursorFactory,
     ReconciliationReportFactory,
     RiskEventFactory,
     RiskLimitFactory,
@@ -38,6 +41,10 @@ READ_ONLY = {
     "portfolio.position",
     "portfolio.balance",
     "portfolio.reconciliationreport",
+    "portfolio.ledgerentry",
+    "portfolio.appliedfill",
+    "portfolio.reconciliationcursor",
+    "portfolio.reconciledaccount",
     "risk.riskevent",
     "marketdata.connectorstatus",
     "marketdata.tradetick",
@@ -58,8 +65,11 @@ def everything(account, instrument, order, admin_user):
     account.passphrase = PASSPHRASE
     account.save()
     OrderEventFactory(order=order)
-    FillFactory(order=order)
-    PositionFactory(account=account, instrument=instrument)
+    fill = FillFactory(order=order)
+    position = PositionFactory(account=account, instrument=instrument)
+    AppliedFillFactory(fill=fill, position=position)
+    LedgerEntryFactory(account=account, instrument=instrument)
+    ReconciliationCursorFactory(account=account)
     BalanceFactory(account=account)
     ReconciliationReportFactory(account=account)
     RiskLimitFactory(account=account, instrument=instrument)
@@ -87,7 +97,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 19
+    assert len(MODELS) == 23
     assert set(READ_ONLY) < set(MODELS)
 
 
