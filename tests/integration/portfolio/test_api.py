@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from exchanges.models import AccountGrant, ExchangeAccount
 from portfolio.models import ReconciliationReport
@@ -169,3 +170,16 @@ def test_run_reconciles_the_account_now(api, sim, secrets_key):
     stored = ReconciliationReport.objects.filter(account=account, started_at__gte=started)
     assert sorted(stored.values_list("id", flat=True)) == sorted(r["id"] for r in reports)
     assert ExchangeAccount.objects.get(pk=account.pk).balances.count() == reports[3]["checked"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/positions/",
+        "/api/v1/balances/",
+        "/api/v1/reconciliation/reports/",
+        "/api/v1/reconciliation/run/",
+    ],
+)
+def test_every_portfolio_endpoint_needs_a_login(db, path):
+    assert_error(APIClient().get(path), 401, "not_authenticated")
