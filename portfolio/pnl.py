@@ -20,7 +20,9 @@ pair.
 A trade that goes the position's way increases it and moves the average entry; one that goes
 against it first reduces it, realizing the PnL of the part it closes, and what is left of it
 opens a new position on the other side at the trade's price (a flip). The average entry is
-kept while a position only shrinks and cleared when it is flat.
+kept while a position only shrinks and cleared when it is flat. A position whose entry is not
+known (a venue that reported a quantity without one) is taken at the trade's price: the part a
+trade closes then realizes nothing, rather than a figure made up.
 
 Fees: a positive fee is paid and reduces the realized PnL, a negative one is a rebate and adds
 to it. A fee in another currency than the PnL currency (spot buys charged in the base coin, a
@@ -154,20 +156,19 @@ def apply_trade(
         held = state.quantity
         realized = ZERO
         closed = ZERO
+        known = state.entry_price if state.entry_price is not None else price
         if held == 0 or (held > 0) == (signed > 0):
-            entry = (
-                price if held == 0 else average_entry(info, held, state.entry_price, signed, price)
-            )
+            entry = price if held == 0 else average_entry(info, held, known, signed, price)
             after = held + signed
         else:
             closed = min(abs(signed), abs(held))
             direction = 1 if held > 0 else -1
-            realized = close_pnl(info, direction * closed, state.entry_price, price)
+            realized = close_pnl(info, direction * closed, known, price)
             after = held + signed
             if after == 0:
                 entry = None
             elif (after > 0) == (held > 0):
-                entry = state.entry_price
+                entry = known
             else:
                 entry = price
         moved = replace(

@@ -3,7 +3,9 @@
 Positions: each venue position is applied through `portfolio.services.apply_position_update`
 (quantity, entry, mark, liquidation price, leverage; the gateway's realized PnL stays its own);
 a quantity or entry that differed from ours is a difference. A position we hold that the venue
-no longer lists (or lists flat) is set to zero. Balances: each venue balance through
+no longer lists (or lists flat) is set to zero, spot excepted: a spot "position" (what
+`apply_fill` keeps of spot trades, for their PnL) is held as a balance, and the venues list no
+spot positions. Balances: each venue balance through
 `apply_balance_update`; a currency we hold that the venue no longer lists is set to zero.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchanges.models import ExchangeAccount
-from exchanges.venues.base import BalanceUpdate, PositionUpdate, Venue, now_ns
+from exchanges.venues.base import BalanceUpdate, InstrumentKind, PositionUpdate, Venue, now_ns
 from exchanges.venues.protocols import RestClient
 from orders import ingest
 from portfolio import services
@@ -44,7 +46,7 @@ def reconcile_positions(account: ExchangeAccount, client: RestClient, findings: 
         venue = (update.quantity, update.entry_price if update.quantity else None)
         if synced.changed and _differs(before, venue):
             findings.differ(
-                "position differs from the venue's",
+                "position differs from the venue's" if held else "position unknown to the gateway",
                 "took the venue's quantity and entry",
                 symbol=update.symbol,
                 ours={"quantity": before[0], "entry_price": before[1]},
@@ -53,8 +55,8 @@ def reconcile_positions(account: ExchangeAccount, client: RestClient, findings: 
         elif not synced.changed:
             findings.notes.append(f"venue position {update.symbol}: {synced.ignored}, kept ours")
     for symbol, held in ours.items():
-        if symbol in seen or held.quantity == 0:
-            continue
+        if symbol in seen or held.quantity == 0 or held.instrument.kind == InstrumentKind.SPOT:
+            continue  # a spot holding is a balance: the venues list no spot positions
         findings.checked += 1
         flat = PositionUpdate(
             venue=Venue(account.exchange.venue),
@@ -95,7 +97,7 @@ def reconcile_balances(account: ExchangeAccount, client: RestClient, findings: F
         venue = (update.total, update.available, update.locked)
         if synced.changed and before != venue and (before is not None or any(venue)):
             findings.differ(
-                "balance differs from the venue's",
+                "balance differs from the venue's" if held else "balance unknown to the gateway",
                 "took the venue's figures",
                 currency=update.currency,
                 ours=_balance(before),

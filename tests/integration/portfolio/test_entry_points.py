@@ -57,7 +57,7 @@ def test_the_command_prints_each_report(sim, secrets_key):
         f"{account} (id {account.pk}) positions: ok, 0 checked, 0 differed",
     ]
     assert lines[3].startswith(f"{account} (id {account.pk}) balances: mismatch, ")
-    assert "  balance differs from the venue's: took the venue's figures" in lines[4:]
+    assert "  balance unknown to the gateway: took the venue's figures" in lines[4:]
 
 
 def test_the_command_names_an_unknown_account(db):

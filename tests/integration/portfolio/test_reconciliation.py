@@ -155,45 +155,35 @@ def test_trades_of_another_client_are_recovered_once(sim, venue):
     other.rest.close()
 
 
-def test_our_open_orders_take_the_venues_answer(sim):
-    account = open_account(sim, Venue.OKX)
-    other = OtherClient(account, "BTC/USDT:USDT")
+@pytest.mark.parametrize("venue", [Venue.OKX, Venue.BYBIT, Venue.DERIBIT])
+def test_our_open_orders_take_the_venues_answer(sim, venue):
+    symbol, size = TRADED[venue]
+    account = open_account(sim, venue)
+    other = OtherClient(account, symbol)
     price = other.far_below()
-    ours = Order.objects.create(
-        account=account,
-        instrument=other.instrument,
-        side="buy",
-        order_type="limit",
-        price=price,
-        quantity=D(1),
-        status="new",
-        venue_order_id="",
-    )
-    other.place(Side.BUY, D(1), price=price, client_order_id=ours.client_order_id)
-    other.rest.cancel_order(other.name, client_order_id=ours.client_order_id)
-    lost = Order.objects.create(
-        account=account,
-        instrument=other.instrument,
-        side="buy",
-        order_type="limit",
-        price=price,
-        quantity=D(1),
-        created_at=timezone.now() - timedelta(minutes=5),
-    )
-    recent = Order.objects.create(
-        account=account,
-        instrument=other.instrument,
-        side="buy",
-        order_type="limit",
-        price=price,
-        quantity=D(1),
-    )
+
+    def ours(**values):
+        return Order.objects.create(
+            account=account,
+            instrument=other.instrument,
+            side="buy",
+            order_type="limit",
+            price=price,
+            quantity=size,
+            **values,
+        )
+
+    canceled = ours(status="new")
+    other.place(Side.BUY, size, price=price, client_order_id=canceled.client_order_id)
+    other.rest.cancel_order(other.name, client_order_id=canceled.client_order_id)
+    lost = ours(created_at=timezone.now() - timedelta(minutes=5))
+    recent = ours()
 
     report = by_kind(reconcile_account(account))["orders"]
-    ours.refresh_from_db()
+    canceled.refresh_from_db()
     lost.refresh_from_db()
     recent.refresh_from_db()
-    assert (ours.status, bool(ours.venue_order_id)) == ("canceled", True)
+    assert (canceled.status, bool(canceled.venue_order_id)) == ("canceled", True)
     assert (lost.status, lost.reject_reason) == ("rejected", "not found on venue")
     assert OrderEvent.objects.filter(order=lost, kind="reconciliation").count() == 1
     assert recent.status == "pending_new"
@@ -212,8 +202,11 @@ def test_flat_on_the_venue_sets_ours_to_zero(sim):
     Position.objects.create(
         account=account, instrument=instrument, quantity=D(5), entry_price=D(3000)
     )
+    spot = Instrument.objects.get(exchange=account.exchange, symbol="BTC/USDT")
+    Position.objects.create(account=account, instrument=spot, quantity=D("0.5"), entry_price=D(1))
     Balance.objects.create(account=account, currency="SOL", total=D(3), available=D(3))
     reports = by_kind(reconcile_account(account))
+    assert Position.objects.get(account=account, instrument=spot).quantity == D("0.5")
     position = Position.objects.get(account=account, instrument=instrument)
     assert (position.quantity, position.entry_price) == (0, None)
     assert reports["positions"].details["differences"] == [

@@ -165,3 +165,10 @@ def test_a_trade_without_positive_quantity_and_price_is_refused(quantity, price)
 def test_inverse_trades_move_no_premium():
     with pytest.raises(pnl.InvalidTrade, match="inverse"):
         pnl.cash_flow(BYBIT_INVERSE, BUY, D(100), D(50000))
+
+
+def test_an_unknown_entry_is_taken_at_the_trade_price():
+    unknown = PositionState(quantity=D(4), entry_price=None)
+    (reduced,) = trades(OKX_LINEAR, (SELL, "1", "61000", "0.3", "USDT"), state=unknown)
+    assert (reduced.realized, reduced.closed) == (D("-0.3"), D(1))
+    assert (reduced.state.quantity, reduced.state.entry_price) == (D(3), D(61000))
