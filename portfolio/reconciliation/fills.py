@@ -12,6 +12,8 @@ position is built as it was traded whatever order the pages came in.
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from exchanges.models import ExchangeAccount
 from exchanges.venues.base import FillEvent
 from exchanges.venues.protocols import RestClient
@@ -36,11 +38,12 @@ def reconcile_fills(account: ExchangeAccount, client: RestClient, findings: Find
             cursor = page.cursor
             break
         cursor = page.cursor
-    for event in sorted(events.values(), key=lambda e: (e.exchange_ts, e.trade_id)):
-        findings.checked += 1
-        _record(account, event, findings)
-    stored.value = cursor or ""
-    stored.save(update_fields=["value", "updated_at"])
+    with transaction.atomic():  # one commit for the run's fills and the cursor after them
+        for event in sorted(events.values(), key=lambda e: (e.exchange_ts, e.trade_id)):
+            findings.checked += 1
+            _record(account, event, findings)
+        stored.value = cursor or ""
+        stored.save(update_fields=["value", "updated_at"])
 
 
 def _record(account: ExchangeAccount, event: FillEvent, findings: Findings) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import transaction
+
 from exchanges.models import ExchangeAccount
 from exchanges.venues.base import BalanceUpdate, InstrumentKind, PositionUpdate, Venue, now_ns
 from exchanges.venues.protocols import RestClient
@@ -25,7 +27,13 @@ ZERO = Decimal(0)
 
 
 def reconcile_positions(account: ExchangeAccount, client: RestClient, findings: Findings) -> None:
-    venue_positions = client.positions()
+    _take_positions(account, client.positions(), findings)
+
+
+@transaction.atomic
+def _take_positions(
+    account: ExchangeAccount, venue_positions: list[PositionUpdate], findings: Findings
+) -> None:
     ours = {
         p.instrument.symbol: p
         for p in Position.objects.filter(account=account).select_related("instrument")
@@ -85,7 +93,13 @@ def _differs(ours: tuple, venue: tuple) -> bool:
 
 
 def reconcile_balances(account: ExchangeAccount, client: RestClient, findings: Findings) -> None:
-    venue_balances = client.balances()
+    _take_balances(account, client.balances(), findings)
+
+
+@transaction.atomic
+def _take_balances(
+    account: ExchangeAccount, venue_balances: list[BalanceUpdate], findings: Findings
+) -> None:
     ours = {b.currency: b for b in Balance.objects.filter(account=account)}
     seen: set[str] = set()
     for update in venue_balances:

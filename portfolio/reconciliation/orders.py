@@ -31,7 +31,19 @@ NOT_FOUND = "not found on venue"
 
 
 def reconcile_orders(account: ExchangeAccount, client: RestClient, findings: Findings) -> None:
-    venue_orders = client.open_orders()
+    ours, listed = _take_listed(account, client.open_orders(), findings)
+    for order in ours:
+        if order.pk not in listed:
+            findings.checked += 1
+            _settle_absent(account, client, order, findings)
+
+
+@transaction.atomic
+def _take_listed(
+    account: ExchangeAccount, venue_orders: list[OrderUpdate], findings: Findings
+) -> tuple[list[Order], set[int]]:
+    """Apply the venue's open orders (one transaction: one commit for them all); returns our
+    open orders as they were and the ids of those the venue listed."""
     ours = list(
         Order.objects.filter(account=account, status__in=state.OPEN_STATUSES).select_related(
             "instrument__exchange"
@@ -54,10 +66,7 @@ def reconcile_orders(account: ExchangeAccount, client: RestClient, findings: Fin
         if known is not None:
             listed.add(known.pk)
         _apply(account, update, known, findings)
-    for order in ours:
-        if order.pk not in listed:
-            findings.checked += 1
-            _settle_absent(account, client, order, findings)
+    return ours, listed
 
 
 def _apply(
