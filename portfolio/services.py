@@ -216,7 +216,7 @@ def record_execution(account: ExchangeAccount, event: AccountExecution) -> tuple
         realized = cash
     else:
         state, realized = pnl.apply_cash(state, cash), cash
-        if event.kind is Kind.SETTLEMENT and event.price is not None and position.quantity:
+        if event.kind == Kind.SETTLEMENT and event.price is not None and position.quantity:
             state = replace(state, entry_price=event.price)
     _store(position, state, info, move=move)
     entry = LedgerEntry.objects.create(

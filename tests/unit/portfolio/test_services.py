@@ -4,7 +4,10 @@ Deribit-like inverse perpetual of the db fixtures (amounts in USD, PnL in BTC)."
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from exchanges.venues.base import AccountExecution, ExecutionKind, PositionUpdate, Venue
+from orders.ingest import UnknownInstrument
 from portfolio import services
 from portfolio.models import AppliedFill, LedgerEntry, Position
 from tests.factories import T0, FillFactory, InstrumentFactory
@@ -146,3 +149,52 @@ def test_marks_update_open_positions_in_one_pass(account, order, instrument):
     # 2000 USD at 1/(1000/50000 + 1000/62500): 55555.55...; unrealized follows the mark
     assert later.entry_price == D("55555.555555555555555556")
     assert later.unrealized_pnl == D("0.004")
+
+
+def test_a_delivery_without_price_moves_the_quantity_and_counts_the_cash(account, order):
+    services.apply_fill(fill(order, side="buy", quantity=D(1000), price=D(50000)))
+    entry, _ = services.record_execution(
+        account, execution(ExecutionKind.DELIVERY, "d1", "0.0002", quantity=D(-1000))
+    )
+    position = Position.objects.get(account=account)
+    assert (position.quantity, position.entry_price, position.realized_pnl) == (
+        0,
+        None,
+        D("0.0002"),
+    )
+    assert entry.realized == D("0.0002")
+
+
+def test_a_fill_the_venue_push_closed_already_counts_only_its_fee(account, order):
+    services.apply_position_update(
+        account,
+        PositionUpdate(
+            venue=Venue.DERIBIT,
+            symbol="BTC/USD:BTC",
+            quantity=D(0),
+            entry_price=None,
+            exchange_ts=T0_NS + 1_000_000_000,
+            receive_ts=T0_NS + 1_000_000_000,
+        ),
+    )
+    position = services.apply_fill(
+        fill(order, side="sell", quantity=D(400), price=D(62500), fee=D("0.000002"))
+    )
+    assert (position.quantity, position.entry_price) == (0, None)
+    assert (position.realized_pnl, position.fees) == (D("-0.000002"), D("0.000002"))
+
+
+def test_an_execution_on_an_instrument_not_listed_is_refused(account):
+    event = AccountExecution(
+        venue=Venue.DERIBIT,
+        symbol="SOL/USD:SOL",
+        kind=ExecutionKind.FUNDING,
+        execution_id="x1",
+        amount=D(1),
+        currency="SOL",
+        exchange_ts=T0_NS,
+        receive_ts=T0_NS,
+    )
+    with pytest.raises(UnknownInstrument, match="lists no SOL/USD:SOL"):
+        services.record_execution(account, event)
+    assert not LedgerEntry.objects.exists()
