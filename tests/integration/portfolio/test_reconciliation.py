@@ -110,6 +110,27 @@ def assert_balances_equal_the_venue(account, rest):
     assert ours == venue
 
 
+def assert_balances_equal_the_ledger(venue, account, sim, sim_position):
+    """Our wallets are the simulator's own, as each venue shows them: OKX's `eq` and
+    Deribit's `equity` count the open position's unrealized PnL (Deribit's available funds
+    too), Bybit's wallet balance does not."""
+    expected = {
+        b.currency: (b.total, b.available, b.locked)
+        for b in sim.call(sim.engine.balances, venue, account.api_key)
+    }
+    upl, settle = sim_position.unrealized_pnl, sim_position.settle_currency
+    total, available, locked = expected[settle]
+    if venue is Venue.OKX:
+        expected[settle] = (total + upl, available, locked)
+    elif venue is Venue.DERIBIT:
+        expected[settle] = (total + upl, available + upl, locked)
+    ours = {
+        b.currency: (b.total, b.available, b.locked)
+        for b in Balance.objects.filter(account=account)
+    }
+    assert ours == expected
+
+
 @pytest.mark.parametrize("venue", [Venue.OKX, Venue.BYBIT, Venue.DERIBIT])
 def test_trades_of_another_client_are_recovered_once(sim, venue):
     symbol, size = TRADED[venue]
@@ -142,6 +163,8 @@ def test_trades_of_another_client_are_recovered_once(sim, venue):
     (sim_position,) = sim.call(sim.engine.positions, venue, account.api_key)
     position = Position.objects.get(account=account, instrument=other.instrument)
     assert position.quantity == sim_position.quantity == size
+    assert position.entry_price == sim_position.entry_price
+    assert_balances_equal_the_ledger(venue, account, sim, sim_position)
     assert as_venue_keeps(venue, position.realized_pnl) == sim_position.realized_pnl
 
     second = by_kind(reconcile_account(account))
