@@ -9,7 +9,9 @@ positions and balances (`holdings.py`: the venue's figures taken). Fills come be
 so that the venue's position, applied last, is what stays.
 
 A venue error in one kind ends that kind's report with status `error` and the venue's message;
-the other kinds still run. Nothing here raises for one account's venue.
+the other kinds still run. Any other failure of a kind (a fault of the gateway's) does the same,
+logged with its traceback, so no report is left `running`. Nothing here raises for one
+account.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def reconcile_account(
             except VenueError as error:
                 log.warning("reconciliation of %s, %s: %s", account, report.kind, error)
                 _finish(report, findings, error=error)
+            except Exception as error:  # a fault of ours: logged in full, the next kind runs
+                log.exception("reconciliation of %s, %s failed", account, report.kind)
+                _finish(report, findings, error=error)
             else:
                 _finish(report, findings)
     finally:
@@ -79,7 +84,7 @@ def reconcile_account(
 
 
 def _finish(
-    report: ReconciliationReport, findings: Findings, *, error: VenueError | None = None
+    report: ReconciliationReport, findings: Findings, *, error: Exception | None = None
 ) -> None:
     if error is not None:
         report.status = ReconciliationStatus.ERROR

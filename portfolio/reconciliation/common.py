@@ -29,15 +29,24 @@ class Findings:
         """Record one difference: `what` differed, the facts (ours, the venue's), `action`."""
         self.differences.append({"what": what, **_texts(facts), "action": action})
 
-    def as_details(self, error: VenueError | None = None) -> dict:
+    def as_details(self, error: Exception | None = None) -> dict:
+        """The report's `details`: the differences, the notes, and the error that ended the
+        step (a venue's with its venue and code; any other is the gateway's own)."""
         details: dict = {"differences": self.differences}
         if self.notes:
             details["notes"] = self.notes
-        if error is not None:
+        if isinstance(error, VenueError):
             details["error"] = {
                 "message": str(error),
                 "venue": str(error.venue),
                 "venue_code": error.code,
+                "type": type(error).__name__,
+            }
+        elif error is not None:
+            details["error"] = {
+                "message": f"the gateway failed: {error}",
+                "venue": "",
+                "venue_code": "",
                 "type": type(error).__name__,
             }
         return details

@@ -254,3 +254,33 @@ def test_a_venue_error_is_an_error_report_not_a_crash(sim):
         error = report.details["error"]
         assert (error["type"], error["venue"]) == ("AuthenticationError", "bybit")
         assert error["message"]
+
+
+class BrokenBalances:
+    """A client whose balances answer cannot be read: the gateway's own fault, not the
+    venue's, which must not stop the other kinds or leave a report running."""
+
+    def __init__(self, rest):
+        self.rest = rest
+        self.symbols = rest.symbols
+
+    def __getattr__(self, name):
+        return getattr(self.rest, name)
+
+    def balances(self):
+        raise KeyError("availBal")
+
+
+def test_a_fault_in_one_kind_is_its_error_report_the_others_run(sim, caplog):
+    account = open_account(sim, Venue.OKX)
+    rest = rest_client(exchange=account.exchange, account=account)
+    reports = by_kind(reconcile_account(account, client=BrokenBalances(rest)))
+    rest.close()
+    assert [r.status for r in reports.values()] == ["ok", "ok", "ok", "error"]
+    assert reports["balances"].details["error"] == {
+        "message": "the gateway failed: 'availBal'",
+        "venue": "",
+        "venue_code": "",
+        "type": "KeyError",
+    }
+    assert "reconciliation of okx-sim/main, balances failed" in caplog.text
