@@ -187,14 +187,15 @@ def record_execution(account: ExchangeAccount, event: AccountExecution) -> tuple
     Cash in another currency than the position's settle currency is recorded on the entry and
     not counted (`realized` 0), like fees (`portfolio.pnl`). Returns the entry and whether it
     was created now."""
-    instrument = instrument_of(account, event.symbol)
+    instrument = Instrument.objects.select_related("exchange").get(
+        pk=instrument_of(account, event.symbol).pk
+    )
+    position = _locked_position(account.pk, instrument)  # also serialises repeats of one event
     existing = LedgerEntry.objects.filter(
         account=account, instrument=instrument, execution_id=event.execution_id
     ).first()
     if existing is not None:
         return existing, False
-    instrument = Instrument.objects.select_related("exchange").get(pk=instrument.pk)
-    position = _locked_position(account.pk, instrument)
     info = instrument.info()
     executed_at = moment(event.exchange_ts) or timezone.now()
     in_settle = event.currency == pnl.pnl_currency(info)
