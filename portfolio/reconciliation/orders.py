@@ -4,6 +4,8 @@
   as a push: a filled quantity or an amendment we missed is taken, nothing moves back).
 - A venue order we do not know (placed by another client on the same keys) is adopted, marked
   `is_external` (`ingest.adopt_order`, through `apply_order_update`).
+- A venue order open that we hold as closed (filled, canceled, ...) is reported and left: an
+  order only moves forward, and an operator decides (cancel it on the venue, say).
 - An order open here that the venue does not list is looked up by its client order id and the
   answer applied (it was filled, canceled or expired while we were not listening). When the
   venue does not know it at all and it is still `pending_new` after
@@ -86,6 +88,14 @@ def _apply(
             client_order_id=update.client_order_id,
             symbol=update.symbol,
             venue_status=str(update.status),
+        )
+    elif applied.ignored == "terminal":
+        findings.differ(
+            "open on the venue, closed here",
+            "left for an operator: an order never reopens",
+            order=known.pk,
+            ours=str(known.status),
+            venue=str(update.status),
         )
     elif applied.changed:
         findings.differ(

@@ -201,6 +201,8 @@ def test_our_open_orders_take_the_venues_answer(sim, venue):
     other.rest.cancel_order(other.name, client_order_id=canceled.client_order_id)
     lost = ours(created_at=timezone.now() - timedelta(minutes=5))
     recent = ours()
+    closed_here = ours(status="canceled")
+    live = other.place(Side.BUY, size, price=price, client_order_id=closed_here.client_order_id)
 
     report = by_kind(reconcile_account(account))["orders"]
     canceled.refresh_from_db()
@@ -210,9 +212,17 @@ def test_our_open_orders_take_the_venues_answer(sim, venue):
     assert (lost.status, lost.reject_reason) == ("rejected", "not found on venue")
     assert OrderEvent.objects.filter(order=lost, kind="reconciliation").count() == 1
     assert recent.status == "pending_new"
-    assert (report.status, report.checked, report.mismatches) == ("mismatch", 3, 2)
-    actions = sorted(d["action"] for d in report.details["differences"])
-    assert actions == ["rejected: not found on venue", "took the venue's answer: canceled"]
+    closed_here.refresh_from_db()
+    assert (closed_here.status, closed_here.venue_order_id) == ("canceled", "")
+    assert (report.status, report.checked, report.mismatches) == ("mismatch", 4, 3)
+    assert sorted(d["action"] for d in report.details["differences"]) == [
+        "left for an operator: an order never reopens",
+        "rejected: not found on venue",
+        "took the venue's answer: canceled",
+    ]
+    assert [d["venue"] for d in report.details["differences"] if d["order"] == closed_here.pk] == [
+        str(live.status)
+    ]
     assert report.details["notes"] == [
         f"order {recent.pk}: pending_new within the grace period, left"
     ]
