@@ -11,7 +11,8 @@ so that the venue's position, applied last, is what stays.
 A venue error in one kind ends that kind's report with status `error` and the venue's message;
 the other kinds still run. Any other failure of a kind (a fault of the gateway's) does the same,
 logged with its traceback, so no report is left `running`. Nothing here raises for one
-account.
+account. Each report's differences count in `gateway_reconciliation_differences_total`
+(`orders.metrics`, by kind).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from exchanges.clients import rest_client
 from exchanges.models import ExchangeAccount
 from exchanges.venues.base import VenueError
 from exchanges.venues.protocols import RestClient
+from orders import metrics
 from portfolio.choices import ReconciliationKind, ReconciliationStatus
 from portfolio.models import ReconciliationReport
 from portfolio.reconciliation.common import Findings
@@ -97,3 +99,4 @@ def _finish(
     report.details = findings.as_details(error)
     report.finished_at = timezone.now()
     report.save(update_fields=["status", "checked", "mismatches", "details", "finished_at"])
+    metrics.count_differences(report.kind, findings.mismatches)

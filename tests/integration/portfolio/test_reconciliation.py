@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from exchanges.clients import rest_client
 from exchanges.models import ExchangeAccount, Instrument
@@ -84,6 +85,12 @@ def as_venue_keeps(venue: Venue, amount: Decimal) -> Decimal:
     return amount.quantize(D("1e-10")) if venue is Venue.DERIBIT else amount
 
 
+def counted(kind: str) -> float:
+    return (
+        REGISTRY.get_sample_value("gateway_reconciliation_differences_total", {"kind": kind}) or 0.0
+    )
+
+
 def by_kind(reports):
     return {report.kind: report for report in reports}
 
@@ -140,6 +147,7 @@ def test_trades_of_another_client_are_recovered_once(sim, venue):
     other.place(Side.BUY, size * 2)
     other.place(Side.SELL, size)
 
+    differences = {kind: counted(kind) for kind in ("orders", "fills")}
     first = by_kind(reconcile_account(account))
     assert {kind: r.status for kind, r in first.items()} == {
         "orders": "mismatch",
@@ -147,6 +155,8 @@ def test_trades_of_another_client_are_recovered_once(sim, venue):
         "positions": "ok",  # the recovered fills made the venue's position already
         "balances": "mismatch",
     }
+    for kind in ("orders", "fills"):  # counted in gateway_reconciliation_differences_total
+        assert counted(kind) - differences[kind] == first[kind].mismatches
     adopted = Order.objects.get(account=account, venue_order_id=resting.venue_order_id)
     assert (adopted.is_external, adopted.status, adopted.quantity) == (True, "new", size)
     assert first["orders"].details["differences"][0]["action"] == "adopted as external"
