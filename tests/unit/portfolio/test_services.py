@@ -8,7 +8,7 @@ import pytest
 
 from exchanges.venues.base import AccountExecution, ExecutionKind, PositionUpdate, Venue
 from orders.ingest import UnknownInstrument
-from portfolio import services
+from portfolio import selectors, services
 from portfolio.models import AppliedFill, LedgerEntry, Position
 from tests.factories import T0, FillFactory, InstrumentFactory
 
@@ -198,3 +198,19 @@ def test_an_execution_on_an_instrument_not_listed_is_refused(account):
     with pytest.raises(UnknownInstrument, match="lists no SOL/USD:SOL"):
         services.record_execution(account, event)
     assert not LedgerEntry.objects.exists()
+
+
+def test_realized_since_sums_fills_and_executions_from_a_moment(account, order, instrument):
+    services.apply_fill(fill(order, side="buy", quantity=D(1000), price=D(50000)))
+    services.apply_fill(
+        fill(
+            order, side="sell", quantity=D(400), price=D(62500), executed_at=T0 - timedelta(days=1)
+        )
+    )
+    services.apply_fill(
+        fill(order, side="sell", quantity=D(100), price=D(62500), fee=D("0.0000001"))
+    )
+    services.record_execution(account, execution(ExecutionKind.FUNDING, "f1", "-0.0001"))
+    # today: 100 x (1/50000 - 1/62500) = 0.0004, less the fee, and the funding paid
+    assert selectors.realized_since(account, T0) == {instrument.pk: D("0.0002999")}
+    assert Position.objects.get(account=account).realized_pnl == D("0.0018999")
