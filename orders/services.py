@@ -3,7 +3,7 @@ tasks and the kill switch call these).
 
 Submission, in this order, each step before the next:
 
-1. the request is checked against the instrument (active, tick, lot, minimum size and notional)
+1. the request is checked against the instrument (`orders/validation.py`: active, tick, lot, minimum size and notional)
    and the account (enabled, on the instrument's exchange, allowed to trade); a bad field is a
    `django.core.exceptions.ValidationError` naming it;
 2. the pre-trade risk checks run (`risk.context.check_order`); a refusal is a `RiskRejected`
@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -48,11 +47,11 @@ from exchanges.venues.base import (
     VenueError,
     VenueUnavailable,
 )
-from exchanges.venues.quantities import notional
 from orders import ingest, metrics, state
 from orders.choices import OrderEventKind
 from orders.ids import is_valid_client_order_id
 from orders.models import Order, OrderEvent
+from orders.validation import instrument_for, invalid, validate_order
 from orders.venue import client_for, venue_name
 from risk.checks import Proposed, figure
 from risk.choices import RiskEventKind, Severity
@@ -85,78 +84,10 @@ class Submitted:
     created: bool
 
 
-def _invalid(field: str, reason: str) -> ValidationError:
-    return ValidationError({field: [reason]})
-
-
-def _multiple_of(value: Decimal, step: Decimal) -> bool:
-    return step > 0 and (value / step) == (value / step).to_integral_value()
-
-
-def _validate(
-    account: ExchangeAccount,
-    instrument: Instrument,
-    *,
-    order_type: OrderType,
-    quantity: Decimal,
-    price: Decimal | None,
-    post_only: bool,
-) -> None:
-    """Field errors a venue would refuse the order for, found before anything is written."""
-    if not account.enabled or not account.exchange.enabled:
-        raise _invalid("account", f"account {account} is disabled")
-    if not account.can_trade:
-        raise _invalid("account", f"account {account} has read-only permission")
-    if instrument.exchange_id != account.exchange_id:
-        raise _invalid("symbol", f"{instrument.symbol} is not listed on {account.exchange}")
-    if not instrument.active:
-        raise _invalid("symbol", f"{instrument.symbol} is no longer traded")
-    if quantity <= 0:
-        raise _invalid("quantity", "must be positive")
-    if quantity < instrument.min_size:
-        raise _invalid("quantity", f"below the minimum size {figure(instrument.min_size)}")
-    if not _multiple_of(quantity, instrument.lot_size):
-        raise _invalid(
-            "quantity", f"must be a multiple of the lot size {figure(instrument.lot_size)}"
-        )
-    if order_type == OrderType.LIMIT:
-        if price is None:
-            raise _invalid("price", "a limit order needs a price")
-        if price <= 0:
-            raise _invalid("price", "must be positive")
-        if not _multiple_of(price, instrument.tick_size):
-            raise _invalid(
-                "price", f"must be a multiple of the tick size {figure(instrument.tick_size)}"
-            )
-        if instrument.min_notional is not None:
-            value = notional(instrument.info(), quantity, price)
-            if value < instrument.min_notional:
-                raise _invalid(
-                    "quantity",
-                    f"order value {figure(value)} is below the minimum notional "
-                    f"{figure(instrument.min_notional)}",
-                )
-    elif price is not None:
-        raise _invalid("price", "a market order takes no price")
-    if post_only and order_type != OrderType.LIMIT:
-        raise _invalid("post_only", "only a limit order can be post-only")
-
-
-def _instrument(account: ExchangeAccount, symbol: str) -> Instrument:
-    instrument = (
-        Instrument.objects.select_related("exchange")
-        .filter(exchange_id=account.exchange_id, symbol=symbol)
-        .first()
-    )
-    if instrument is None:
-        raise _invalid("symbol", f"{account.exchange} lists no {symbol}")
-    return instrument
-
-
 def _known(client_order_id: str, account: ExchangeAccount) -> Order | None:
     order = Order.objects.filter(client_order_id=client_order_id).first()
     if order is not None and order.account_id != account.pk:
-        raise _invalid("client_order_id", "already used by another account's order")
+        raise invalid("client_order_id", "already used by another account's order")
     return order
 
 
@@ -178,12 +109,12 @@ def submit_order(
     side, order_type, time_in_force = Side(side), OrderType(order_type), TimeInForce(time_in_force)
     if client_order_id is not None:
         if not is_valid_client_order_id(client_order_id):
-            raise _invalid("client_order_id", "1 to 32 letters and digits")
+            raise invalid("client_order_id", "1 to 32 letters and digits")
         known = _known(client_order_id, account)
         if known is not None:
             return Submitted(known, created=False)
-    instrument = _instrument(account, symbol)
-    _validate(
+    instrument = instrument_for(account, symbol)
+    validate_order(
         account,
         instrument,
         order_type=order_type,
@@ -375,17 +306,17 @@ def amend_order(
     """Change an open order's price and/or quantity on the venue. The new figures are checked
     like a submission's; the order keeps its status, and the venue's answer is applied."""
     if price is None and quantity is None:
-        raise _invalid("non_field_errors", "give a new price, a new quantity, or both")
+        raise invalid("non_field_errors", "give a new price, a new quantity, or both")
     order = Order.objects.select_related("account__exchange", "instrument__exchange").get(
         pk=order.pk
     )
     if order.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
         raise OrderNotOpen(f"order {order.pk} is {order.status}: only an open order is amended")
     if order.order_type != OrderType.LIMIT and price is not None:
-        raise _invalid("price", "a market order has no price to amend")
+        raise invalid("price", "a market order has no price to amend")
     new_quantity = quantity if quantity is not None else order.quantity
     new_price = price if price is not None else order.price
-    _validate(
+    validate_order(
         order.account,
         order.instrument,
         order_type=OrderType(order.order_type),
@@ -394,7 +325,7 @@ def amend_order(
         post_only=order.post_only,
     )
     if new_quantity <= order.filled_quantity:
-        raise _invalid(
+        raise invalid(
             "quantity", f"must be above the filled quantity {figure(order.filled_quantity)}"
         )
     OrderEvent.objects.append(
@@ -557,7 +488,7 @@ def cancel_all_orders(
     deadline passes; then our open orders take their final state from the venue."""
     account = ExchangeAccount.objects.select_related("exchange").get(pk=account.pk)
     client = client_for(account)
-    venue_symbol = venue_name(client, _instrument(account, symbol)) if symbol else None
+    venue_symbol = venue_name(client, instrument_for(account, symbol)) if symbol else None
     canceled = rounds = limited = 0
     open_left: int | None = None  # None: the venue's answer is not known yet
     ends = time.monotonic() + deadline_seconds
