@@ -29,6 +29,7 @@ from marketdata.feed import latest_key, ticker_channel
 from orders.models import Order
 from orders.state import OPEN_STATUSES
 from portfolio.models import Balance, Position
+from portfolio.selectors import realized_since
 from risk.checks import Exposure, Limits, Proposed, Rejection, run_checks
 from risk.models import KillSwitch, RiskLimit
 
@@ -119,17 +120,29 @@ def _usd(amount: Decimal, currency: str, instrument: Instrument, price: Decimal 
     return None
 
 
-def daily_pnl(positions: list[Position], instrument: Instrument, price: Decimal | None) -> Decimal:
-    """The PnL that counts against `max_daily_loss`, in USD, of an account's `positions`: the
-    unrealized PnL of each plus the PnL realized by those changed today, each valued in USD
-    where its settle currency allows (USD-like, or the coin of `instrument` at its price)."""
+def daily_pnl(
+    account: ExchangeAccount,
+    positions: list[Position],
+    instrument: Instrument,
+    price: Decimal | None,
+) -> Decimal:
+    """The PnL that counts against `max_daily_loss`, in USD: the unrealized PnL of the
+    account's `positions` plus what it realized since midnight UTC (fills net of fees, funding
+    and other executions; `portfolio.selectors.realized_since`), each valued in USD where its
+    settle currency allows (USD-like, or the coin of `instrument` at its price)."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    total = ZERO
+    amounts: dict[int, Decimal] = dict(realized_since(account, midnight))
+    settles = {p.instrument_id: p.instrument for p in positions}
     for position in positions:
-        amount = position.unrealized_pnl
-        if position.updated_at >= midnight:
-            amount += position.realized_pnl
-        value = _usd(amount, position.instrument.settle, position.instrument, price)
+        amounts[position.instrument_id] = (
+            amounts.get(position.instrument_id, ZERO) + position.unrealized_pnl
+        )
+    missing = [pk for pk in amounts if pk not in settles]
+    settles.update(Instrument.objects.in_bulk(missing))
+    total = ZERO
+    for instrument_id, amount in amounts.items():
+        held = settles[instrument_id]
+        value = _usd(amount, held.settle, instrument, price)
         if value is not None:
             total += value
     return total
@@ -146,7 +159,7 @@ def exposure_for(
         position=position.quantity if position else ZERO,
         open_orders=open_orders_in(None, account, instrument),
         available=_available(account, instrument, side),
-        daily_pnl=daily_pnl(positions, instrument, reference or price),
+        daily_pnl=daily_pnl(account, positions, instrument, reference or price),
         kill_switch=KillSwitch.objects.is_engaged(account),
         leverage=position.leverage if position and position.leverage else Decimal(1),
     )

@@ -128,3 +128,38 @@ def test_the_collar_needs_a_mark_and_refuses_without_one(setup):
     assert (
         checked.rejection.reason == "price 60000 is 20.00% from the mark 50000, beyond the 5% band"
     )
+
+
+def test_the_daily_loss_counts_unrealized_and_what_was_realized_today(setup):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portfolio.models import LedgerEntry
+
+    account, instrument = setup
+    PositionFactory(account=account, instrument=instrument, quantity=D(1), unrealized_pnl=D(-450))
+    RiskLimitFactory(max_daily_loss=D(500), max_order_notional=None, price_band_pct=None)
+    entry = {"account": account, "instrument": instrument, "currency": "USDT"}
+    LedgerEntry.objects.create(
+        kind="funding",
+        execution_id="yesterday",
+        amount=D(-300),
+        realized=D(-300),
+        executed_at=timezone.now() - timedelta(days=2),
+        **entry,
+    )
+    assert check_order(account, instrument, proposed(instrument)).rejection is None
+    LedgerEntry.objects.create(
+        kind="funding",
+        execution_id="today",
+        amount=D(-60),
+        realized=D(-60),
+        executed_at=timezone.now(),
+        **entry,
+    )
+    checked = check_order(account, instrument, proposed(instrument))
+    assert checked.rejection.code == "daily_loss"
+    assert checked.rejection.reason == "today's loss 510 USD has reached the limit of 500 USD"
+    reducing = proposed(instrument, side=Side.SELL)
+    assert check_order(account, instrument, reducing).rejection is None
