@@ -149,8 +149,15 @@ def daily_pnl(
 
 
 def exposure_for(
-    account: ExchangeAccount, instrument: Instrument, side: Side, *, price: Decimal | None = None
+    account: ExchangeAccount,
+    instrument: Instrument,
+    side: Side,
+    *,
+    price: Decimal | None = None,
+    with_daily_pnl: bool = True,
 ) -> Exposure:
+    """The account's figures for one order on `instrument`; the daily PnL (two aggregates over
+    the day's fills and executions) only `with_daily_pnl`, when a daily loss limit applies."""
     positions = list(Position.objects.filter(account=account).select_related("instrument"))
     position = next((p for p in positions if p.instrument_id == instrument.pk), None)
     reference = reference_price(instrument, position)
@@ -159,7 +166,11 @@ def exposure_for(
         position=position.quantity if position else ZERO,
         open_orders=open_orders_in(None, account, instrument),
         available=_available(account, instrument, side),
-        daily_pnl=daily_pnl(account, positions, instrument, reference or price),
+        daily_pnl=(
+            daily_pnl(account, positions, instrument, reference or price)
+            if with_daily_pnl
+            else ZERO
+        ),
         kill_switch=KillSwitch.objects.is_engaged(account),
         leverage=position.leverage if position and position.leverage else Decimal(1),
     )
@@ -168,12 +179,19 @@ def exposure_for(
 def check_order(account: ExchangeAccount, instrument: Instrument, order: Proposed) -> Checked:
     """Run the checks of `order` under every matching limit (and the kill switch, the balance
     and the margin, which need no limit); the first rejection found is the answer."""
-    exposure = exposure_for(account, instrument, order.side, price=order.price)
+    rows = matching_limits(account, instrument)
+    exposure = exposure_for(
+        account,
+        instrument,
+        order.side,
+        price=order.price,
+        with_daily_pnl=any(row.max_daily_loss is not None for row in rows),
+    )
     rejection = run_checks(order, Limits(), exposure)
     if rejection is not None:
         return Checked(rejection, None, exposure)
     counts = {(True, False): exposure.open_orders}  # (per account, per instrument) -> open
-    for row in matching_limits(account, instrument):
+    for row in rows:
         scope = (row.account_id is not None, row.instrument_id is not None)
         if scope not in counts:
             counts[scope] = open_orders_in(row, account, instrument)
