@@ -1,11 +1,18 @@
 """Admin of orders, their history and fills: read-only, because the order path (services,
-connectors, reconciliation) is the only writer and the history must never change."""
+connectors, reconciliation) is the only writer and the history must never change. Operators
+act through it: "Cancel selected orders" and "Cancel all open orders of their accounts" call
+`orders.services` like the API does."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from exchanges.models import ExchangeAccount
+from exchanges.venues.base import VenueError
 from gateway_site.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from orders import services, state
 from orders.models import Fill, Order, OrderEvent
 
 
@@ -39,6 +46,45 @@ class OrderAdmin(ReadOnlyAdmin):
     list_select_related = ["account__exchange", "instrument"]
     date_hierarchy = "created_at"
     inlines = [OrderEventInline, FillInline]
+    actions = ["cancel_selected", "cancel_all_of_accounts"]
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = request.user.get_username()
+        done, failed = 0, []
+        for order in queryset.filter(status__in=state.OPEN_STATUSES):
+            try:
+                services.cancel_order(order, actor=actor)
+                done += 1
+            except (VenueError, services.OrderNotOpen) as exc:
+                failed.append(f"{order}: {exc}")
+        self.message_user(request, f"Cancel sent for {done} order(s).", messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(
+        description="Cancel all open orders of the selected orders' accounts",
+        permissions=["cancel"],
+    )
+    def cancel_all_of_accounts(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = request.user.get_username()
+        accounts = ExchangeAccount.objects.filter(pk__in=queryset.values("account_id"))
+        for account in accounts.select_related("exchange"):
+            try:
+                result = services.cancel_all_orders(account, actor=actor)
+            except VenueError as exc:
+                self.message_user(request, f"{account}: {exc}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if result.still_open == 0 else messages.WARNING
+            self.message_user(
+                request,
+                f"{account}: {result.venue_canceled} canceled on the venue, "
+                f"{'none' if result.still_open == 0 else result.still_open} still open",
+                level,
+            )
 
 
 @admin.register(OrderEvent)
