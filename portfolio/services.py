@@ -237,12 +237,16 @@ def record_execution(account: ExchangeAccount, event: AccountExecution) -> tuple
 
 
 def mark_to_market(
-    marks: Mapping[int, Decimal] | Mapping[str, Decimal], *, exchange: Exchange | None = None
+    marks: Mapping[int, Decimal | None] | Mapping[str, Decimal | None],
+    *,
+    exchange: Exchange | None = None,
 ) -> int:
     """Take mark prices (the tickers' `mark_price`) for the open positions on their
     instruments: `mark_price` and `unrealized_pnl` of each, in one read and one bulk write
-    for the whole mapping. Keys are instrument ids, or unified symbols of `exchange`.
-    Returns how many positions changed."""
+    for the whole mapping. Keys are instrument ids, or unified symbols of `exchange`; a mark
+    that is missing or not positive (a ticker without one) is skipped. Returns how many
+    positions changed."""
+    marks = {key: mark for key, mark in marks.items() if mark is not None and mark > 0}
     if not marks:
         return 0
     positions = Position.objects.exclude(quantity=0).select_related("instrument__exchange")

@@ -134,6 +134,8 @@ def test_marks_update_open_positions_in_one_pass(account, order, instrument):
     position = Position.objects.get(account=account, instrument=instrument)
     assert (position.mark_price, position.unrealized_pnl) == (D(40000), D("-0.005"))
     assert services.mark_to_market({instrument.pk: D(40000)}) == 0
+    assert services.mark_to_market({instrument.pk: None}) == 0
+    assert services.mark_to_market({instrument.pk: D(0)}) == 0
     assert services.mark_to_market({"BTC/USD:BTC": D(62500)}, exchange=account.exchange) == 1
     position.refresh_from_db()
     assert position.unrealized_pnl == D("0.004")
