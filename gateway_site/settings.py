@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
         "AccountPermissionEnum": "exchanges.choices.AccountPermission",
         "StreamKindEnum": "exchanges.choices.StreamKind",
         "StreamStateEnum": "exchanges.choices.StreamState",
+        "OrderStatusEnum": "orders.choices.OrderStatus",
     },
 }
 CSRF_FAILURE_VIEW = "gateway_site.api.errors.csrf_failure"
