@@ -50,6 +50,7 @@ from exchanges.venues.base import (
     Venue,
     VenueError,
     VenueUnavailable,
+    cancel_accepted,
     now_ns,
 )
 from exchanges.venues.bybit import constants as C
@@ -408,7 +409,7 @@ class BybitRestClient:
             "price": format(request.price, "f") if request.price is not None else None,
         }
         response = self._call("POST", C.PATH_AMEND_ORDER, body)
-        return self._order_after(category, symbol, response, pending_cancel=False)
+        return self._order_after(category, symbol, response)
 
     def cancel_order(
         self,
@@ -417,8 +418,10 @@ class BybitRestClient:
         client_order_id: str | None = None,
         venue_order_id: str | None = None,
     ) -> OrderUpdate:
-        """`POST /v5/order/cancel`, then the order as Bybit reports it; while the cancel is
-        still in flight (status not final yet) it is reported `pending_cancel`."""
+        """`POST /v5/order/cancel`: one request. Bybit's answer names the order only
+        (`orderId`, `orderLinkId`; "the real-time order status is on the WebSocket", docs v5
+        "Cancel Order"), so the order is `pending_cancel` (`base.cancel_accepted`) until its
+        final state arrives on the private stream."""
         if not (client_order_id or venue_order_id):
             raise ValueError("cancel needs a client or venue order id")
         category, symbol = self.resolve(venue_symbol)
@@ -429,11 +432,17 @@ class BybitRestClient:
             "orderLinkId": None if venue_order_id else client_order_id,
         }
         response = self._call("POST", C.PATH_CANCEL_ORDER, body)
-        return self._order_after(category, symbol, response, pending_cancel=True)
+        order_id, link_id = parse.parse_order_ack(response.result)
+        return cancel_accepted(
+            BYBIT,
+            self._unified(category, symbol),
+            client_order_id=link_id or client_order_id,
+            venue_order_id=order_id or venue_order_id,
+            receive_ts=now_ns(),
+        )
 
-    def _order_after(
-        self, category: str, symbol: str, response: Response, *, pending_cancel: bool
-    ) -> OrderUpdate:
+    def _order_after(self, category: str, symbol: str, response: Response) -> OrderUpdate:
+        """The order after an accepted amend, read back (Bybit's ack carries only ids)."""
         order_id, link_id = parse.parse_order_ack(response.result)
         found = self._find_order(category, symbol, client_order_id=link_id, venue_order_id=order_id)
         if found is None:
@@ -441,8 +450,6 @@ class BybitRestClient:
                 f"Bybit acknowledged order {order_id or link_id} but does not list it",
                 venue=BYBIT,
             )
-        if pending_cancel and not found.status.is_terminal:
-            return _with_status(found, OrderStatus.PENDING_CANCEL)
         return found
 
     def cancel_all(self, venue_symbol: str | None = None) -> int:
@@ -574,7 +581,3 @@ class BybitRestClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-def _with_status(order: OrderUpdate, status: OrderStatus) -> OrderUpdate:
-    return replace(order, status=status)

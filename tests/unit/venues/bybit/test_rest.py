@@ -535,11 +535,9 @@ def test_amend_returns_the_order_bybit_reports(client, mocked):
     assert client.limiter.groups == ["order_amend", "order_query"]
 
 
-@pytest.mark.parametrize(
-    ("wire_status", "status"),
-    [("New", OrderStatus.PENDING_CANCEL), ("Cancelled", OrderStatus.CANCELED)],
-)
-def test_cancel_reports_pending_until_final(client, mocked, wire_status, status):
+def test_cancel_is_one_request_and_reports_pending_cancel(client, mocked):
+    """The documented answer of `/v5/order/cancel` (docs v5 "Trade > Cancel Order") names the
+    order only: the cancel is pending until the private stream says how it ended."""
     mocked.post(
         URL + C.PATH_CANCEL_ORDER,
         json=load_payload("bybit", "rest_order_cancel_docs"),
@@ -549,12 +547,28 @@ def test_cancel_reports_pending_until_final(client, mocked, wire_status, status)
             )
         ],
     )
-    mocked.get(
-        URL + C.PATH_OPEN_ORDERS,
-        json=envelope({"list": [order_item(orderStatus=wire_status)]}),
-    )
     update = client.cancel_order("BTC/USDT:USDT", client_order_id="linear-004")
-    assert update.status is status
+    assert (
+        update.status,
+        update.symbol,
+        update.client_order_id,
+        update.venue_order_id,
+        update.quantity,
+        update.filled_quantity,
+        update.price,
+        update.exchange_ts,
+    ) == (
+        OrderStatus.PENDING_CANCEL,
+        "BTC/USDT:USDT",
+        "linear-004",
+        "c6f055d9-7f21-4079-913d-e6523a9cfffa",
+        D(0),
+        D(0),
+        None,
+        0,
+    )
+    assert client.limiter.groups == ["order_cancel"]
+    assert len(mocked.calls) == 1
 
 
 def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
