@@ -412,8 +412,13 @@ class AmendRequest:
 
 @dataclass(frozen=True, slots=True)
 class FillPage:
+    """One page of the account's executions: its `fills` (trades of its orders) and the
+    `executions` of the same page that are no trade of an order (funding, settlement,
+    delivery, ADL, liquidation), where the venue lists them together."""
+
     fills: tuple[FillEvent, ...]
     cursor: str | None  # pass back to continue after the last fill returned
+    executions: tuple[AccountExecution, ...] = ()
 
 
 # --------------------------------------------------------------------------- credentials

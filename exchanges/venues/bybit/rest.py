@@ -25,6 +25,7 @@ import orjson
 import requests
 
 from exchanges.venues.base import (
+    AccountExecution,
     AmendRequest,
     AuthenticationError,
     BalanceUpdate,
@@ -505,7 +506,9 @@ class BybitRestClient:
     # ------------------------------------------------------------------ fills and account
 
     def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
-        """One page of `GET /v5/execution/list` (newest first, last 7 days by default).
+        """One page of `GET /v5/execution/list` (newest first, last 7 days by default): the
+        trades of the account's orders as fills, its funding, settlement, delivery, ADL and
+        liquidation rows as `executions`.
 
         Bybit pages per category, so the cursor handed back is `category:bybit_cursor`; when a
         category is exhausted the cursor moves on to the next one (`inverse:`), and is None
@@ -530,18 +533,20 @@ class BybitRestClient:
         response = self._call("GET", C.PATH_FILLS, params)
         received = now_ns()
         fills: list[FillEvent] = []
+        executions: list[AccountExecution] = []
         for item in response.result.get("list") or ():
-            if not parse.is_trade_execution(item):
-                continue
             unified = self._unified(category, item["symbol"])
-            fills.append(parse.parse_fill(item, unified, received))
+            if parse.is_trade_execution(item):
+                fills.append(parse.parse_fill(item, unified, received))
+            elif parse.execution_kind(item) is not None:
+                executions.append(parse.parse_account_execution(item, unified, received))
         following = response.result.get("nextPageCursor")
         if following:
             next_cursor: str | None = f"{category}:{following}"
         else:
             index = categories.index(category) + 1
             next_cursor = f"{categories[index]}:" if index < len(categories) else None
-        return FillPage(tuple(fills), next_cursor)
+        return FillPage(tuple(fills), next_cursor, tuple(executions))
 
     def positions(self) -> list[PositionUpdate]:
         """`GET /v5/position/list` for linear (per settle coin), inverse and option."""

@@ -685,6 +685,30 @@ def test_fills_cursor_walks_categories(client, mocked):
     assert (final.fills, final.cursor) == ((), None)
 
 
+def test_fills_page_holds_the_venue_made_executions_apart(client, mocked):
+    """A `/v5/execution/list` page (the documented example) with a funding and an ADL row
+    added in the documented shape (`execType` of "Enums > execType"): the trade is a fill,
+    the other two are the page's `executions`."""
+    client.categories = ("linear",)
+    page = load_payload("bybit", "rest_execution_list_docs")
+    trade = page["result"]["list"][0]
+    page["result"]["list"] += [
+        {**trade, "execType": "Funding", "execId": "fund-1", "execFee": "0.0123", "orderId": ""},
+        {**trade, "execType": "AdlTrade", "execId": "adl-1", "execFee": "0", "side": "Sell"},
+    ]
+    page["result"]["nextPageCursor"] = ""
+    answer_get(mocked, C.PATH_FILLS, {"category": "linear", "limit": "100"}, json=page)
+    found = client.fills()
+    assert [f.trade_id for f in found.fills] == ["e0cbe81d-0f18-5866-9415-cf319b5dab3b"]
+    assert [
+        (e.kind, e.execution_id, e.symbol, e.amount, e.currency, e.quantity, e.price)
+        for e in found.executions
+    ] == [
+        (base.ExecutionKind.FUNDING, "fund-1", "ETH/USDC:USDC", D("-0.0123"), "USDC", D(0), None),
+        (base.ExecutionKind.ADL, "adl-1", "ETH/USDC:USDC", D(0), "USDC", D("-0.1"), D("1190.15")),
+    ]
+
+
 def test_positions_and_balances(client, mocked):
     client.categories = ("linear",)
     answer_get(
