@@ -12,7 +12,10 @@
 | `AccountExecution` | logged (funding, settlement, delivery, ADL, liquidation: recorded by the portfolio later) |
 
 Each change is published after its transaction commits (`orders.notify`): an order that moved,
-a new fill and the order it moved, a position, a balance. An event about an instrument the
+a new fill and the order it moved, a position, a balance. A fill pushed before its order was
+known by the ids it carries (the order push came second, or the order is adopted only now) is
+attached to the order when the order's update arrives (`ingest.attach_fills`) and published
+again with its order. An event about an instrument the
 exchange does not list, or one the database refuses (a constraint), is logged with the event
 and skipped: one bad message never stops the account's stream. Any other database error (the
 database away) is raised: the stream's life ends, and the next one catches up over REST. The
@@ -34,6 +37,7 @@ from exchanges.venues.base import (
     PositionUpdate,
 )
 from orders import ingest, notify
+from orders.models import Fill
 from portfolio import services as portfolio
 
 log = logging.getLogger(__name__)
@@ -69,7 +73,11 @@ def _apply(account: Any, event: Any) -> str:
         applied = ingest.apply_order_update(account, event)
         if not applied.changed or applied.order is None:
             return UNCHANGED
-        _publish(account.pk, notify.ORDERS, notify.order_data(applied.order))
+        order = applied.order
+        _publish(account.pk, notify.ORDERS, notify.order_data(order))
+        if ingest.attach_fills(order):  # fills pushed before the order was known by this id
+            for fill in Fill.objects.filter(order=order).select_related("instrument"):
+                _publish(account.pk, notify.FILLS, notify.fill_data(fill))
         return APPLIED
     if kind is FillEvent:
         recorded = ingest.record_fill(account, event)

@@ -124,8 +124,12 @@ async def test_accounts_disabled_and_added_are_picked_up_without_restart(account
     okx.enabled = False
     await in_thread(okx.save)
     await eventually(lambda: okx.pk not in service.accounts, timeout=5)
-    row = await in_thread(lambda: ConnectorStatus.objects.get(account=okx, stream="private"))
-    assert (row.state, row.detail) == ("disconnected", "stopped")
+
+    async def final_row():
+        row = await in_thread(lambda: ConnectorStatus.objects.get(account=okx, stream="private"))
+        return (row.state, row.detail) == ("disconnected", "stopped")
+
+    await eventually(final_row, timeout=5, interval=0.02)  # written once the stream has closed
     others = {pk: c for pk, c in service.accounts.items()}
     assert set(others) == {accounts[Venue.BYBIT].pk, accounts[Venue.DERIBIT].pk}
     okx.enabled = True
