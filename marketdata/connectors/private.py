@@ -8,8 +8,8 @@ breaks; the service's supervisor then starts another life after a jittered backo
 other streams go on.
 
 Catch-up. Each time the stream is subscribed (the first time and after every reconnect) the
-account's recent fills (`RestClient.fills`, from the cursor of the previous catch-up), open
-orders, positions and balances are read over REST and applied the same way: what the venue
+account's recent fills (`RestClient.fills`, page by page from the cursor of the previous
+catch-up where the venue's cursor resumes, `_catch_up_fills`), open orders, positions and balances are read over REST and applied the same way: what the venue
 pushed while the socket was down is recovered, and applying it twice changes nothing
 (`orders.ingest`, `portfolio.services`).
 
@@ -42,6 +42,7 @@ from marketdata.connectors.persist import in_thread
 log = logging.getLogger(__name__)
 
 PRIVATE = "private"
+CATCH_UP_PAGES = 20  # fills pages read per catch-up at most
 OKX_TIMER_RANGE = (10, 120)  # cancel-all-after takes 0 or 10..120 s (OKX docs, "Cancel All After")
 
 
@@ -221,12 +222,7 @@ class AccountConnector:
         if rest is None:
             return
         try:
-            page = await asyncio.to_thread(rest.fills, cursor=self.fill_cursor)
-            for fill in page.fills:
-                await self.apply_event(fill)
-            for execution in getattr(page, "executions", ()):
-                await self.apply_event(execution)
-            self.fill_cursor = page.cursor
+            await self._catch_up_fills(rest)
             for read in (rest.open_orders, rest.positions, rest.balances):
                 for event in await asyncio.to_thread(read):
                     await self.apply_event(event)
@@ -237,6 +233,25 @@ class AccountConnector:
             self.health.detail = f"catch-up failed: {type(exc).__name__}: {exc}"[:500]
             return
         self.catch_ups += 1
+
+    async def _catch_up_fills(self, rest: RestClient) -> None:
+        """The fills (and account executions) of `rest.fills`, page by page, at most
+        `CATCH_UP_PAGES`: from the previous catch-up's cursor where the venue's cursor resumes
+        after what it returned (OKX, Deribit), else from the newest page each time (Bybit
+        pages through its history; its first pages hold what is new)."""
+        resumes = get_adapter(self.venue).fills_cursor_resumes
+        cursor = self.fill_cursor if resumes else None
+        for _ in range(CATCH_UP_PAGES):
+            page = await asyncio.to_thread(rest.fills, cursor=cursor)
+            for event in (*page.fills, *page.executions):
+                await self.apply_event(event)
+            if page.cursor is None or page.cursor == cursor:
+                break
+            cursor = page.cursor
+            if resumes:
+                self.fill_cursor = cursor
+                if not (page.fills or page.executions):
+                    break
 
     async def _set_bybit_window(self) -> None:
         """Bybit DCP: the socket subscribed to `dcp` is what keeps it fed; the window after

@@ -6,7 +6,6 @@ down are recovered by the REST catch-up that follows the reconnect (not by recon
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 
@@ -151,46 +150,49 @@ def slow_reconnect(wanted, rest, **options):
     return stream
 
 
+@pytest.mark.parametrize("venue", [Venue.OKX, Venue.BYBIT, Venue.DERIBIT])
 async def test_a_partial_fill_while_the_socket_is_down_is_recovered_by_the_catch_up(
-    sim, accounts, start_service, venue_rest
+    venue, sim, accounts, start_service, venue_rest
 ):
-    account = accounts[Venue.OKX]
+    account = accounts[venue]
     service = await start_service(
-        dead_man_seconds=0, account_stream_factory=slow_reconnect, slugs=["okx-sim"]
+        dead_man_seconds=0, account_stream_factory=slow_reconnect, slugs=[f"{venue}-sim"]
     )
     await caught_up(service)
     connector = service.accounts[account.pk]
     sim.call(setattr, sim.simulator, "generator_running", False)  # the book holds still
     rest = await venue_rest(account)
-    name = rest.symbols.venue(BOOKS[Venue.OKX])
+    symbol = BOOKS[venue]
+    name = rest.symbols.venue(symbol)
     book = await asyncio.to_thread(rest.order_book, name, 5)
     best_ask, ask_size = book.asks[0]
-    quantity = ask_size + Decimal("1")  # takes the best ask level, the rest rests at its price
+    quantity = ask_size + MIN_SIZE[venue]  # takes the best ask level, the rest rests there
+    client_order_id = f"itdrop{venue}1"
     order = await in_thread(
         lambda: OrderFactory(
             account=account,
-            instrument=account.exchange.instruments.get(symbol=BOOKS[Venue.OKX]),
-            client_order_id="itdrop1",
+            instrument=account.exchange.instruments.get(symbol=symbol),
+            client_order_id=client_order_id,
             price=best_ask,
             quantity=quantity,
             status="pending_new",
         )
     )
-    sim.call(sim.faults[Venue.OKX].drop_ws)
+    sim.call(sim.faults[venue].drop_ws)
     await eventually(lambda: not connector.connected, timeout=5, interval=0.01)
     request = OrderRequest(
-        BOOKS[Venue.OKX], name, "itdrop1", Side.BUY, OrderType.LIMIT, quantity, best_ask
+        symbol, name, client_order_id, Side.BUY, OrderType.LIMIT, quantity, best_ask
     )
     placed = await asyncio.to_thread(rest.place_order, request)
-    at_venue = await asyncio.to_thread(rest.order_by_client_id, name, "itdrop1")
+    at_venue = await asyncio.to_thread(rest.order_by_client_id, name, client_order_id)
     assert (at_venue.status, at_venue.filled_quantity) == ("partially_filled", ask_size)
     assert not connector.connected  # traded while the private socket was down
 
     await eventually(lambda: connector.catch_ups >= 2, timeout=15, interval=0.05)
     assert connector.health.reconnects == 1
     row = await in_thread(lambda: Order.objects.get(pk=order.pk))
-    assert row.filled_quantity == ask_size
-    assert (row.status, row.venue_order_id) == ("partially_filled", placed.venue_order_id)
+    assert (row.status, row.filled_quantity) == ("partially_filled", ask_size)
+    assert row.venue_order_id == placed.venue_order_id
     fills = await in_thread(lambda: list(Fill.objects.filter(order=row)))
     assert sum(f.quantity for f in fills) == ask_size
     assert {f.price for f in fills} == {best_ask}
