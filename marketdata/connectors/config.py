@@ -3,7 +3,8 @@
 The service reloads `load_desired` every `CONNECTOR_RELOAD_SECONDS`: one `WantedExchange` per
 enabled exchange (optionally only some slugs), holding the enabled subscriptions of its active
 instruments. `diff` turns two loads into the subscribe/unsubscribe calls of a running stream;
-an exchange whose endpoints changed gets a new stream (`same_stream`).
+an exchange whose endpoints changed gets a new stream (`same_stream`). `load_accounts` is
+the private side: one `WantedAccount` per enabled account with keys on an enabled exchange.
 """
 
 from __future__ import annotations
