@@ -268,7 +268,8 @@ class AccountConnector:
         while this connection lives (module docstring)."""
         low, high = OKX_TIMER_RANGE
         seconds = min(max(self.dead_man_seconds, low), high)
-        while self.connected and self.rest is not None:
+        connection = self._connections  # a reconnect starts a refresher of its own
+        while self.connected and self._connections == connection and self.rest is not None:
             try:
                 await asyncio.to_thread(self.rest.set_dead_man_switch, seconds)
             except asyncio.CancelledError:
