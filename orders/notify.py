@@ -7,8 +7,8 @@ channel layer group `marketdata.feed.FEED_GROUP`, which each web process's hub
 (`marketdata/stream/hub.py`) has joined once and fans out to the clients reading that channel;
 never a group send per client.
 
-Call it once the change is committed (`transaction.on_commit`), so that no client hears of a
-change a rollback undid. Where it runs:
+Call it once the change is committed (`transaction.on_commit`, or `publish_after_commit`), so
+that no client hears of a change a rollback undid. Where it runs:
 
 - in the connector process (`run_connectors`, or embedded in `run_gateway`), the service
   registers its `FeedPublisher` (`use_publisher`): the update is queued there, from any thread,
@@ -179,6 +179,15 @@ def publish_account_event(account_id: int, kind: str, data: dict[str, Any]) -> N
         _send(channel, message)
     except Exception:  # the layer is away: the row is in the database, snapshots carry it
         log.exception("could not publish %s update of account %s", kind, account_id)
+
+
+def publish_after_commit(account_id: int, kind: str, data: dict[str, Any]) -> None:
+    """`publish_account_event` once the current transaction commits (at once outside one);
+    nothing if it rolls back. `data` is built now, from the rows as this transaction left them."""
+    from django.db import transaction
+
+    account_channel(kind, account_id)  # a wrong kind fails here, in the caller's transaction
+    transaction.on_commit(lambda: publish_account_event(account_id, kind, data))
 
 
 def _send(channel: str, message: dict[str, Any]) -> None:

@@ -49,10 +49,6 @@ SKIPPED = "skipped"  # an unknown instrument or a message the database refused
 IGNORED = "ignored"  # not an account event (a stream status)
 
 
-def _publish(account_id: int, kind: str, data: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: notify.publish_account_event(account_id, kind, data))
-
-
 def apply_private_event(account: Any, event: Any) -> str:
     """Apply one private stream event of `account` (an `ExchangeAccount`) and publish what it
     changed (module docstring); returns APPLIED, UNCHANGED, LOGGED, SKIPPED or IGNORED."""
@@ -74,30 +70,32 @@ def _apply(account: Any, event: Any) -> str:
         if not applied.changed or applied.order is None:
             return UNCHANGED
         order = applied.order
-        _publish(account.pk, notify.ORDERS, notify.order_data(order))
+        notify.publish_after_commit(account.pk, notify.ORDERS, notify.order_data(order))
         if ingest.attach_fills(order):  # fills pushed before the order was known by this id
             for fill in Fill.objects.filter(order=order).select_related("instrument"):
-                _publish(account.pk, notify.FILLS, notify.fill_data(fill))
+                notify.publish_after_commit(account.pk, notify.FILLS, notify.fill_data(fill))
         return APPLIED
     if kind is FillEvent:
         recorded = ingest.record_fill(account, event)
         if not recorded.created:
             return UNCHANGED
-        _publish(account.pk, notify.FILLS, notify.fill_data(recorded.fill))
+        notify.publish_after_commit(account.pk, notify.FILLS, notify.fill_data(recorded.fill))
         if recorded.order is not None:
-            _publish(account.pk, notify.ORDERS, notify.order_data(recorded.order))
+            notify.publish_after_commit(
+                account.pk, notify.ORDERS, notify.order_data(recorded.order)
+            )
         return APPLIED
     if kind is PositionUpdate:
         synced = portfolio.apply_position_update(account, event)
         if not synced.changed:
             return UNCHANGED
-        _publish(account.pk, notify.POSITIONS, notify.position_data(synced.row))
+        notify.publish_after_commit(account.pk, notify.POSITIONS, notify.position_data(synced.row))
         return APPLIED
     if kind is BalanceUpdate:
         synced = portfolio.apply_balance_update(account, event)
         if not synced.changed:
             return UNCHANGED
-        _publish(account.pk, notify.BALANCES, notify.balance_data(synced.row))
+        notify.publish_after_commit(account.pk, notify.BALANCES, notify.balance_data(synced.row))
         return APPLIED
     if kind is AccountExecution:
         log.info(
