@@ -269,6 +269,10 @@ MARKETDATA_TOP_OF_BOOK_SECONDS = env.float("MARKETDATA_TOP_OF_BOOK_SECONDS", def
 MARKETDATA_TRADE_BATCH_SECONDS = env.float("MARKETDATA_TRADE_BATCH_SECONDS", default=1.0)
 BOOK_STALE_SECONDS = env.float("BOOK_STALE_SECONDS", default=10.0)
 BOOK_DRIFT_CHECK_SECONDS = env.float("BOOK_DRIFT_CHECK_SECONDS", default=60.0)
+# The dead-man switch armed on every account's private stream (marketdata/connectors/private.py):
+# OKX cancel-all-after with this timeout (10..120, refreshed every third of it), Bybit DCP with
+# this window (3..300), Deribit cancel-on-disconnect (on while > 0); 0 leaves it off.
+PRIVATE_DEAD_MAN_SWITCH_SECONDS = env.int("PRIVATE_DEAD_MAN_SWITCH_SECONDS", default=60)
 # Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; unset, only loopback
 # clients (a scraper on the same host) are answered.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -330,8 +330,10 @@ class FeedPublisher:
         self._closed = False
         self._withdrawn: set[str] = set()  # channels whose latest state is to be deleted
 
-    def publish(self, channel: str, data: dict) -> None:
-        """Queue one update of `channel` (never blocks)."""
+    def publish(self, channel: str, data: dict, *, latest: bool = True) -> None:
+        """Queue one update of `channel` (never blocks). `latest=False`: the update is not a
+        channel's whole state (an account's order, fill, position or balance row, whose
+        snapshots are read from the database, `orders.notify`), so the cache is left alone."""
         if self._closed:
             return
         if len(self.pending) >= self.max_pending:
@@ -342,8 +344,9 @@ class FeedPublisher:
                     "feed publisher is %s updates behind: dropping the oldest", self.max_pending
                 )
         self.pending.append((channel, data))
-        self.latest[channel] = merge_latest(channel, self.latest.get(channel), data)
-        self._withdrawn.discard(channel)
+        if latest:
+            self.latest[channel] = merge_latest(channel, self.latest.get(channel), data)
+            self._withdrawn.discard(channel)
         self._wake.set()
 
     def withdraw(self, channel: str) -> None:

@@ -260,6 +260,41 @@ class OrderUpdate:
     reject_reason: str = ""
 
 
+def cancel_accepted(
+    venue: Venue,
+    symbol: str,
+    *,
+    client_order_id: str | None,
+    venue_order_id: str | None,
+    receive_ts: int,
+) -> OrderUpdate:
+    """What a venue's answer to a cancel says when it only names the order (OKX
+    `cancel-order`, Bybit `/v5/order/cancel`): the cancel is accepted, the order is
+    `pending_cancel`, and its final state comes on the private stream.
+
+    The answer says nothing else about the order, so the update carries no venue time
+    (`exchange_ts` 0: a push of the order's own time is never taken as older than it), no
+    quantity (0), no price and no fill; side, type and time in force are placeholders.
+    `orders.ingest.apply_order_update` takes from it only the status and the ids, and refuses
+    to adopt an unknown order from it (an order's quantity is positive)."""
+    return OrderUpdate(
+        venue=venue,
+        symbol=symbol,
+        client_order_id=client_order_id,
+        venue_order_id=venue_order_id,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        price=None,
+        quantity=ZERO,
+        filled_quantity=ZERO,
+        average_price=None,
+        status=OrderStatus.PENDING_CANCEL,
+        exchange_ts=0,
+        receive_ts=receive_ts,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FillEvent:
     venue: Venue
@@ -377,8 +412,13 @@ class AmendRequest:
 
 @dataclass(frozen=True, slots=True)
 class FillPage:
+    """One page of the account's executions: its `fills` (trades of its orders) and the
+    `executions` of the same page that are no trade of an order (funding, settlement,
+    delivery, ADL, liquidation), where the venue lists them together."""
+
     fills: tuple[FillEvent, ...]
     cursor: str | None  # pass back to continue after the last fill returned
+    executions: tuple[AccountExecution, ...] = ()
 
 
 # --------------------------------------------------------------------------- credentials

@@ -45,6 +45,10 @@ class VenueAdapter:
     # carry, so a live book can be compared with a REST one at the same sequence (Bybit: no;
     # a depth stream's `u` is its own, the REST book's another)
     rest_book_shares_stream_sequence: bool = True
+    # whether the cursor `fills()` hands back resumes after the fills returned, so a later call
+    # with it gets only newer ones (OKX, Deribit); Bybit's pages through its history instead,
+    # newest first, so a catch-up starts from its first page each time
+    fills_cursor_resumes: bool = True
 
     def limiter(
         self, *, scope: str | None = None, storage_url: str = MEMORY, percent: int = 100

@@ -3,7 +3,8 @@
 The service reloads `load_desired` every `CONNECTOR_RELOAD_SECONDS`: one `WantedExchange` per
 enabled exchange (optionally only some slugs), holding the enabled subscriptions of its active
 instruments. `diff` turns two loads into the subscribe/unsubscribe calls of a running stream;
-an exchange whose endpoints changed gets a new stream (`same_stream`).
+an exchange whose endpoints changed gets a new stream (`same_stream`). `load_accounts` is
+the private side: one `WantedAccount` per enabled account with keys on an enabled exchange.
 """
 
 from __future__ import annotations
@@ -123,3 +124,56 @@ def load_desired(slugs: Sequence[str] | None = None) -> dict[int, WantedExchange
         )
         for exchange in exchanges.order_by("slug")
     }
+
+
+@dataclass(frozen=True, slots=True)
+class WantedAccount:
+    """One account's private stream as the connectors run it. Two loads that compare equal
+    need nothing done; any change (keys, endpoints, venue) means a new stream. `account` is the
+    row the dispatcher writes against; `instruments` fill the stream's symbol table, so pushes
+    of instruments nobody subscribed to market data of are still named right."""
+
+    account_id: int
+    exchange_id: int
+    slug: str  # "<exchange slug>/<account label>", for logs and metrics
+    venue: Venue
+    endpoints: Endpoints
+    credentials: Any  # base.Credentials: compared, never shown (its repr hides the secret)
+    account: Any = field(default=None, compare=False)
+    exchange: Any = field(default=None, compare=False)
+    instruments: tuple[InstrumentInfo, ...] = field(default=(), compare=False)
+
+
+def load_accounts(slugs: Sequence[str] | None = None) -> dict[int, WantedAccount]:
+    """The enabled accounts with an API key on enabled exchanges (only those of `slugs`, when
+    given), by account id. Synchronous (the service calls it in a thread)."""
+    from exchanges.models import ExchangeAccount, Instrument
+
+    accounts = ExchangeAccount.objects.filter(enabled=True, exchange__enabled=True)
+    if slugs:
+        accounts = accounts.filter(exchange__slug__in=list(slugs))
+    accounts = list(accounts.select_related("exchange").order_by("exchange__slug", "label"))
+    infos: dict[int, list[InstrumentInfo]] = {}
+    exchange_ids = {account.exchange_id for account in accounts}
+    for instrument in Instrument.objects.filter(
+        exchange_id__in=exchange_ids, active=True
+    ).select_related("exchange"):
+        infos.setdefault(instrument.exchange_id, []).append(instrument.info())
+    wanted = {}
+    for account in accounts:
+        credentials = account.credentials()
+        if not credentials.api_key or not credentials.secret:
+            continue  # a row without keys has no private stream to open
+        exchange = account.exchange
+        wanted[account.pk] = WantedAccount(
+            account_id=account.pk,
+            exchange_id=exchange.pk,
+            slug=f"{exchange.slug}/{account.label}",
+            venue=Venue(exchange.venue),
+            endpoints=exchange.endpoints(),
+            credentials=credentials,
+            account=account,
+            exchange=exchange,
+            instruments=tuple(infos.get(exchange.pk, ())),
+        )
+    return wanted

@@ -1,15 +1,19 @@
-"""The market data service: every exchange's public stream, supervised, on one event loop.
+"""The connector service: every exchange's public stream and every account's private stream,
+supervised, on one event loop.
 
 `MarketDataService.start()` loads the desired state and starts one supervised task per
-exchange (`ExchangeConnector.run`); beside them run the reload (`CONNECTOR_RELOAD_SECONDS`:
+exchange (`ExchangeConnector.run`) and one per enabled account with keys
+(`AccountConnector.run`, `private.py`: orders, fills, positions, balances into the database);
+beside them run the reload (`CONNECTOR_RELOAD_SECONDS`:
 exchanges and subscriptions added, changed or removed take effect without a restart), the
 status writer (`CONNECTOR_STATUS_SECONDS`: one `ConnectorStatus` row per stream, and the
 prometheus gauges), the persister (trades every second, top-of-book samples every
 `MARKETDATA_TOP_OF_BOOK_SECONDS`), the consolidation and arbitrage runner
 (`CONSOLIDATION_SECONDS`) and the feed publisher. A stream that raises is restarted with
 jittered exponential backoff (up to `RESTART_BACKOFF.maximum`), counted as a reconnect, while
-the others go on. `stop()` closes the streams, writes what is pending, sets every status
-disconnected and flushes the publisher.
+the others go on. `stop()` closes the streams (a private stream applies every event it already
+received first), writes what is pending, sets every status disconnected and flushes the
+publisher. While it runs, account updates (`orders.notify`) leave through its publisher.
 
 It runs alone (`manage.py run_connectors`) or on another loop (`run_gateway` starts it on
 daphne's asyncio loop).
@@ -33,7 +37,9 @@ from marketdata.connectors import config
 from marketdata.connectors.consolidation import Consolidator, Listing
 from marketdata.connectors.exchange import ExchangeConnector, Timing, open_stream
 from marketdata.connectors.persist import Persister, in_thread
-from marketdata.connectors.status import status_rows, write_statuses
+from marketdata.connectors.private import AccountConnector, open_private_stream
+from marketdata.connectors.status import account_status_rows, status_rows, write_statuses
+from orders import notify
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +82,9 @@ class MarketDataService:
         stream_factory: Callable[..., Any] = open_stream,
         restart_backoff: Backoff = RESTART_BACKOFF,
         persister: Persister | None = None,
+        private: bool = True,
+        account_stream_factory: Callable[..., Any] = open_private_stream,
+        dead_man_seconds: int | None = None,
     ) -> None:
         self.slugs = list(slugs or [])
         self.publisher = publisher or feed.FeedPublisher()
@@ -92,6 +101,15 @@ class MarketDataService:
         )
         self.connectors: dict[int, ExchangeConnector] = {}  # by exchange id
         self._supervisors: dict[int, asyncio.Task] = {}
+        self.private = private
+        self.account_stream_factory = account_stream_factory
+        self.dead_man_seconds = (
+            settings.PRIVATE_DEAD_MAN_SWITCH_SECONDS
+            if dead_man_seconds is None
+            else dead_man_seconds
+        )
+        self.accounts: dict[int, AccountConnector] = {}  # by account id
+        self._account_supervisors: dict[int, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
         self._publisher_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
@@ -101,6 +119,7 @@ class MarketDataService:
 
     async def start(self) -> None:
         self._publisher_task = asyncio.ensure_future(self.publisher.run())
+        notify.use_publisher(self.publisher, asyncio.get_running_loop())
         await self.reload()
         i = self.intervals
         self._tasks = [
@@ -112,7 +131,8 @@ class MarketDataService:
         self.started = True
         log.info(
             "market data service started: %s",
-            ", ".join(c.slug for c in self.connectors.values()) or "no exchanges",
+            ", ".join(c.slug for c in [*self.connectors.values(), *self.accounts.values()])
+            or "no exchanges",
         )
 
     async def stop(self) -> None:
@@ -121,7 +141,11 @@ class MarketDataService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        await asyncio.gather(*(self._stop_one(pk) for pk in list(self.connectors)))
+        await asyncio.gather(
+            *(self._stop_one(pk) for pk in list(self.connectors)),
+            *(self._stop_account(pk) for pk in list(self.accounts)),
+        )
+        notify.release_publisher(self.publisher)
         await self.persister.flush()
         await self.publisher.aclose()
         if self._publisher_task is not None:
@@ -162,6 +186,38 @@ class MarketDataService:
                 self._start_one(exchange)
             else:
                 await connector.apply(exchange)
+        if self.private:
+            await self.reload_accounts()
+
+    async def reload_accounts(self) -> None:
+        """One private stream per enabled account with keys on an enabled exchange: accounts
+        gone or disabled are stopped, new ones started, changed ones (keys, endpoints)
+        restarted."""
+        wanted = await in_thread(config.load_accounts, self.slugs)
+        for pk in [pk for pk in self.accounts if wanted.get(pk) != self.accounts[pk].wanted]:
+            await self._stop_account(pk)
+        for pk, account in wanted.items():
+            if pk not in self.accounts:
+                self._start_account(account)
+
+    def _start_account(self, wanted: config.WantedAccount) -> None:
+        connector = AccountConnector(
+            wanted,
+            stream_factory=self.account_stream_factory,
+            dead_man_seconds=self.dead_man_seconds,
+        )
+        self.accounts[wanted.account_id] = connector
+        self._account_supervisors[wanted.account_id] = asyncio.ensure_future(
+            self._supervise(connector)
+        )
+        log.info("%s: private stream started", wanted.slug)
+
+    async def _stop_account(self, pk: int) -> None:
+        connector = self.accounts.pop(pk)
+        supervisor = self._account_supervisors.pop(pk)
+        await self._end(connector, supervisor)
+        await in_thread(write_statuses, account_status_rows([connector], final=True))
+        log.info("%s: private stream stopped", connector.slug)
 
     def _start_one(self, wanted: config.WantedExchange) -> None:
         connector = ExchangeConnector(
@@ -180,6 +236,12 @@ class MarketDataService:
     async def _stop_one(self, pk: int) -> None:
         connector = self.connectors.pop(pk)
         supervisor = self._supervisors.pop(pk)
+        await self._end(connector, supervisor)
+        await in_thread(write_statuses, status_rows([connector], self.intervals, final=True))
+        log.info("%s: public stream stopped", connector.slug)
+
+    async def _end(self, connector: Any, supervisor: asyncio.Task) -> None:
+        """Stop a connector and wait (5 s at most) for its last life to finish."""
         await connector.stop()
         try:
             await asyncio.wait_for(asyncio.shield(supervisor), 5)
@@ -187,11 +249,11 @@ class MarketDataService:
             supervisor.cancel()
         except Exception:
             log.exception("%s: supervisor failed while stopping", connector.slug)
-        await in_thread(write_statuses, status_rows([connector], self.intervals, final=True))
-        log.info("%s: public stream stopped", connector.slug)
 
-    async def _supervise(self, connector: ExchangeConnector) -> None:
-        """Run the connector's stream; when it raises, start it again after a backoff."""
+    async def _supervise(self, connector: ExchangeConnector | AccountConnector) -> None:
+        """Run the connector's stream (an exchange's public one or an account's private one);
+        when it raises, start it again after a backoff."""
+        kind = getattr(connector, "kind", "public")
         loop = asyncio.get_running_loop()
         attempt = 0
         while not connector.stopped.is_set():
@@ -201,7 +263,7 @@ class MarketDataService:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("%s: public stream failed; restarting", connector.slug)
+                log.exception("%s: %s stream failed; restarting", connector.slug, kind)
                 connector.health.reconnects += 1
                 connector.health.detail = f"restarting after {type(exc).__name__}: {exc}"
             if connector.stopped.is_set():
@@ -218,7 +280,9 @@ class MarketDataService:
     # ------------------------------------------------------------------ periodic jobs
 
     async def write_status(self) -> None:
-        await in_thread(write_statuses, status_rows(list(self.connectors.values()), self.intervals))
+        rows = status_rows(list(self.connectors.values()), self.intervals)
+        rows += account_status_rows(list(self.accounts.values()))
+        await in_thread(write_statuses, rows)
 
     def listings(self) -> list[Listing]:
         return [

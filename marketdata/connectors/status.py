@@ -2,7 +2,8 @@
 
 `status_rows` reads the connectors on the event loop (cheap, no I/O) and brings the counters
 of `marketdata/metrics.py` up to date; `write_statuses` stores the rows, in a worker thread.
-The final row of a stopped stream says `disconnected`.
+The final row of a stopped stream says `disconnected`. Public streams have one row per
+exchange (`status_rows`), private ones one per account (`account_status_rows`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from exchanges.venues.base import StreamKind, StreamState
 from marketdata import metrics
 
 PUBLIC = str(StreamKind.PUBLIC)
+PRIVATE = str(StreamKind.PRIVATE)
 
 
 @dataclass(slots=True)
@@ -70,6 +72,43 @@ def status_rows(connectors: list, intervals: Any, *, final: bool = False) -> lis
     return rows
 
 
+def account_status_rows(connectors: list, *, final: bool = False) -> list[dict]:
+    """One row of `ConnectorStatus` fields per account's private stream (`exchange_id`,
+    `account_id` and `stream` are the key); the book figures stay 0."""
+    rows = []
+    now = datetime.now(UTC)
+    for connector in connectors:
+        health = connector.health
+        reported = getattr(connector, "_reported", None)
+        if reported is None:
+            reported = connector._reported = Reported()
+        metrics.STREAM_MESSAGES.labels(connector.slug, PRIVATE).inc(
+            health.messages - reported.messages
+        )
+        metrics.STREAM_RECONNECTS.labels(connector.slug, PRIVATE).inc(
+            health.reconnects - reported.reconnects
+        )
+        reported.messages, reported.reconnects = health.messages, health.reconnects
+        rows.append(
+            {
+                "exchange_id": connector.wanted.exchange_id,
+                "account_id": connector.wanted.account_id,
+                "stream": PRIVATE,
+                "state": str(StreamState.DISCONNECTED if final else health.state),
+                "detail": "stopped" if final else health.detail[:500],
+                "started_at": health.started_at,
+                "last_heartbeat_at": now,
+                "last_message_at": health.last_message_at,
+                "messages": health.messages,
+                "messages_per_second": (
+                    Decimal(0) if final else health.messages_per_second(connector.now())
+                ),
+                "reconnects": health.reconnects,
+            }
+        )
+    return rows
+
+
 def _detail(connector) -> str:
     if not connector.wanted.instruments:
         return "no subscriptions"
@@ -77,12 +116,15 @@ def _detail(connector) -> str:
 
 
 def write_statuses(rows: list[dict]) -> None:
-    """Store each stream's row (one per exchange's public stream)."""
+    """Store each stream's row: one per exchange's public stream, one per account's private
+    stream (rows without `account_id` are public)."""
     from marketdata.models import ConnectorStatus
 
     for row in rows:
         values = dict(row)
         exchange_id = values.pop("exchange_id")
+        account_id = values.pop("account_id", None)
+        stream = values.pop("stream", PUBLIC)
         ConnectorStatus.objects.update_or_create(
-            exchange_id=exchange_id, account=None, stream=PUBLIC, defaults=values
+            exchange_id=exchange_id, account_id=account_id, stream=stream, defaults=values
         )

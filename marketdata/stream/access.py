@@ -4,7 +4,8 @@ Read rule: a logged-in, active user reads the market data channels (`book.*`, `t
 `trades.*`, `consolidated.*`) with `marketdata.view_tradetick` and `arbitrage` with
 `marketdata.view_arbitrageopportunity`. Every role (viewer, trader, risk_officer, admin:
 `exchanges/migrations/0006_roles.py`) holds both; a user in no role holds neither and gets a
-`forbidden` error per channel.
+`forbidden` error per channel. The account channels (`private.py`) need the view permission of
+their model and read only the accounts the user may see.
 
 Listing rule: a venue channel names a venue and unified symbol that an active `Instrument` of
 an enabled exchange of that venue lists; a `consolidated.<pair>` channel a symbol that any of
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 
 from marketdata.feed import ARBITRAGE, CONSOLIDATED, Channel
+from marketdata.stream.private import PERMISSIONS
 
 LISTING_TTL = 5.0
 MARKET_DATA_PERMISSION = "marketdata.view_tradetick"
@@ -34,9 +36,9 @@ def permission_for(channel: Channel) -> str:
 
 @database_sync_to_async
 def user_permissions(user) -> frozenset[str]:
-    """Every permission of `user` (a superuser: both read permissions)."""
+    """Every permission of `user` (a superuser: every read permission of the stream)."""
     if user.is_superuser:
-        return frozenset({MARKET_DATA_PERMISSION, ARBITRAGE_PERMISSION})
+        return frozenset({MARKET_DATA_PERMISSION, ARBITRAGE_PERMISSION, *PERMISSIONS.values()})
     return frozenset(user.get_all_permissions())
 
 

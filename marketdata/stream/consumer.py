@@ -1,4 +1,6 @@
-"""`/ws/stream`: live market data over one WebSocket (the README's "/ws/stream protocol").
+"""`/ws/stream`: live market data and the user's accounts over one WebSocket (the README's
+"/ws/stream protocol"; the private channels `orders`, `fills`, `positions`, `balances` are in
+`private.py`).
 
 Each connection holds no channel-layer channel of its own (`channel_layer_alias` names no
 configured layer, so Channels gives it none): the process's one `Hub` receives the feed and
@@ -28,6 +30,14 @@ from marketdata.feed import TRADES, ChannelError, parse_channel, read_latest
 from marketdata.stream.access import LISTINGS, permission_for, user_permissions
 from marketdata.stream.hub import get_hub
 from marketdata.stream.mailbox import CONTROL, SNAPSHOTS, Mailbox, update_text
+from marketdata.stream.private import (
+    SnapshotRows,
+    is_account_channel,
+    parse_account_channel,
+    read_snapshots,
+    visible_account_ids,
+)
+from orders.notify import account_channel
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +106,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.permissions = await user_permissions(user)
         self.channels: set[str] = set()
         self.snapshot_trades: dict[str, set] = {}  # trades channel -> trade ids of its snapshot
+        self.requested: dict[str, frozenset[str]] = {}  # private name -> the account channels
+        self.snapshot_rows = SnapshotRows()
         self.hub = get_hub()
         self.mailbox = Mailbox()
         self.raw_send, self.backlog = innermost_send(self.base_send)
@@ -160,13 +172,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return self.error(
                 "too_many_channels", f"a connection reads at most {MAX_CHANNELS} channels"
             )
-        listing = await LISTINGS.get() if new else None
+        private = [n for n in new if is_account_channel(n)]
+        listing = await LISTINGS.get() if len(private) < len(new) else None
+        visible = await visible_account_ids(self.scope["user"]) if private else frozenset()
         if self.mailbox is None:  # closed while the listing was read
             return
         accepted: list[str] = []
+        expansions: dict[str, frozenset[str]] = {}
         for name in names:
             if name in self.channels:
                 accepted.append(name)
+                continue
+            if is_account_channel(name):
+                expanded = self._account_channels(name, visible)
+                if expanded is not None:
+                    expansions[name] = expanded
+                    accepted.append(name)
                 continue
             try:
                 channel = parse_channel(name)
@@ -188,17 +209,57 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.mailbox.control({"type": "subscribed", "channels": accepted})
         if fresh:
             # synchronous from here: no update of `fresh` can be queued before its snapshot
+            held = self._hub_channels()
             self.channels.update(fresh)
-            self.mailbox.snapshots(asyncio.ensure_future(read_latest(fresh)))
-            self.hub.subscribe(self.mailbox, fresh)
+            self.requested.update(expansions)
+            market = [n for n in fresh if n not in expansions]
+            accounts = sorted({c for n in fresh for c in expansions.get(n, ())} - held)
+            if market:
+                self.mailbox.snapshots(asyncio.ensure_future(read_latest(market)))
+            if accounts:
+                self.mailbox.snapshots(asyncio.ensure_future(read_snapshots(accounts)))
+            self.hub.subscribe(self.mailbox, market + accounts)
+
+    def _account_channels(self, name: str, visible: frozenset[int]) -> frozenset[str] | None:
+        """The account channels a private subscription reads (`private.py`), or None after
+        saying why it is refused."""
+        try:
+            channel = parse_account_channel(name)
+        except ChannelError as exc:
+            self.error("unknown_channel", str(exc), channel=name)
+            return None
+        if channel.permission not in self.permissions:
+            self.error("forbidden", f"you may not read {name!r}", channel=name)
+            return None
+        if channel.account_id is None:
+            return frozenset(account_channel(channel.kind, pk) for pk in visible)
+        if channel.account_id not in visible:
+            self.error(
+                "unknown_channel", f"{name!r}: no account {channel.account_id}", channel=name
+            )
+            return None
+        return frozenset({name})
+
+    def _hub_channels(self) -> set[str]:
+        """The channels this connection reads from the hub: the market ones it asked for and
+        the account channels its private subscriptions stand for."""
+        held = {n for n in self.channels if n not in self.requested}
+        for expanded in self.requested.values():
+            held.update(expanded)
+        return held
 
     def unsubscribe(self, names: list[str]) -> None:
         gone = [n for n in names if n in self.channels]
+        before = self._hub_channels()
         self.channels.difference_update(gone)
         for name in gone:
             self.snapshot_trades.pop(name, None)
-        self.hub.unsubscribe(self.mailbox, gone)
-        self.mailbox.drop(set(gone))
+            self.requested.pop(name, None)
+        released = before - self._hub_channels()
+        for name in released:
+            self.snapshot_rows.forget(name)
+        self.hub.unsubscribe(self.mailbox, released)
+        self.mailbox.drop(released)
         self.mailbox.control({"type": "unsubscribed", "channels": gone})
 
     def error(self, code: str, message: str, *, channel: str | None = None) -> None:
@@ -239,6 +300,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
                     if self.snapshot_trades and entry.channel in self.snapshot_trades:
                         if not self._without_snapshot_trades(entry):
                             continue
+                    elif self.snapshot_rows and entry.channel in self.snapshot_rows:
+                        data = self.snapshot_rows.keep(entry.channel, entry.data)
+                        if data is None:
+                            continue
+                        if data is not entry.data:
+                            entry.data, entry.text = data, None
                     await send({"type": "websocket.send", "text": box.render(entry)})
                     delivered += 1
                 sent += 1
@@ -265,6 +332,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         for channel, data in latest.items():
             if channel.startswith(TRADES + "."):
                 self.snapshot_trades[channel] = {t.get("trade_id") for t in data.get("trades", ())}
+            elif is_account_channel(channel):
+                self.snapshot_rows.remember(channel, data)
         return [update_text(channel, data, "snapshot") for channel, data in latest.items()]
 
     def _without_snapshot_trades(self, entry) -> bool:

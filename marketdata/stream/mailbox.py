@@ -10,7 +10,9 @@ previous update is still unsent replaces it in place (`merge`):
 - `book.*`, `ticker.*`, `consolidated.*`: the newer data is the whole latest state;
 - `trades.*`: the trades of both, oldest first, keeping the last `feed.RECENT_TRADES`;
 - `arbitrage`: per opportunity `id`, the newest row under its newest event, except that an
-  opportunity the client has not seen opened stays `opened` until it closes.
+  opportunity the client has not seen opened stays `opened` until it closes;
+- an account's `orders.*`, `positions.*`, `balances.*`: the newest row per order, instrument or
+  currency; `fills.*`: every fill (`private.merge_rows`).
 
 Updates of one channel stay in order; a conflated one goes out where the replaced one stood,
 carrying `"conflated": n` (how many updates it stands for beyond itself).
@@ -26,6 +28,7 @@ from typing import Any
 import orjson
 
 from marketdata.feed import ARBITRAGE, RECENT_TRADES, TRADES
+from marketdata.stream.private import is_account_channel, merge_rows
 
 CONFLATE_AFTER = 100  # queued entries past which a client counts as behind
 
@@ -92,6 +95,8 @@ def merge(channel: str, previous: Any, data: Any) -> Any:
         return merge_trades(previous, data)
     if channel == ARBITRAGE:
         return merge_arbitrage(previous, data)
+    if is_account_channel(channel):
+        return merge_rows(channel, previous, data)
     return data
 
 

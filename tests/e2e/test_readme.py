@@ -31,9 +31,9 @@ def test_the_adapter_example_runs(sim_module):
     status, price = lines[0].split()
     assert status == "new"
     assert price.endswith(tuple("0123456789")) and "." in price
-    assert lines[1] == "canceled"
-    assert len(lines) == 5
+    assert lines[1:3] == ["pending_cancel", "canceled"]
+    assert len(lines) == 6
     kinds = {"BookSnapshot", "BookDelta", "Trade", "Ticker"}
-    for line in lines[2:]:
+    for line in lines[3:]:
         kind, symbol = line.split()
         assert (kind in kinds, symbol) == (True, "BTC/USDT:USDT"), lines

@@ -93,7 +93,7 @@ def test_run_connectors_streams_and_stops_cleanly_on_sigterm(sim_module, tmp_pat
     try:
         status = (
             "SELECT e.slug, c.state, c.messages FROM marketdata_connectorstatus c "
-            "JOIN exchanges_exchange e ON e.id = c.exchange_id"
+            "JOIN exchanges_exchange e ON e.id = c.exchange_id WHERE c.stream = 'public'"
         )
         rows = wait_for(
             lambda: [r for r in query(db, status) if r[1] == "connected" and r[2] > 50],
@@ -119,5 +119,14 @@ def test_run_connectors_streams_and_stops_cleanly_on_sigterm(sim_module, tmp_pat
     ((trades,),) = query(db, "SELECT count(*) FROM marketdata_tradetick")
     assert trades > 0  # the backfill and the streamed trades, written at shutdown
     assert query(db, status.replace("e.slug, c.state, c.messages", "e.slug, c.state")) == [
+        ("okx-simulator", "disconnected")
+    ]
+    # the demo account's private stream on the same exchange, closed and marked too
+    private = (
+        "SELECT e.slug, a.label, c.state FROM marketdata_connectorstatus c "
+        "JOIN exchanges_exchange e ON e.id = c.exchange_id "
+        "JOIN exchanges_exchangeaccount a ON a.id = c.account_id WHERE c.stream = 'private'"
+    )
+    assert [(slug, state) for slug, _, state in query(db, private)] == [
         ("okx-simulator", "disconnected")
     ]

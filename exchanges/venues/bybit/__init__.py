@@ -58,6 +58,7 @@ ADAPTER = VenueAdapter(
     rate_limits=C.RATE_LIMITS,
     rate_limit_default_group=C.RATE_LIMIT_DEFAULT_GROUP,
     rest_book_shares_stream_sequence=False,
+    fills_cursor_resumes=False,
 )
 
 __all__ = [

@@ -151,7 +151,17 @@ ORDER_STATUS = {
     "Rejected": OrderStatus.REJECTED,
 }
 # "Enums" > execType: executions that are trades of the account's orders.
-TRADE_EXEC_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade", "MovePosition"})
+# `execType` (docs v5 "Enums > execType"): trades of the account's own orders are fills; the
+# executions the venue made on the account are `AccountExecution`s of the kind below (ADL and
+# a liquidation takeover close the position by the venue's hand, no order of ours).
+TRADE_EXEC_TYPES = frozenset({"Trade", "BlockTrade", "MovePosition", "FutureSpread"})
+EXECUTION_KINDS = {
+    "Funding": "funding",
+    "Settle": "settlement",  # inverse futures settlement, position closed by delisting
+    "Delivery": "delivery",  # USDC futures delivery
+    "AdlTrade": "adl",
+    "BustTrade": "liquidation",
+}
 
 # --------------------------------------------------------------------------- errors
 

@@ -18,8 +18,10 @@ import orjson
 
 from exchanges.venues.base import (
     ZERO,
+    AccountExecution,
     BalanceUpdate,
     BookSnapshot,
+    ExecutionKind,
     FillEvent,
     InstrumentInfo,
     InstrumentKind,
@@ -331,8 +333,44 @@ def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
 
 
 def is_trade_execution(raw: dict) -> bool:
-    """Funding, settlement and delivery rows are executions but not fills of an order."""
+    """Trades of the account's orders; funding, settlement, delivery, ADL and liquidation rows
+    are executions but not fills of an order (`execution_kind`)."""
     return raw.get("execType", "Trade") in C.TRADE_EXEC_TYPES
+
+
+def execution_kind(raw: dict) -> ExecutionKind | None:
+    """The kind of an execution the venue made on the account (`execType` Funding, Settle,
+    Delivery, AdlTrade, BustTrade), None for a trade of an order or a type not known here."""
+    kind = C.EXECUTION_KINDS.get(raw.get("execType", "Trade"))
+    return ExecutionKind(kind) if kind else None
+
+
+def parse_account_execution(raw: dict, symbol: str, received_ns: int) -> AccountExecution:
+    """One execution of `execution_kind` (an `execution` push or a `/v5/execution/list` row).
+
+    `execFee` is what the execution cost (a funding row's funding fee: positive paid, negative
+    received, as a trading fee), so the cash moved is its negation, in the fee coin. Funding
+    leaves the position alone (quantity 0, no price); the others close part of it at
+    `execPrice`: `execQty` signed by the account's `side` (Buy adds, Sell takes away)."""
+    kind = execution_kind(raw)
+    if kind is None:
+        raise ProtocolError(
+            f"not an account execution: execType {raw.get('execType')!r}", venue=BYBIT
+        )
+    moves_position = kind is not ExecutionKind.FUNDING
+    quantity = dec_or_zero(raw.get("execQty")) * _side(raw["side"]).sign if moves_position else ZERO
+    return AccountExecution(
+        venue=BYBIT,
+        symbol=symbol,
+        kind=kind,
+        execution_id=raw["execId"],
+        amount=-dec_or_zero(raw.get("execFee")),
+        currency=fee_currency(raw, symbol),
+        exchange_ts=ms_ns(raw["execTime"]),
+        receive_ts=received_ns,
+        quantity=quantity,
+        price=nonzero_or_none(raw.get("execPrice")) if moves_position else None,
+    )
 
 
 # --------------------------------------------------------------------------- account

@@ -2,12 +2,15 @@
 the `BybitPrivateStream` wrapper (the public side is in `public.py`).
 
 Private (`private_ws_url`): `{"op":"auth","args":[key, expires, sig]}` then topics `order`,
-`execution`, `position`, `wallet` (and `dcp`, which arms Bybit's disconnect cancel-all).
+`execution`, `position`, `wallet` (and `dcp`, which arms Bybit's disconnect cancel-all). An
+`execution` of the account's orders is a `FillEvent`; funding, settlement, delivery, ADL and
+liquidation executions are `AccountExecution`s (`parse.execution_kind`).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -39,6 +42,7 @@ from exchanges.venues.ws import (
 )
 
 BYBIT = Venue.BYBIT
+log = logging.getLogger(__name__)
 
 
 class BybitPrivateSession:
@@ -134,11 +138,15 @@ class BybitPrivateSession:
 
     def _executions(self, message: dict) -> list[Event]:
         received = now_ns()
-        fills: list[Event] = []
+        events: list[Event] = []
         for item in message["data"]:
             if parse.is_trade_execution(item):
-                fills.append(parse.parse_fill(item, self._symbol(item)[1], received))
-        return fills
+                events.append(parse.parse_fill(item, self._symbol(item)[1], received))
+            elif parse.execution_kind(item) is not None:
+                events.append(parse.parse_account_execution(item, self._symbol(item)[1], received))
+            else:
+                log.warning("bybit execution of unknown execType skipped: %s", item)
+        return events
 
     def _positions(self, message: dict) -> list[Event]:
         received = now_ns()

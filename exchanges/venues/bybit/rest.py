@@ -25,6 +25,7 @@ import orjson
 import requests
 
 from exchanges.venues.base import (
+    AccountExecution,
     AmendRequest,
     AuthenticationError,
     BalanceUpdate,
@@ -50,6 +51,7 @@ from exchanges.venues.base import (
     Venue,
     VenueError,
     VenueUnavailable,
+    cancel_accepted,
     now_ns,
 )
 from exchanges.venues.bybit import constants as C
@@ -408,7 +410,7 @@ class BybitRestClient:
             "price": format(request.price, "f") if request.price is not None else None,
         }
         response = self._call("POST", C.PATH_AMEND_ORDER, body)
-        return self._order_after(category, symbol, response, pending_cancel=False)
+        return self._order_after(category, symbol, response)
 
     def cancel_order(
         self,
@@ -417,8 +419,10 @@ class BybitRestClient:
         client_order_id: str | None = None,
         venue_order_id: str | None = None,
     ) -> OrderUpdate:
-        """`POST /v5/order/cancel`, then the order as Bybit reports it; while the cancel is
-        still in flight (status not final yet) it is reported `pending_cancel`."""
+        """`POST /v5/order/cancel`: one request. Bybit's answer names the order only
+        (`orderId`, `orderLinkId`; "the real-time order status is on the WebSocket", docs v5
+        "Cancel Order"), so the order is `pending_cancel` (`base.cancel_accepted`) until its
+        final state arrives on the private stream."""
         if not (client_order_id or venue_order_id):
             raise ValueError("cancel needs a client or venue order id")
         category, symbol = self.resolve(venue_symbol)
@@ -429,11 +433,17 @@ class BybitRestClient:
             "orderLinkId": None if venue_order_id else client_order_id,
         }
         response = self._call("POST", C.PATH_CANCEL_ORDER, body)
-        return self._order_after(category, symbol, response, pending_cancel=True)
+        order_id, link_id = parse.parse_order_ack(response.result)
+        return cancel_accepted(
+            BYBIT,
+            self._unified(category, symbol),
+            client_order_id=link_id or client_order_id,
+            venue_order_id=order_id or venue_order_id,
+            receive_ts=now_ns(),
+        )
 
-    def _order_after(
-        self, category: str, symbol: str, response: Response, *, pending_cancel: bool
-    ) -> OrderUpdate:
+    def _order_after(self, category: str, symbol: str, response: Response) -> OrderUpdate:
+        """The order after an accepted amend, read back (Bybit's ack carries only ids)."""
         order_id, link_id = parse.parse_order_ack(response.result)
         found = self._find_order(category, symbol, client_order_id=link_id, venue_order_id=order_id)
         if found is None:
@@ -441,8 +451,6 @@ class BybitRestClient:
                 f"Bybit acknowledged order {order_id or link_id} but does not list it",
                 venue=BYBIT,
             )
-        if pending_cancel and not found.status.is_terminal:
-            return _with_status(found, OrderStatus.PENDING_CANCEL)
         return found
 
     def cancel_all(self, venue_symbol: str | None = None) -> int:
@@ -498,7 +506,9 @@ class BybitRestClient:
     # ------------------------------------------------------------------ fills and account
 
     def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
-        """One page of `GET /v5/execution/list` (newest first, last 7 days by default).
+        """One page of `GET /v5/execution/list` (newest first, last 7 days by default): the
+        trades of the account's orders as fills, its funding, settlement, delivery, ADL and
+        liquidation rows as `executions`.
 
         Bybit pages per category, so the cursor handed back is `category:bybit_cursor`; when a
         category is exhausted the cursor moves on to the next one (`inverse:`), and is None
@@ -523,18 +533,20 @@ class BybitRestClient:
         response = self._call("GET", C.PATH_FILLS, params)
         received = now_ns()
         fills: list[FillEvent] = []
+        executions: list[AccountExecution] = []
         for item in response.result.get("list") or ():
-            if not parse.is_trade_execution(item):
-                continue
             unified = self._unified(category, item["symbol"])
-            fills.append(parse.parse_fill(item, unified, received))
+            if parse.is_trade_execution(item):
+                fills.append(parse.parse_fill(item, unified, received))
+            elif parse.execution_kind(item) is not None:
+                executions.append(parse.parse_account_execution(item, unified, received))
         following = response.result.get("nextPageCursor")
         if following:
             next_cursor: str | None = f"{category}:{following}"
         else:
             index = categories.index(category) + 1
             next_cursor = f"{categories[index]}:" if index < len(categories) else None
-        return FillPage(tuple(fills), next_cursor)
+        return FillPage(tuple(fills), next_cursor, tuple(executions))
 
     def positions(self) -> list[PositionUpdate]:
         """`GET /v5/position/list` for linear (per settle coin), inverse and option."""
@@ -574,7 +586,3 @@ class BybitRestClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-def _with_status(order: OrderUpdate, status: OrderStatus) -> OrderUpdate:
-    return replace(order, status=status)

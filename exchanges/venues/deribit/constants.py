@@ -19,6 +19,7 @@ from exchanges.venues.base import (
     DuplicateClientOrderId,
     Endpoints,
     ErrorTable,
+    ExecutionKind,
     InstrumentKind,
     InsufficientFunds,
     InvalidOrder,
@@ -152,6 +153,9 @@ TIME_IN_FORCE_WIRE: dict[TimeInForce, str] = {
     TimeInForce.FOK: "fill_or_kill",
 }
 LIQUIDITY = {"M": Liquidity.MAKER, "T": Liquidity.TAKER}
+# a settlement history entry's `type` that is an account execution (a `bankruptcy` entry, the
+# socialised loss, is not one of the account's own)
+SETTLEMENT_KINDS = {"settlement": ExecutionKind.SETTLEMENT, "delivery": ExecutionKind.DELIVERY}
 CLIENT_ORDER_ID_MAX = 64  # `label`: "user defined label for the order (maximum 64 characters)"
 
 # --------------------------------------------------------------------------- errors

@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from exchanges.venues.base import (
+    ZERO,
+    AccountExecution,
     BalanceUpdate,
     BookSnapshot,
+    ExecutionKind,
     FillEvent,
     InstrumentInfo,
     InstrumentKind,
@@ -32,7 +35,7 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.deribit import constants as C
 from exchanges.venues.numbers import DecimalJsonDecoder, dec, levels, ms_ns, opt_dec
-from exchanges.venues.symbols import unified_symbol
+from exchanges.venues.symbols import parse_unified, unified_symbol
 
 VENUE = Venue.DERIBIT
 
@@ -266,6 +269,55 @@ def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
         liquidity=C.LIQUIDITY[raw["liquidity"]],
         exchange_ts=ms_ns(raw["timestamp"]),
         receive_ts=received_ns,
+    )
+
+
+def execution_kind(raw: dict) -> ExecutionKind | None:
+    """LIQUIDATION for a trade (`user.trades`, get_user_trades_*) in which our own side was
+    under liquidation: `liquidation` is "M" (the maker side was), "T" (the taker side) or "MT"
+    (docs "private/get_user_trades_by_currency" response), and our side is the trade's
+    `liquidity`; a settlement history entry (`type` settlement, delivery) is SETTLEMENT or
+    DELIVERY. None for a trade of our own order (also when the other side was liquidated)."""
+    if "trade_id" not in raw:
+        return C.SETTLEMENT_KINDS.get(raw.get("type", ""))
+    liquidated = raw.get("liquidation") or ""
+    return ExecutionKind.LIQUIDATION if raw.get("liquidity", "") in liquidated else None
+
+
+def parse_account_execution(raw: dict, symbol: str, received_ns: int) -> AccountExecution:
+    """A trade of `execution_kind` LIQUIDATION: the position moved by `amount` at `price`
+    (signed by `direction`), the cash it cost is the fee (`fee` paid). Or a settlement history
+    entry (docs "private/get_settlement_history_by_currency"): a settlement books the session's
+    `session_profit_loss`; a delivery closes the `position` at `mark_price` with `profit_loss`;
+    in the instrument's settlement currency."""
+    kind = execution_kind(raw)
+    if kind is None:
+        raise ProtocolError("not an account execution", venue=VENUE)
+    if kind is ExecutionKind.LIQUIDATION:
+        return AccountExecution(
+            venue=VENUE,
+            symbol=symbol,
+            kind=kind,
+            execution_id=str(raw["trade_id"]),
+            amount=-dec(raw.get("fee") or 0),
+            currency=raw.get("fee_currency", ""),
+            exchange_ts=ms_ns(raw["timestamp"]),
+            receive_ts=received_ns,
+            quantity=dec(raw["amount"]) * C.SIDES[raw["direction"]].sign,
+            price=dec(raw["price"]),
+        )
+    delivery = kind is ExecutionKind.DELIVERY
+    return AccountExecution(
+        venue=VENUE,
+        symbol=symbol,
+        kind=kind,
+        execution_id=f"{raw['type']}:{raw['instrument_name']}:{raw['timestamp']}",
+        amount=dec(raw.get("profit_loss" if delivery else "session_profit_loss") or 0),
+        currency=parse_unified(symbol).settle,
+        exchange_ts=ms_ns(raw["timestamp"]),
+        receive_ts=received_ns,
+        quantity=-dec(raw.get("position") or 0) if delivery else ZERO,
+        price=opt_dec(raw.get("mark_price")) if delivery else None,
     )
 
 

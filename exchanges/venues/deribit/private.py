@@ -5,6 +5,9 @@ the `DeribitPrivateStream` built on it (the public side and the shared JSON-RPC 
 One socket `{ws}/ws/api/v2` carries JSON-RPC requests, their answers (with `id`) and
 notifications (`method: "subscription"`, `params: {channel, data}`; docs "Notifications").
 
+A trade in which our own side was liquidated (`user.trades` `liquidation`) is an
+`AccountExecution`, not a fill.
+
 Private session: `public/get_time` to measure the clock offset, then `public/auth`
 (client_signature with the corrected timestamp: it is only accepted for 60 s), then
 `private/subscribe` to `user.orders.*`, `user.trades.*`, `user.changes.*` (positions) and
@@ -138,7 +141,11 @@ class DeribitPrivateSession:
             ]
         if channel.startswith("user.trades."):
             return [
-                parse.parse_fill(item, symbols.unified(item["instrument_name"]), receive_ts)
+                (
+                    parse.parse_account_execution
+                    if parse.execution_kind(item) is not None
+                    else parse.parse_fill
+                )(item, symbols.unified(item["instrument_name"]), receive_ts)
                 for item in data
             ]
         if channel.startswith("user.changes."):

@@ -28,6 +28,7 @@ import orjson
 import requests
 
 from exchanges.venues.base import (
+    AccountExecution,
     AmendRequest,
     AuthenticationError,
     BalanceUpdate,
@@ -489,23 +490,24 @@ class DeribitRestClient:
                 last = int(trades[-1]["timestamp"])
                 cutoff = last if cutoff is None else min(cutoff, last)
         fills: list[FillEvent] = []
+        executions: list[AccountExecution] = []
         receive_ts = now_ns()
+        last_ms, at_last = start_ms, set(seen)
         for item in sorted(items, key=lambda t: (int(t["timestamp"]), str(t["trade_id"]))):
             ts = int(item["timestamp"])
             if cutoff is not None and ts > cutoff:
                 continue
             if ts == start_ms and str(item["trade_id"]) in seen:
                 continue
-            fills.append(
-                parse.parse_fill(item, self.symbols.unified(item["instrument_name"]), receive_ts)
-            )
-        if not fills:
-            return FillPage((), _write_cursor(start_ms, seen))
-        last_ms = fills[-1].exchange_ts // 1_000_000
-        at_last = {f.trade_id for f in fills if f.exchange_ts // 1_000_000 == last_ms}
-        if last_ms == start_ms:
-            at_last |= seen
-        return FillPage(tuple(fills), _write_cursor(last_ms, at_last))
+            if ts != last_ms:
+                last_ms, at_last = ts, set()
+            at_last.add(str(item["trade_id"]))
+            symbol = self.symbols.unified(item["instrument_name"])
+            if parse.execution_kind(item) is not None:  # our side liquidated: no fill of ours
+                executions.append(parse.parse_account_execution(item, symbol, receive_ts))
+            else:
+                fills.append(parse.parse_fill(item, symbol, receive_ts))
+        return FillPage(tuple(fills), _write_cursor(last_ms, at_last), tuple(executions))
 
     # ------------------------------------------------------------------ account
 

@@ -126,6 +126,25 @@ CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9]{1,32}")  # clOrdId: 1-32 letters and 
 SIDES: dict[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
 LIQUIDITY: dict[str, Liquidity] = {"T": Liquidity.TAKER, "M": Liquidity.MAKER}  # execType
 
+# An `orders` push's `category` (docs-v5 "Order Book Trading > Trade > WS / Order channel"):
+# orders the venue placed on the account (ADL, liquidation, delivery) rather than ours; their
+# executions are `AccountExecution`s of these kinds, never fills.
+EXECUTION_CATEGORIES: dict[str, str] = {
+    "adl": "adl",
+    "full_liquidation": "liquidation",
+    "partial_liquidation": "liquidation",
+    "delivery": "delivery",
+}
+# A bill's `type` (docs-v5 "Trading Account > Get bills details"): the ones that are account
+# executions, not trades of an order.
+BILL_EXECUTION_TYPES: dict[str, str] = {
+    "3": "delivery",
+    "5": "liquidation",
+    "8": "funding",
+    "9": "adl",
+    "34": "settlement",
+}
+
 ORDER_STATUS: dict[str, OrderStatus] = {
     "live": OrderStatus.NEW,
     "partially_filled": OrderStatus.PARTIALLY_FILLED,

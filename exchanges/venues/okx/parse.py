@@ -16,8 +16,10 @@ from decimal import Decimal
 
 from exchanges.venues.base import (
     ZERO,
+    AccountExecution,
     BalanceUpdate,
     BookSnapshot,
+    ExecutionKind,
     FillEvent,
     InstrumentInfo,
     InstrumentKind,
@@ -34,8 +36,10 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.numbers import dec, first_dec, levels, ms_ns, opt_dec
 from exchanges.venues.okx.constants import (
+    BILL_EXECUTION_TYPES,
     CANCEL_SOURCE_POST_ONLY,
     CHECKSUM_DEPTH,
+    EXECUTION_CATEGORIES,
     LIQUIDITY,
     ORDER_STATUS,
     ORDER_TYPES,
@@ -261,6 +265,58 @@ def order_fill(raw: dict, symbol: str, received_ns: int, fee: Decimal) -> FillEv
         liquidity=LIQUIDITY.get(raw.get("execType", ""), Liquidity.TAKER),
         exchange_ts=ms_ns(raw.get("fillTime") or raw.get("uTime")),
         receive_ts=received_ns,
+    )
+
+
+def execution_kind(raw: dict) -> ExecutionKind | None:
+    """The kind of execution an `orders` push (its `category`) or a bill (its `type`) is when
+    the venue made it on the account (ADL, liquidation, delivery; bills also funding and
+    settlement); None for the account's own orders and trades."""
+    if "billId" in raw:
+        kind = BILL_EXECUTION_TYPES.get(str(raw.get("type", "")))
+    else:
+        kind = EXECUTION_CATEGORIES.get(raw.get("category", "normal"))
+    return ExecutionKind(kind) if kind else None
+
+
+def parse_account_execution(raw: dict, symbol: str, received_ns: int) -> AccountExecution | None:
+    """The execution a venue-made `orders` push reports (`fillSz` > 0 and a `tradeId`; None
+    otherwise), or one bill of `execution_kind`.
+
+    Push: the position moved by `fillSz` at `fillPx` (signed by `side`), the cash moved is the
+    fill's PnL and fee (`fillPnl` + `fillFee`, OKX signs a charged fee negative). Bill: the
+    cash only, `balChg` in `ccy` (a bill's `sz` is unsigned, so the position change is left to
+    the positions push: quantity 0)."""
+    kind = execution_kind(raw)
+    if kind is None:
+        raise ProtocolError(
+            f"not an account execution: {raw.get('category') or raw.get('type')}", venue=OKX
+        )
+    if "billId" in raw:
+        return AccountExecution(
+            venue=OKX,
+            symbol=symbol,
+            kind=kind,
+            execution_id=raw["billId"],
+            amount=dec(raw["balChg"]),
+            currency=raw["ccy"],
+            exchange_ts=ms_ns(raw.get("ts")),
+            receive_ts=received_ns,
+        )
+    fill_size = raw.get("fillSz")
+    if not fill_size or not raw.get("tradeId") or Decimal(fill_size) == 0:
+        return None
+    return AccountExecution(
+        venue=OKX,
+        symbol=symbol,
+        kind=kind,
+        execution_id=raw["tradeId"],
+        amount=(opt_dec(raw.get("fillPnl")) or ZERO) + (opt_dec(raw.get("fillFee")) or ZERO),
+        currency=raw.get("fillFeeCcy") or raw.get("feeCcy") or "",
+        exchange_ts=ms_ns(raw.get("fillTime") or raw.get("uTime")),
+        receive_ts=received_ns,
+        quantity=dec(fill_size) * _side(raw["side"]).sign,
+        price=dec(raw["fillPx"]),
     )
 
 

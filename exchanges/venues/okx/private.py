@@ -2,7 +2,9 @@
 `ws.WsClient`) and the `OkxPrivateStream` built on it.
 
 Login, then `orders` (which also carries each execution: `fillSz`/`fillPx`/`tradeId`, since the
-`fills` channel is VIP-only), `positions` and `account`. Public channels are in `public.py`.
+`fills` channel is VIP-only), `positions` and `account`. An order of a venue-made `category`
+(ADL, full or partial liquidation, delivery) is not one of ours: its executions are
+`AccountExecution`s and the order itself is not reported. Public channels are in `public.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 import orjson
 
 from exchanges.venues.base import (
+    AccountExecution,
     Credentials,
     Endpoints,
     Event,
@@ -31,8 +34,10 @@ from exchanges.venues.base import (
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
+    execution_kind,
     fill_fee,
     order_fill,
+    parse_account_execution,
     parse_balances,
     parse_order,
     parse_position,
@@ -173,6 +178,11 @@ class OkxPrivateSession:
         out: list[Event] = []
         for item in data:
             symbol = self.symbols.unified(item["instId"])
+            if execution_kind(item) is not None:  # an order the venue made: not ours
+                execution = self._execution_of(item, symbol, received)
+                if execution is not None:
+                    out.append(execution)
+                continue
             update = parse_order(item, symbol, received)
             out.append(update)
             fill = self._fill_of(item, symbol, received)
@@ -182,6 +192,22 @@ class OkxPrivateSession:
                 self._order_fees.pop(update.venue_order_id, None)
         return out
 
+    def _execution_of(self, item: dict, symbol: str, received: int) -> AccountExecution | None:
+        """The execution of a liquidation, ADL or delivery order, once per trade id."""
+        trade_id = item.get("tradeId")
+        key = f"{item.get('ordId', '')}:{trade_id}"
+        if not trade_id or key in self._seen_fills:
+            return None
+        execution = parse_account_execution(item, symbol, received)
+        if execution is not None:
+            self._remember(key)
+        return execution
+
+    def _remember(self, key: str) -> None:
+        self._seen_fills[key] = None
+        if len(self._seen_fills) > self._remembered:
+            self._seen_fills.popitem(last=False)
+
     def _fill_of(self, item: dict, symbol: str, received: int) -> FillEvent | None:
         trade_id = item.get("tradeId")
         if not trade_id or not item.get("fillSz") or D(item["fillSz"]) == 0:
@@ -190,9 +216,7 @@ class OkxPrivateSession:
         key = f"{order_id}:{trade_id}"
         if key in self._seen_fills:
             return None
-        self._seen_fills[key] = None
-        if len(self._seen_fills) > self._remembered:
-            self._seen_fills.popitem(last=False)
+        self._remember(key)
         filled = D(item.get("accFillSz") or "0")
         accumulated = D(item.get("fee") or "0")
         previous = self._order_fees.get(order_id)

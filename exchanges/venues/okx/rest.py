@@ -43,6 +43,7 @@ from exchanges.venues.base import (
     Venue,
     VenueError,
     VenueUnavailable,
+    cancel_accepted,
     now_ns,
 )
 from exchanges.venues.clock import Clock
@@ -392,8 +393,14 @@ class OkxRestClient:
         envelope = self._request(
             "POST", C.PATH_CANCEL_ORDER, body=body, group="cancel", signed=True
         )
-        self._item(envelope, "cancel")
-        return self._order_after_change(venue_symbol, venue_order_id, client_order_id)
+        item = self._item(envelope, "cancel")
+        return cancel_accepted(
+            Venue.OKX,
+            self.symbols.unified(venue_symbol),
+            client_order_id=item.get("clOrdId") or client_order_id,
+            venue_order_id=item.get("ordId") or venue_order_id,
+            receive_ts=now_ns(),
+        )
 
     def _order_after_change(
         self, venue_symbol: str, venue_order_id: str | None, client_order_id: str | None

@@ -77,7 +77,12 @@ def test_order_life_place_amend_cancel(okx_rest):
     )
     assert amended.price == new_price and amended.status is OrderStatus.NEW
     canceled = okx_rest.cancel_order(INST, venue_order_id=placed.venue_order_id)
-    assert canceled.status is OrderStatus.CANCELED
+    assert (canceled.status, canceled.venue_order_id, canceled.client_order_id) == (
+        OrderStatus.PENDING_CANCEL,
+        placed.venue_order_id,
+        "itrestlife1",
+    )  # one request: the answer names the order; its final state is the venue's to tell
+    assert okx_rest.order_by_client_id(INST, "itrestlife1").status is OrderStatus.CANCELED
     with pytest.raises(OrderNotFound):
         okx_rest.cancel_order(INST, venue_order_id=placed.venue_order_id)
     assert okx_rest.order_by_client_id(INST, "nosuchorder1") is None

@@ -7,8 +7,10 @@ import orjson
 import pytest
 
 from exchanges.venues.base import (
+    AccountExecution,
     BalanceUpdate,
     Credentials,
+    ExecutionKind,
     FillEvent,
     OrderUpdate,
     PositionUpdate,
@@ -97,9 +99,47 @@ def test_private_pushes(private, link):
     assert all(b.exchange_ts == 1700034722104 * MS for b in balances)
 
 
-def test_funding_executions_are_not_fills(private, link):
+def test_executions_the_venue_made_are_account_executions_not_fills(private, link):
+    """`ws_execution_account_shape.json` is written in the documented shape of the `execution`
+    push (docs v5 "WebSocket Stream > Private > Execution") with the `execType` values of
+    "Enums > execType" (Funding, AdlTrade, BustTrade, Delivery): no example is published.
+    Funding moves cash only (execFee > 0 paid); ADL, a liquidation takeover and a delivery
+    close part of the position at `execPrice`, by the venue's hand."""
+    events = private.on_message(load_raw("bybit", "ws_execution_account_shape"), link)
+    assert all(isinstance(e, AccountExecution) for e in events)
+    assert [
+        (e.kind, e.symbol, e.execution_id[:8], e.amount, e.currency, e.quantity, e.price)
+        for e in events
+    ] == [
+        (ExecutionKind.FUNDING, "BTC/USDT:USDT", "f1d5b3c2", D("-0.5325"), "USDT", D(0), None),
+        (ExecutionKind.FUNDING, "BTC/USDT:USDT", "f1d5b3c2", D("0.25"), "USDT", D(0), None),
+        (ExecutionKind.ADL, "BTC/USDT:USDT", "a7e1c0aa", D("0"), "USDT", D("-0.2"), D("96120.5")),
+        (
+            ExecutionKind.LIQUIDATION,
+            "BTC/USDT:USDT",
+            "b0c3d9e1",
+            D("-10.5"),
+            "USDT",
+            D("-0.3"),
+            D("91000"),
+        ),
+        (
+            ExecutionKind.DELIVERY,
+            "BTC/USDC:USDC-251226",
+            "d3b4e5f6",
+            D("-0.95"),
+            "USDC",
+            D("-0.01"),
+            D("95000"),
+        ),
+    ]
+    assert events[0].exchange_ts == 1746288000000 * MS
+    assert events[0].receive_ts > 0
+
+
+def test_an_execution_of_unknown_type_is_skipped(private, link):
     message = load_payload("bybit", "ws_execution")
-    message["data"][0]["execType"] = "Funding"
+    message["data"][0]["execType"] = "Dividend"
     assert private.on_message(raw(message), link) == []
 
 

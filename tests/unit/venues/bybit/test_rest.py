@@ -535,11 +535,9 @@ def test_amend_returns_the_order_bybit_reports(client, mocked):
     assert client.limiter.groups == ["order_amend", "order_query"]
 
 
-@pytest.mark.parametrize(
-    ("wire_status", "status"),
-    [("New", OrderStatus.PENDING_CANCEL), ("Cancelled", OrderStatus.CANCELED)],
-)
-def test_cancel_reports_pending_until_final(client, mocked, wire_status, status):
+def test_cancel_is_one_request_and_reports_pending_cancel(client, mocked):
+    """The documented answer of `/v5/order/cancel` (docs v5 "Trade > Cancel Order") names the
+    order only: the cancel is pending until the private stream says how it ended."""
     mocked.post(
         URL + C.PATH_CANCEL_ORDER,
         json=load_payload("bybit", "rest_order_cancel_docs"),
@@ -549,12 +547,28 @@ def test_cancel_reports_pending_until_final(client, mocked, wire_status, status)
             )
         ],
     )
-    mocked.get(
-        URL + C.PATH_OPEN_ORDERS,
-        json=envelope({"list": [order_item(orderStatus=wire_status)]}),
-    )
     update = client.cancel_order("BTC/USDT:USDT", client_order_id="linear-004")
-    assert update.status is status
+    assert (
+        update.status,
+        update.symbol,
+        update.client_order_id,
+        update.venue_order_id,
+        update.quantity,
+        update.filled_quantity,
+        update.price,
+        update.exchange_ts,
+    ) == (
+        OrderStatus.PENDING_CANCEL,
+        "BTC/USDT:USDT",
+        "linear-004",
+        "c6f055d9-7f21-4079-913d-e6523a9cfffa",
+        D(0),
+        D(0),
+        None,
+        0,
+    )
+    assert client.limiter.groups == ["order_cancel"]
+    assert len(mocked.calls) == 1
 
 
 def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
@@ -669,6 +683,30 @@ def test_fills_cursor_walks_categories(client, mocked):
     )
     final = client.fills(cursor="spot:")
     assert (final.fills, final.cursor) == ((), None)
+
+
+def test_fills_page_holds_the_venue_made_executions_apart(client, mocked):
+    """A `/v5/execution/list` page (the documented example) with a funding and an ADL row
+    added in the documented shape (`execType` of "Enums > execType"): the trade is a fill,
+    the other two are the page's `executions`."""
+    client.categories = ("linear",)
+    page = load_payload("bybit", "rest_execution_list_docs")
+    trade = page["result"]["list"][0]
+    page["result"]["list"] += [
+        {**trade, "execType": "Funding", "execId": "fund-1", "execFee": "0.0123", "orderId": ""},
+        {**trade, "execType": "AdlTrade", "execId": "adl-1", "execFee": "0", "side": "Sell"},
+    ]
+    page["result"]["nextPageCursor"] = ""
+    answer_get(mocked, C.PATH_FILLS, {"category": "linear", "limit": "100"}, json=page)
+    found = client.fills()
+    assert [f.trade_id for f in found.fills] == ["e0cbe81d-0f18-5866-9415-cf319b5dab3b"]
+    assert [
+        (e.kind, e.execution_id, e.symbol, e.amount, e.currency, e.quantity, e.price)
+        for e in found.executions
+    ] == [
+        (base.ExecutionKind.FUNDING, "fund-1", "ETH/USDC:USDC", D("-0.0123"), "USDC", D(0), None),
+        (base.ExecutionKind.ADL, "adl-1", "ETH/USDC:USDC", D(0), "USDC", D("-0.1"), D("1190.15")),
+    ]
 
 
 def test_positions_and_balances(client, mocked):

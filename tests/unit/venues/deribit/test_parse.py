@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 
 from exchanges.venues.base import (
+    AccountExecution,
+    ExecutionKind,
     InstrumentKind,
     Liquidity,
     OptionType,
@@ -320,3 +322,61 @@ def test_market_order_price_is_none():
     assert order.time_in_force is TimeInForce.IOC
     assert order.average_price == D("42000.5")
     assert order.status is OrderStatus.FILLED
+
+
+def test_a_trade_where_our_own_side_was_liquidated_is_an_account_execution():
+    """`user.trades` items of the documented example (`ws_user_trades_docs`) with the
+    `liquidation` field of docs "private/get_user_trades_by_currency" ("M": the maker side was
+    under liquidation, "T": the taker side, "MT": both). Ours is the `liquidity` side: a taker
+    trade with "T" liquidated us, one with "M" liquidated the other side (a fill of ours)."""
+    first, second = payload("ws_user_trades_docs")["params"]["data"]
+    assert (first["liquidity"], second["liquidity"]) == ("T", "T")
+    ours = {**first, "liquidation": "T"}
+    theirs = {**second, "liquidation": "M"}
+    assert parse.execution_kind(ours) is ExecutionKind.LIQUIDATION
+    assert parse.execution_kind({**first, "liquidation": "MT"}) is ExecutionKind.LIQUIDATION
+    assert parse.execution_kind(theirs) is None
+    assert parse.execution_kind(first) is None
+    assert parsed(parse.parse_account_execution, ours) == AccountExecution(
+        venue=Venue.DERIBIT,
+        symbol="BTC/USD:BTC",
+        kind=ExecutionKind.LIQUIDATION,
+        execution_id="48079254",
+        amount=D("-0.00000168"),
+        currency="BTC",
+        exchange_ts=1590484156350 * 1_000_000,
+        receive_ts=RECV,
+        quantity=D(-20),
+        price=D(8954),
+    )
+
+
+def test_settlement_history_entries_are_account_executions():
+    """Entries in the shape of docs "private/get_settlement_history_by_currency" (its response
+    example's fields): a perpetual's settlement books the session PnL, a future's delivery
+    closes the position at the mark price."""
+    settlement = parse.loads(
+        '{"type": "settlement", "timestamp": 1550475692526, "session_profit_loss": 0.038358299,'
+        ' "profit_loss": -0.001783937, "position": -66, "mark_price": 121.67,'
+        ' "instrument_name": "BTC-PERPETUAL", "index_price": 119.8, "funding": 0.0000015}'
+    )
+    delivery = {**settlement, "type": "delivery", "instrument_name": "BTC-27DEC24"}
+    assert parsed(parse.parse_account_execution, settlement) == AccountExecution(
+        venue=Venue.DERIBIT,
+        symbol="BTC/USD:BTC",
+        kind=ExecutionKind.SETTLEMENT,
+        execution_id="settlement:BTC-PERPETUAL:1550475692526",
+        amount=D("0.038358299"),
+        currency="BTC",
+        exchange_ts=1550475692526 * 1_000_000,
+        receive_ts=RECV,
+    )
+    delivered = parsed(parse.parse_account_execution, delivery)
+    assert (delivered.kind, delivered.symbol, delivered.amount, delivered.quantity) == (
+        ExecutionKind.DELIVERY,
+        "BTC/USD:BTC-241227",
+        D("-0.001783937"),
+        D(66),
+    )
+    assert delivered.price == D("121.67")
+    assert parse.execution_kind({**settlement, "type": "bankruptcy"}) is None

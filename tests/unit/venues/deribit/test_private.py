@@ -7,8 +7,10 @@ import time
 from decimal import Decimal
 
 from exchanges.venues.base import (
+    AccountExecution,
     BalanceUpdate,
     Credentials,
+    ExecutionKind,
     FillEvent,
     OrderUpdate,
     PositionUpdate,
@@ -175,3 +177,21 @@ def test_private_login_uses_the_venue_clock():
     first = sent(other)[0]
     assert first["method"] == "public/auth"
     assert abs(first["params"]["timestamp"] - time.time_ns() // MS) < 5_000
+
+
+def test_a_liquidation_of_ours_on_user_trades_is_no_fill():
+    """The documented `user.trades` example with the `liquidation` field set on the first
+    trade ("T": the taker side, ours, was liquidated; docs "private/get_user_trades_by_currency")."""
+    link = OfflineLink()
+    session = DeribitPrivateSession(DeribitSigner(CREDS))
+    login(session, link)
+    message = json.loads(load_raw("deribit", "ws_user_trades_docs"))
+    message["params"]["data"][0]["liquidation"] = "T"
+    execution, fill = session.on_message(json.dumps(message), link)
+    assert isinstance(execution, AccountExecution) and isinstance(fill, FillEvent)
+    assert (execution.kind, execution.execution_id, execution.quantity) == (
+        ExecutionKind.LIQUIDATION,
+        "48079254",
+        D(-20),
+    )
+    assert fill.trade_id == "48079255"

@@ -73,6 +73,7 @@ def test_every_recorded_payload_is_covered_here():
         "ws_books_update.json",  # test_public.py
         "ws_funding_rate.json",
         "ws_orders.json",
+        "ws_orders_liquidation_shape.json",  # test_private.py: a venue-made order
         "ws_tickers.json",
         "ws_trades.json",
     }
@@ -481,3 +482,55 @@ def test_zero_available_balance_is_zero_not_the_fallback():
     }
     (balance,) = parse_balances(raw, RX)
     assert (balance.total, balance.available) == (D("0"), D("0"))
+
+
+def test_bills_of_funding_and_liquidation_are_account_executions():
+    """Bills in the documented shape of docs-v5 "Trading Account > Get bills details (last 7
+    days)" (its response example, with `type` 8 funding fee and 5 liquidation of the bill type
+    table); a trade bill (type 2) is none."""
+    from exchanges.venues.base import AccountExecution, ExecutionKind
+    from exchanges.venues.okx.parse import execution_kind, parse_account_execution
+
+    bill = {
+        "bal": "8694.2179403378290202",
+        "balChg": "-0.0219338232210000",
+        "billId": "623950854533513219",
+        "ccy": "USDT",
+        "clOrdId": "",
+        "execType": "",
+        "fee": "0",
+        "fillTime": "",
+        "instId": "BTC-USDT-SWAP",
+        "instType": "SWAP",
+        "interest": "0",
+        "mgnMode": "cross",
+        "notes": "",
+        "ordId": "",
+        "pnl": "0",
+        "posBal": "0",
+        "posBalChg": "0",
+        "px": "",
+        "subType": "173",
+        "sz": "0.03",
+        "tag": "",
+        "tradeId": "",
+        "ts": "1695033476167",
+        "type": "8",
+    }
+    assert execution_kind({**bill, "type": "2"}) is None
+    assert parse_account_execution(bill, "BTC/USDT:USDT", 7) == AccountExecution(
+        venue=Venue.OKX,
+        symbol="BTC/USDT:USDT",
+        kind=ExecutionKind.FUNDING,
+        execution_id="623950854533513219",
+        amount=D("-0.0219338232210000"),
+        currency="USDT",
+        exchange_ts=1695033476167 * 1_000_000,
+        receive_ts=7,
+    )
+    liquidation = parse_account_execution({**bill, "type": "5"}, "BTC/USDT:USDT", 7)
+    assert (liquidation.kind, liquidation.quantity, liquidation.price) == (
+        ExecutionKind.LIQUIDATION,
+        D(0),
+        None,
+    )

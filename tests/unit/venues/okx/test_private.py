@@ -9,13 +9,16 @@ import orjson
 import pytest
 
 from exchanges.venues.base import (
+    AccountExecution,
     BalanceUpdate,
     Credentials,
+    ExecutionKind,
     FillEvent,
     OrderUpdate,
     PositionUpdate,
     ProtocolError,
     StreamState,
+    Venue,
 )
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.private import OkxPrivateSession
@@ -79,6 +82,35 @@ def test_order_push_gives_update_and_one_fill_even_when_repeated():
     assert (fill.trade_id, fill.quantity, fill.fee) == ("1518905529", D("0.03"), D("0.021776769"))
     (again,) = s.on_message(raw, link)
     assert isinstance(again, OrderUpdate)
+
+
+def test_a_venue_made_order_gives_an_account_execution_not_an_order_or_fill():
+    """`ws_orders_liquidation_shape.json`: the `orders` push in the documented shape of a
+    full liquidation (docs-v5 "WS / Order channel": `category`, `fillPnl`, `fillFee`). The
+    venue closed the position; no order of ours is adopted and no fill recorded."""
+    s, link = private()
+    raw = load_raw("okx", "ws_orders_liquidation_shape")
+    (execution,) = s.on_message(raw, link)
+    assert execution == AccountExecution(
+        venue=Venue.OKX,
+        symbol="BTC/USDT:USDT",
+        kind=ExecutionKind.LIQUIDATION,
+        execution_id="1518999001",
+        amount=D("-169.4235075"),
+        currency="USDT",
+        exchange_ts=1746990000123 * 1_000_000,
+        receive_ts=execution.receive_ts,
+        quantity=D("-0.03"),
+        price=D("98100.5"),
+    )
+    assert s.on_message(raw, link) == []  # pushed twice: once
+    base = load_payload("okx", "ws_orders_liquidation_shape")
+    for category, kind in (("adl", ExecutionKind.ADL), ("delivery", ExecutionKind.DELIVERY)):
+        item = {**base["data"][0], "category": category, "tradeId": f"t-{category}"}
+        (execution,) = s.on_message(orjson.dumps({**base, "data": [item]}), link)
+        assert (execution.kind, execution.execution_id) == (kind, f"t-{category}")
+    unfilled = {**base["data"][0], "fillSz": "0", "tradeId": "", "state": "live"}
+    assert s.on_message(orjson.dumps({**base, "data": [unfilled]}), link) == []
 
 
 def test_fees_of_successive_fills_come_from_the_accumulated_fee():

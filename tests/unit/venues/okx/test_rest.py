@@ -391,15 +391,24 @@ def test_amend_then_reads_the_order(client, mocked):
     assert update.price == D("103400")
 
 
-def test_cancel_by_client_id(client, mocked):
+def test_cancel_by_client_id_is_one_request_and_pending(client, mocked):
     mocked.post(
         f"{BASE}{C.PATH_CANCEL_ORDER}",
         json=ok([{"ordId": "1234567890123456789", "clOrdId": "abc123", "sCode": "0", "sMsg": ""}]),
         match=[matchers.json_params_matcher({"instId": "BTC-USDT-SWAP", "clOrdId": "abc123"})],
     )
-    mocked.get(f"{BASE}{C.PATH_ORDER}", json=ok([pending_order(state="canceled")]))
     update = client.cancel_order("BTC-USDT-SWAP", client_order_id="abc123")
-    assert update.status is OrderStatus.CANCELED
+    # one request: OKX answers a cancel with the ids only (docs-v5 "Trade > Cancel order"),
+    # the final state comes on the orders channel
+    assert len(mocked.calls) == 1
+    assert (
+        update.status,
+        update.symbol,
+        update.client_order_id,
+        update.venue_order_id,
+        update.quantity,
+        update.exchange_ts,
+    ) == (OrderStatus.PENDING_CANCEL, "BTC/USDT:USDT", "abc123", "1234567890123456789", 0, 0)
 
 
 def test_cancel_all_pages_and_batches(client, mocked):
