@@ -47,7 +47,7 @@ from exchanges.venues.base import (
     VenueError,
     VenueUnavailable,
 )
-from orders import ingest, metrics, state
+from orders import ingest, metrics, notify, state
 from orders.choices import OrderEventKind
 from orders.ids import is_valid_client_order_id
 from orders.models import Order, OrderEvent
@@ -82,6 +82,11 @@ class Submitted:
 
     order: Order
     created: bool
+
+
+def _published(order: Order) -> None:
+    """Tell the account's `/ws/stream` readers about `order` once this transaction commits."""
+    notify.publish_after_commit(order.account_id, notify.ORDERS, notify.order_data(order))
 
 
 def _known(client_order_id: str, account: ExchangeAccount) -> Order | None:
@@ -185,6 +190,7 @@ def _write_pending(account: ExchangeAccount, instrument: Instrument, **fields) -
                 message=f"submitted by {actor}" if actor else "submitted",
                 payload={"actor": actor},
             )
+            _published(order)
             return order
     _refused(account, instrument, checked, fields, actor)
     raise AssertionError("unreachable")  # _refused raises
@@ -252,6 +258,8 @@ def _apply(order: Order, answer: OrderUpdate) -> ingest.Applied:
     with transaction.atomic():
         applied = ingest.apply_order_update(order.account, answer)
         ingest.attach_fills(applied.order or order)
+    if applied.changed and applied.order is not None:
+        _published(applied.order)
     if applied.order is not None and applied.order.pk == order.pk:
         for field in Order._meta.concrete_fields:  # the row as ingest left it, no re-read
             setattr(order, field.attname, getattr(applied.order, field.attname))
@@ -278,6 +286,7 @@ def _record_venue_reject(order: Order, exc: VenueError) -> None:
             message=f"rejected by the venue: {reason}",
             payload={"error": type(exc).__name__, "code": str(exc.code), "message": exc.message},
         )
+        _published(locked)
     metrics.count_reject(f"venue_{type(exc).__name__}")
 
 
@@ -374,6 +383,7 @@ def amend_order(
             message=f"amended: {locked.quantity} @ {locked.price}",
             payload=ingest.payload_of(answer),
         )
+        _published(locked)
     _apply(order, answer)
     return order
 
@@ -402,6 +412,7 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
             message=f"cancel requested by {actor}" if actor else "cancel requested",
             payload={"actor": actor},
         )
+        _published(order)
     client = client_for(order.account)
     try:
         answer = client.cancel_order(
@@ -460,6 +471,7 @@ def _cancel_refused(order: Order, exc: VenueError, *, still_open: bool) -> None:
             message=f"cancel refused by the venue: {exc.code} {exc.message}".strip(),
             payload={"error": type(exc).__name__, "code": str(exc.code)},
         )
+        _published(locked)
     order.refresh_from_db()
 
 

@@ -6,13 +6,13 @@
 | event | applied by |
 | --- | --- |
 | `OrderUpdate` | `orders.ingest.apply_order_update` (forward only; an unknown order is adopted as external) |
-| `FillEvent` | `orders.ingest.record_fill` (a fill pushed twice is recorded once) |
+| `FillEvent` | `orders.ingest.record_fill` (a fill pushed twice is recorded once), then the position: `portfolio.services.apply_fill` (counted once) |
 | `PositionUpdate` | `portfolio.services.apply_position_update` (a stale push is ignored) |
 | `BalanceUpdate` | `portfolio.services.apply_balance_update` (likewise) |
-| `AccountExecution` | logged (funding, settlement, delivery, ADL, liquidation: recorded by the portfolio later) |
+| `AccountExecution` | `portfolio.services.record_execution` (funding, settlement, delivery, ADL, liquidation: a ledger entry, never a fill, counted in the position's PnL as what it is) |
 
 Each change is published after its transaction commits (`orders.notify`): an order that moved,
-a new fill and the order it moved, a position, a balance. A fill pushed before its order was
+a new fill with the order and position it moved, a position, a balance. A fill pushed before its order was
 known by the ids it carries (the order push came second, or the order is adopted only now) is
 attached to the order when the order's update arrives (`ingest.attach_fills`) and published
 again with its order. An event about an instrument the
@@ -44,14 +44,13 @@ log = logging.getLogger(__name__)
 
 APPLIED = "applied"  # something changed and was published
 UNCHANGED = "unchanged"  # a repeat, a stale push, nothing new
-LOGGED = "logged"  # an account execution, kept in the log for now
 SKIPPED = "skipped"  # an unknown instrument or a message the database refused
 IGNORED = "ignored"  # not an account event (a stream status)
 
 
 def apply_private_event(account: Any, event: Any) -> str:
     """Apply one private stream event of `account` (an `ExchangeAccount`) and publish what it
-    changed (module docstring); returns APPLIED, UNCHANGED, LOGGED, SKIPPED or IGNORED."""
+    changed (module docstring); returns APPLIED, UNCHANGED, SKIPPED or IGNORED."""
     try:
         with transaction.atomic():
             return _apply(account, event)
@@ -80,6 +79,8 @@ def _apply(account: Any, event: Any) -> str:
         if not recorded.created:
             return UNCHANGED
         notify.publish_after_commit(account.pk, notify.FILLS, notify.fill_data(recorded.fill))
+        position = portfolio.apply_fill(recorded.fill)
+        notify.publish_after_commit(account.pk, notify.POSITIONS, notify.position_data(position))
         if recorded.order is not None:
             notify.publish_after_commit(
                 account.pk, notify.ORDERS, notify.order_data(recorded.order)
@@ -98,15 +99,22 @@ def _apply(account: Any, event: Any) -> str:
         notify.publish_after_commit(account.pk, notify.BALANCES, notify.balance_data(synced.row))
         return APPLIED
     if kind is AccountExecution:
+        entry, created = portfolio.record_execution(account, event)
+        if not created:
+            return UNCHANGED
         log.info(
-            "%s: %s %s %s %s %s (execution %s)",
+            "%s: %s %s %s %s (execution %s)",
             account,
             event.kind,
             event.symbol,
             event.amount,
             event.currency,
-            event.quantity,
             event.execution_id,
         )
-        return LOGGED
+        position = entry.account.positions.filter(instrument=entry.instrument).first()
+        if position is not None:
+            notify.publish_after_commit(
+                account.pk, notify.POSITIONS, notify.position_data(position)
+            )
+        return APPLIED
     return IGNORED

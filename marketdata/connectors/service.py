@@ -40,6 +40,7 @@ from marketdata.connectors.persist import Persister, in_thread
 from marketdata.connectors.private import AccountConnector, open_private_stream
 from marketdata.connectors.status import account_status_rows, status_rows, write_statuses
 from orders import notify
+from portfolio.services import mark_to_market
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ class MarketDataService:
             asyncio.ensure_future(self._every(i.consolidation, self.consolidate, "consolidation")),
             asyncio.ensure_future(self.persister.run(self.top_of_book)),
         ]
+        if self.private:
+            self._tasks.append(
+                asyncio.ensure_future(self._every(i.status, self.mark_positions, "marks"))
+            )
         self.started = True
         log.info(
             "market data service started: %s",
@@ -169,6 +174,19 @@ class MarketDataService:
                 await job()
             except Exception:  # a failed round (the database away) is logged; the next runs
                 log.exception("market data %s failed", name)
+
+    async def mark_positions(self) -> int:
+        """Mark the open positions to the streamed tickers' mark prices (unrealized PnL), one
+        bulk write for every exchange's latest marks; returns the positions that changed."""
+        marks: dict[int, Decimal | None] = {}
+        for connector in self.connectors.values():
+            for symbol, wanted in connector.wanted.instruments.items():
+                ticker = connector.tickers.get(symbol)
+                if ticker is not None:
+                    marks[wanted.instrument_id] = ticker.mark_price or ticker.last_price
+        if not marks:
+            return 0
+        return await in_thread(mark_to_market, marks)
 
     # ------------------------------------------------------------------ desired state
 

@@ -70,9 +70,12 @@ def test_submit_then_read_amend_and_cancel(trader, accounts, venue):
 
     canceled = trader.post(f"/api/v1/orders/{made['id']}/cancel/")
     assert canceled.status_code == 200, canceled.content
-    assert canceled.json()["status"] == "canceled"
-    again = trader.post(f"/api/v1/orders/{made['id']}/cancel/")
-    assert_error(again, 409, "order_not_open")
+    # Deribit answers the cancel with the order's end; OKX and Bybit accept it, the end comes
+    # on the private stream
+    assert canceled.json()["status"] == ("canceled" if venue == "deribit" else "pending_cancel")
+    if venue == "deribit":
+        again = trader.post(f"/api/v1/orders/{made['id']}/cancel/")
+        assert_error(again, 409, "order_not_open")
 
 
 def test_the_same_client_order_id_again_is_200_with_the_same_order(trader, accounts):

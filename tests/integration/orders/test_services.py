@@ -22,6 +22,11 @@ from tests.support.trading import PERPS, faults
 
 D = Decimal
 VENUES = list(PERPS)
+CANCEL_ANSWER = {
+    Venue.DERIBIT: OrderStatus.CANCELED,
+    Venue.OKX: OrderStatus.PENDING_CANCEL,
+    Venue.BYBIT: OrderStatus.PENDING_CANCEL,
+}
 
 
 def submit(account, venue, **changes):
@@ -203,17 +208,20 @@ def test_cancel_and_amend(accounts, venue):
     on_venue = [u for u in venue_open(account, venue) if u.client_order_id == order.client_order_id]
     assert on_venue[0].price == price - 10 * tick
     canceled = services.cancel_order(order, actor="alice")
-    assert canceled.status == OrderStatus.CANCELED
-    assert canceled.closed_at is not None
+    # Deribit's cancel answers with the order as it ends; OKX's and Bybit's only accept the
+    # request (one call), and their private stream brings the end (test_order_path_live.py)
+    assert canceled.status == CANCEL_ANSWER[venue]
+    assert (canceled.closed_at is not None) == (venue is Venue.DERIBIT)
     kinds = list(canceled.events.values_list("kind", flat=True))
     assert "cancel_request" in kinds and "amend" in kinds
     assert [
         u for u in venue_open(account, venue) if u.client_order_id == order.client_order_id
     ] == []
     with pytest.raises(services.OrderNotOpen):
-        services.cancel_order(order)
-    with pytest.raises(services.OrderNotOpen):
         services.amend_order(order, price=price)
+    if venue is Venue.DERIBIT:
+        with pytest.raises(services.OrderNotOpen):
+            services.cancel_order(order)
 
 
 @pytest.mark.django_db

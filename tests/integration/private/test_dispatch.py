@@ -35,7 +35,6 @@ from marketdata import feed
 from marketdata.connectors import config
 from marketdata.connectors.dispatch import (
     APPLIED,
-    LOGGED,
     SKIPPED,
     UNCHANGED,
     apply_private_event,
@@ -134,10 +133,11 @@ async def test_each_event_is_applied_and_published_once_committed(account, publi
     assert await in_thread(apply_private_event, account, balance) == APPLIED
     await settle()
     channels = [channel for channel, _ in published.pending]
-    orders, fills, balances = (
-        notify.account_channel(kind, account.pk) for kind in ("orders", "fills", "balances")
+    orders, fills, positions, balances = (
+        notify.account_channel(kind, account.pk)
+        for kind in ("orders", "fills", "positions", "balances")
     )
-    assert channels == [orders, fills, orders, balances]
+    assert channels == [orders, fills, positions, orders, balances]
     order = await in_thread(lambda: Order.objects.get(account=account))
     assert (order.status, order.filled_quantity, order.is_external) == (
         "partially_filled",
@@ -146,7 +146,8 @@ async def test_each_event_is_applied_and_published_once_committed(account, publi
     )
     data = dict(published.pending)
     row = await in_thread(notify.order_data, order)
-    assert published.pending[2][1] == {"account": account.pk, "orders": [row]}
+    assert published.pending[3][1] == {"account": account.pk, "orders": [row]}
+    assert data[positions]["positions"][0]["quantity"] == "0.001000000000000000"
     assert data[fills]["fills"][0]["trade_id"] == "e-1"
     assert data[fills]["fills"][0]["order"] == order.pk
     assert data[balances]["balances"][0]["total"] == "100.000000000000000000"
@@ -167,15 +168,21 @@ async def test_nothing_is_published_when_the_change_is_rolled_back(account, publ
     assert await in_thread(lambda: Order.objects.count()) == 0
 
 
-async def test_account_executions_are_logged_never_fills(account, published):
+async def test_account_executions_are_ledger_entries_never_fills(account, published):
     """The Bybit funding row of `ws_execution_account_shape` (documented shape, see its test
-    in tests/unit/venues/bybit/test_private.py)."""
+    in tests/unit/venues/bybit/test_private.py): a ledger entry, once, never a fill."""
+    from portfolio.models import LedgerEntry
+
     item = load_payload("bybit", "ws_execution_account_shape")["data"][0]
     execution = bybit_parse.parse_account_execution(item, "BTC/USDT:USDT", T)
-    assert await in_thread(apply_private_event, account, execution) == LOGGED
+    assert await in_thread(apply_private_event, account, execution) == APPLIED
+    assert await in_thread(apply_private_event, account, execution) == UNCHANGED
     await settle()
     assert await in_thread(lambda: Fill.objects.count()) == 0
-    assert list(published.pending) == []
+    entries = await in_thread(
+        lambda: list(LedgerEntry.objects.values_list("kind", "execution_id", "amount"))
+    )
+    assert entries == [(str(execution.kind), execution.execution_id, execution.amount)]
 
 
 async def test_an_unknown_instrument_or_a_refused_message_is_skipped(account, published):
