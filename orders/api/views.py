@@ -25,15 +25,26 @@ from orders import services
 from orders.api import serializers as s
 from orders.choices import OrderStatus
 from orders.models import Fill, Order
+from orders.state import OPEN_STATUSES
 
 
 class OrderFilter(django_filters.FilterSet):
     symbol = django_filters.CharFilter(field_name="instrument__symbol")
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    open = django_filters.BooleanFilter(
+        method="filter_open", help_text="true: every open status (pending_new, new, ...)"
+    )
 
     class Meta:
         model = Order
-        fields = ["account", "status", "symbol", "side", "is_external"]
+        fields = ["account", "status", "open", "symbol", "side", "is_external"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset.exclude(status__in=OPEN_STATUSES)
 
 
 class OrderViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

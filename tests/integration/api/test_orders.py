@@ -55,6 +55,9 @@ def test_submit_then_read_amend_and_cancel(trader, accounts, venue):
     listed = trader.get("/api/v1/orders/", {"account": account.pk, "status": "new"}).json()
     assert [o["id"] for o in listed["results"]] == [made["id"]]
     assert trader.get("/api/v1/orders/", {"symbol": "ETH/USDT"}).json()["results"] == []
+    opened = trader.get("/api/v1/orders/", {"open": "true"}).json()["results"]
+    assert [o["id"] for o in opened] == [made["id"]]
+    assert trader.get("/api/v1/orders/", {"open": "false"}).json()["results"] == []
 
     detail = trader.get(f"/api/v1/orders/{made['id']}/").json()
     assert [e["kind"] for e in detail["events"]][:2] == ["submit", "status_change"]
