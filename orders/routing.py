@@ -1,0 +1,528 @@
+"""Smart order routing: which venues get how much of an order, decided from the live books.
+
+Pure functions on `Decimal`s (no Django, no I/O), called by the thin service `orders.routed`
+with the inputs it gathered: each eligible account's book side (in base currency, best first,
+`marketdata.aggregation.book_in_base`), its taker fee and how much it can fund. Keeping the
+decision pure makes it testable to the last digit and fast enough to benchmark alone.
+
+The decision. Every level of every eligible venue is priced net of that account's taker fee
+(a buy costs `price x (1 + fee)`, a sell yields `price x (1 - fee)`), and the order takes the
+best net levels first across all venues, each venue up to the base quantity its account can
+fund. Because the cost is linear in the quantity (no fixed cost per child), this greedy walk is
+the cheapest split of the order over the visible books; a single venue is the special case where
+its levels alone are best. Only levels within the slippage bound are taken: `max_slippage_bps`
+from the best raw price seen on any eligible venue, and never beyond the parent's limit price.
+
+Each venue's share is then converted to that venue's order quantity (contracts, coins or USD,
+`exchanges.venues.quantities`) and rounded down to its lot, never up, so no child asks for more
+than was planned; a share below the venue's minimum size or value leaves that venue out and the
+walk is repeated without it. Market children are sent as limit IOC orders at the bound (rounded
+to the venue's tick toward the best price), so no child can fill beyond the slippage the caller
+accepted; limit children are GTC at the parent's price, and a limit order's part not executable
+now rests on the venue with the best net top of book.
+
+Rounding: products and sums are exact (50 digits); each quotient once: base quantities toward
+zero to `BASE_QUANTUM`, average prices half even to `PRICE_QUANTUM`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    localcontext,
+)
+
+from exchanges.venues import quantities
+from exchanges.venues.base import InstrumentInfo, InstrumentKind, PriceLevel, Side, Venue
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+BPS = Decimal(10_000)
+BASE_QUANTUM = Decimal("1e-12")
+PRICE_QUANTUM = Decimal("1e-8")
+_EXACT = Context(prec=50)
+
+MARKET = "market"
+LIMIT = "limit"
+
+# Why an account is left out of a decision (`exclusion_reason`, `plan_route`).
+ACCOUNT_DISABLED = "account_disabled"
+CANNOT_TRADE = "account_cannot_trade"
+KILL_SWITCH = "kill_switch"
+CONNECTOR_DOWN = "connector_down"
+NO_BOOK = "no_book"
+STALE_BOOK = "stale_book"
+EMPTY_SIDE = "empty_book_side"
+NO_FUNDS = "no_funds"
+BELOW_MINIMUM = "below_minimum_size"
+REJECTED = "rejected_by_venue"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One account that may take part: `levels` is the side of its venue's book the order takes
+    (asks for a buy, bids for a sell), in base currency, best first; `cap` the most base
+    quantity it may trade (funds, risk limits), None when nothing limits it."""
+
+    account: str
+    info: InstrumentInfo
+    levels: tuple[PriceLevel, ...]
+    taker_fee: Decimal
+    cap: Decimal | None = None
+
+    @property
+    def venue(self) -> Venue:
+        return self.info.venue
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """An account left out of the decision and why (a reason code above, and the figures)."""
+
+    account: str
+    venue: Venue
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """One child order of the plan: `base_quantity` in base currency, `quantity` in the venue's
+    order unit (what is sent), at limit `price`; `expected_price` the volume-weighted price of
+    the `expected_quantity` (base) it is planned to take of the visible levels (less than
+    `base_quantity` for a limit order's resting part), `expected_net_price` the same net of the
+    taker fee."""
+
+    account: str
+    venue: Venue
+    venue_symbol: str
+    base_quantity: Decimal
+    quantity: Decimal
+    price: Decimal
+    time_in_force: str
+    expected_quantity: Decimal
+    expected_price: Decimal | None
+    expected_net_price: Decimal | None
+    taker_fee: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The routing decision: the children, best net price first; `routed` the base quantity
+    they carry, `unrouted` what no venue could take (and `unrouted_reason`); `reference` the
+    best raw price seen and `bound` the worst price any child may fill at."""
+
+    side: Side
+    quantity: Decimal
+    order_type: str
+    children: tuple[Child, ...]
+    excluded: tuple[Excluded, ...]
+    reference: Decimal | None
+    bound: Decimal | None
+    routed: Decimal
+    unrouted: Decimal
+    unrouted_reason: str
+    expected_price: Decimal | None
+    expected_net_price: Decimal | None
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+def exclusion_reason(
+    *,
+    account_enabled: bool,
+    can_trade: bool,
+    kill_switch: bool,
+    connector_up: bool,
+    book_present: bool,
+    book_age_seconds: float | None,
+    stale_after_seconds: float,
+) -> str | None:
+    """Why an account cannot take part now, None when it can. The account's own state comes
+    first (an operator's decision), then the venue's connector, then its book: a book withdrawn
+    as invalid is absent, and one older than `stale_after_seconds` no longer says what the
+    venue would fill."""
+    if not account_enabled:
+        return ACCOUNT_DISABLED
+    if not can_trade:
+        return CANNOT_TRADE
+    if kill_switch:
+        return KILL_SWITCH
+    if not connector_up:
+        return CONNECTOR_DOWN
+    if not book_present:
+        return NO_BOOK
+    if book_age_seconds is None or book_age_seconds > stale_after_seconds:
+        return STALE_BOOK
+    return None
+
+
+def funds_per_base(info: InstrumentInfo, side: Side, price: Decimal, leverage: Decimal) -> Decimal:
+    """What one unit of base currency traded at `price` draws on the account's available
+    balance, as `risk.checks.required_funds` counts it: spot, the quote paid for a buy or the
+    base sold; linear derivatives the margin `price / leverage` (quote); inverse ones
+    `1 / leverage` (the coin)."""
+    with localcontext(_EXACT):
+        if info.kind is InstrumentKind.SPOT:
+            return price if side is Side.BUY else ONE
+        if info.inverse:
+            return ONE / leverage
+        return price / leverage
+
+
+def funded_cap(
+    info: InstrumentInfo,
+    side: Side,
+    available: Decimal | None,
+    price: Decimal,
+    leverage: Decimal = ONE,
+) -> Decimal | None:
+    """The most base quantity `available` funds at `price` (`funds_per_base`), toward zero;
+    None when the balance is unknown (the risk checks do not limit it either)."""
+    if available is None:
+        return None
+    if available <= 0:
+        return ZERO
+    with localcontext(_EXACT):
+        per = funds_per_base(info, side, price, leverage)
+        return (available / per).quantize(BASE_QUANTUM, rounding=ROUND_DOWN)
+
+
+# --------------------------------------------------------------------------- prices
+
+
+def net_price(side: Side, price: Decimal, fee: Decimal) -> Decimal:
+    """A level's price net of the taker fee: what a buy pays, or a sell gets, per base unit."""
+    with localcontext(_EXACT):
+        return price * (ONE + fee) if side is Side.BUY else price * (ONE - fee)
+
+
+def slippage_bound(
+    side: Side, reference: Decimal, max_slippage_bps: Decimal, limit: Decimal | None = None
+) -> Decimal:
+    """The worst price a child may fill at: `max_slippage_bps` from `reference` (the best raw
+    price), and never beyond the parent's `limit`."""
+    with localcontext(_EXACT):
+        move = reference * Decimal(max_slippage_bps) / BPS
+        bound = reference + move if side is Side.BUY else reference - move
+    if limit is not None:
+        bound = min(bound, limit) if side is Side.BUY else max(bound, limit)
+    return bound
+
+
+def child_price(info: InstrumentInfo, side: Side, bound: Decimal) -> Decimal:
+    """`bound` on the venue's tick, toward the better side (down for a buy, up for a sell), so
+    the child never accepts a worse price than the bound."""
+    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+    with localcontext(_EXACT):
+        ticks = (bound / info.tick_size).to_integral_value(rounding=rounding)
+        return ticks * info.tick_size
+
+
+def venue_quantity(info: InstrumentInfo, base: Decimal, price: Decimal) -> Decimal:
+    """`base` (base currency) as the venue's order quantity, rounded down to its lot: contracts
+    of `contract_size`, coins, or USD for inverse instruments (at `price`)."""
+    with localcontext(_EXACT):
+        amount = base * price if info.inverse else base
+        units = amount / quantities.unit_value(info)
+        lots = (units / info.lot_size).to_integral_value(rounding=ROUND_DOWN)
+        return lots * info.lot_size
+
+
+def _meets_minimum(info: InstrumentInfo, quantity: Decimal, price: Decimal) -> bool:
+    if quantity <= 0 or quantity < info.min_size:
+        return False
+    if info.min_notional is not None:
+        return quantities.notional(info, quantity, price) >= info.min_notional
+    return True
+
+
+def _average(total: Decimal, size: Decimal) -> Decimal | None:
+    if size <= 0:
+        return None
+    with localcontext(_EXACT):
+        return (total / size).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def _reference(side: Side, candidates: Sequence[Candidate]) -> Decimal | None:
+    tops = [c.levels[0][0] for c in candidates if c.levels]
+    if not tops:
+        return None
+    return min(tops) if side is Side.BUY else max(tops)
+
+
+def _walk(
+    side: Side, quantity: Decimal, candidates: Sequence[Candidate], bound: Decimal
+) -> list[tuple[Decimal, Decimal, Decimal]]:
+    """Take the best net levels within `bound` across `candidates` up to `quantity` and each
+    candidate's cap: per candidate (base taken, raw notional, net notional)."""
+    rows = []
+    for index, candidate in enumerate(candidates):
+        for depth, (price, size) in enumerate(candidate.levels):
+            if size <= 0 or (price > bound if side is Side.BUY else price < bound):
+                continue
+            rows.append((net_price(side, price, candidate.taker_fee), index, depth, price, size))
+    # best net first; ties go to the candidate given first, then the shallower level
+    rows.sort(key=lambda r: (r[0] if side is Side.BUY else -r[0], r[1], r[2]))
+    taken = [[ZERO, ZERO, ZERO] for _ in candidates]
+    left = quantity
+    with localcontext(_EXACT):
+        for net, index, _, price, size in rows:
+            if left <= 0:
+                break
+            cap = candidates[index].cap
+            room = size if cap is None else min(size, cap - taken[index][0])
+            amount = min(room, left)
+            if amount <= 0:
+                continue
+            taken[index][0] += amount
+            taken[index][1] += amount * price
+            taken[index][2] += amount * net
+            left -= amount
+    return [(t[0], t[1], t[2]) for t in taken]
+
+
+def plan_route(
+    *,
+    side: Side | str,
+    quantity: Decimal,
+    candidates: Iterable[Candidate],
+    max_slippage_bps: Decimal,
+    order_type: str = MARKET,
+    limit_price: Decimal | None = None,
+    excluded: Iterable[Excluded] = (),
+    reference: Decimal | None = None,
+) -> Plan:
+    """Split `quantity` (base currency) of a `side` order across `candidates` for the best
+    total net price (module docstring). `excluded` are accounts the caller already left out;
+    the plan adds those it leaves out itself (empty book side, no funds, share below the
+    venue's minimum). `reference`: the price the slippage bound is measured from, when not
+    the best price of these candidates (a re-route keeps its parent's bound)."""
+    side = Side(side)
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ValueError(f"quantity must be positive, got {quantity}")
+    if order_type not in (MARKET, LIMIT):
+        raise ValueError(f"order type must be {MARKET!r} or {LIMIT!r}, got {order_type!r}")
+    if order_type == LIMIT and (limit_price is None or limit_price <= 0):
+        raise ValueError("a limit order needs a positive limit price")
+    if Decimal(max_slippage_bps) < 0:
+        raise ValueError(f"max_slippage_bps must not be negative, got {max_slippage_bps}")
+    left_out = list(excluded)
+    live: list[Candidate] = []
+    for candidate in candidates:
+        if not candidate.levels:
+            left_out.append(Excluded(candidate.account, candidate.venue, EMPTY_SIDE))
+        elif candidate.cap is not None and candidate.cap <= 0:
+            left_out.append(Excluded(candidate.account, candidate.venue, NO_FUNDS))
+        else:
+            live.append(candidate)
+    if reference is None:
+        reference = _reference(side, live)
+    if reference is None or not live:
+        return _empty(side, quantity, order_type, left_out, "no eligible venue")
+    limit = limit_price if order_type == LIMIT else None
+    bound = slippage_bound(side, reference, Decimal(max_slippage_bps), limit)
+    while True:
+        children, dropped = _children(side, quantity, live, bound, order_type, limit)
+        if not dropped:
+            break
+        left_out.extend(dropped)
+        gone = {d.account for d in dropped}
+        live = [c for c in live if c.account not in gone]
+    return _plan(side, quantity, order_type, children, left_out, reference, bound)
+
+
+def _children(
+    side: Side,
+    quantity: Decimal,
+    live: Sequence[Candidate],
+    bound: Decimal,
+    order_type: str,
+    limit: Decimal | None,
+) -> tuple[list[Child], list[Excluded]]:
+    walked = _walk(side, quantity, live, bound)
+    bases = [base for base, _, _ in walked]
+    if order_type == LIMIT and live:
+        _rest_remainder(side, quantity, live, bases)
+    children, dropped = [], []
+    for candidate, base, (seen, raw, net) in zip(live, bases, walked, strict=True):
+        if base <= 0:
+            continue
+        info = candidate.info
+        price = child_price(info, side, limit if limit is not None else bound)
+        expected = _average(raw, seen) or price
+        size = venue_quantity(info, base, expected)
+        if not _meets_minimum(info, size, price):
+            detail = f"{base} base is {size} on {info.venue_symbol}, minimum {info.min_size}"
+            dropped.append(Excluded(candidate.account, info.venue, BELOW_MINIMUM, detail))
+            continue
+        sent_base = quantities.base_quantity(info, size, expected)
+        children.append(
+            Child(
+                account=candidate.account,
+                venue=info.venue,
+                venue_symbol=info.venue_symbol,
+                base_quantity=min(sent_base, base),
+                quantity=size,
+                price=price,
+                time_in_force="GTC" if order_type == LIMIT else "IOC",
+                expected_quantity=min(seen, sent_base),
+                expected_price=_average(raw, seen),
+                expected_net_price=_average(net, seen),
+                taker_fee=candidate.taker_fee,
+            )
+        )
+    children.sort(key=lambda c: (c.expected_net_price is None, _order_key(side, c)))
+    return children, dropped
+
+
+def _order_key(side: Side, child: Child) -> tuple:
+    net = child.expected_net_price or ZERO
+    return (net if side is Side.BUY else -net, child.account)
+
+
+def _rest_remainder(
+    side: Side, quantity: Decimal, live: Sequence[Candidate], bases: list[Decimal]
+) -> None:
+    """A limit order's part not executable now rests on the venue with the best net top of
+    book that can still fund it (raw and net notionals are left: it is not expected to fill
+    now)."""
+    left = quantity - sum(bases, ZERO)
+    order = sorted(
+        range(len(live)),
+        key=lambda i: (
+            net_price(side, live[i].levels[0][0], live[i].taker_fee)
+            * (1 if side is Side.BUY else -1),
+            i,
+        ),
+    )
+    for index in order:
+        if left <= 0:
+            return
+        cap = live[index].cap
+        room = left if cap is None else min(left, cap - bases[index])
+        if room > 0:
+            bases[index] += room
+            left -= room
+
+
+def _empty(side, quantity, order_type, left_out, reason) -> Plan:
+    return Plan(
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        children=(),
+        excluded=tuple(left_out),
+        reference=None,
+        bound=None,
+        routed=ZERO,
+        unrouted=quantity,
+        unrouted_reason=reason,
+        expected_price=None,
+        expected_net_price=None,
+    )
+
+
+def _plan(side, quantity, order_type, children, left_out, reference, bound) -> Plan:
+    routed = sum((c.base_quantity for c in children), ZERO)
+    priced = [c for c in children if c.expected_price is not None]
+    with localcontext(_EXACT):
+        # expected prices cover the part planned against visible levels
+        size = sum((c.expected_quantity for c in priced), ZERO)
+        raw = sum((c.expected_quantity * c.expected_price for c in priced), ZERO)
+        net = sum((c.expected_quantity * c.expected_net_price for c in priced), ZERO)
+    unrouted = quantity - routed
+    reason = ""
+    if unrouted > 0:
+        reason = (
+            "not enough liquidity within the slippage bound, funds or lot sizes"
+            if children
+            else "no venue could take any of it"
+        )
+    return Plan(
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        children=tuple(children),
+        excluded=tuple(left_out),
+        reference=reference,
+        bound=bound,
+        routed=routed,
+        unrouted=unrouted,
+        unrouted_reason=reason,
+        expected_price=_average(raw, size),
+        expected_net_price=_average(net, size),
+    )
+
+
+# --------------------------------------------------------------------------- failover
+
+
+def consume(candidate: Candidate, base: Decimal) -> Candidate:
+    """`candidate` after `base` of its best levels was planned for another child: those levels
+    are no longer there to take and its cap is lower by as much."""
+    levels, left = [], base
+    for price, size in candidate.levels:
+        if left >= size:
+            left -= size
+            continue
+        levels.append((price, size - left))
+        left = ZERO
+    cap = None if candidate.cap is None else max(candidate.cap - base, ZERO)
+    return replace(candidate, levels=tuple(levels), cap=cap)
+
+
+def reroute(
+    plan: Plan,
+    rejected: Child,
+    candidates: Iterable[Candidate],
+    *,
+    max_slippage_bps: Decimal,
+    limit_price: Decimal | None = None,
+) -> Plan:
+    """The plan for a child the venue rejected: its base quantity routed once more across the
+    other candidates, whose levels and caps are reduced by what the plan's other children
+    already take, within the parent's slippage bound (measured from the same reference). The
+    rejected account is left out, reason `rejected_by_venue`."""
+    planned = {c.account: c.base_quantity for c in plan.children if c.account != rejected.account}
+    others = [
+        consume(c, planned.get(c.account, ZERO))
+        for c in candidates
+        if c.account != rejected.account
+    ]
+    return plan_route(
+        side=plan.side,
+        quantity=rejected.base_quantity,
+        candidates=others,
+        max_slippage_bps=max_slippage_bps,
+        order_type=plan.order_type,
+        limit_price=limit_price,
+        excluded=[Excluded(rejected.account, rejected.venue, REJECTED)],
+        reference=plan.reference,
+    )
+
+
+def single_venue_estimates(
+    side: Side | str, quantity: Decimal, candidates: Iterable[Candidate], bound: Decimal
+) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """For each candidate alone: the base quantity its visible levels within `bound` and cap
+    can take of `quantity`, and the net average price of that, for comparing a split with the
+    best single venue."""
+    side = Side(side)
+    out = {}
+    for candidate in candidates:
+        ((base, _, net),) = _walk(side, quantity, [candidate], bound)
+        out[candidate.account] = (base, _average(net, base))
+    return out
