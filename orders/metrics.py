@@ -7,6 +7,10 @@ process that sends orders (the web process; a worker on its own registry).
 - `gateway_kill_switch_engaged`: 1 while the global switch (`account="all"`) or an account's is
   engaged;
 - `gateway_reconciliation_differences_total`: differences reconciliation found and fixed.
+- `gateway_routing_decisions_total`: smart order routing decisions by outcome (`single`: one
+  venue, `split`: several, `none`: nothing routable), `gateway_routing_decision_seconds` the
+  time to gather the inputs and decide, `gateway_routing_exclusions_total` accounts left out by
+  reason, `gateway_routing_reroutes_total` children re-routed after a refusal, by venue.
 """
 
 from __future__ import annotations
@@ -49,3 +53,38 @@ def set_kill_switch(account: str, engaged: bool) -> None:
 def count_differences(kind: str, count: int) -> None:
     if count:
         RECONCILIATION_DIFFERENCES.labels(kind=kind).inc(count)
+
+
+ROUTING_DECISIONS = Counter(
+    "gateway_routing_decisions_total",
+    "Smart order routing decisions, by outcome (single, split, none)",
+    ("outcome",),
+)
+ROUTING_DECISION_SECONDS = Histogram(
+    "gateway_routing_decision_seconds",
+    "Gathering the routing inputs and deciding, before any child is sent",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+ROUTING_EXCLUSIONS = Counter(
+    "gateway_routing_exclusions_total",
+    "Accounts left out of a routing decision, by reason",
+    ("reason",),
+)
+ROUTING_REROUTES = Counter(
+    "gateway_routing_reroutes_total",
+    "Child orders re-routed after the venue or the order path refused them, by venue",
+    ("venue",),
+)
+
+
+def observe_routing(seconds: float, plan) -> None:
+    """Count one routing decision (`orders.routing.Plan`), its time and its exclusions."""
+    outcome = {0: "none", 1: "single"}.get(len(plan.children), "split")
+    ROUTING_DECISIONS.labels(outcome=outcome).inc()
+    ROUTING_DECISION_SECONDS.observe(seconds)
+    for excluded in plan.excluded:
+        ROUTING_EXCLUSIONS.labels(reason=excluded.reason).inc()
+
+
+def count_reroute(venue: str) -> None:
+    ROUTING_REROUTES.labels(venue=venue).inc()

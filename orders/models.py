@@ -25,6 +25,55 @@ from orders.ids import CLIENT_ORDER_ID_MAX_LENGTH, new_client_order_id
 ZERO = Decimal(0)
 
 
+class RoutedStatus(models.TextChoices):
+    """Where a routed (parent) order is, from its children (`orders.routed.summarize`)."""
+
+    OPEN = "open", "Open (a child is still open)"
+    FILLED = "filled", "Filled"
+    PARTIALLY_FILLED = "partially_filled", "Partially filled (children closed)"
+    REJECTED = "rejected", "Nothing filled"
+
+
+class RoutedOrder(models.Model):
+    """A parent order split by smart order routing into child `Order`s on several venues.
+
+    `quantity`, `filled_quantity` are in the pair's base currency (the children count in each
+    venue's unit); `average_price` is the achieved volume-weighted price of the children's fills.
+    `decision` keeps the routing decision and every input it was made from (books seen, fees,
+    funds, the plan, what was left out and why, re-routes), as written when routed, so that it
+    can be audited later: it is never rewritten, only the fill figures and `status` move.
+    """
+
+    symbol = models.CharField(max_length=64, help_text="Unified pair, e.g. BTC/USDT:USDT")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    order_type = models.CharField(max_length=8, choices=OrderType.choices)
+    quantity = money_field(help_text="Base currency")
+    price = money_field(null=True, blank=True)
+    max_slippage_bps = models.DecimalField(max_digits=10, decimal_places=4)
+    status = models.CharField(max_length=16, choices=RoutedStatus.choices)
+    filled_quantity = money_field(default=ZERO, help_text="Base currency")
+    average_price = money_field(null=True, blank=True)
+    decision = models.JSONField(default=dict, blank=True)
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="routedorder_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(order_type=OrderType.MARKET) | Q(price__isnull=False),
+                name="routedorder_limit_has_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"routed #{self.pk} {self.side} {self.quantity} {self.symbol}"
+
+
 class Order(models.Model):
     """One order of one account on one instrument, as the gateway knows it.
 
@@ -66,6 +115,14 @@ class Order(models.Model):
     )
     is_external = models.BooleanField(
         default=False, help_text="Placed on the venue by another client, adopted by the gateway"
+    )
+    parent = models.ForeignKey(
+        RoutedOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The routed order this is a child of",
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -377,7 +377,7 @@ def _children(
                 base_quantity=min(sent_base, base),
                 quantity=size,
                 price=price,
-                time_in_force="GTC" if order_type == LIMIT else "IOC",
+                time_in_force="gtc" if order_type == LIMIT else "ioc",
                 expected_quantity=min(seen, sent_base),
                 expected_price=_average(raw, seen),
                 expected_net_price=_average(net, seen),

@@ -42,7 +42,7 @@ def shares(p):
 
 def test_the_best_price_takes_the_whole_order():
     p = plan([okx([("50000", "1")]), bybit([("49990", "1")], fee="0.00055")], "0.5")
-    assert shares(p) == [("bybit-1", D("0.5"), D("0.5"), D("50489.9"), "IOC")]
+    assert shares(p) == [("bybit-1", D("0.5"), D("0.5"), D("50489.9"), "ioc")]
     assert p.children[0].expected_price == D("49990")
     assert p.children[0].expected_net_price == D("50017.4945")
     assert (p.reference, p.bound) == (D("49990"), D("50489.9"))
@@ -52,15 +52,15 @@ def test_the_best_price_takes_the_whole_order():
 def test_a_higher_taker_fee_moves_the_order_to_the_other_venue():
     p = plan([okx([("50000", "1")]), bybit([("49990", "1")], fee="0.0008")], "0.5")
     # bybit nets 49990 x 1.0008 = 50029.992, okx 50000 x 1.0005 = 50025: okx, in contracts
-    assert shares(p) == [("okx-1", D("0.5"), D("50"), D("50489.9"), "IOC")]
+    assert shares(p) == [("okx-1", D("0.5"), D("50"), D("50489.9"), "ioc")]
     assert p.expected_net_price == D("50025")
 
 
 def test_a_short_balance_caps_the_best_venue_and_the_rest_goes_to_the_next():
     p = plan([okx([("50000", "1")]), bybit([("49990", "1")], fee="0.00055", cap="0.2")], "0.5")
     assert shares(p) == [
-        ("bybit-1", D("0.2"), D("0.2"), D("50489.9"), "IOC"),
-        ("okx-1", D("0.3"), D("30"), D("50489.9"), "IOC"),
+        ("bybit-1", D("0.2"), D("0.2"), D("50489.9"), "ioc"),
+        ("okx-1", D("0.3"), D("30"), D("50489.9"), "ioc"),
     ]
     assert p.expected_net_price == D("50021.9978")
 
@@ -69,8 +69,8 @@ def test_a_large_order_is_split_and_beats_every_single_venue():
     books = [okx([("50000", "0.4"), ("50020", "1")]), bybit([("49990", "0.3"), ("50010", "1")])]
     p = plan(books, "1")
     assert shares(p) == [
-        ("bybit-1", D("0.6"), D("0.6"), D("50489.9"), "IOC"),
-        ("okx-1", D("0.4"), D("40"), D("50489.9"), "IOC"),
+        ("bybit-1", D("0.6"), D("0.6"), D("50489.9"), "ioc"),
+        ("okx-1", D("0.4"), D("40"), D("50489.9"), "ioc"),
     ]
     assert [c.expected_price for c in p.children] == [D("50000"), D("50000")]
     assert (p.expected_price, p.expected_net_price) == (D("50000"), D("50025"))
@@ -85,14 +85,14 @@ def test_a_large_order_is_split_and_beats_every_single_venue():
 def test_levels_beyond_the_slippage_bound_are_not_taken():
     p = plan([okx([("50000", "0.4")]), bybit([("49990", "0.3")])], "1", bps="1")
     # bound 49990 x 1.0001 = 49994.999, on bybit's 0.1 tick 49994.9
-    assert shares(p) == [("bybit-1", D("0.3"), D("0.3"), D("49994.9"), "IOC")]
+    assert shares(p) == [("bybit-1", D("0.3"), D("0.3"), D("49994.9"), "ioc")]
     assert (p.routed, p.unrouted) == (D("0.3"), D("0.7"))
     assert p.unrouted_reason.startswith("not enough liquidity")
 
 
 def test_a_share_below_the_venue_minimum_leaves_the_venue_out_and_walks_again():
     p = plan([okx([("50000", "1")]), bybit([("49990", "0.0004"), ("60000", "1")])], "0.0005")
-    assert shares(p) == [("okx-1", D("0.0005"), D("0.05"), D("50489.9"), "IOC")]
+    assert shares(p) == [("okx-1", D("0.0005"), D("0.05"), D("50489.9"), "ioc")]
     assert [(e.account, e.reason) for e in p.excluded] == [("bybit-1", routing.BELOW_MINIMUM)]
 
 
@@ -100,7 +100,7 @@ def test_an_inverse_venue_gets_its_quantity_in_usd_rounded_down_to_the_lot():
     book = book_in_base(DERIBIT, [], levels(("50000", "50000")))
     deribit = Candidate("deribit-1", DERIBIT, book.asks, D("0.0005"))
     p = plan([deribit], "0.50001")
-    assert shares(p) == [("deribit-1", D("0.5"), D("25000"), D("50500"), "IOC")]
+    assert shares(p) == [("deribit-1", D("0.5"), D("25000"), D("50500"), "ioc")]
     assert p.unrouted == D("0.00001")
 
 
@@ -111,7 +111,7 @@ def test_a_sell_takes_the_best_bid_net_of_fees():
         side="sell",
     )
     # okx nets 49990 x 0.9998 = 49980.002, bybit 50000 x 0.99945 = 49972.5
-    assert shares(p) == [("okx-1", D("0.25"), D("25"), D("49500"), "IOC")]
+    assert shares(p) == [("okx-1", D("0.25"), D("25"), D("49500"), "ioc")]
     assert p.bound == D("49500")
 
 
@@ -119,8 +119,8 @@ def test_a_limit_order_takes_what_is_executable_and_rests_the_rest_on_the_best_v
     books = [okx([("50000", "0.4"), ("50020", "1")]), bybit([("49990", "0.3"), ("50010", "1")])]
     p = plan(books, "1", order_type=routing.LIMIT, limit_price=D("50000"))
     assert shares(p) == [
-        ("bybit-1", D("0.6"), D("0.6"), D("50000"), "GTC"),
-        ("okx-1", D("0.4"), D("40"), D("50000"), "GTC"),
+        ("bybit-1", D("0.6"), D("0.6"), D("50000"), "gtc"),
+        ("okx-1", D("0.4"), D("40"), D("50000"), "gtc"),
     ]
     assert [c.expected_quantity for c in p.children] == [D("0.3"), D("0.4")]
     assert p.expected_price == D("49995.71428571")
@@ -143,7 +143,7 @@ def test_a_rejected_child_is_rerouted_to_what_the_other_venues_have_left():
     first = plan(books, "1")
     rejected = first.children[0]
     again = routing.reroute(first, rejected, books, max_slippage_bps=D("100"))
-    assert shares(again) == [("okx-1", D("0.6"), D("60"), D("50489.9"), "IOC")]
+    assert shares(again) == [("okx-1", D("0.6"), D("60"), D("50489.9"), "ioc")]
     assert again.children[0].expected_price == D("50020")
     assert [(e.account, e.reason) for e in again.excluded] == [("bybit-1", routing.REJECTED)]
 
