@@ -13,7 +13,7 @@ from exchanges.models import ExchangeAccount
 from exchanges.venues.base import VenueError
 from gateway_site.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from orders import services, state
-from orders.models import Fill, Order, OrderEvent
+from orders.models import Fill, Order, OrderEvent, RoutedOrder
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -115,3 +115,45 @@ class FillAdmin(ReadOnlyAdmin):
     search_fields = ["trade_id", "venue_order_id", "client_order_id", "instrument__symbol"]
     list_select_related = ["account__exchange", "instrument", "order"]
     date_hierarchy = "executed_at"
+
+
+class ChildOrderInline(ReadOnlyInline):
+    model = Order
+    fk_name = "parent"
+    fields = [
+        "client_order_id",
+        "account",
+        "instrument",
+        "quantity",
+        "price",
+        "status",
+        "filled_quantity",
+        "average_fill_price",
+        "reject_reason",
+    ]
+    readonly_fields = fields
+    verbose_name = "child order"
+    verbose_name_plural = "child orders"
+
+
+@admin.register(RoutedOrder)
+class RoutedOrderAdmin(ReadOnlyAdmin):
+    """Routed (parent) orders with their children and the decision, read-only: the decision is
+    a record of what routing saw and chose, written once (`orders.routed`)."""
+
+    list_display = [
+        "id",
+        "symbol",
+        "side",
+        "order_type",
+        "quantity",
+        "filled_quantity",
+        "average_price",
+        "status",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "side", "order_type"]
+    search_fields = ["symbol", "created_by"]
+    date_hierarchy = "created_at"
+    inlines = [ChildOrderInline]

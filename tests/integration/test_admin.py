@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from exchanges.models import AccountGrant, ExchangeAccount
-from orders.models import OrderEvent
+from orders.models import OrderEvent, RoutedOrder
 from risk.models import KillSwitch
 from tests.factories import (
     AppliedFillFactory,
@@ -38,6 +38,7 @@ READ_ONLY = {
     "orders.order",
     "orders.orderevent",
     "orders.fill",
+    "orders.routedorder",
     "portfolio.position",
     "portfolio.balance",
     "portfolio.reconciliationreport",
@@ -82,6 +83,16 @@ def everything(account, instrument, order, admin_user):
     TopOfBookSnapshotFactory(instrument=instrument)
     SubscriptionFactory(instrument=instrument)
     ArbitrageOpportunityFactory(buy_exchange=account.exchange)
+    order.parent = RoutedOrder.objects.create(
+        symbol=instrument.symbol,
+        side="buy",
+        order_type="market",
+        quantity=1,
+        max_slippage_bps=50,
+        status="open",
+        decision={"plan": {"children": []}},
+    )
+    order.save(update_fields=["parent"])
 
 
 def assert_no_credentials(html: str) -> None:
@@ -97,7 +108,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 23
+    assert len(MODELS) == 24
     assert set(READ_ONLY) < set(MODELS)
 
 
