@@ -74,7 +74,8 @@ class Gathered:
 
 
 def text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """A Decimal as the decision records it: plain notation, no trailing zeros."""
+    return None if value is None else format(value.normalize(), "f")
 
 
 def _age(moment: str | None, now: datetime) -> float | None:

@@ -147,7 +147,7 @@ def test_the_best_venue_changes_when_the_books_change(market):
     assert children(second) == [("bybit", D("0.2"), "filled", bybit)]
     assert second.average_price == bybit
     plan = second.decision["plan"]
-    assert plan["reference_price"] == "99990.0"
+    assert plan["reference_price"] == "99990"
     assert [c["venue"] for c in plan["children"]] == ["bybit"]
     seen = {i["venue"]: i for i in second.decision["inputs"]}
     assert seen["bybit"]["book"]["asks"] == [["99990.0", "0.500"], ["100010.0", "0.500"]]
@@ -187,7 +187,8 @@ def test_a_short_balance_caps_the_best_venue_and_the_rest_goes_to_the_next(marke
         routing.PRICE_QUANTUM
     )
     funds = {i["venue"]: i.get("funds") for i in parent.decision["inputs"]}
-    assert funds["okx"]["available"] == format(D("0.3") * bound, "f")
+    assert D(funds["okx"]["available"]) == D("0.3") * bound
+    assert D(funds["okx"]["cap_base"]) == D("0.3")
 
 
 def best_single_average(market, venue, quantity: Decimal) -> Decimal:
@@ -251,3 +252,44 @@ def test_nothing_routable_is_a_rejected_parent_that_says_why(market):
     assert excluded(parent) == {("okx", "connector_down"), ("bybit", "connector_down")}
     assert parent.decision["plan"]["unrouted"] == "0.1"
     assert RoutedOrder.objects.get(pk=parent.pk).filled_quantity == 0
+
+
+def test_a_child_the_venue_rejects_is_rerouted_once_to_the_next_best_venue(market, sim):
+    market.rest_ask(Venue.OKX, "100000", "1")
+    bybit = market.rest_ask(Venue.BYBIT, "100001", "1")
+    market.publish()
+    sim.faults[Venue.OKX].update(rate_limit_burst=1)  # OKX refuses the next request
+    parent = route(market, "0.2")
+    assert children(parent) == [
+        ("okx", D("0.2"), "rejected", None),
+        ("bybit", D("0.2"), "filled", bybit),
+    ]
+    assert (parent.status, parent.filled_quantity, parent.average_price) == (
+        "filled",
+        D("0.2"),
+        bybit,
+    )
+    (reroute,) = parent.decision["reroutes"]
+    assert reroute["rejected"]["venue"] == "okx"
+    assert reroute["rejected"]["reason"].startswith("rejected by the venue: ")
+    assert [(c["venue"], c["base_quantity"]) for c in reroute["plan"]["children"]] == [
+        ("bybit", "0.2")
+    ]
+    assert reroute["plan"]["excluded"][0]["reason"] == routing.REJECTED
+    assert [s["refused"] for s in reroute["sent"]] == [""]
+
+
+def test_a_disabled_or_kill_switched_account_is_left_out(market):
+    from risk import kill_switch
+
+    market.rest_ask(Venue.OKX, "100000", "1")
+    market.rest_ask(Venue.BYBIT, "100001", "1")
+    market.publish()
+    kill_switch.engage(account=market.accounts[Venue.OKX], reason="test", actor="rita")
+    assert excluded(route(market, "0.1")) == {("okx", routing.KILL_SWITCH)}
+    bybit = market.accounts[Venue.BYBIT]
+    bybit.enabled = False
+    bybit.save()
+    parent = route(market, "0.1")
+    assert excluded(parent) == {("okx", routing.KILL_SWITCH), ("bybit", routing.ACCOUNT_DISABLED)}
+    assert parent.status == "rejected"
