@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from exchanges.simulator.engine.records import MAKER_ACCOUNT
 from exchanges.simulator.instruments import sim_symbol
+from exchanges.venues import quantities
 from exchanges.venues.base import OrderType, Side, Venue
 from marketdata.feed import book_channel, book_data, latest_key
 from marketdata.models import ConnectorStatus
@@ -76,7 +77,7 @@ class Market:
         """A resting sell of `base` BTC at `price` (in the venue's quantity unit)."""
         info = self.info(venue)
         price = D(price)
-        quantity = D(base) / routing.quantities.unit_value(info)
+        quantity = D(base) / quantities.unit_value(info)
         self.sim.call(
             self.sim.engine.place_order,
             venue,
@@ -196,7 +197,7 @@ def best_single_average(market, venue, quantity: Decimal) -> Decimal:
     info = market.info(venue)
     left, cost = quantity, D(0)
     for price, size in market.book(venue).asks:
-        base = routing.quantities.base_quantity(info, size, price)
+        base = quantities.base_quantity(info, size, price)
         take = min(base, left)
         cost += take * price
         left -= take

@@ -1,68 +1,30 @@
-"""Smart order routing: which venues get how much of an order, decided from the live books.
-
-Pure functions on `Decimal`s (no Django, no I/O), called by the thin service `orders.routed`
-with the inputs it gathered: each eligible account's book side (in base currency, best first,
-`marketdata.aggregation.book_in_base`), its taker fee and how much it can fund. Keeping the
-decision pure makes it testable to the last digit and fast enough to benchmark alone.
-
-The decision. Every level of every eligible venue is priced net of that account's taker fee
-(a buy costs `price x (1 + fee)`, a sell yields `price x (1 - fee)`), and the order takes the
-best net levels first across all venues, each venue up to the base quantity its account can
-fund. Because the cost is linear in the quantity (no fixed cost per child), this greedy walk is
-the cheapest split of the order over the visible books; a single venue is the special case where
-its levels alone are best. Only levels within the slippage bound are taken: `max_slippage_bps`
-from the best raw price seen on any eligible venue, and never beyond the parent's limit price.
-
-Each venue's share is then converted to that venue's order quantity (contracts, coins or USD,
-`exchanges.venues.quantities`) and rounded down to its lot, never up, so no child asks for more
-than was planned; a share below the venue's minimum size or value leaves that venue out and the
-walk is repeated without it. Market children are sent as limit IOC orders at the bound (rounded
-to the venue's tick toward the best price), so no child can fill beyond the slippage the caller
-accepted; limit children are GTC at the parent's price, and a limit order's part not executable
-now rests on the venue with the best net top of book.
-
-Rounding: products and sums are exact (50 digits); each quotient once: base quantities toward
-zero to `BASE_QUANTUM`, average prices half even to `PRICE_QUANTUM`.
-"""
+"""The routing decision itself: the walk over every eligible venue's levels, the children it
+makes, and the re-route of a refused child (pure, see `orders.routing`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import (
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    localcontext,
-)
+from decimal import Decimal, localcontext
 
 from exchanges.venues import quantities
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, PriceLevel, Side, Venue
-
-ZERO = Decimal(0)
-ONE = Decimal(1)
-BPS = Decimal(10_000)
-BASE_QUANTUM = Decimal("1e-12")
-PRICE_QUANTUM = Decimal("1e-8")
-_EXACT = Context(prec=50)
-
-MARKET = "market"
-LIMIT = "limit"
-
-# Why an account is left out of a decision (`exclusion_reason`, `plan_route`).
-ACCOUNT_DISABLED = "account_disabled"
-CANNOT_TRADE = "account_cannot_trade"
-KILL_SWITCH = "kill_switch"
-CONNECTOR_DOWN = "connector_down"
-NO_BOOK = "no_book"
-STALE_BOOK = "stale_book"
-EMPTY_SIDE = "empty_book_side"
-NO_FUNDS = "no_funds"
-BELOW_MINIMUM = "below_minimum_size"
-REJECTED = "rejected_by_venue"
+from exchanges.venues.base import InstrumentInfo, PriceLevel, Side, Venue
+from orders.routing.inputs import (
+    BELOW_MINIMUM,
+    EMPTY_SIDE,
+    EXACT,
+    LIMIT,
+    MARKET,
+    NO_FUNDS,
+    REJECTED,
+    ZERO,
+    average,
+    child_price,
+    meets_minimum,
+    net_price,
+    slippage_bound,
+    venue_quantity,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,125 +95,6 @@ class Plan:
     expected_net_price: Decimal | None
 
 
-# --------------------------------------------------------------------------- eligibility
-
-
-def exclusion_reason(
-    *,
-    account_enabled: bool,
-    can_trade: bool,
-    kill_switch: bool,
-    connector_up: bool,
-    book_present: bool,
-    book_age_seconds: float | None,
-    stale_after_seconds: float,
-) -> str | None:
-    """Why an account cannot take part now, None when it can. The account's own state comes
-    first (an operator's decision), then the venue's connector, then its book: a book withdrawn
-    as invalid is absent, and one older than `stale_after_seconds` no longer says what the
-    venue would fill."""
-    if not account_enabled:
-        return ACCOUNT_DISABLED
-    if not can_trade:
-        return CANNOT_TRADE
-    if kill_switch:
-        return KILL_SWITCH
-    if not connector_up:
-        return CONNECTOR_DOWN
-    if not book_present:
-        return NO_BOOK
-    if book_age_seconds is None or book_age_seconds > stale_after_seconds:
-        return STALE_BOOK
-    return None
-
-
-def funds_per_base(info: InstrumentInfo, side: Side, price: Decimal, leverage: Decimal) -> Decimal:
-    """What one unit of base currency traded at `price` draws on the account's available
-    balance, as `risk.checks.required_funds` counts it: spot, the quote paid for a buy or the
-    base sold; linear derivatives the margin `price / leverage` (quote); inverse ones
-    `1 / leverage` (the coin)."""
-    with localcontext(_EXACT):
-        if info.kind is InstrumentKind.SPOT:
-            return price if side is Side.BUY else ONE
-        if info.inverse:
-            return ONE / leverage
-        return price / leverage
-
-
-def funded_cap(
-    info: InstrumentInfo,
-    side: Side,
-    available: Decimal | None,
-    price: Decimal,
-    leverage: Decimal = ONE,
-) -> Decimal | None:
-    """The most base quantity `available` funds at `price` (`funds_per_base`), toward zero;
-    None when the balance is unknown (the risk checks do not limit it either)."""
-    if available is None:
-        return None
-    if available <= 0:
-        return ZERO
-    with localcontext(_EXACT):
-        per = funds_per_base(info, side, price, leverage)
-        return (available / per).quantize(BASE_QUANTUM, rounding=ROUND_DOWN)
-
-
-# --------------------------------------------------------------------------- prices
-
-
-def net_price(side: Side, price: Decimal, fee: Decimal) -> Decimal:
-    """A level's price net of the taker fee: what a buy pays, or a sell gets, per base unit."""
-    with localcontext(_EXACT):
-        return price * (ONE + fee) if side is Side.BUY else price * (ONE - fee)
-
-
-def slippage_bound(
-    side: Side, reference: Decimal, max_slippage_bps: Decimal, limit: Decimal | None = None
-) -> Decimal:
-    """The worst price a child may fill at: `max_slippage_bps` from `reference` (the best raw
-    price), and never beyond the parent's `limit`."""
-    with localcontext(_EXACT):
-        move = reference * Decimal(max_slippage_bps) / BPS
-        bound = reference + move if side is Side.BUY else reference - move
-    if limit is not None:
-        bound = min(bound, limit) if side is Side.BUY else max(bound, limit)
-    return bound
-
-
-def child_price(info: InstrumentInfo, side: Side, bound: Decimal) -> Decimal:
-    """`bound` on the venue's tick, toward the better side (down for a buy, up for a sell), so
-    the child never accepts a worse price than the bound."""
-    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-    with localcontext(_EXACT):
-        ticks = (bound / info.tick_size).to_integral_value(rounding=rounding)
-        return ticks * info.tick_size
-
-
-def venue_quantity(info: InstrumentInfo, base: Decimal, price: Decimal) -> Decimal:
-    """`base` (base currency) as the venue's order quantity, rounded down to its lot: contracts
-    of `contract_size`, coins, or USD for inverse instruments (at `price`)."""
-    with localcontext(_EXACT):
-        amount = base * price if info.inverse else base
-        units = amount / quantities.unit_value(info)
-        lots = (units / info.lot_size).to_integral_value(rounding=ROUND_DOWN)
-        return lots * info.lot_size
-
-
-def _meets_minimum(info: InstrumentInfo, quantity: Decimal, price: Decimal) -> bool:
-    if quantity <= 0 or quantity < info.min_size:
-        return False
-    if info.min_notional is not None:
-        return quantities.notional(info, quantity, price) >= info.min_notional
-    return True
-
-
-def _average(total: Decimal, size: Decimal) -> Decimal | None:
-    if size <= 0:
-        return None
-    with localcontext(_EXACT):
-        return (total / size).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
-
-
 # --------------------------------------------------------------------------- the walk
 
 
@@ -277,7 +120,7 @@ def _walk(
     rows.sort(key=lambda r: (r[0] if side is Side.BUY else -r[0], r[1], r[2]))
     taken = [[ZERO, ZERO, ZERO] for _ in candidates]
     left = quantity
-    with localcontext(_EXACT):
+    with localcontext(EXACT):
         for net, index, _, price, size in rows:
             if left <= 0:
                 break
@@ -362,9 +205,9 @@ def _children(
             continue
         info = candidate.info
         price = child_price(info, side, limit if limit is not None else bound)
-        expected = _average(raw, seen) or price
+        expected = average(raw, seen) or price
         size = venue_quantity(info, base, expected)
-        if not _meets_minimum(info, size, price):
+        if not meets_minimum(info, size, price):
             detail = f"{base} base is {size} on {info.venue_symbol}, minimum {info.min_size}"
             dropped.append(Excluded(candidate.account, info.venue, BELOW_MINIMUM, detail))
             continue
@@ -379,8 +222,8 @@ def _children(
                 price=price,
                 time_in_force="gtc" if order_type == LIMIT else "ioc",
                 expected_quantity=min(seen, sent_base),
-                expected_price=_average(raw, seen),
-                expected_net_price=_average(net, seen),
+                expected_price=average(raw, seen),
+                expected_net_price=average(net, seen),
                 taker_fee=candidate.taker_fee,
             )
         )
@@ -438,7 +281,7 @@ def _empty(side, quantity, order_type, left_out, reason) -> Plan:
 def _plan(side, quantity, order_type, children, left_out, reference, bound) -> Plan:
     routed = sum((c.base_quantity for c in children), ZERO)
     priced = [c for c in children if c.expected_price is not None]
-    with localcontext(_EXACT):
+    with localcontext(EXACT):
         # expected prices cover the part planned against visible levels
         size = sum((c.expected_quantity for c in priced), ZERO)
         raw = sum((c.expected_quantity * c.expected_price for c in priced), ZERO)
@@ -462,8 +305,8 @@ def _plan(side, quantity, order_type, children, left_out, reference, bound) -> P
         routed=routed,
         unrouted=unrouted,
         unrouted_reason=reason,
-        expected_price=_average(raw, size),
-        expected_net_price=_average(net, size),
+        expected_price=average(raw, size),
+        expected_net_price=average(net, size),
     )
 
 
@@ -524,5 +367,5 @@ def single_venue_estimates(
     out = {}
     for candidate in candidates:
         ((base, _, net),) = _walk(side, quantity, [candidate], bound)
-        out[candidate.account] = (base, _average(net, base))
+        out[candidate.account] = (base, average(net, base))
     return out
