@@ -94,9 +94,11 @@ def _levels(rows: Iterable[Iterable[str]]) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(price), Decimal(size)) for price, size in rows]
 
 
-def gather(symbol: str, side: Side, accounts: Iterable[ExchangeAccount]) -> Gathered:
+def gather(
+    symbol: str, side: Side, accounts: Iterable[ExchangeAccount], quantity: Decimal
+) -> Gathered:
     """Each account's facts (module docstring), the eligible ones as routing candidates with
-    their book side in base currency; caps are added by `route_order` once the bound is
+    the book side the order takes in base currency, as deep as `quantity` reaches; caps are added by `route_order` once the bound is
     known."""
     now = timezone.now()
     accounts = list(accounts)
@@ -148,8 +150,8 @@ def gather(symbol: str, side: Side, accounts: Iterable[ExchangeAccount]) -> Gath
             entry["excluded"] = reason
             gathered.excluded.append(routing.Excluded(key, venue, reason))
             continue
-        in_base = aggregation.book_in_base(info, _levels(book["bids"]), _levels(book["asks"]))
-        levels = in_base.asks if side is Side.BUY else in_base.bids
+        raw = _levels(book["asks"] if side is Side.BUY else book["bids"])
+        levels = routing.levels_in_base(info, raw, quantity)
         gathered.candidates.append(routing.Candidate(key, info, levels, fee))
         gathered.instruments[key] = instrument
         gathered.accounts[key] = account
@@ -247,7 +249,7 @@ def route_order(
     with its decision before any child is sent, so that every child sent has a parent."""
     side = Side(side)
     started = time.perf_counter()
-    gathered = gather(symbol, side, accounts)
+    gathered = gather(symbol, side, accounts, Decimal(quantity))
     try:
         first = routing.plan_route(
             side=side,

@@ -4,6 +4,7 @@ quantity (pure, see `orders.routing`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -15,7 +16,7 @@ from decimal import (
 )
 
 from exchanges.venues import quantities
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, Side
+from exchanges.venues.base import InstrumentInfo, InstrumentKind, PriceLevel, Side
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -142,6 +143,24 @@ def venue_quantity(info: InstrumentInfo, base: Decimal, price: Decimal) -> Decim
         units = amount / quantities.unit_value(info)
         lots = (units / info.lot_size).to_integral_value(rounding=ROUND_DOWN)
         return lots * info.lot_size
+
+
+def levels_in_base(
+    info: InstrumentInfo, levels: Iterable[PriceLevel], quantity: Decimal
+) -> tuple[PriceLevel, ...]:
+    """A book side (best first, sizes in the venue's unit) in base currency, only as deep as
+    `quantity` reaches: no single venue can take more than the whole order, so deeper levels
+    can never be routed to, and converting them (a division each for inverse books) is
+    skipped. Empty levels are left out."""
+    out, total = [], ZERO
+    for price, size in levels:
+        if total >= quantity:
+            break
+        base = quantities.base_quantity(info, size, price)
+        if base > 0:
+            out.append((price, base))
+            total += base
+    return tuple(out)
 
 
 def meets_minimum(info: InstrumentInfo, quantity: Decimal, price: Decimal) -> bool:

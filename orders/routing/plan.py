@@ -3,6 +3,7 @@ makes, and the re-route of a refused child (pure, see `orders.routing`)."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
@@ -109,30 +110,45 @@ def _walk(
     side: Side, quantity: Decimal, candidates: Sequence[Candidate], bound: Decimal
 ) -> list[tuple[Decimal, Decimal, Decimal]]:
     """Take the best net levels within `bound` across `candidates` up to `quantity` and each
-    candidate's cap: per candidate (base taken, raw notional, net notional)."""
-    rows = []
-    for index, candidate in enumerate(candidates):
-        for depth, (price, size) in enumerate(candidate.levels):
-            if size <= 0 or (price > bound if side is Side.BUY else price < bound):
-                continue
-            rows.append((net_price(side, price, candidate.taker_fee), index, depth, price, size))
-    # best net first; ties go to the candidate given first, then the shallower level
-    rows.sort(key=lambda r: (r[0] if side is Side.BUY else -r[0], r[1], r[2]))
+    candidate's cap: per candidate (base taken, raw notional, net notional).
+
+    Each candidate's levels are best first, so its net prices are too (one fee per
+    candidate): the candidates are merged lazily (a heap of each one's next level), and the
+    walk stops as soon as the quantity is taken, never looking at the deep levels it does not
+    need. Ties go to the candidate given first, then to the shallower level."""
+    buy = side is Side.BUY
     taken = [[ZERO, ZERO, ZERO] for _ in candidates]
+    heap: list[tuple[Decimal, int, int]] = []
+
+    def push(index: int, depth: int) -> None:
+        levels = candidates[index].levels
+        while depth < len(levels):
+            price, size = levels[depth]
+            if price > bound if buy else price < bound:
+                return  # every deeper level is further still
+            if size > 0:
+                net = net_price(side, price, candidates[index].taker_fee)
+                heapq.heappush(heap, (net if buy else -net, index, depth))
+                return
+            depth += 1
+
+    for index in range(len(candidates)):
+        push(index, 0)
     left = quantity
     with localcontext(EXACT):
-        for net, index, _, price, size in rows:
-            if left <= 0:
-                break
+        while heap and left > 0:
+            key, index, depth = heapq.heappop(heap)
+            price, size = candidates[index].levels[depth]
             cap = candidates[index].cap
             room = size if cap is None else min(size, cap - taken[index][0])
             amount = min(room, left)
-            if amount <= 0:
-                continue
-            taken[index][0] += amount
-            taken[index][1] += amount * price
-            taken[index][2] += amount * net
-            left -= amount
+            if amount > 0:
+                taken[index][0] += amount
+                taken[index][1] += amount * price
+                taken[index][2] += amount * (key if buy else -key)
+                left -= amount
+            if cap is None or taken[index][0] < cap:
+                push(index, depth + 1)
     return [(t[0], t[1], t[2]) for t in taken]
 
 
