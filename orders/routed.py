@@ -14,10 +14,11 @@ Inputs, per account that may route (the caller's subset of the accounts the user
 - the taker fee of the venue's market (`marketdata.aggregation.taker_fees`, the defaults with
   `settings.ARBITRAGE_TAKER_FEES` on top, the same rates the consolidated book uses);
 - the available balance or margin and the leverage as the risk checks see them
-  (`risk.context.exposure_for`), turned into a cap in base currency at the child's price.
+  (`risk.context.exposure_for`), and the order quantity and notional limits in force
+  (`risk.context.matching_limits`), turned into a cap in base currency at the child's price.
 
-The risk limits are the order path's own: a child refused by them (`RiskRejected`), by the
-request checks (`ValidationError`), or rejected by the venue is re-routed once to what the
+The other risk limits (position, open orders, price collar, daily loss) are the order path's
+own: a child refused by them (`RiskRejected`), by the request checks (`ValidationError`), or rejected by the venue is re-routed once to what the
 other venues have left (`routing.reroute`), and the decision says so.
 """
 
@@ -51,7 +52,7 @@ from orders.ids import new_client_order_id
 from orders.models import Order, RoutedOrder, RoutedStatus
 from orders.state import OPEN_STATUSES
 from orders.venue import client_for, venue_name
-from risk.context import exposure_for
+from risk.context import exposure_for, limits_of, matching_limits
 
 logger = logging.getLogger(__name__)
 
@@ -165,19 +166,38 @@ def _kill_switch(account: ExchangeAccount) -> bool:
 
 
 def _with_caps(
-    gathered: Gathered, side: Side, bound: Decimal
+    gathered: Gathered, side: Side, at: Decimal
 ) -> tuple[list[routing.Candidate], dict[str, dict]]:
-    """Each candidate capped by the funds its account has for it at `bound`, the child's
-    worst price (the price the balance check also counts at)."""
+    """Each candidate capped by what its account may trade at its child's price (`at` on the
+    venue's tick, the price the risk checks count the child at): the funds its available
+    balance or margin covers, and the order quantity and notional limits in force."""
     capped, funds = [], {}
     for candidate in gathered.candidates:
         account = gathered.accounts[candidate.account]
         instrument = gathered.instruments[candidate.account]
-        exposure = exposure_for(account, instrument, side, price=bound, with_daily_pnl=False)
-        cap = routing.funded_cap(candidate.info, side, exposure.available, bound, exposure.leverage)
+        price = routing.child_price(candidate.info, side, at)
+        exposure = exposure_for(account, instrument, side, price=price, with_daily_pnl=False)
+        funded = routing.funded_cap(
+            candidate.info, side, exposure.available, price, exposure.leverage
+        )
+        limited = None
+        for row in matching_limits(account, instrument):
+            limits = limits_of(row)
+            cap = routing.limit_cap(
+                candidate.info,
+                max_order_quantity=limits.max_order_quantity,
+                max_order_notional=limits.max_order_notional,
+                price=price,
+            )
+            if cap is not None and (limited is None or cap < limited):
+                limited = cap
+        caps = [c for c in (funded, limited) if c is not None]
+        cap = min(caps) if caps else None
         funds[candidate.account] = {
             "available": text(exposure.available),
             "leverage": text(exposure.leverage),
+            "funded_cap": text(funded),
+            "limit_cap": text(limited),
             "cap_base": text(cap),
         }
         capped.append(_capped(candidate, cap))
@@ -266,7 +286,8 @@ def route_order(
     candidates = gathered.candidates
     plan = first
     if first.bound is not None:  # caps need the bound: decide again with the funds known
-        candidates, funds = _with_caps(gathered, side, first.bound)
+        at = price if order_type == routing.LIMIT else first.bound
+        candidates, funds = _with_caps(gathered, side, at)
         plan = routing.plan_route(
             side=side,
             quantity=quantity,

@@ -104,6 +104,25 @@ def funded_cap(
         return (available / per).quantize(BASE_QUANTUM, rounding=ROUND_DOWN)
 
 
+def limit_cap(
+    info: InstrumentInfo,
+    *,
+    max_order_quantity: Decimal | None,
+    max_order_notional: Decimal | None,
+    price: Decimal,
+) -> Decimal | None:
+    """The most base quantity one order may have under a risk limit (`risk.checks`): an
+    instrument's `max_order_quantity` is in its own unit, a `max_order_notional` in USD at
+    `price`; toward zero. None when neither is set."""
+    caps = []
+    with localcontext(EXACT):
+        if max_order_quantity is not None:
+            caps.append(quantities.base_quantity(info, max_order_quantity, price))
+        if max_order_notional is not None:  # one base unit is worth `price` on every kind
+            caps.append((max_order_notional / price).quantize(BASE_QUANTUM, rounding=ROUND_DOWN))
+    return min(caps) if caps else None
+
+
 # --------------------------------------------------------------------------- prices
 
 

@@ -294,3 +294,26 @@ def test_a_disabled_or_kill_switched_account_is_left_out(market):
     parent = route(market, "0.1")
     assert excluded(parent) == {("okx", routing.KILL_SWITCH), ("bybit", routing.ACCOUNT_DISABLED)}
     assert parent.status == "rejected"
+
+
+def test_a_risk_limit_caps_the_best_venue_and_the_rest_goes_to_the_next(market):
+    from risk.models import RiskLimit
+
+    okx = market.rest_ask(Venue.OKX, "100000", "1")
+    bybit = market.rest_ask(Venue.BYBIT, "100001", "1")
+    market.publish()
+    account = market.accounts[Venue.OKX]
+    RiskLimit.objects.create(
+        name="okx perp orders",
+        account=account,
+        instrument=account.exchange.instruments.get(symbol=SYMBOL),
+        max_order_quantity=D("20"),  # contracts of 0.01 BTC
+    )
+    parent = route(market, "0.5")
+    assert children(parent) == [
+        ("okx", D("0.2"), "filled", okx),
+        ("bybit", D("0.3"), "filled", bybit),
+    ]
+    funds = {i["venue"]: i.get("funds") for i in parent.decision["inputs"]}
+    assert (funds["okx"]["limit_cap"], funds["okx"]["cap_base"]) == ("0.2", "0.2")
+    assert parent.decision["reroutes"] == []

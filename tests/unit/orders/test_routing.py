@@ -203,3 +203,22 @@ def test_bad_input_is_refused_with_a_clear_error(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         routing.plan_route(**{**given, **kwargs})
+
+
+def test_limit_cap_turns_risk_limits_into_base_quantity():
+    cap = routing.limit_cap
+    price = D("50000")
+    # OKX counts contracts of 0.01 BTC: 30 contracts are 0.3 BTC
+    assert cap(OKX, max_order_quantity=D("30"), max_order_notional=None, price=price) == D("0.3")
+    # 10000 USD at 50000 is 0.2 BTC, the tighter of the two
+    assert cap(OKX, max_order_quantity=D("30"), max_order_notional=D("10000"), price=price) == D(
+        "0.2"
+    )
+    # Deribit counts USD: 25000 USD at 50000 is 0.5 BTC; a notional of 7 USD is 0.00014 BTC
+    assert cap(DERIBIT, max_order_quantity=D("25000"), max_order_notional=None, price=price) == D(
+        "0.5"
+    )
+    assert cap(BYBIT, max_order_quantity=None, max_order_notional=D("7"), price=price) == D(
+        "0.00014"
+    )
+    assert cap(BYBIT, max_order_quantity=None, max_order_notional=None, price=price) is None
