@@ -300,9 +300,13 @@ def route_order(
         )
     for account, figures in funds.items():
         next(i for i in gathered.inputs if str(i["account"]) == account)["funds"] = figures
+    ids = [new_client_order_id() for _ in plan.children]
+    planned = plan_data(plan)
+    for entry, client_order_id in zip(planned["children"], ids, strict=True):
+        entry["client_order_id"] = client_order_id  # findable should sending be cut short
     decision = {
         "inputs": gathered.inputs,
-        "plan": plan_data(plan),
+        "plan": planned,
         "best_single_venue": _best_single(side, quantity, candidates, plan),
         "reroutes": [],
     }
@@ -319,8 +323,8 @@ def route_order(
             decision=decision,
             created_by=actor,
         )
-    for child in plan.children:
-        _, refused = _send_child(parent, child, actor)
+    for child, client_order_id in zip(plan.children, ids, strict=True):
+        _, refused = _send_child(parent, child, actor, client_order_id)
         if refused:
             _reroute(parent, plan, child, refused, candidates, actor)
     settle_children(parent)
@@ -338,9 +342,12 @@ def _best_single(side, quantity, candidates, plan) -> dict[str, Any] | None:
     return {"account": int(account), "net_price": text(net)}
 
 
-def _send_child(parent: RoutedOrder, child: routing.Child, actor: str) -> tuple[Order | None, str]:
+def _send_child(
+    parent: RoutedOrder, child: routing.Child, actor: str, client_order_id: str | None = None
+) -> tuple[Order | None, str]:
     """Send one child through the order path and tie it to `parent`; the reason it was
-    refused or rejected, "" when the venue took it."""
+    refused or rejected, "" when the venue took it. `client_order_id`: the one the decision
+    recorded for it before sending."""
     account = ExchangeAccount.objects.select_related("exchange").get(pk=int(child.account))
     try:
         done = services.submit_order(
@@ -351,7 +358,7 @@ def _send_child(parent: RoutedOrder, child: routing.Child, actor: str) -> tuple[
             quantity=child.quantity,
             price=child.price,
             time_in_force=child.time_in_force,
-            client_order_id=new_client_order_id(),
+            client_order_id=client_order_id or new_client_order_id(),
             actor=actor,
         )
     except services.RiskRejected as exc:
@@ -376,8 +383,9 @@ def _reroute(parent, plan, child, refused, candidates, actor) -> None:
     )
     sent = []
     for replacement in again.children:
-        _, why = _send_child(parent, replacement, actor)
-        sent.append({**child_data(replacement), "refused": why})
+        client_order_id = new_client_order_id()
+        _, why = _send_child(parent, replacement, actor, client_order_id)
+        sent.append({**child_data(replacement), "client_order_id": client_order_id, "refused": why})
     entry = {"rejected": {**child_data(child), "reason": refused}, "plan": plan_data(again)}
     entry["sent"] = sent
     metrics.count_reroute(str(child.venue))

@@ -150,6 +150,8 @@ def test_the_best_venue_changes_when_the_books_change(market):
     plan = second.decision["plan"]
     assert plan["reference_price"] == "99990"
     assert [c["venue"] for c in plan["children"]] == ["bybit"]
+    sent = Order.objects.get(parent=second)
+    assert plan["children"][0]["client_order_id"] == sent.client_order_id
     seen = {i["venue"]: i for i in second.decision["inputs"]}
     assert seen["bybit"]["book"]["asks"] == [["99990.0", "0.500"], ["100010.0", "0.500"]]
     assert seen["okx"]["taker_fee"] == "0.0005"
@@ -278,6 +280,8 @@ def test_a_child_the_venue_rejects_is_rerouted_once_to_the_next_best_venue(marke
     ]
     assert reroute["plan"]["excluded"][0]["reason"] == routing.REJECTED
     assert [s["refused"] for s in reroute["sent"]] == [""]
+    rerouted = Order.objects.filter(parent=parent).order_by("id").last()
+    assert reroute["sent"][0]["client_order_id"] == rerouted.client_order_id
 
 
 def test_a_disabled_or_kill_switched_account_is_left_out(market):
