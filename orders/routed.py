@@ -409,13 +409,20 @@ def _as_of_now(order: Order, update):
 
 
 def settle_children(parent: RoutedOrder) -> None:
-    """Ask the venue for the end of each IOC child its answer left open (OKX and Bybit answer a
-    placement with its ids only; the end comes by the private stream): an IOC order ends at
-    once, so its state now is final, and the parent can show what it achieved when it
-    answers. Applied through `orders.ingest`, like any venue message, so the stream's push of
-    the same state later changes nothing."""
+    """Ask the venue how each child its answer left open is now (OKX and Bybit answer a
+    placement with its ids only; the rest comes by the private stream): an IOC child ends at
+    once, so its state now is final, and a GTC child's shows what it took at once, so that
+    the parent shows what it achieved when it answers; later fills of a resting child come by
+    the private stream. Applied through `orders.ingest`, like any venue message, so the
+    stream's push of the same state later changes nothing.
+
+    A lookup answer says how the order is now; it is stamped no older than what we hold
+    (`_as_of_now`): OKX stamps a placement's answer with the time its processing finished,
+    which can be a millisecond after the order's own last update (`uTime`, the fill), and
+    `orders.ingest` would otherwise ignore the order's end as older than its acknowledgement.
+    """
     for order in parent.children.select_related("account__exchange", "instrument__exchange"):
-        if order.time_in_force != "ioc" or order.status not in OPEN_STATUSES:
+        if order.status not in OPEN_STATUSES:
             continue
         client = client_for(order.account)
         try:

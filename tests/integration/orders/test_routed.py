@@ -321,3 +321,21 @@ def test_a_risk_limit_caps_the_best_venue_and_the_rest_goes_to_the_next(market):
     funds = {i["venue"]: i.get("funds") for i in parent.decision["inputs"]}
     assert (funds["okx"]["limit_cap"], funds["okx"]["cap_base"]) == ("0.2", "0.2")
     assert parent.decision["reroutes"] == []
+
+
+def test_a_limit_order_takes_what_is_there_and_rests_the_rest_on_the_best_net_venue(market):
+    market.rest_ask(Venue.OKX, "100000", "0.2")
+    market.rest_ask(Venue.BYBIT, "99999", "0.1")
+    market.publish()
+    parent = route(market, "0.5", order_type="limit", price=D("100000"))
+    # bybit's level nets 99999 x 1.00055, okx's 100000 x 1.0005: bybit first, then okx, and
+    # okx has the best net top of book, so the 0.2 nobody offers rests there
+    assert children(parent) == [
+        ("okx", D("0.4"), "partially_filled", D("100000")),
+        ("bybit", D("0.1"), "filled", D("99999")),
+    ]
+    assert [c["time_in_force"] for c in parent.decision["plan"]["children"]] == ["gtc", "gtc"]
+    assert (parent.status, parent.filled_quantity) == ("open", D("0.3"))
+    assert parent.average_price == ((D("0.2") * 100000 + D("0.1") * 99999) / D("0.3")).quantize(
+        routing.PRICE_QUANTUM
+    )
