@@ -17,6 +17,7 @@ import pytest
 import requests
 from django.core.cache import cache
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from exchanges.simulator.engine.records import MAKER_ACCOUNT
 from exchanges.simulator.instruments import sim_symbol
@@ -216,7 +217,12 @@ def test_a_large_order_is_split_and_does_at_least_as_well_as_the_best_single_ven
     market.publish()
     alone = min(best_single_average(market, v, D("0.6")) for v in market.venues)
     assert alone == D("100050")
+    splits = REGISTRY.get_sample_value("gateway_routing_decisions_total", {"outcome": "split"})
     parent = route(market, "0.6", bps="5")
+    assert (
+        REGISTRY.get_sample_value("gateway_routing_decisions_total", {"outcome": "split"})
+        == (splits or 0) + 1
+    )
     assert children(parent) == [
         ("okx", D("0.3"), "filled", okx),
         ("bybit", D("0.3"), "filled", bybit),
@@ -262,7 +268,11 @@ def test_a_child_the_venue_rejects_is_rerouted_once_to_the_next_best_venue(marke
     bybit = market.rest_ask(Venue.BYBIT, "100001", "1")
     market.publish()
     sim.faults[Venue.OKX].update(rate_limit_burst=1)  # OKX refuses the next request
+    before = REGISTRY.get_sample_value("gateway_routing_reroutes_total", {"venue": "okx"}) or 0
     parent = route(market, "0.2")
+    assert REGISTRY.get_sample_value("gateway_routing_reroutes_total", {"venue": "okx"}) == (
+        before + 1
+    )
     assert children(parent) == [
         ("okx", D("0.2"), "rejected", None),
         ("bybit", D("0.2"), "filled", bybit),
