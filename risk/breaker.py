@@ -3,7 +3,7 @@ than a set percentage within a set window halt new orders on its instrument, and
 still in force?
 
 The connector process keeps, per instrument, the marks it saw within the longest configured
-window (`MarkWindows`); each round it hands the newest marks to `risk.breakers.observe_marks`,
+window (`MarkWindows`); each round it hands the newest marks to `risk.breaker_service.observe_marks`,
 which asks `decide` and records a trip. The reference of a move is the mark in the window
 farthest from the current one, so a shock is seen whichever way it goes and however it is
 spread over the window. A mark exactly `window_seconds` old is still in the window. A move
