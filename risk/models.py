@@ -39,8 +39,8 @@ class RiskLimit(models.Model):
     price_band_pct = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     trip_kill_switch = models.BooleanField(
         default=False,
-        help_text="Checked: a scheduled risk check that finds this limit breached engages the "
-        "kill switch of the limit's scope (its account, or every account).",
+        help_text="Checked: when a scheduled risk check finds an account's daily loss over this "
+        "limit, it engages that account's kill switch (cancelling its open orders).",
     )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -41,6 +41,8 @@ from marketdata.connectors.private import AccountConnector, open_private_stream
 from marketdata.connectors.status import account_status_rows, status_rows, write_statuses
 from orders import notify
 from portfolio.services import mark_to_market
+from risk.breaker import MarkWindows
+from risk.breaker_service import observe_marks
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class MarketDataService:
             else dead_man_seconds
         )
         self.accounts: dict[int, AccountConnector] = {}  # by account id
+        self.mark_windows = MarkWindows()  # recent marks per instrument, for the circuit breaker
         self._account_supervisors: dict[int, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
         self._publisher_task: asyncio.Task | None = None
@@ -177,7 +180,8 @@ class MarketDataService:
 
     async def mark_positions(self) -> int:
         """Mark the open positions to the streamed tickers' mark prices (unrealized PnL), one
-        bulk write for every exchange's latest marks; returns the positions that changed."""
+        bulk write for every exchange's latest marks, then hand the same marks to the circuit
+        breaker (`risk.breaker_service.observe_marks`); returns the positions that changed."""
         marks: dict[int, Decimal | None] = {}
         for connector in self.connectors.values():
             for symbol, wanted in connector.wanted.instruments.items():
@@ -186,7 +190,9 @@ class MarketDataService:
                     marks[wanted.instrument_id] = ticker.mark_price or ticker.last_price
         if not marks:
             return 0
-        return await in_thread(mark_to_market, marks)
+        changed = await in_thread(mark_to_market, marks)
+        await in_thread(observe_marks, self.mark_windows, marks)
+        return changed
 
     # ------------------------------------------------------------------ desired state
 

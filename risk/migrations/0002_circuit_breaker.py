@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='risklimit',
             name='trip_kill_switch',
-            field=models.BooleanField(default=False, help_text="Checked: a scheduled risk check that finds this limit breached engages the kill switch of the limit's scope (its account, or every account)."),
+            field=models.BooleanField(default=False, help_text="Checked: when a scheduled risk check finds an account's daily loss over this limit, it engages that account's kill switch (cancelling its open orders)."),
         ),
         migrations.AlterField(
             model_name='riskevent',
