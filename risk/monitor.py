@@ -41,14 +41,6 @@ ACTOR = "risk monitor"
 STREAMING = frozenset({StreamState.CONNECTED, StreamState.AUTHENTICATED, StreamState.SUBSCRIBED})
 
 
-def _repeat_seconds() -> int:
-    return int(getattr(settings, "RISK_FINDING_REPEAT_SECONDS", 3600))
-
-
-def _stale_seconds() -> float:
-    return float(getattr(settings, "RISK_STALE_SECONDS", 30))
-
-
 def record_finding(
     *,
     kind: str,
@@ -61,7 +53,7 @@ def record_finding(
 ) -> RiskEvent | None:
     """Write the finding as a risk event, unless the same finding was written within the
     repeat interval (then None)."""
-    since = now - timedelta(seconds=_repeat_seconds())
+    since = now - timedelta(seconds=settings.RISK_FINDING_REPEAT_SECONDS)
     if RiskEvent.objects.filter(kind=kind, details__finding=finding, created_at__gt=since).exists():
         return None
     event = RiskEvent.objects.create(
@@ -141,7 +133,7 @@ def check_daily_loss(now: datetime) -> list[RiskEvent]:
 
 def check_connectors(now: datetime) -> list[RiskEvent]:
     """Streams that are not streaming, or silent for longer than the stale threshold."""
-    stale_before = now - timedelta(seconds=_stale_seconds())
+    stale_before = now - timedelta(seconds=settings.RISK_STALE_SECONDS)
     rows = (
         ConnectorStatus.objects.exclude(state=StreamState.STOPPED)
         .filter(
