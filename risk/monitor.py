@@ -6,6 +6,11 @@ risk_check` by hand): what the pre-trade checks cannot see because nothing is be
   `max_daily_loss` whose scope covers the account. A breach is a critical `daily_loss` event;
   when the limit has `trip_kill_switch`, the account's kill switch is engaged through
   `risk.kill_switch.engage` (which cancels its open orders on the venue), unless it already is.
+- Positions: an open position beyond the `max_position` of a covering limit (a quantity on an
+  instrument limit, a USD notional on a global or account limit) is a critical
+  `position_limit` event, engaging the account's kill switch on a `trip_kill_switch` limit.
+- Far orders: an open limit order priced more than `settings.RISK_FAR_ORDER_PCT` percent from
+  its instrument's reference price is a `far_order` warning.
 - Connectors: a running stream (`marketdata.models.ConnectorStatus`) that is not streaming,
   or whose last message is older than `settings.RISK_STALE_SECONDS`, is a `stale_data` event.
 
@@ -24,14 +29,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
-from exchanges.venues.base import StreamState
+from exchanges.venues.base import InstrumentKind, StreamState
+from exchanges.venues.quantities import notional
 from marketdata.models import ConnectorStatus
 from orders import metrics
+from orders.models import Order
+from orders.state import OPEN_STATUSES
 from portfolio.models import Position
 from risk import kill_switch
+from risk.breaker import move_pct
 from risk.checks import figure
 from risk.choices import RiskEventKind, Severity
-from risk.context import daily_pnl, reference_price
+from risk.context import USD_LIKE, daily_pnl, reference_price
 from risk.models import KillSwitch, RiskEvent, RiskLimit
 
 logger = logging.getLogger(__name__)
@@ -119,15 +128,124 @@ def check_daily_loss(now: datetime) -> list[RiskEvent]:
             )
             if event is not None:
                 events.append(event)
-            if row.trip_kill_switch and not KillSwitch.objects.is_engaged(account):
-                logger.error(
-                    "risk monitor: %s breached '%s', engaging its kill switch", account, row
+            if row.trip_kill_switch:
+                engage_for(
+                    account, f"daily loss limit '{row.name}' breached: loss {figure(-pnl)} USD"
                 )
-                kill_switch.engage(
-                    reason=f"daily loss limit '{row.name}' breached: loss {figure(-pnl)} USD",
-                    actor=ACTOR,
-                    account=account,
-                )
+    return events
+
+
+def engage_for(account: ExchangeAccount, reason: str) -> None:
+    """Engage the account's kill switch (cancelling its open orders), unless it already is."""
+    if KillSwitch.objects.is_engaged(account):
+        return
+    logger.error("risk monitor: engaging the kill switch of %s: %s", account, reason)
+    kill_switch.engage(reason=reason, actor=ACTOR, account=account)
+
+
+def position_over(row: RiskLimit, position: Position) -> str | None:
+    """Why `position` is beyond `row.max_position`, None when it is not (or cannot be told):
+    a limit on an instrument counts the quantity, a global or account limit the notional in
+    USD at the reference price (USD-quoted instruments only; options are not valued here)."""
+    size = abs(position.quantity)
+    instrument = position.instrument
+    if row.instrument_id is not None:
+        if size > row.max_position:
+            return (
+                f"position {figure(position.quantity)} is beyond the limit of "
+                f"{figure(row.max_position)}"
+            )
+        return None
+    if instrument.quote not in USD_LIKE or instrument.kind == InstrumentKind.OPTION:
+        return None
+    price = reference_price(instrument, position)
+    if not price:
+        return None
+    value = notional(instrument.info(), size, price)
+    if value > row.max_position:
+        return (
+            f"position worth {figure(value)} USD is beyond the limit of "
+            f"{figure(row.max_position)} USD"
+        )
+    return None
+
+
+def _covers(row: RiskLimit, position: Position) -> bool:
+    return row.account_id in (None, position.account_id) and row.instrument_id in (
+        None,
+        position.instrument_id,
+    )
+
+
+def check_positions(now: datetime) -> list[RiskEvent]:
+    """Open positions beyond the `max_position` of an enabled limit covering them."""
+    limits = list(RiskLimit.objects.filter(enabled=True, max_position__isnull=False).order_by("id"))
+    if not limits:
+        return []
+    positions = (
+        Position.objects.exclude(quantity=0)
+        .select_related("instrument__exchange", "account__exchange")
+        .order_by("id")
+    )
+    events = []
+    for position in positions:
+        for row in (row for row in limits if _covers(row, position)):
+            why = position_over(row, position)
+            if why is None:
+                continue
+            event = record_finding(
+                kind=RiskEventKind.POSITION_LIMIT,
+                severity=Severity.CRITICAL,
+                finding=f"position:{row.pk}:{position.pk}",
+                account=position.account,
+                message=f"{position.account} {position.instrument.symbol}: {why} ('{row.name}')",
+                details={
+                    "limit": row.pk,
+                    "position": position.pk,
+                    "quantity": str(position.quantity),
+                },
+                now=now,
+            )
+            if event is not None:
+                events.append(event)
+            if row.trip_kill_switch:
+                engage_for(position.account, f"position limit '{row.name}' breached: {why}")
+    return events
+
+
+def check_far_orders(now: datetime) -> list[RiskEvent]:
+    """Open limit orders priced more than `settings.RISK_FAR_ORDER_PCT` percent from their
+    instrument's reference price (options are left out: their marks move too much)."""
+    limit = Decimal(str(settings.RISK_FAR_ORDER_PCT))
+    orders = (
+        Order.objects.filter(status__in=OPEN_STATUSES, price__isnull=False)
+        .exclude(instrument__kind=InstrumentKind.OPTION)
+        .select_related("instrument__exchange", "account__exchange")
+        .order_by("id")
+    )
+    events = []
+    for order in orders:
+        reference = reference_price(order.instrument)
+        if not reference:
+            continue
+        distance = abs(move_pct(reference, order.price)).quantize(Decimal("0.01"))
+        if distance <= limit:
+            continue
+        event = record_finding(
+            kind=RiskEventKind.FAR_ORDER,
+            severity=Severity.WARNING,
+            finding=f"far_order:{order.pk}",
+            account=order.account,
+            message=(
+                f"order {order.client_order_id} on {order.instrument.symbol} at "
+                f"{figure(order.price)} is {figure(distance)}% from the reference "
+                f"{figure(reference)} (more than {figure(limit)}%)"
+            ),
+            details={"order": order.pk, "reference_price": str(reference)},
+            now=now,
+        )
+        if event is not None:
+            events.append(event)
     return events
 
 
@@ -170,4 +288,6 @@ def check_connectors(now: datetime) -> list[RiskEvent]:
 def run_checks_once(now: datetime | None = None) -> list[RiskEvent]:
     """Run every scheduled check once; returns the risk events written this run."""
     now = now or timezone.now()
-    return check_daily_loss(now) + check_connectors(now)
+    return (
+        check_daily_loss(now) + check_positions(now) + check_far_orders(now) + check_connectors(now)
+    )

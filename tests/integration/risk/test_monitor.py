@@ -11,11 +11,13 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from exchanges.models import AccountGrant, Instrument
+from marketdata.feed import latest_key, ticker_channel
 from orders.models import Order
 from orders.venue import client_for as venue_client
 from risk.models import KillSwitch, RiskEvent
@@ -145,4 +147,66 @@ def test_the_command_runs_the_checks_once_and_beat_has_the_schedule(accounts):
         30,
         "seconds",
         True,
+    )
+
+
+def test_a_position_over_its_limit_is_a_finding_and_can_engage_the_kill_switch(accounts):
+    okx, bybit = accounts["okx"], accounts["bybit"]
+    position = losing(okx, "okx", "0")  # 1 contract of 0.01 BTC at the mark 89400
+    losing(bybit, "bybit", "0")  # 1 BTC at the mark 89400
+    RiskLimitFactory(name="desk size", max_position=D("1000"))
+    RiskLimitFactory(
+        name="okx perp",
+        account=okx,
+        instrument=position.instrument,
+        max_position=D("0.5"),
+        trip_kill_switch=True,
+    )
+
+    events = run_checks_once()
+
+    assert [(e.kind, e.severity, e.account, e.message) for e in events] == [
+        (
+            "position_limit",
+            "critical",
+            okx,
+            f"{okx} BTC/USDT:USDT: position 1 is beyond the limit of 0.5 ('okx perp')",
+        ),
+        (
+            "position_limit",
+            "critical",
+            bybit,
+            f"{bybit} BTC/USDT:USDT: position worth 89400 USD is beyond the limit of 1000 USD"
+            " ('desk size')",
+        ),
+    ]
+    assert KillSwitch.objects.is_engaged(okx)
+    assert not KillSwitch.objects.is_engaged(bybit)
+    assert KillSwitch.objects.get().reason == (
+        "position limit 'okx perp' breached: position 1 is beyond the limit of 0.5"
+    )
+
+
+def test_an_open_order_far_from_the_market_is_a_warning(make_user, client_for, accounts):
+    trader_user = make_user("tom", "trader")
+    AccountGrant.objects.create(user=trader_user, account=accounts["okx"])
+    trader = client_for(trader_user)
+    near = order_body(accounts["okx"], "okx") | {"price": "81000"}
+    far = order_body(accounts["okx"], "okx") | {"price": "80000"}
+    made = [trader.post("/api/v1/orders/", body, format="json") for body in (near, far)]
+    assert [m.status_code for m in made] == [201, 201], [m.content for m in made]
+    ticker = latest_key(ticker_channel("okx", PERPS["okx"][0]))
+    cache.set(ticker, {"mark_price": "90000", "last_price": "90001"})
+
+    [event] = run_checks_once()
+
+    order = Order.objects.get(pk=made[1].json()["id"])
+    assert (event.kind, event.severity, event.details["order"]) == (
+        "far_order",
+        "warning",
+        order.pk,
+    )
+    assert event.message == (
+        f"order {order.client_order_id} on BTC/USDT:USDT at 80000 is 11.11% from the reference"
+        " 90000 (more than 10%)"
     )
