@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 
 from exchanges.models import AccountGrant, Instrument
+from orders import metrics
 from risk.breaker import MarkWindows
 from risk.breaker_service import active_trip, observe_marks, reset_trip
 from risk.context import circuit_breaker_rejection
@@ -149,3 +150,13 @@ def test_no_breaker_no_trip_and_a_reset_needs_who_and_why(accounts):
     with pytest.raises(ValueError, match="needs a reason and who resets it"):
         reset_trip(trip=trip, actor="rita", reason=" ")
     assert active_trip(okx) == trip
+
+
+def test_a_trip_counts_in_the_metrics_once_committed(accounts, django_capture_on_commit_callbacks):
+    CircuitBreaker.objects.create(move_pct=D("5"), window_seconds=60)
+    okx, bybit, deribit = (perp(accounts[v], v) for v in ("okx", "bybit", "deribit"))
+    trips = metrics.BREAKER_TRIPS.labels(instrument="okx:BTC/USDT:USDT")
+    before = trips._value.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        shock(okx, bybit, deribit, start=timezone.now() - timedelta(seconds=30))
+    assert trips._value.get() == before + 1

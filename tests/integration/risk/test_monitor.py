@@ -18,6 +18,7 @@ from django_celery_beat.models import PeriodicTask
 
 from exchanges.models import AccountGrant, Instrument
 from marketdata.feed import latest_key, ticker_channel
+from orders import metrics
 from orders.models import Order
 from orders.venue import client_for as venue_client
 from risk.models import KillSwitch, RiskEvent
@@ -71,7 +72,12 @@ def test_a_loss_breach_engages_the_accounts_kill_switch_and_cancels_its_orders(
         name="okx day", account=okx, max_daily_loss=D("500"), trip_kill_switch=True
     )
 
+    findings = metrics.RISK_FINDINGS.labels(kind="daily_loss", severity="critical")
+    before = findings._value.get()
+
     assert run_risk_checks.delay().get() == 1
+
+    assert findings._value.get() == before + 1
 
     event = RiskEvent.objects.get(kind="daily_loss")
     assert (event.severity, event.account) == ("critical", okx)
