@@ -109,6 +109,9 @@ class MarkWindows:
     def __init__(self) -> None:
         self._marks: dict[int, deque[Mark]] = {}
 
+    def clear(self) -> None:
+        self._marks.clear()
+
     def history(self, instrument_id: int) -> list[Mark]:
         return list(self._marks.get(instrument_id, ()))
 

@@ -110,6 +110,7 @@ def observe_marks(
 ) -> list[BreakerTrip]:
     """Check each instrument's latest mark (instrument id -> mark) against its recent marks
     in `windows` under the breaker that covers it, record the trips, then keep the marks.
+    With no breaker in force nothing is kept: one enabled later starts from fresh marks.
     Returns the trips recorded this round."""
     now = now or timezone.now()
     own, default = breakers_in_force()
@@ -117,7 +118,7 @@ def observe_marks(
         [b.window_seconds for b in own.values()] + [default.window_seconds if default else 0]
     )
     if longest == 0:
-        windows.add({}, now, keep_seconds=0)
+        windows.clear()
         return []
     halted = set(
         BreakerTrip.objects.active(now)

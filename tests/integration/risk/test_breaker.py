@@ -145,6 +145,7 @@ def test_an_instrument_breaker_overrides_the_default_and_a_disabled_one_does_not
 def test_no_breaker_no_trip_and_a_reset_needs_who_and_why(accounts):
     okx, bybit, deribit = (perp(accounts[v], v) for v in ("okx", "bybit", "deribit"))
     assert shock(okx, bybit, deribit, start=timezone.now()) == []
+    assert not BreakerTrip.objects.exists()
     CircuitBreaker.objects.create(move_pct=D("5"), window_seconds=60)
     [trip] = shock(okx, bybit, deribit, start=timezone.now() - timedelta(seconds=30))
     with pytest.raises(ValueError, match="needs a reason and who resets it"):

@@ -115,3 +115,5 @@ def test_mark_windows_keep_only_recent_positive_marks_per_instrument():
     windows.add({1: D("102")}, at(61), keep_seconds=60)
     assert windows.history(1) == marks((30, "101"), (61, "102"))
     assert windows.history(2) == []
+    windows.clear()
+    assert windows.history(1) == []
