@@ -13,6 +13,7 @@ from tests.factories import (
     AppliedFillFactory,
     ArbitrageOpportunityFactory,
     BalanceFactory,
+    BreakerTripFactory,
     CandleFactory,
     ConnectorStatusFactory,
     ExchangeFactory,
@@ -46,6 +47,7 @@ READ_ONLY = {
     "portfolio.reconciliationcursor",
     "portfolio.reconciledaccount",
     "risk.riskevent",
+    "risk.breakertrip",
     "marketdata.connectorstatus",
     "marketdata.tradetick",
     "marketdata.candle",
@@ -82,6 +84,7 @@ def everything(account, instrument, order, admin_user):
     TopOfBookSnapshotFactory(instrument=instrument)
     SubscriptionFactory(instrument=instrument)
     ArbitrageOpportunityFactory(buy_exchange=account.exchange)
+    BreakerTripFactory(instrument=instrument)
 
 
 def assert_no_credentials(html: str) -> None:
@@ -97,7 +100,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 23
+    assert len(MODELS) == 25
     assert set(READ_ONLY) < set(MODELS)
 
 
