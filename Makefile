@@ -44,7 +44,9 @@ bench: install
 	$(BIN)/python -m bench.simulator
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.persist
+	$(BIN)/python -m bench.connector_path
 	$(BIN)/python -m bench.order_path
+	$(BIN)/python -m bench.reconcile
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -281,6 +281,12 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 RECONCILIATION_PENDING_GRACE_SECONDS = env.float(
     "RECONCILIATION_PENDING_GRACE_SECONDS", default=60.0
 )
+# Scheduled risk checks (risk.monitor): a running stream silent this long is stale data; the
+# same finding is written again at most once per repeat interval.
+RISK_STALE_SECONDS = env.float("RISK_STALE_SECONDS", default=30.0)
+RISK_FINDING_REPEAT_SECONDS = env.int("RISK_FINDING_REPEAT_SECONDS", default=3600)
+# An open limit order priced more than this percent from the reference price is a finding.
+RISK_FAR_ORDER_PCT = env.float("RISK_FAR_ORDER_PCT", default=10.0)
 
 # Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
 # 1-minute candles and top-of-book samples kept; 0 keeps forever.

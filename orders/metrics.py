@@ -6,7 +6,9 @@ process that sends orders (the web process; a worker on its own registry).
 - `gateway_order_rejects_total`: refusals by reason (`risk check code`, or `venue_<error>`);
 - `gateway_kill_switch_engaged`: 1 while the global switch (`account="all"`) or an account's is
   engaged;
-- `gateway_reconciliation_differences_total`: differences reconciliation found and fixed.
+- `gateway_reconciliation_differences_total`: differences reconciliation found and fixed;
+- `gateway_breaker_trips_total`, `gateway_risk_findings_total`: circuit breaker trips per
+  instrument, scheduled risk check findings per kind and severity;
 - `gateway_routing_decisions_total`: smart order routing decisions by outcome (`single`: one
   venue, `split`: several, `none`: nothing routable), `gateway_routing_decision_seconds` the
   time to gather the inputs and decide, `gateway_routing_exclusions_total` accounts left out by
@@ -53,6 +55,26 @@ def set_kill_switch(account: str, engaged: bool) -> None:
 def count_differences(kind: str, count: int) -> None:
     if count:
         RECONCILIATION_DIFFERENCES.labels(kind=kind).inc(count)
+
+
+# Risk monitoring (risk.breaker_service, risk.monitor): circuit breaker trips per instrument
+# ("venue:symbol") and the scheduled checks' findings per kind and severity.
+BREAKER_TRIPS = Counter(
+    "gateway_breaker_trips_total", "Circuit breaker trips, per instrument", ("instrument",)
+)
+RISK_FINDINGS = Counter(
+    "gateway_risk_findings_total",
+    "Findings of the scheduled risk checks, per kind and severity",
+    ("kind", "severity"),
+)
+
+
+def count_breaker_trip(instrument: str) -> None:
+    BREAKER_TRIPS.labels(instrument=instrument).inc()
+
+
+def count_risk_finding(kind: str, severity: str) -> None:
+    RISK_FINDINGS.labels(kind=kind, severity=severity).inc()
 
 
 ROUTING_DECISIONS = Counter(

@@ -1,14 +1,16 @@
 """Admin of risk limits (editable), the kill switch (engage or release by adding an action;
-actions are never changed) and risk events (read-only)."""
+actions are never changed), risk events (read-only), circuit breakers (editable) and their
+trips (read-only, with a "reset" action). The schedule of the risk checks is django-celery-beat's
+"Periodic tasks" ("Risk checks")."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from gateway_site.admin_base import ReadOnlyAdmin
-from risk import kill_switch
-from risk.models import KillSwitch, RiskEvent, RiskLimit
+from risk import breaker_service, kill_switch
+from risk.models import BreakerTrip, CircuitBreaker, KillSwitch, RiskEvent, RiskLimit
 
 
 @admin.register(RiskLimit)
@@ -22,9 +24,10 @@ class RiskLimitAdmin(admin.ModelAdmin):
         "max_open_orders",
         "max_daily_loss",
         "price_band_pct",
+        "trip_kill_switch",
         "enabled",
     ]
-    list_filter = ["enabled", "account"]
+    list_filter = ["enabled", "trip_kill_switch", "account"]
     search_fields = ["name", "account__label", "instrument__symbol"]
     list_select_related = ["account__exchange", "instrument"]
     autocomplete_fields = ["instrument"]
@@ -71,3 +74,57 @@ class RiskEventAdmin(ReadOnlyAdmin):
     search_fields = ["message", "order__client_order_id"]
     list_select_related = ["account__exchange", "order"]
     date_hierarchy = "created_at"
+
+
+@admin.register(CircuitBreaker)
+class CircuitBreakerAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "instrument",
+        "move_pct",
+        "window_seconds",
+        "cooldown_seconds",
+        "enabled",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["instrument__symbol"]
+    list_select_related = ["instrument"]
+    autocomplete_fields = ["instrument"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(BreakerTrip)
+class BreakerTripAdmin(ReadOnlyAdmin):
+    list_display = [
+        "tripped_at",
+        "instrument",
+        "reference_price",
+        "mark_price",
+        "move_pct",
+        "cooldown_until",
+        "reset_at",
+        "reset_by",
+    ]
+    list_filter = ["instrument__exchange"]
+    search_fields = ["instrument__symbol", "reset_by"]
+    list_select_related = ["instrument"]
+    date_hierarchy = "tripped_at"
+    actions = ["reset"]
+
+    @admin.action(description="Reset: let orders go on these instruments again")
+    def reset(self, request: HttpRequest, queryset) -> None:
+        """Lift the selected trips that still halt orders; the others are reported, unchanged."""
+        actor = request.user.get_username()
+        for trip in queryset:
+            try:
+                breaker_service.reset_trip(trip=trip, actor=actor, reason="reset in admin")
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"{trip} reset", messages.SUCCESS)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("risk.change_breakertrip"):
+            actions.pop("reset", None)
+        return actions

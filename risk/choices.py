@@ -11,6 +11,10 @@ class RiskEventKind(models.TextChoices):
     KILL_SWITCH = "kill_switch", "Kill switch"
     STALE_DATA = "stale_data", "Stale market data"
     RECONCILIATION = "reconciliation", "Reconciliation mismatch"
+    CIRCUIT_BREAKER = "circuit_breaker", "Circuit breaker tripped"
+    POSITION_LIMIT = "position_limit", "Position over its limit"
+    CONNECTOR = "connector", "Connector down or lagging"
+    FAR_ORDER = "far_order", "Open order far from the market"
 
 
 class Severity(models.TextChoices):

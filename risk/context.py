@@ -17,6 +17,7 @@ which fails the checks that need a price rather than passing them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -30,6 +31,7 @@ from orders.models import Order
 from orders.state import OPEN_STATUSES
 from portfolio.models import Balance, Position
 from portfolio.selectors import realized_since
+from risk.breaker_service import active_trip
 from risk.checks import Exposure, Limits, Proposed, Rejection, run_checks
 from risk.models import KillSwitch, RiskLimit
 
@@ -176,9 +178,31 @@ def exposure_for(
     )
 
 
+def circuit_breaker_rejection(
+    instrument: Instrument, now: datetime | None = None
+) -> Rejection | None:
+    """A `circuit_breaker` rejection while a trip halts new orders on `instrument`
+    (`risk.breaker_service`); it names the move and when the halt lifts by itself, if ever."""
+    trip = active_trip(instrument, now)
+    if trip is None:
+        return None
+    lifts = (
+        f"until {trip.cooldown_until:%Y-%m-%d %H:%M:%S} UTC or an operator reset"
+        if trip.cooldown_until is not None
+        else "until an operator resets it"
+    )
+    return Rejection(
+        "circuit_breaker",
+        f"circuit breaker tripped on {instrument.symbol} at {trip.tripped_at:%Y-%m-%d %H:%M:%S}"
+        f" UTC: mark moved {trip.move_pct.normalize():f}% (from {trip.reference_price.normalize():f}"
+        f" to {trip.mark_price.normalize():f}); new orders halted {lifts}",
+    )
+
+
 def check_order(account: ExchangeAccount, instrument: Instrument, order: Proposed) -> Checked:
-    """Run the checks of `order` under every matching limit (and the kill switch, the balance
-    and the margin, which need no limit); the first rejection found is the answer."""
+    """Run the checks of `order` under every matching limit (and the kill switch, the circuit
+    breaker, the balance and the margin, which need no limit); the first rejection found is
+    the answer."""
     rows = matching_limits(account, instrument)
     exposure = exposure_for(
         account,
@@ -188,6 +212,8 @@ def check_order(account: ExchangeAccount, instrument: Instrument, order: Propose
         with_daily_pnl=any(row.max_daily_loss is not None for row in rows),
     )
     rejection = run_checks(order, Limits(), exposure)
+    if rejection is None:
+        rejection = circuit_breaker_rejection(instrument)
     if rejection is not None:
         return Checked(rejection, None, exposure)
     counts = {(True, False): exposure.open_orders}  # (per account, per instrument) -> open

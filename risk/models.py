@@ -37,6 +37,11 @@ class RiskLimit(models.Model):
     max_open_orders = models.PositiveIntegerField(null=True, blank=True)
     max_daily_loss = money_field(null=True, blank=True)
     price_band_pct = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    trip_kill_switch = models.BooleanField(
+        default=False,
+        help_text="Checked: when a scheduled risk check finds an account's daily loss over this "
+        "limit, it engages that account's kill switch (cancelling its open orders).",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,3 +145,79 @@ class RiskEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.kind}: {self.message[:60]}"
+
+
+class CircuitBreaker(models.Model):
+    """Halt new orders on an instrument whose mark moves more than `move_pct` percent within
+    `window_seconds` (`risk.breaker.decide`). With no instrument it covers every instrument
+    that has no enabled breaker of its own (the oldest such enabled row decides). A trip lifts when an operator resets it, or after
+    `cooldown_seconds` (0: only a reset lifts it)."""
+
+    instrument = models.OneToOneField(
+        Instrument,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="circuit_breaker",
+        help_text="Empty: every instrument without a breaker of its own.",
+    )
+    move_pct = models.DecimalField(max_digits=7, decimal_places=3)
+    window_seconds = models.PositiveIntegerField()
+    cooldown_seconds = models.PositiveIntegerField(default=0, help_text="0: until reset.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(move_pct__gt=0) & Q(window_seconds__gt=0),
+                name="circuitbreaker_values_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = "every instrument" if self.instrument_id is None else str(self.instrument)
+        return f"{self.move_pct}% in {self.window_seconds}s on {scope}"
+
+
+class BreakerTripQuerySet(models.QuerySet):
+    def active(self, now=None) -> BreakerTripQuerySet:
+        """Trips that still halt orders at `now`: not reset, and cool-down not over."""
+        now = now or timezone.now()
+        return self.filter(reset_at__isnull=True).filter(
+            Q(cooldown_until__isnull=True) | Q(cooldown_until__gt=now)
+        )
+
+
+class BreakerTrip(models.Model):
+    """One trip of a circuit breaker on one instrument: the marks that tripped it and how it
+    ended (reset by an operator, or its cool-down end `cooldown_until`)."""
+
+    breaker = models.ForeignKey(
+        CircuitBreaker, on_delete=models.SET_NULL, null=True, blank=True, related_name="trips"
+    )
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="breaker_trips"
+    )
+    tripped_at = models.DateTimeField(default=timezone.now)
+    reference_price = money_field()
+    reference_at = models.DateTimeField()
+    mark_price = money_field()
+    move_pct = models.DecimalField(max_digits=12, decimal_places=4)
+    cooldown_until = models.DateTimeField(null=True, blank=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+    reset_by = models.CharField(max_length=150, blank=True)
+    reset_reason = models.TextField(blank=True)
+
+    objects = BreakerTripQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-tripped_at", "-id"]
+        indexes = [
+            models.Index(fields=["instrument", "tripped_at"], name="breakertrip_instrument_at")
+        ]
+
+    def __str__(self) -> str:
+        return f"breaker on {self.instrument} at {self.tripped_at:%Y-%m-%d %H:%M:%S}"

@@ -1,4 +1,5 @@
-"""Writes of the risk app: limits and the kill switch (keyword-only, one transaction each)."""
+"""Writes of the risk app: limits, circuit breakers and the kill switch (keyword-only, one
+transaction each)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import transaction
 
 from exchanges.models import ExchangeAccount
 from risk.choices import RiskEventKind, Severity
-from risk.models import KillSwitch, RiskEvent, RiskLimit
+from risk.models import CircuitBreaker, KillSwitch, RiskEvent, RiskLimit
 
 
 @transaction.atomic
@@ -46,3 +47,11 @@ def kill_switch_set(
         details={"kill_switch": action.pk},
     )
     return action
+
+
+@transaction.atomic
+def circuit_breaker_create(**fields: Any) -> CircuitBreaker:
+    breaker = CircuitBreaker(**fields)
+    breaker.full_clean()
+    breaker.save()
+    return breaker

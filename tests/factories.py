@@ -28,7 +28,7 @@ from portfolio.models import (
     ReconciliationCursor,
     ReconciliationReport,
 )
-from risk.models import KillSwitch, RiskEvent, RiskLimit
+from risk.models import BreakerTrip, CircuitBreaker, KillSwitch, RiskEvent, RiskLimit
 
 D = Decimal
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -323,3 +323,27 @@ class ReconciliationCursorFactory(DjangoModelFactory):
     account = factory.SubFactory(ExchangeAccountFactory)
     kind = "fills"
     value = "1700000000000:BTC-1001"
+
+
+class CircuitBreakerFactory(DjangoModelFactory):
+    class Meta:
+        model = CircuitBreaker
+
+    instrument = None
+    move_pct = D(5)
+    window_seconds = 60
+    cooldown_seconds = 300
+
+
+class BreakerTripFactory(DjangoModelFactory):
+    class Meta:
+        model = BreakerTrip
+
+    breaker = factory.SubFactory(CircuitBreakerFactory)
+    instrument = factory.SubFactory(InstrumentFactory)
+    tripped_at = T0
+    reference_price = D("65000")
+    reference_at = T0
+    mark_price = D("61100")
+    move_pct = D("-6")
+    cooldown_until = None

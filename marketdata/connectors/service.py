@@ -41,6 +41,8 @@ from marketdata.connectors.private import AccountConnector, open_private_stream
 from marketdata.connectors.status import account_status_rows, status_rows, write_statuses
 from orders import notify
 from portfolio.services import mark_to_market
+from risk.breaker import MarkWindows
+from risk.breaker_service import observe_marks
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class MarketDataService:
             else dead_man_seconds
         )
         self.accounts: dict[int, AccountConnector] = {}  # by account id
+        self.mark_windows = MarkWindows()  # recent marks per instrument, for the circuit breaker
         self._account_supervisors: dict[int, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
         self._publisher_task: asyncio.Task | None = None
@@ -127,6 +130,7 @@ class MarketDataService:
             asyncio.ensure_future(self._every(i.reload, self.reload, "reload")),
             asyncio.ensure_future(self._every(i.status, self.write_status, "status")),
             asyncio.ensure_future(self._every(i.consolidation, self.consolidate, "consolidation")),
+            asyncio.ensure_future(self._every(i.status, self.watch_marks, "circuit breaker")),
             asyncio.ensure_future(self.persister.run(self.top_of_book)),
         ]
         if self.private:
@@ -175,18 +179,31 @@ class MarketDataService:
             except Exception:  # a failed round (the database away) is logged; the next runs
                 log.exception("market data %s failed", name)
 
-    async def mark_positions(self) -> int:
-        """Mark the open positions to the streamed tickers' mark prices (unrealized PnL), one
-        bulk write for every exchange's latest marks; returns the positions that changed."""
+    def latest_marks(self) -> dict[int, Decimal | None]:
+        """Each streamed instrument's latest mark (else last price), by instrument id."""
         marks: dict[int, Decimal | None] = {}
         for connector in self.connectors.values():
             for symbol, wanted in connector.wanted.instruments.items():
                 ticker = connector.tickers.get(symbol)
                 if ticker is not None:
                     marks[wanted.instrument_id] = ticker.mark_price or ticker.last_price
+        return marks
+
+    async def mark_positions(self) -> int:
+        """Mark the open positions to the streamed tickers' mark prices (unrealized PnL), one
+        bulk write for every exchange's latest marks; returns the positions that changed."""
+        marks = self.latest_marks()
         if not marks:
             return 0
         return await in_thread(mark_to_market, marks)
+
+    async def watch_marks(self) -> int:
+        """Hand the latest marks to the circuit breaker (`risk.breaker_service.observe_marks`,
+        which keeps the recent ones in `mark_windows`); returns the trips it recorded."""
+        marks = self.latest_marks()
+        if not marks:
+            return 0
+        return len(await in_thread(observe_marks, self.mark_windows, marks))
 
     # ------------------------------------------------------------------ desired state
 

@@ -13,6 +13,7 @@ from tests.factories import (
     AppliedFillFactory,
     ArbitrageOpportunityFactory,
     BalanceFactory,
+    BreakerTripFactory,
     CandleFactory,
     ConnectorStatusFactory,
     ExchangeFactory,
@@ -47,6 +48,7 @@ READ_ONLY = {
     "portfolio.reconciliationcursor",
     "portfolio.reconciledaccount",
     "risk.riskevent",
+    "risk.breakertrip",
     "marketdata.connectorstatus",
     "marketdata.tradetick",
     "marketdata.candle",
@@ -83,6 +85,7 @@ def everything(account, instrument, order, admin_user):
     TopOfBookSnapshotFactory(instrument=instrument)
     SubscriptionFactory(instrument=instrument)
     ArbitrageOpportunityFactory(buy_exchange=account.exchange)
+    BreakerTripFactory(instrument=instrument)
     order.parent = RoutedOrder.objects.create(
         symbol=instrument.symbol,
         side="buy",
@@ -108,7 +111,7 @@ def test_every_model_of_the_apps_is_registered():
         for model in django_apps.get_app_config(app_label).get_models()
     )
     assert MODELS == every
-    assert len(MODELS) == 24
+    assert len(MODELS) == 26
     assert set(READ_ONLY) < set(MODELS)
 
 
