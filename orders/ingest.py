@@ -7,8 +7,12 @@ The rules (they are what makes late, repeated and reordered pushes harmless):
   is not applied (a `new` arriving after `partially_filled`, anything after a terminal
   status); the update's other news (a higher filled quantity) still is, when it is newer.
 - An update older than the latest applied (the venue's own time, `Order.venue_updated_at`) is
-  stale and ignored whole. Updates of the same time are applied in the order they arrive,
-  subject to the first rule.
+  stale: it cannot change the price or quantity back (an amendment) nor the time, and is ignored
+  unless it shows more filled or the order's end. Those it still brings: a filled quantity only
+  grows and an ended order stays ended, whatever the stamps say, and venues stamp an answer
+  with when its processing finished, which can be after the fill a push reports (OKX's
+  placement answer after an immediate fill). Updates of the same time are applied in the order
+  they arrive, subject to the first rule.
 - The filled quantity never decreases; the average fill price follows the quantity it goes
   with.
 - While a cancel is in flight (`pending_cancel`), a push that still shows the order open does
@@ -111,10 +115,14 @@ def apply_order_update(account: ExchangeAccount, update: OrderUpdate) -> Applied
 
 def _apply(order: Order, update: OrderUpdate) -> Applied:
     at = moment(update.exchange_ts)
-    if at is not None and order.venue_updated_at is not None and at < order.venue_updated_at:
-        return Applied(order, changed=False, ignored="stale")
+    stale = at is not None and order.venue_updated_at is not None and at < order.venue_updated_at
     if state.is_terminal(order.status):
-        return Applied(order, changed=False, ignored="terminal")
+        return Applied(order, changed=False, ignored="stale" if stale else "terminal")
+    if stale and not _advances(order, update):
+        return Applied(order, changed=False, ignored="stale")
+    received = update
+    if stale:  # what it says of the fill and the end only; the newer time stays
+        update = dataclasses.replace(update, price=None, quantity=order.quantity)
     before = order.status
     changed: list[str] = []
     if update.venue_order_id and not order.venue_order_id:
@@ -145,7 +153,7 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
         changed.append("acknowledged_at")
     if not changed:
         return Applied(order, changed=False, ignored="nothing new")
-    if at is not None:
+    if at is not None and not stale:
         order.venue_updated_at = at
         changed.append("venue_updated_at")
     order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
@@ -156,10 +164,16 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
         else OrderEventKind.VENUE_MESSAGE,
         from_status=before,
         to_status=order.status,
-        payload=payload_of(update),
+        payload=payload_of(received),
         exchange_at=at,
     )
     return Applied(order, changed=True)
+
+
+def _advances(order: Order, update: OrderUpdate) -> bool:
+    """Whether an update shows more filled than `order`, or its end: news that no later time
+    can undo, since a venue's filled quantity only grows and an ended order stays ended."""
+    return update.filled_quantity > order.filled_quantity or update.status.is_terminal
 
 
 def _target_status(order: Order, incoming: OrderStatus) -> OrderStatus | None:

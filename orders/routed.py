@@ -24,12 +24,11 @@ other venues have left (`routing.reroute`), and the decision says so.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -59,7 +58,6 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 UP_STATES = {StreamState.CONNECTED, StreamState.AUTHENTICATED, StreamState.SUBSCRIBED}
 NOT_LISTED = "not_listed"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,27 +397,14 @@ def _reroute(parent, plan, child, refused, candidates, actor) -> None:
 # --------------------------------------------------------------------------- fills
 
 
-def _as_of_now(order: Order, update):
-    if order.venue_updated_at is None:
-        return update
-    held = (order.venue_updated_at - EPOCH) // timedelta(microseconds=1) * 1_000
-    if update.exchange_ts and update.exchange_ts >= held:
-        return update
-    return dataclasses.replace(update, exchange_ts=held)
-
-
 def settle_children(parent: RoutedOrder) -> None:
     """Ask the venue how each child its answer left open is now (OKX and Bybit answer a
     placement with its ids only; the rest comes by the private stream): an IOC child ends at
     once, so its state now is final, and a GTC child's shows what it took at once, so that
     the parent shows what it achieved when it answers; later fills of a resting child come by
     the private stream. Applied through `orders.ingest`, like any venue message, so the
-    stream's push of the same state later changes nothing.
-
-    A lookup answer says how the order is now; it is stamped no older than what we hold
-    (`_as_of_now`): OKX stamps a placement's answer with the time its processing finished,
-    which can be a millisecond after the order's own last update (`uTime`, the fill), and
-    `orders.ingest` would otherwise ignore the order's end as older than its acknowledgement.
+    stream's push of the same state later changes nothing (and an end whose stamp is older
+    than the acknowledgement's, as OKX's can be, still ends the order: `orders.ingest`).
     """
     for order in parent.children.select_related("account__exchange", "instrument__exchange"):
         if order.status not in OPEN_STATUSES:
@@ -434,7 +419,6 @@ def settle_children(parent: RoutedOrder) -> None:
             continue
         if update is None:
             continue
-        update = _as_of_now(order, update)
         with transaction.atomic():
             applied = ingest.apply_order_update(order.account, update)
             ingest.attach_fills(applied.order or order)

@@ -126,16 +126,35 @@ def test_reordered_pushes_never_move_the_order_back(order):
     assert row.closed_at == T0 + timedelta(seconds=3)
 
 
-def test_an_older_push_is_stale_even_when_its_status_could_follow(order):
+def test_an_older_push_brings_only_more_filled_or_the_end(order):
+    """Venues stamp an answer with when its processing finished: OKX's placement answer can be
+    a millisecond younger than the fill its push reports. Filled only grows and an end stays:
+    those an older stamp still brings; an amendment's figures and the time it does not."""
+    ingest.apply_order_update(order.account, update(order, OrderStatus.NEW, "0", at=1))
     ingest.apply_order_update(
-        order.account, update(order, OrderStatus.PARTIALLY_FILLED, "50", at=5)
+        order.account, update(order, OrderStatus.PARTIALLY_FILLED, "50", at=5, price=D(65100))
     )
-    stale = ingest.apply_order_update(
-        order.account, update(order, OrderStatus.PARTIALLY_FILLED, "70", at=4)
+    same = ingest.apply_order_update(
+        order.account, update(order, OrderStatus.PARTIALLY_FILLED, "50", at=4)
     )
-
-    assert stale.ignored == "stale"
-    assert reload(order).filled_quantity == D(50)
+    assert same.ignored == "stale"
+    more = ingest.apply_order_update(
+        order.account, update(order, OrderStatus.PARTIALLY_FILLED, "70", at=4, average="65000")
+    )
+    assert more.changed
+    row = reload(order)
+    assert (row.filled_quantity, row.average_fill_price, row.price) == (D(70), D(65000), D(65100))
+    assert row.venue_updated_at == T0 + timedelta(seconds=5)
+    ended = ingest.apply_order_update(
+        order.account, update(order, OrderStatus.FILLED, "100", at=3, average="65010")
+    )
+    assert ended.changed
+    row = reload(order)
+    assert (row.status, row.filled_quantity, row.closed_at) == (
+        "filled",
+        D(100),
+        T0 + timedelta(seconds=3),
+    )
 
 
 def test_the_filled_quantity_never_decreases(order):
