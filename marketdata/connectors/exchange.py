@@ -36,6 +36,7 @@ from marketdata import feed, metrics
 from marketdata.connectors import books as B
 from marketdata.connectors.config import WantedExchange, WantedInstrument, diff
 from marketdata.connectors.health import StreamHealth
+from marketdata.connectors.lifecycle import StreamLife
 from marketdata.connectors.persist import Persister
 from marketdata.connectors.watch import BookWatch
 from marketdata.storage import TopOfBookRow
@@ -73,7 +74,7 @@ def open_stream(wanted: WantedExchange, rest: RestClient) -> PublicStream:
     return get_adapter(wanted.venue).public_stream(wanted.endpoints, **options)
 
 
-class ExchangeConnector(BookWatch):
+class ExchangeConnector(StreamLife, BookWatch):
     def __init__(
         self,
         wanted: WantedExchange,
@@ -148,17 +149,6 @@ class ExchangeConnector(BookWatch):
                 self._set_down(StreamState.DISCONNECTED)
             rest, self.rest = self.rest, None
             await asyncio.to_thread(rest.close)
-
-    async def stop(self) -> None:
-        """End `run()`: the stream closes, its event iteration ends."""
-        self._stopping = True
-        self.stopped.set()
-        await self._close_stream()
-
-    async def _close_stream(self) -> None:
-        if self.stream is not None and not self._closed:
-            self._closed = True
-            await self.stream.close()
 
     async def apply(self, wanted: WantedExchange) -> None:
         """Go over to a new desired state of the same stream (`WantedExchange.same_stream`)."""

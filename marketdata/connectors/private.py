@@ -37,6 +37,7 @@ from marketdata import metrics
 from marketdata.connectors.config import WantedAccount
 from marketdata.connectors.dispatch import apply_private_event
 from marketdata.connectors.health import StreamHealth
+from marketdata.connectors.lifecycle import StreamLife
 from marketdata.connectors.persist import in_thread
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def open_private_stream(
     )
 
 
-class AccountConnector:
+class AccountConnector(StreamLife):
     """Runs the private stream of one account (module docstring)."""
 
     kind = PRIVATE
@@ -160,17 +161,6 @@ class AccountConnector:
             metrics.STREAM_UP.labels(self.slug, PRIVATE).set(0)
             rest, self.rest = self.rest, None
             await asyncio.to_thread(rest.close)
-
-    async def stop(self) -> None:
-        """End `run()`: the stream closes; the events it already holds are still applied."""
-        self._stopping = True
-        self.stopped.set()
-        await self._close_stream()
-
-    async def _close_stream(self) -> None:
-        if self.stream is not None and not self._closed:
-            self._closed = True
-            await self.stream.close()
 
     async def apply_event(self, event: Any) -> str:
         """Apply one account event on the database thread; count what it did."""
