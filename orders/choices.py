@@ -8,6 +8,11 @@ from exchanges.venues import base
 
 Side = text_choices(base.Side)
 OrderType = text_choices(base.OrderType)
+TriggerPrice = text_choices(base.TriggerPrice)
+# what a routed (parent) order may be: routing sends plain orders only
+PLAIN_ORDER_TYPES = [(t.value, t.label) for t in OrderType if not base.OrderType(t).is_conditional]
+CONDITIONAL_ORDER_TYPES = frozenset(t for t in base.OrderType if t.is_conditional)
+PRICED_ORDER_TYPES = frozenset(t for t in base.OrderType if t.has_price)
 TimeInForce = text_choices(
     base.TimeInForce,
     {"gtc": "Good till canceled", "ioc": "Immediate or cancel", "fok": "Fill or kill"},
@@ -27,5 +32,6 @@ class OrderEventKind(models.TextChoices):
     CANCEL_REQUEST = "cancel_request", "Cancel requested"
     CANCEL_REJECTED = "cancel_rejected", "Cancel rejected"
     FILL = "fill", "Fill"
+    TRIGGERED = "triggered", "Triggered"
     RECONCILIATION = "reconciliation", "Reconciliation"
     ERROR = "error", "Error"

@@ -19,7 +19,18 @@ from django.utils import timezone
 from exchanges.models import ExchangeAccount, Instrument
 from gateway_site.models_base import AppendOnlyModel, AppendOnlyQuerySet, money_field
 from orders import state
-from orders.choices import Liquidity, OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
+from orders.choices import (
+    CONDITIONAL_ORDER_TYPES,
+    PLAIN_ORDER_TYPES,
+    PRICED_ORDER_TYPES,
+    Liquidity,
+    OrderEventKind,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TriggerPrice,
+)
 from orders.ids import CLIENT_ORDER_ID_MAX_LENGTH, new_client_order_id
 
 ZERO = Decimal(0)
@@ -46,7 +57,7 @@ class RoutedOrder(models.Model):
 
     symbol = models.CharField(max_length=64, help_text="Unified pair, e.g. BTC/USDT:USDT")
     side = models.CharField(max_length=4, choices=Side.choices)
-    order_type = models.CharField(max_length=8, choices=OrderType.choices)
+    order_type = models.CharField(max_length=8, choices=PLAIN_ORDER_TYPES)
     quantity = money_field(help_text="Base currency")
     price = money_field(null=True, blank=True)
     max_slippage_bps = models.DecimalField(max_digits=10, decimal_places=4)
@@ -96,7 +107,7 @@ class Order(models.Model):
     account = models.ForeignKey(ExchangeAccount, on_delete=models.PROTECT, related_name="orders")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
     side = models.CharField(max_length=4, choices=Side.choices)
-    order_type = models.CharField(max_length=8, choices=OrderType.choices)
+    order_type = models.CharField(max_length=20, choices=OrderType.choices)
     time_in_force = models.CharField(
         max_length=4, choices=TimeInForce.choices, default=TimeInForce.GTC
     )
@@ -106,6 +117,19 @@ class Order(models.Model):
     quantity = money_field()
     filled_quantity = money_field(default=ZERO)
     average_fill_price = money_field(null=True, blank=True)
+    trigger_price = money_field(
+        null=True, blank=True, help_text="Conditional orders: the price that fires them"
+    )
+    trigger_by = models.CharField(
+        max_length=8,
+        choices=TriggerPrice.choices,
+        blank=True,
+        default="",
+        help_text="Conditional orders: the price watched (mark, last or index)",
+    )
+    triggered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the venue fired the conditional order"
+    )
     status = models.CharField(
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_NEW
     )
@@ -139,11 +163,21 @@ class Order(models.Model):
                 name="order_filled_within_quantity",
             ),
             models.CheckConstraint(
-                condition=Q(order_type=OrderType.MARKET) | Q(price__isnull=False),
+                condition=~Q(order_type__in=sorted(PRICED_ORDER_TYPES)) | Q(price__isnull=False),
                 name="order_limit_has_price",
             ),
             models.CheckConstraint(
                 condition=Q(price__isnull=True) | Q(price__gt=0), name="order_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(order_type__in=sorted(CONDITIONAL_ORDER_TYPES))
+                | Q(trigger_price__gt=0, trigger_by__in=[t.value for t in TriggerPrice]),
+                name="order_conditional_has_trigger",
+            ),
+            models.CheckConstraint(
+                condition=Q(order_type__in=sorted(CONDITIONAL_ORDER_TYPES))
+                | Q(trigger_price__isnull=True, trigger_by=""),
+                name="order_plain_has_no_trigger",
             ),
             models.CheckConstraint(
                 condition=Q(post_only=False) | Q(order_type=OrderType.LIMIT),
@@ -170,6 +204,10 @@ class Order(models.Model):
     @property
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.order_type in CONDITIONAL_ORDER_TYPES
 
     def set_status(self, status: OrderStatus | str, *, at: datetime | None = None) -> OrderStatus:
         """Move to `status` if `orders.state` allows it (else `InvalidTransition`); stamp

@@ -3,7 +3,8 @@
 Statuses are `exchanges.venues.base.OrderStatus` (DESIGN.md "Normalized model"):
 
     pending_new -> new -> partially_filled -> filled
-    plus pending_cancel, and the terminal canceled, rejected, expired (and filled).
+    plus pending_cancel, and the terminal canceled, rejected, expired (and filled);
+    a conditional order: pending_new -> untriggered -> new (fired) -> ...
 
 Transitions go forward, with these rules, written out in `TRANSITIONS`:
 
@@ -17,6 +18,9 @@ Transitions go forward, with these rules, written out in `TRANSITIONS`:
   returns the order to its open status: `new` if nothing is filled, else `partially_filled`
   (`status_after_cancel_rejected`). That is the one move back, and the reason `pending_cancel`
   may lead to `new`.
+- `untriggered` (a conditional order waiting for its trigger price) may become anything but
+  `pending_new`: when it fires it is `new`, or already filled; a venue can reject or cancel it
+  when it fires (its margin, nothing left to reduce). Once fired it never goes back.
 - An open status may repeat (`new -> new`, `partially_filled -> partially_filled`, ...): an
   amendment, one more fill or a duplicate venue message changes the order but not its status.
 - `filled`, `canceled`, `rejected` and `expired` are terminal: nothing follows them, not even
@@ -31,6 +35,7 @@ from decimal import Decimal
 from exchanges.venues.base import OrderStatus
 
 PENDING_NEW = OrderStatus.PENDING_NEW
+UNTRIGGERED = OrderStatus.UNTRIGGERED
 NEW = OrderStatus.NEW
 PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 FILLED = OrderStatus.FILLED
@@ -43,13 +48,12 @@ TERMINAL_STATUSES: frozenset[OrderStatus] = frozenset({FILLED, CANCELED, REJECTE
 OPEN_STATUSES: frozenset[OrderStatus] = frozenset(OrderStatus) - TERMINAL_STATUSES
 
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    PENDING_NEW: frozenset(
-        {PENDING_NEW, NEW, PARTIALLY_FILLED, FILLED, PENDING_CANCEL, CANCELED, REJECTED, EXPIRED}
-    ),
+    PENDING_NEW: frozenset(OrderStatus),
+    UNTRIGGERED: frozenset(OrderStatus) - {PENDING_NEW},
     NEW: frozenset({NEW, PARTIALLY_FILLED, FILLED, PENDING_CANCEL, CANCELED, EXPIRED}),
     PARTIALLY_FILLED: frozenset({PARTIALLY_FILLED, FILLED, PENDING_CANCEL, CANCELED, EXPIRED}),
     PENDING_CANCEL: frozenset(
-        {PENDING_CANCEL, NEW, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED}
+        {PENDING_CANCEL, UNTRIGGERED, NEW, PARTIALLY_FILLED, FILLED, CANCELED, REJECTED, EXPIRED}
     ),
     FILLED: frozenset(),
     CANCELED: frozenset(),
@@ -86,10 +90,14 @@ def transition(from_status: OrderStatus | str, to_status: OrderStatus | str) -> 
     return OrderStatus(to_status)
 
 
-def status_after_cancel_rejected(filled_quantity: Decimal) -> OrderStatus:
+def status_after_cancel_rejected(
+    filled_quantity: Decimal, *, untriggered: bool = False
+) -> OrderStatus:
     """The open status an order in `pending_cancel` returns to when the venue refuses the cancel
-    and the order is still open on the venue."""
-    return PARTIALLY_FILLED if filled_quantity > 0 else NEW
+    and the order is still open on the venue (`untriggered`: a conditional order not fired)."""
+    if filled_quantity > 0:
+        return PARTIALLY_FILLED
+    return UNTRIGGERED if untriggered else NEW
 
 
 def is_terminal(status: OrderStatus | str) -> bool:

@@ -22,6 +22,7 @@ Control routes on every face's port (JSON in, JSON out):
 | `GET /_sim/config`, `POST /_sim/config` | `face.configure(body)` |
 | `POST /_sim/step?seconds=1` | advance the market generator by hand |
 | `GET /_sim/generator`, `POST /_sim/generator` | `{"running": false}` pauses the timed generator |
+| `POST /_sim/move` | move an asset's price on this venue: `{"asset": "BTC", "pct": "-3"}` |
 | `POST /_sim/accounts` | open an account: `{"api_key", "secret", "passphrase"?, "balances"?}` |
 
 While `Faults.refuse_connections` is set, every other request (HTTP or WebSocket upgrade) has its
@@ -311,6 +312,24 @@ class Simulator:
             steps = self.advance(seconds)
             return web.json_response({"steps": steps, "market_time": self.engine.market.time})
 
+        async def move(request: web.Request) -> web.Response:
+            body = await _json_body(request)
+            market = self.engine.market
+            asset = body.get("asset")
+            if (asset, venue) not in market.venue_dev:
+                return web.json_response(
+                    {"error": f"{venue} prices no asset {asset!r}"}, status=400
+                )
+            try:
+                pct = Decimal(str(body.get("pct")))
+            except ArithmeticError:
+                return web.json_response({"error": "pct must be a number"}, status=400)
+            if not pct.is_finite() or not -50 <= pct <= 50:
+                return web.json_response({"error": "pct must be within [-50, 50]"}, status=400)
+            market.move(asset, venue, pct)
+            self.engine.step(0)  # reprice, requote and fire triggers now
+            return web.json_response({"asset": asset, "mid": market.venue_mid(asset, venue)})
+
         async def get_generator(request: web.Request) -> web.Response:
             return web.json_response({"running": self.generator_running})
 
@@ -357,6 +376,7 @@ class Simulator:
             web.get("/_sim/config", get_config),
             web.post("/_sim/config", post_config),
             web.post("/_sim/step", step),
+            web.post("/_sim/move", move),
             web.get("/_sim/generator", get_generator),
             web.post("/_sim/generator", post_generator),
         ]

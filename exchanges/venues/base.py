@@ -51,8 +51,64 @@ class Side(enum.StrEnum):
 
 
 class OrderType(enum.StrEnum):
+    """Plain orders (`limit`, `market`) and conditional ones, which wait off the book until
+    their trigger price is reached and then execute as a market or limit order.
+
+    A stop (stop loss) triggers on a move against a position the order closes: a buy stop when
+    the price rises to the trigger or above, a sell stop when it falls to it or below. A take
+    profit triggers on the move the other way. The venues' names: Deribit `stop_market`,
+    `stop_limit`, `take_market`, `take_limit`; OKX algo orders (`conditional` with
+    `slTriggerPx`/`tpTriggerPx`); Bybit orders with a `triggerPrice` and `triggerDirection`.
+    """
+
     LIMIT = "limit"
     MARKET = "market"
+    STOP_MARKET = "stop_market"
+    STOP_LIMIT = "stop_limit"
+    TAKE_PROFIT_MARKET = "take_profit_market"
+    TAKE_PROFIT_LIMIT = "take_profit_limit"
+
+    @property
+    def is_conditional(self) -> bool:
+        return self not in (OrderType.LIMIT, OrderType.MARKET)
+
+    @property
+    def is_stop(self) -> bool:
+        return self in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+
+    @property
+    def executes_as(self) -> OrderType:
+        """The plain type the order executes as once triggered (itself for a plain order)."""
+        if self in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+            return OrderType.LIMIT
+        return OrderType.MARKET
+
+    @property
+    def has_price(self) -> bool:
+        """Whether the order carries a limit price."""
+        return self.executes_as is OrderType.LIMIT
+
+
+class TriggerPrice(enum.StrEnum):
+    """Which price a conditional order watches."""
+
+    MARK = "mark"
+    LAST = "last"
+    INDEX = "index"
+
+
+class TriggerDirection(enum.StrEnum):
+    RISE = "rise"  # fires when the price is at or above the trigger
+    FALL = "fall"  # fires when the price is at or below the trigger
+
+
+def trigger_direction(order_type: OrderType, side: Side) -> TriggerDirection:
+    """Which move fires a conditional order: a buy stop and a sell take profit on a rise, a
+    sell stop and a buy take profit on a fall (`OrderType`)."""
+    if not order_type.is_conditional:
+        raise ValueError(f"{order_type} orders have no trigger")
+    rises = (side is Side.BUY) == order_type.is_stop
+    return TriggerDirection.RISE if rises else TriggerDirection.FALL
 
 
 class TimeInForce(enum.StrEnum):
@@ -62,9 +118,11 @@ class TimeInForce(enum.StrEnum):
 
 
 class OrderStatus(enum.StrEnum):
-    """Order life cycle (DESIGN.md). Transitions only go forward; see orders/state.py."""
+    """Order life cycle (DESIGN.md). Transitions only go forward; see orders/state.py.
+    `untriggered`: a conditional order accepted and waiting for its trigger price."""
 
     PENDING_NEW = "pending_new"
+    UNTRIGGERED = "untriggered"
     NEW = "new"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -258,6 +316,8 @@ class OrderUpdate:
     post_only: bool = False
     reduce_only: bool = False
     reject_reason: str = ""
+    trigger_price: Decimal | None = None  # conditional orders (OrderType.is_conditional)
+    trigger_by: TriggerPrice | None = None
 
 
 def cancel_accepted(
@@ -398,6 +458,8 @@ class OrderRequest:
     time_in_force: TimeInForce = TimeInForce.GTC
     post_only: bool = False
     reduce_only: bool = False
+    trigger_price: Decimal | None = None  # required for a conditional order type
+    trigger_by: TriggerPrice = TriggerPrice.MARK
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from exchanges.simulator.engine.records import (
     SimTicker,
     SimTrade,
 )
+from exchanges.simulator.engine.triggers import EngineTriggers
 from exchanges.simulator.instruments import DEFAULT_INSTRUMENTS, sim_symbol
 from exchanges.simulator.market.pricing import OptionGreeks
 from exchanges.venues.base import InstrumentInfo, InstrumentKind, Side, Venue
@@ -78,7 +79,7 @@ class PriceSource(Protocol):
     def step(self, dt: float) -> None: ...
 
 
-class Engine(EngineOrders, EngineMatching, EngineMargin, EngineFees):
+class Engine(EngineOrders, EngineTriggers, EngineMatching, EngineMargin, EngineFees):
     """Matching and accounts for every simulated venue, priced by an attached `PriceSource`
     (`exchanges.simulator.engine` lists the conventions)."""
 

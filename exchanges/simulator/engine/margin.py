@@ -291,3 +291,12 @@ class EngineMargin:
                 order.updated_ns = self.clock_ns()
                 self._dirty_books.add((order.venue, order.symbol))
                 self._emit_order(account, order)
+        for order in list(account.conditional_orders.values()):
+            if not order.reduce_only or order.symbol != position.symbol:
+                continue
+            if held == 0 or (held > 0) == (order.side is Side.BUY):
+                self._cancel(account, order, CancelReason.REDUCE_ONLY_SHRUNK)
+            elif order.quantity > abs(held):
+                order.quantity = abs(held)
+                order.updated_ns = self.clock_ns()
+                self._emit_order(account, order)

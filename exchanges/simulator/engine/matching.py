@@ -95,7 +95,7 @@ class EngineMatching:
         key = (order.venue, order.symbol)
         while order.remaining > 0 and opposite:
             level_price, queue = opposite.peekitem(-1 if order.side is Side.SELL else 0)
-            if order.order_type is OrderType.LIMIT and not self._crosses(
+            if order.order_type.executes_as is OrderType.LIMIT and not self._crosses(
                 order.side, order.price, level_price
             ):
                 break

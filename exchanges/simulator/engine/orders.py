@@ -127,32 +127,35 @@ class EngineOrders:
             order.cancel_reason = CancelReason.FOK_NOT_FILLABLE
             self._emit_order(account, order)
             return order
-
         self._emit_order(account, order)
+        self._execute_new(account, info, book, order)
+        return order
+
+    def _execute_new(self, account: SimAccount, info, book, order: SimOrder) -> None:
+        """Run an accepted order (NEW, already announced with `on_order`): match, then rest
+        its remainder (a GTC limit) or cancel it; ends with `_flush`. A triggered conditional
+        order comes here too, executing as `order_type.executes_as`."""
+        as_limit = order.order_type.executes_as is OrderType.LIMIT
         self._match(account, info, book, order)
-        rests = (
-            order.remaining > 0
-            and order.order_type is OrderType.LIMIT
-            and order.time_in_force is TimeInForce.GTC
-        )
+        rests = order.remaining > 0 and as_limit and order.time_in_force is TimeInForce.GTC
         if rests:
             book.add(order)
             account.open_orders[order.order_id] = order
-            self._dirty_books.add((venue, symbol))
+            self._dirty_books.add((order.venue, order.symbol))
             if not account.internal:
                 self._touch_account(account)
         elif order.remaining > 0:
+            account.open_orders.pop(order.order_id, None)
             order.status = OrderStatus.CANCELED
             order.cancel_reason = (
-                CancelReason.IOC_REMAINDER
-                if order.order_type is OrderType.LIMIT
-                else CancelReason.MARKET_REMAINDER
+                CancelReason.IOC_REMAINDER if as_limit else CancelReason.MARKET_REMAINDER
             )
             order.updated_ns = self.clock_ns()
+        else:
+            account.open_orders.pop(order.order_id, None)
         if order.filled_quantity > 0 or order.status is not OrderStatus.NEW:
             self._emit_order(account, order)
         self._flush()
-        return order
 
     def amend_order(
         self,
@@ -276,15 +279,21 @@ class EngineOrders:
         symbol: str | None = None,
         *,
         reason: CancelReason = CancelReason.CANCEL_ALL,
+        conditional: bool = True,
+        plain: bool = True,
     ) -> list[SimOrder]:
         """Cancel every open order of the account (in `symbol` only, if given) with `reason`
-        (`DEAD_MAN_SWITCH` when a face's countdown fires)."""
+        (`DEAD_MAN_SWITCH` when a face's countdown fires): the resting ones if `plain`, the
+        untriggered conditional ones if `conditional` (a face says what its venue's call
+        covers)."""
         if symbol is not None:
             self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
+        pools = [account.open_orders] * plain + [account.conditional_orders] * conditional
         canceled = [
             order
-            for order in list(account.open_orders.values())
+            for pool in pools
+            for order in list(pool.values())
             if symbol is None or order.symbol == symbol
         ]
         for order in canceled:
@@ -296,6 +305,7 @@ class EngineOrders:
         self._books[(order.venue, order.symbol)].remove(order)
         self._dirty_books.add((order.venue, order.symbol))
         account.open_orders.pop(order.order_id, None)
+        account.conditional_orders.pop(order.order_id, None)
         order.status = OrderStatus.CANCELED
         order.cancel_reason = reason
         order.updated_ns = self.clock_ns()

@@ -8,7 +8,16 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exchanges.venues.base import Liquidity, OrderStatus, OrderType, Side, TimeInForce, Venue
+from exchanges.venues.base import (
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TriggerDirection,
+    TriggerPrice,
+    Venue,
+)
 
 ZERO = Decimal(0)
 
@@ -45,6 +54,9 @@ class RejectReason(enum.StrEnum):
     UNKNOWN_INSTRUMENT = "unknown_instrument"
     FOK_NOT_FILLABLE = "fok_not_fillable"
     NO_LIQUIDITY = "no_liquidity"
+    # a conditional order whose trigger is already reached (it would fire at once), or not on
+    # the tick
+    INVALID_TRIGGER_PRICE = "invalid_trigger_price"
 
 
 class CancelReason(enum.StrEnum):
@@ -63,6 +75,8 @@ class CancelReason(enum.StrEnum):
     REDUCE_ONLY_SHRUNK = "reduce_only"
     DEAD_MAN_SWITCH = "dead_man_switch"
     DISCONNECT = "cancel_on_disconnect"
+    # a triggered conditional order that could not be placed (margin, reduce-only, no book)
+    TRIGGER_FAILED = "trigger_failed"
 
 
 class PostOnlyAction(enum.StrEnum):
@@ -139,6 +153,14 @@ class SimOrder:
     fee_currency: str = ""
     last_fill_price: Decimal | None = None
     last_fill_quantity: Decimal = ZERO
+    # conditional orders (`order_type.is_conditional`, `EngineTriggers`)
+    trigger_price: Decimal | None = None
+    trigger_by: TriggerPrice | None = None
+    trigger_direction: TriggerDirection | None = None
+    triggered_ns: int | None = None  # when it fired; None while UNTRIGGERED
+    # the id of the order the trigger placed, on venues that give it one of its own (OKX
+    # `ordId` beside the algo's `algoId`); `Engine.get_order` finds the order by either
+    triggered_order_id: str | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -146,7 +168,15 @@ class SimOrder:
 
     @property
     def is_open(self) -> bool:
-        return self.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+        return self.status in (
+            OrderStatus.NEW,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.UNTRIGGERED,
+        )
+
+    @property
+    def is_untriggered(self) -> bool:
+        return self.status is OrderStatus.UNTRIGGERED
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +288,8 @@ class SimAccount:
         self.positions: dict[str, SimPosition] = {}
         self.leverage: dict[str, Decimal] = {}
         self.orders: dict[str, SimOrder] = {}  # every order by id, closed ones included
-        self.open_orders: dict[str, SimOrder] = {}
+        self.open_orders: dict[str, SimOrder] = {}  # resting on the book
+        self.conditional_orders: dict[str, SimOrder] = {}  # untriggered, off the book
         self.by_client_id: dict[str, SimOrder] = {}  # latest order with that client id
         self.fills: list[SimFill] = []
 

@@ -243,6 +243,13 @@ class MarketGenerator(Listener):
                 high = mid
         return (low + high) / 2
 
+    def move(self, asset: str, venue: Venue, pct: Decimal) -> None:
+        """Shift `asset`'s price on `venue` by `pct` percent at once (a price shock): the
+        deviation decays back as usual, and the next step reprices, requotes and fires
+        triggers from it."""
+        mid = self.venue_mid(asset, venue) * (1.0 + float(pct) / 100.0)
+        self.venue_dev[(asset, venue)] = mid / self.venue_base[(asset, venue)] - 1.0
+
     def venue_mid(self, asset: str, venue: Venue) -> float:
         return self.venue_base[(asset, venue)] * (1.0 + self.venue_dev[(asset, venue)])
 
@@ -469,6 +476,7 @@ class MarketGenerator(Listener):
             for _ in range(self._poisson(state.rng, rate * dt)):
                 self._take(key, state)
         engine.revalue_positions()
+        engine.fire_triggers()
         self._emit_tickers()
 
     def _emit_tickers(self) -> None:

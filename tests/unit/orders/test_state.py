@@ -18,6 +18,7 @@ from orders.state import (
 S = OrderStatus
 ORDER = [
     S.PENDING_NEW,
+    S.UNTRIGGERED,
     S.NEW,
     S.PARTIALLY_FILLED,
     S.FILLED,
@@ -29,15 +30,16 @@ ORDER = [
 # Rows: from; columns: to, in ORDER. 1 = allowed.
 # fmt: off
 EXPECTED = {
-    #                    PN NEW PF  F  PC  C  R  E
-    S.PENDING_NEW:      (1, 1,  1,  1, 1,  1, 1, 1),
-    S.NEW:              (0, 1,  1,  1, 1,  1, 0, 1),
-    S.PARTIALLY_FILLED: (0, 0,  1,  1, 1,  1, 0, 1),
-    S.FILLED:           (0, 0,  0,  0, 0,  0, 0, 0),
-    S.PENDING_CANCEL:   (0, 1,  1,  1, 1,  1, 1, 1),
-    S.CANCELED:         (0, 0,  0,  0, 0,  0, 0, 0),
-    S.REJECTED:         (0, 0,  0,  0, 0,  0, 0, 0),
-    S.EXPIRED:          (0, 0,  0,  0, 0,  0, 0, 0),
+    #                    PN UT NEW PF  F  PC  C  R  E
+    S.PENDING_NEW:      (1, 1, 1,  1,  1, 1,  1, 1, 1),
+    S.UNTRIGGERED:      (0, 1, 1,  1,  1, 1,  1, 1, 1),
+    S.NEW:              (0, 0, 1,  1,  1, 1,  1, 0, 1),
+    S.PARTIALLY_FILLED: (0, 0, 0,  1,  1, 1,  1, 0, 1),
+    S.FILLED:           (0, 0, 0,  0,  0, 0,  0, 0, 0),
+    S.PENDING_CANCEL:   (0, 1, 1,  1,  1, 1,  1, 1, 1),
+    S.CANCELED:         (0, 0, 0,  0,  0, 0,  0, 0, 0),
+    S.REJECTED:         (0, 0, 0,  0,  0, 0,  0, 0, 0),
+    S.EXPIRED:          (0, 0, 0,  0,  0, 0,  0, 0, 0),
 }
 # fmt: on
 PAIRS = [(a, b, bool(EXPECTED[a][j])) for a in ORDER for j, b in enumerate(ORDER)]
@@ -46,7 +48,7 @@ PAIRS = [(a, b, bool(EXPECTED[a][j])) for a in ORDER for j, b in enumerate(ORDER
 def test_table_covers_every_status():
     assert set(ORDER) == set(OrderStatus)
     assert set(TRANSITIONS) == set(OrderStatus)
-    assert len(PAIRS) == 64
+    assert len(PAIRS) == 81
 
 
 @pytest.mark.parametrize(("from_status", "to_status", "allowed"), PAIRS)
@@ -68,7 +70,13 @@ def test_plain_strings_are_accepted(from_status, to_status, allowed):
 
 def test_terminal_and_open_sets():
     assert TERMINAL_STATUSES == {S.FILLED, S.CANCELED, S.REJECTED, S.EXPIRED}
-    assert OPEN_STATUSES == {S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.PENDING_CANCEL}
+    assert OPEN_STATUSES == {
+        S.PENDING_NEW,
+        S.UNTRIGGERED,
+        S.NEW,
+        S.PARTIALLY_FILLED,
+        S.PENDING_CANCEL,
+    }
     assert {s for s in OrderStatus if s.is_terminal} == TERMINAL_STATUSES
 
 
@@ -100,3 +108,8 @@ def test_cancel_rejected_returns_to_the_open_status(filled, expected):
     status = status_after_cancel_rejected(filled)
     assert status is expected
     assert can_transition(S.PENDING_CANCEL, status)
+
+
+def test_a_refused_cancel_returns_an_unfired_conditional_order_to_untriggered():
+    assert status_after_cancel_rejected(Decimal(0), untriggered=True) is S.UNTRIGGERED
+    assert status_after_cancel_rejected(Decimal(1), untriggered=True) is S.PARTIALLY_FILLED

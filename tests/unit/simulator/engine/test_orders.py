@@ -201,6 +201,7 @@ def test_cancel_reasons_keep_the_engine_s_former_strings():
         "reduce_only",
         "dead_man_switch",
         "cancel_on_disconnect",
+        "trigger_failed",
     ]
     assert CancelReason.FOK_NOT_FILLABLE == RejectReason.FOK_NOT_FILLABLE
 
