@@ -21,6 +21,9 @@ The rules (they are what makes late, repeated and reordered pushes harmless):
   times it is pushed or fetched. It finds its order by venue order id or client order id (a
   fill may come before the acknowledgement), and a fill that takes the order's filled quantity
   beyond what the order shows moves the order on (`partially_filled`, `filled`).
+- A conditional order (stop, take profit) is `untriggered` until the venue fires it; the first
+  update showing it fired (open, filled, or a fill) stamps `triggered_at` and is recorded as a
+  `triggered` event. The trigger price follows the venue's (an amendment there).
 - An update or fill of an order the gateway does not know (placed by another client on the same
   keys) adopts the order, marked `is_external`.
 
@@ -41,7 +44,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
-from exchanges.venues.base import FillEvent, OrderStatus, OrderUpdate
+from exchanges.venues.base import FillEvent, OrderStatus, OrderUpdate, TriggerPrice
 from orders import state
 from orders.choices import OrderEventKind
 from orders.ids import is_valid_client_order_id, new_client_order_id
@@ -136,8 +139,13 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
         if order.average_fill_price != update.average_price:
             order.average_fill_price = update.average_price
             changed.append("average_fill_price")
-    if order.status == OrderStatus.NEW or order.status == OrderStatus.PARTIALLY_FILLED:
-        for name, value in (("price", update.price), ("quantity", update.quantity)):
+    if order.status in _AMENDABLE:
+        figures = (
+            ("price", update.price),
+            ("quantity", update.quantity),
+            ("trigger_price", update.trigger_price if order.is_conditional else None),
+        )
+        for name, value in figures:
             if value is not None and getattr(order, name) != value and value > 0:
                 setattr(order, name, value)  # amended on the venue
                 changed.append(name)
@@ -145,6 +153,10 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
     if target is not None and target != order.status:
         order.set_status(target, at=at or timezone.now())
         changed += ["status", "closed_at"]
+    fired = _fired(order, update)
+    if fired:
+        order.triggered_at = at or timezone.now()
+        changed.append("triggered_at")
     if update.status is OrderStatus.REJECTED and order.status == OrderStatus.REJECTED:
         order.reject_reason = update.reject_reason or order.reject_reason
         changed.append("reject_reason")
@@ -159,7 +171,9 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
     order.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     OrderEvent.objects.append(
         order=order,
-        kind=OrderEventKind.STATUS_CHANGE
+        kind=OrderEventKind.TRIGGERED
+        if fired
+        else OrderEventKind.STATUS_CHANGE
         if order.status != before
         else OrderEventKind.VENUE_MESSAGE,
         from_status=before,
@@ -170,10 +184,37 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
     return Applied(order, changed=True)
 
 
+_AMENDABLE = (OrderStatus.UNTRIGGERED, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+def _fired(order: Order, update: OrderUpdate) -> bool:
+    """Whether `update` is the first news that the venue fired conditional `order`."""
+    if not order.is_conditional or order.triggered_at is not None:
+        return False
+    return _shows_fired(update) or order.filled_quantity > 0
+
+
+def _shows_fired(update: OrderUpdate) -> bool:
+    """Whether a conditional order's update shows it fired: working (open past its trigger)
+    or filled in part or in full."""
+    if not update.order_type.is_conditional:
+        return False
+    working = update.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
+    return working or update.filled_quantity > 0
+
+
 def _advances(order: Order, update: OrderUpdate) -> bool:
     """Whether an update shows more filled than `order`, or its end: news that no later time
     can undo, since a venue's filled quantity only grows and an ended order stays ended."""
     return update.filled_quantity > order.filled_quantity or update.status.is_terminal
+
+
+_OPEN_NEWS = (
+    OrderStatus.NEW,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.PENDING_NEW,
+    OrderStatus.UNTRIGGERED,
+)
 
 
 def _target_status(order: Order, incoming: OrderStatus) -> OrderStatus | None:
@@ -182,7 +223,7 @@ def _target_status(order: Order, incoming: OrderStatus) -> OrderStatus | None:
     Open news during a cancel keeps `pending_cancel`; an open status is read with the filled
     quantity (`new` with a fill is `partially_filled`, an open order filled in full is
     `filled`)."""
-    if incoming in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW):
+    if incoming in _OPEN_NEWS:
         if order.status == OrderStatus.PENDING_CANCEL:
             return None
         if order.filled_quantity >= order.quantity:
@@ -219,6 +260,11 @@ def adopt_order(account: ExchangeAccount, update: OrderUpdate) -> Order:
         quantity=update.quantity,
         filled_quantity=update.filled_quantity,
         average_fill_price=update.average_price,
+        trigger_price=update.trigger_price if update.order_type.is_conditional else None,
+        trigger_by=(update.trigger_by or TriggerPrice.MARK)
+        if update.order_type.is_conditional
+        else "",
+        triggered_at=at if _shows_fired(update) else None,
         status=update.status,
         reject_reason=update.reject_reason,
         venue_updated_at=moment(update.exchange_ts),
@@ -292,6 +338,8 @@ def _fill_moves_order(order: Order, fill: Fill, event: FillEvent) -> None:
         notional = sum((f.price * f.quantity for f in Fill.objects.filter(order=order)), ZERO)
         order.average_fill_price = notional / filled
         target = OrderStatus.FILLED if filled >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        if order.is_conditional and order.triggered_at is None:
+            order.triggered_at = fill.executed_at  # a fill is the news that it fired
         if order.status != OrderStatus.PENDING_CANCEL or target is OrderStatus.FILLED:
             if state.can_transition(order.status, target):
                 order.set_status(target, at=fill.executed_at)

@@ -358,13 +358,13 @@ def _send_child(
             time_in_force=child.time_in_force,
             client_order_id=client_order_id or new_client_order_id(),
             actor=actor,
+            parent=parent,
         )
     except services.RiskRejected as exc:
         return None, f"risk_rejected {exc.code}: {exc.reason}"
     except ValidationError as exc:
         return None, "invalid: " + "; ".join(exc.messages)
     order = done.order
-    Order.objects.filter(pk=order.pk).update(parent=parent)
     if order.status == OrderStatus.REJECTED:
         return order, f"rejected by the venue: {order.reject_reason}"
     return order, ""

@@ -44,6 +44,7 @@ from exchanges.venues.base import (
     Side,
     SubmissionUncertain,
     TimeInForce,
+    TriggerPrice,
     VenueError,
     VenueUnavailable,
 )
@@ -109,9 +110,18 @@ def submit_order(
     reduce_only: bool = False,
     client_order_id: str | None = None,
     actor: str = "",
+    trigger_price: Decimal | None = None,
+    trigger_by: TriggerPrice | str | None = None,
+    parent=None,
 ) -> Submitted:
-    """Check, write, send and record one order (module docstring)."""
+    """Check, write, send and record one order (module docstring). A conditional `order_type`
+    (stop, take profit) takes a `trigger_price` and the price it watches, `trigger_by` (mark
+    unless given). `parent`: the routed order this order is a child of, written with it."""
     side, order_type, time_in_force = Side(side), OrderType(order_type), TimeInForce(time_in_force)
+    if order_type.is_conditional:
+        trigger_by = TriggerPrice(trigger_by or TriggerPrice.MARK)
+    elif trigger_by:
+        raise invalid("trigger_by", "only a stop or take-profit order watches a trigger price")
     if client_order_id is not None:
         if not is_valid_client_order_id(client_order_id):
             raise invalid("client_order_id", "1 to 32 letters and digits")
@@ -126,6 +136,7 @@ def submit_order(
         quantity=quantity,
         price=price,
         post_only=post_only,
+        trigger_price=trigger_price,
     )
     started = time.perf_counter()
     order = _write_pending(
@@ -138,6 +149,9 @@ def submit_order(
         time_in_force=time_in_force,
         post_only=post_only,
         reduce_only=reduce_only,
+        trigger_price=trigger_price,
+        trigger_by=trigger_by or "",
+        parent=parent,
         client_order_id=client_order_id,
         actor=actor,
     )
@@ -234,6 +248,8 @@ def _send(order: Order) -> None:
         time_in_force=TimeInForce(order.time_in_force),
         post_only=order.post_only,
         reduce_only=order.reduce_only,
+        trigger_price=order.trigger_price,
+        trigger_by=TriggerPrice(order.trigger_by or TriggerPrice.MARK),
     )
     try:
         answer = client.place_order(request)
@@ -319,10 +335,16 @@ def amend_order(
     order = Order.objects.select_related("account__exchange", "instrument__exchange").get(
         pk=order.pk
     )
+    if order.status == OrderStatus.UNTRIGGERED:
+        raise invalid(
+            "non_field_errors",
+            "a stop or take-profit order waiting for its trigger is canceled and placed "
+            "again, not amended",
+        )
     if order.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
         raise OrderNotOpen(f"order {order.pk} is {order.status}: only an open order is amended")
-    if order.order_type != OrderType.LIMIT and price is not None:
-        raise invalid("price", "a market order has no price to amend")
+    if not OrderType(order.order_type).has_price and price is not None:
+        raise invalid("price", f"a {order.order_type} order has no price to amend")
     new_quantity = quantity if quantity is not None else order.quantity
     new_price = price if price is not None else order.price
     validate_order(
@@ -401,6 +423,7 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
         if state.is_terminal(order.status):
             raise OrderNotOpen(f"order {order.pk} is {order.status}: nothing to cancel")
         before = order.status
+        awaits_trigger = _awaits_trigger(order)
         if order.status != OrderStatus.PENDING_CANCEL:
             order.set_status(OrderStatus.PENDING_CANCEL)
             order.save(update_fields=["status", "updated_at"])
@@ -419,6 +442,7 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
             venue_name(client, order.instrument),
             client_order_id=order.client_order_id,
             venue_order_id=order.venue_order_id or None,
+            **({"conditional": True} if awaits_trigger else {}),
         )
     except OrderNotFound as exc:
         answer = _look_up(client, order)
@@ -445,6 +469,11 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
     return order
 
 
+def _awaits_trigger(order: Order) -> bool:
+    """Whether `order` is a conditional order that has not fired (as far as we know)."""
+    return order.is_conditional and order.triggered_at is None and order.filled_quantity == 0
+
+
 def _look_up(client, order: Order) -> OrderUpdate | None:
     try:
         return client.order_by_client_id(
@@ -461,7 +490,11 @@ def _cancel_refused(order: Order, exc: VenueError, *, still_open: bool) -> None:
         locked = Order.objects.select_for_update().get(pk=order.pk)
         before = locked.status
         if still_open and locked.status == OrderStatus.PENDING_CANCEL:
-            locked.set_status(state.status_after_cancel_rejected(locked.filled_quantity))
+            locked.set_status(
+                state.status_after_cancel_rejected(
+                    locked.filled_quantity, untriggered=_awaits_trigger(locked)
+                )
+            )
             locked.save(update_fields=["status", "updated_at"])
         OrderEvent.objects.append(
             order=locked,

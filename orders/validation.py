@@ -30,8 +30,12 @@ def validate_order(
     quantity: Decimal,
     price: Decimal | None,
     post_only: bool,
+    trigger_price: Decimal | None = None,
 ) -> None:
-    """Field errors a venue would refuse the order for, found before anything is written."""
+    """Field errors a venue would refuse the order for, found before anything is written.
+    A conditional order (stop, take profit) needs a trigger price on the tick; its limit kinds
+    need a price like a limit order."""
+    order_type = OrderType(order_type)
     if not account.enabled or not account.exchange.enabled:
         raise invalid("account", f"account {account} is disabled")
     if not account.can_trade:
@@ -48,9 +52,21 @@ def validate_order(
         raise invalid(
             "quantity", f"must be a multiple of the lot size {figure(instrument.lot_size)}"
         )
-    if order_type == OrderType.LIMIT:
+    if order_type.is_conditional:
+        if trigger_price is None:
+            raise invalid("trigger_price", f"a {order_type} order needs a trigger price")
+        if trigger_price <= 0:
+            raise invalid("trigger_price", "must be positive")
+        if not multiple_of(trigger_price, instrument.tick_size):
+            raise invalid(
+                "trigger_price",
+                f"must be a multiple of the tick size {figure(instrument.tick_size)}",
+            )
+    elif trigger_price is not None:
+        raise invalid("trigger_price", "only a stop or take-profit order has a trigger price")
+    if order_type.has_price:
         if price is None:
-            raise invalid("price", "a limit order needs a price")
+            raise invalid("price", f"a {order_type} order needs a price")
         if price <= 0:
             raise invalid("price", "must be positive")
         if not multiple_of(price, instrument.tick_size):
@@ -66,7 +82,7 @@ def validate_order(
                     f"{figure(instrument.min_notional)}",
                 )
     elif price is not None:
-        raise invalid("price", "a market order takes no price")
+        raise invalid("price", f"a {order_type} order takes no price")
     if post_only and order_type != OrderType.LIMIT:
         raise invalid("post_only", "only a limit order can be post-only")
 

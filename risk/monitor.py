@@ -33,6 +33,7 @@ from exchanges.venues.base import InstrumentKind, StreamState
 from exchanges.venues.quantities import notional
 from marketdata.models import ConnectorStatus
 from orders import metrics
+from orders.choices import CONDITIONAL_ORDER_TYPES
 from orders.models import Order
 from orders.state import OPEN_STATUSES
 from portfolio.models import Position
@@ -215,11 +216,14 @@ def check_positions(now: datetime) -> list[RiskEvent]:
 
 def check_far_orders(now: datetime) -> list[RiskEvent]:
     """Open limit orders priced more than `settings.RISK_FAR_ORDER_PCT` percent from their
-    instrument's reference price (options are left out: their marks move too much)."""
+    instrument's reference price (options are left out: their marks move too much, and so
+    are stop and take-profit orders waiting for their trigger: far from the market is where
+    they belong)."""
     limit = Decimal(str(settings.RISK_FAR_ORDER_PCT))
     orders = (
         Order.objects.filter(status__in=OPEN_STATUSES, price__isnull=False)
         .exclude(instrument__kind=InstrumentKind.OPTION)
+        .exclude(order_type__in=sorted(CONDITIONAL_ORDER_TYPES), triggered_at__isnull=True)
         .select_related("instrument__exchange", "account__exchange")
         .order_by("id")
     )

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from exchanges.models import ExchangeAccount
 from gateway_site.api.fields import Choice, DecimalString, Flag, PrimaryKey, Text
-from orders.choices import OrderType, Side, TimeInForce
+from orders.choices import OrderType, Side, TimeInForce, TriggerPrice
 from orders.models import Fill, Order, OrderEvent
 
 
@@ -20,6 +20,19 @@ class OrderInput(serializers.Serializer):
         help_text="CCXT units: contracts for derivatives, base currency for spot"
     )
     price = DecimalString(required=False, allow_null=True, default=None)
+    trigger_price = DecimalString(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stop and take-profit orders: the price that fires them",
+    )
+    trigger_by = Choice(
+        choices=TriggerPrice.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stop and take-profit orders: the price watched (mark unless given)",
+    )
     time_in_force = Choice(choices=TimeInForce.choices, default=TimeInForce.GTC)
     post_only = Flag(default=False)
     reduce_only = Flag(default=False)
@@ -93,6 +106,7 @@ class OrderOutput(serializers.ModelSerializer):
     price = DecimalString(allow_null=True)
     filled_quantity = DecimalString()
     average_fill_price = DecimalString(allow_null=True)
+    trigger_price = DecimalString(allow_null=True)
 
     class Meta:
         model = Order
@@ -107,6 +121,9 @@ class OrderOutput(serializers.ModelSerializer):
             "time_in_force",
             "post_only",
             "reduce_only",
+            "trigger_price",
+            "trigger_by",
+            "triggered_at",
             "client_order_id",
             "venue_order_id",
             "status",

@@ -112,6 +112,55 @@ def test_bad_input_is_400_naming_the_field(trader, accounts, changes, fields):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        (
+            {"type": "stop_market", "price": None},
+            {"trigger_price": ["a stop_market order needs a trigger price"]},
+        ),
+        (
+            {"type": "stop_market", "trigger_price": "80000.0"},
+            {"price": ["a stop_market order takes no price"]},
+        ),
+        (
+            {"type": "take_profit_limit", "price": None, "trigger_price": "95000.0"},
+            {"price": ["a take_profit_limit order needs a price"]},
+        ),
+        (
+            {"type": "stop_limit", "trigger_price": "80000.05"},
+            {"trigger_price": ["must be a multiple of the tick size 0.1"]},
+        ),
+        (
+            {"type": "stop_limit", "trigger_price": "-1"},
+            {"trigger_price": ["must be positive"]},
+        ),
+        (
+            {"trigger_price": "80000.0"},
+            {"trigger_price": ["only a stop or take-profit order has a trigger price"]},
+        ),
+        (
+            {"trigger_by": "mark"},
+            {"trigger_by": ["only a stop or take-profit order watches a trigger price"]},
+        ),
+        (
+            {"type": "stop_market", "price": None, "trigger_price": "80000.0", "trigger_by": "bid"},
+            {"trigger_by": ['"bid" is not a valid choice.']},
+        ),
+        (
+            {"type": "stop_market", "price": None, "trigger_price": 80000},
+            {"trigger_price": ['Send decimals as strings, e.g. "0.1", not JSON numbers.']},
+        ),
+    ],
+)
+def test_bad_conditional_orders_are_400_naming_the_field(trader, accounts, changes, fields):
+    response = trader.post(
+        "/api/v1/orders/", body(accounts[Venue.OKX], Venue.OKX, **changes), format="json"
+    )
+    assert_error(response, 400, "validation_error", fields)
+    assert Order.objects.count() == 0
+
+
 def test_a_risk_refusal_is_422_with_the_check_and_a_risk_event(trader, accounts):
     account = accounts[Venue.OKX]
     RiskLimit.objects.create(name="desk cap", account=account, max_order_notional=D("500"))
