@@ -7,7 +7,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from exchanges.models import ExchangeAccount
-from gateway_site.api.fields import DecimalString, PrimaryKey
+from gateway_site.api.fields import Choice, DecimalString, PrimaryKey
+from orders.choices import TriggerPrice
 from portfolio.choices import ReconciliationKind, ReconciliationStatus
 from portfolio.models import Balance, Position, ReconciliationReport
 
@@ -49,6 +50,37 @@ class PositionOutput(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class ProtectInput(serializers.Serializer):
+    stop_loss = DecimalString(
+        required=False,
+        allow_null=True,
+        help_text="Trigger price of the stop loss; null removes it, absent leaves it.",
+    )
+    take_profit = DecimalString(
+        required=False,
+        allow_null=True,
+        help_text="Trigger price of the take profit; null removes it, absent leaves it.",
+    )
+    trigger_by = Choice(choices=TriggerPrice.choices, default=TriggerPrice.MARK)
+
+
+class ProtectiveOrder(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField(source="order_type")
+    side = serializers.CharField()
+    quantity = DecimalString()
+    trigger_price = DecimalString()
+    trigger_by = serializers.CharField()
+    status = serializers.CharField()
+    client_order_id = serializers.CharField()
+
+
+class ProtectionOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    stop_loss = ProtectiveOrder(allow_null=True)
+    take_profit = ProtectiveOrder(allow_null=True)
 
 
 class BalanceOutput(serializers.ModelSerializer):

@@ -3,7 +3,8 @@ for every operation, generated valid and invalid requests never get a 5xx, and e
 (status, content type, headers, body) is one the schema describes.
 
 The operations that call a venue (`sync_instruments`, an account's `test`, order entry, amend,
-cancel, cancel-all, and engaging the kill switch, which cancels on the venues) are left out: a
+cancel, cancel-all, a position's protection orders, and engaging the kill switch, which
+cancels on the venues) are left out: a
 fuzzed exchange row points anywhere, and a test never reaches past 127.0.0.1. They are tested
 against the simulator in tests/integration/api/ (test_venue_calls.py, test_orders.py) and
 tests/integration/orders/.
@@ -28,6 +29,7 @@ schema = (
     schemathesis.openapi.from_dict(GENERATED)
     .exclude(path_regex=r"/(sync_instruments|test|amend|cancel|cancel_all)/$")
     .exclude(method="POST", path_regex=r"/api/v1/(orders|kill-switch)/$")
+    .exclude(method="POST", path_regex=r"/api/v1/positions/[^/]+/protection/$")
 )
 
 
