@@ -184,6 +184,15 @@ def publish_account_event(account_id: int, kind: str, data: dict[str, Any]) -> N
         log.exception("could not publish %s update of account %s", kind, account_id)
 
 
+def publish(channel: str, data: dict[str, Any]) -> None:
+    """Publish one message on a channel that is no account's (`risk`); logged, never raised,
+    on a transport failure, like `publish_account_event`."""
+    try:
+        _send(channel, data)
+    except Exception:
+        log.exception("could not publish on %s", channel)
+
+
 def publish_after_commit(account_id: int, kind: str, data: dict[str, Any]) -> None:
     """`publish_account_event` once the current transaction commits (at once outside one);
     nothing if it rolls back. `data` is built now, from the rows as this transaction left them."""

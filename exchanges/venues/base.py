@@ -51,15 +51,9 @@ class Side(enum.StrEnum):
 
 
 class OrderType(enum.StrEnum):
-    """Plain orders (`limit`, `market`) and conditional ones, which wait off the book until
-    their trigger price is reached and then execute as a market or limit order.
-
-    A stop (stop loss) triggers on a move against a position the order closes: a buy stop when
-    the price rises to the trigger or above, a sell stop when it falls to it or below. A take
-    profit triggers on the move the other way. The venues' names: Deribit `stop_market`,
-    `stop_limit`, `take_market`, `take_limit`; OKX algo orders (`conditional` with
-    `slTriggerPx`/`tpTriggerPx`); Bybit orders with a `triggerPrice` and `triggerDirection`.
-    """
+    """Plain orders and conditional ones, which wait off the book until their trigger price
+    is reached and then execute as a market or limit order (`trigger_direction`). Deribit
+    `stop_*`/`take_*`; OKX algo orders (`conditional`); Bybit orders with a `triggerPrice`."""
 
     LIMIT = "limit"
     MARKET = "market"

@@ -1,6 +1,6 @@
 """`/ws/stream`: live market data and the user's accounts over one WebSocket (the README's
 "/ws/stream protocol"; the private channels `orders`, `fills`, `positions`, `balances` are in
-`private.py`).
+`private.py`, the `risk` channel in `risk.py`).
 
 Each connection holds no channel-layer channel of its own (`channel_layer_alias` names no
 configured layer, so Channels gives it none): the process's one `Hub` receives the feed and
@@ -37,6 +37,8 @@ from marketdata.stream.private import (
     read_snapshots,
     visible_account_ids,
 )
+from marketdata.stream.risk import PERMISSIONS as RISK_PERMISSIONS
+from marketdata.stream.risk import RISK, read_risk_snapshot
 from orders.notify import account_channel
 
 log = logging.getLogger(__name__)
@@ -173,7 +175,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "too_many_channels", f"a connection reads at most {MAX_CHANNELS} channels"
             )
         private = [n for n in new if is_account_channel(n)]
-        listing = await LISTINGS.get() if len(private) < len(new) else None
+        own = [n for n in new if n == RISK]
+        listing = await LISTINGS.get() if len(private) + len(own) < len(new) else None
         visible = await visible_account_ids(self.scope["user"]) if private else frozenset()
         if self.mailbox is None:  # closed while the listing was read
             return
@@ -188,6 +191,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 if expanded is not None:
                     expansions[name] = expanded
                     accepted.append(name)
+                continue
+            if name == RISK:
+                if RISK_PERMISSIONS <= self.permissions:
+                    accepted.append(name)
+                else:
+                    self.error("forbidden", f"you may not read {name!r}", channel=name)
                 continue
             try:
                 channel = parse_channel(name)
@@ -212,13 +221,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
             held = self._hub_channels()
             self.channels.update(fresh)
             self.requested.update(expansions)
-            market = [n for n in fresh if n not in expansions]
+            market = [n for n in fresh if n not in expansions and n != RISK]
             accounts = sorted({c for n in fresh for c in expansions.get(n, ())} - held)
+            risk = [RISK] if RISK in fresh else []
             if market:
                 self.mailbox.snapshots(asyncio.ensure_future(read_latest(market)))
             if accounts:
                 self.mailbox.snapshots(asyncio.ensure_future(read_snapshots(accounts)))
-            self.hub.subscribe(self.mailbox, market + accounts)
+            if risk:
+                self.mailbox.snapshots(asyncio.ensure_future(read_risk_snapshot()))
+            self.hub.subscribe(self.mailbox, market + accounts + risk)
 
     def _account_channels(self, name: str, visible: frozenset[int]) -> frozenset[str] | None:
         """The account channels a private subscription reads (`private.py`), or None after

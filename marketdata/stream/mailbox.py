@@ -29,6 +29,7 @@ import orjson
 
 from marketdata.feed import ARBITRAGE, RECENT_TRADES, TRADES
 from marketdata.stream.private import is_account_channel, merge_rows
+from marketdata.stream.risk import RISK, merge_events
 
 CONFLATE_AFTER = 100  # queued entries past which a client counts as behind
 
@@ -97,6 +98,8 @@ def merge(channel: str, previous: Any, data: Any) -> Any:
         return merge_arbitrage(previous, data)
     if is_account_channel(channel):
         return merge_rows(channel, previous, data)
+    if channel == RISK:
+        return merge_events(previous, data)
     return data
 
 
