@@ -36,6 +36,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "side",
         "order_type",
         "price",
+        "trigger_price",
         "quantity",
         "filled_quantity",
         "status",

@@ -122,9 +122,13 @@ class RoutedOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoutedOrderViewSet(GatewayViewSet, mixins.RetrieveModelMixin):
+class RoutedOrderViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Routed (parent) orders: list (newest first, filter by `status`, `symbol`), detail,
+    and `create` to route one."""
+
     serializer_class = RoutedOutput
     ordering = "-id"
+    filterset_fields = ["status", "symbol", "side"]
 
     def get_queryset(self):
         visible = accounts_visible_to(self.request.user)
@@ -136,6 +140,12 @@ class RoutedOrderViewSet(GatewayViewSet, mixins.RetrieveModelMixin):
         if self.action == "create":
             return [UserThrottle(), OrderEntryThrottle()]
         return super().get_throttles()
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(
+            RoutedOutput([routed.summarize(parent) for parent in page], many=True).data
+        )
 
     def retrieve(self, request: Request, pk=None) -> Response:
         return Response(RoutedOutput(routed.summarize(self.get_object())).data)

@@ -67,6 +67,10 @@ def test_route_then_read_it_back(trader, market, accounts):
     again = trader.get(f"/api/v1/orders/routed/{made['id']}/")
     assert again.status_code == 200
     assert again.json() == {**made, "updated_at": again.json()["updated_at"]}
+    listed = trader.get("/api/v1/orders/routed/", {"status": "filled"}).json()
+    assert [r["id"] for r in listed["results"]] == [made["id"]]
+    assert listed["results"][0]["children"] == made["children"]
+    assert trader.get("/api/v1/orders/routed/", {"status": "open"}).json()["results"] == []
 
 
 def test_a_subset_of_accounts_routes_over_those_only(trader, market, accounts):
@@ -93,7 +97,9 @@ def test_another_users_accounts_and_routed_orders_are_out_of_reach(
     made = trader.post("/api/v1/orders/routed/", body(), format="json").json()
     other = make_user("olga", "trader")
     AccountGrant.objects.create(user=other, account=deribit)
-    assert client_for(other).get(f"/api/v1/orders/routed/{made['id']}/").status_code == 404
+    olga = client_for(other)
+    assert olga.get(f"/api/v1/orders/routed/{made['id']}/").status_code == 404
+    assert olga.get("/api/v1/orders/routed/").json()["results"] == []
 
 
 @pytest.mark.parametrize(
