@@ -202,7 +202,9 @@ def circuit_breaker_rejection(
 def check_order(account: ExchangeAccount, instrument: Instrument, order: Proposed) -> Checked:
     """Run the checks of `order` under every matching limit (and the kill switch, the circuit
     breaker, the balance and the margin, which need no limit); the first rejection found is
-    the answer."""
+    the answer. A tripped breaker halts every order on its instrument but a reduce-only one
+    (the venue enforces that it only closes), so a position can still be closed or
+    protected."""
     rows = matching_limits(account, instrument)
     exposure = exposure_for(
         account,
@@ -212,7 +214,7 @@ def check_order(account: ExchangeAccount, instrument: Instrument, order: Propose
         with_daily_pnl=any(row.max_daily_loss is not None for row in rows),
     )
     rejection = run_checks(order, Limits(), exposure)
-    if rejection is None:
+    if rejection is None and not order.reduce_only:  # closing a position stays possible
         rejection = circuit_breaker_rejection(instrument)
     if rejection is not None:
         return Checked(rejection, None, exposure)

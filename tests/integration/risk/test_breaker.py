@@ -99,6 +99,13 @@ def test_a_price_shock_halts_that_instrument_only_through_the_order_api(
     assert error["check"] == "circuit_breaker"
     assert "circuit breaker tripped on BTC/USDT:USDT" in error["message"]
     assert "mark moved -6% (from 90000 to 84600)" in error["message"]
+    # a reduce-only order passes the breaker (closing stays possible); the venue then refuses
+    # this one, as there is no position to reduce
+    closing = {**order_body(accounts["okx"], "okx"), "reduce_only": True}
+    answer = trader.post("/api/v1/orders/", closing, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["status"] == "rejected"
+    assert RiskEvent.objects.filter(kind="order_rejected").count() == 1  # the first order only
     for venue in ("bybit", "deribit"):
         made = trader.post("/api/v1/orders/", order_body(accounts[venue], venue), format="json")
         assert made.status_code == 201, made.content
