@@ -1,8 +1,8 @@
 """Stop loss and take profit live, on each venue: a long position opened through the order
 path gets both through `portfolio.protection` (placed natively on the venue, untriggered); a
-price fall on the simulator fires the stop, whose fill closes the position, and the venue
-cancels the take profit, which has nothing left to reduce. A stand-alone stop-limit order is
-canceled before it fires. The private stream brings every step."""
+price fall on the simulator fires the stop (a rise, the take profit), whose fill closes the
+position, and the venue cancels the other, which has nothing left to reduce. A stand-alone
+stop-limit order is canceled before it fires. The private stream brings every step."""
 
 from __future__ import annotations
 
@@ -44,12 +44,16 @@ def row(model, **match):
     return model.objects.select_related("instrument").filter(**match).first()
 
 
+@pytest.mark.parametrize(
+    "move", ["-4", "+5"], ids=["fall_fires_stop_loss", "rise_fires_take_profit"]
+)
 @pytest.mark.parametrize("venue", [Venue.DERIBIT, Venue.OKX, Venue.BYBIT])
-async def test_a_price_fall_fires_the_stop_loss_and_closes_the_position(
+async def test_a_price_move_fires_one_protective_order_and_closes_the_position(
     accounts,  # noqa: F811 (the fixture)
     sim,
     start_service,
     venue,
+    move,
 ):
     account = accounts[venue]
     service = await start_service(dead_man_seconds=0)
@@ -95,7 +99,7 @@ async def test_a_price_fall_fires_the_stop_loss_and_closes_the_position(
         protect_position,
         position,
         stop_loss=on_tick(mark * D("0.98"), tick),
-        take_profit=on_tick(mark * D("1.05"), tick),
+        take_profit=on_tick(mark * D("1.03"), tick),
         trigger_by=TriggerPrice.MARK,
         actor="alice",
     )
@@ -109,25 +113,26 @@ async def test_a_price_fall_fires_the_stop_loss_and_closes_the_position(
     assert (stop.status, take.status) == ("untriggered", "untriggered")
     assert take.order_type == "take_profit_market"
 
-    shock(sim, venue, "-4")
+    shock(sim, venue, move)
+    fired, other = (stop, take) if move.startswith("-") else (take, stop)
 
     async def closed():
-        stop_now = await in_thread(Order.objects.get, pk=stop.pk)
-        take_now = await in_thread(Order.objects.get, pk=take.pk)
+        fired_now = await in_thread(Order.objects.get, pk=fired.pk)
+        other_now = await in_thread(Order.objects.get, pk=other.pk)
         position_now = await in_thread(row, Position, pk=position.pk)
         done = (
-            stop_now.status == "filled"
-            and take_now.status == "canceled"
+            fired_now.status == "filled"
+            and other_now.status == "canceled"
             and position_now.quantity == 0
         )
-        return (stop_now, take_now) if done else None
+        return (fired_now, other_now) if done else None
 
-    stop_now, take_now = await eventually(closed, timeout=20, interval=0.1)
-    assert stop_now.filled_quantity == size
-    assert stop_now.triggered_at is not None
-    assert take_now.triggered_at is None
-    fills = await in_thread(lambda: list(Fill.objects.filter(order=stop_now)))
+    fired_now, other_now = await eventually(closed, timeout=20, interval=0.1)
+    assert fired_now.filled_quantity == size
+    assert fired_now.triggered_at is not None
+    assert other_now.triggered_at is None
+    fills = await in_thread(lambda: list(Fill.objects.filter(order=fired_now)))
     assert sum(f.quantity for f in fills) == size
     assert all(f.side == "sell" for f in fills)
-    kinds = await in_thread(lambda: list(stop_now.events.values_list("kind", flat=True)))
+    kinds = await in_thread(lambda: list(fired_now.events.values_list("kind", flat=True)))
     assert "triggered" in kinds
