@@ -82,8 +82,8 @@ async def test_a_price_move_fires_one_protective_order_and_closes_the_position(
         venue,
         order_type=OrderType.STOP_LIMIT,
         quantity=MIN_SIZE[venue],
-        trigger_price=on_tick(mark * D("1.10"), tick),
-        price=on_tick(mark * D("1.11"), tick),
+        trigger_price=on_tick(mark * D("1.01"), tick),
+        price=on_tick(mark * D("1.012"), tick),  # Deribit: within 1.5% of the mark
         trigger_by=TriggerPrice.MARK,
     )
     assert spare.status == "untriggered", spare.reject_reason
