@@ -1,6 +1,6 @@
 """The kill switch through the API against the simulator: engaging it refuses every new order
-at once and cancels every open order on all three venues; releasing it is an explicit act that
-lets orders through again."""
+at once and cancels every open order on all three venues, stop orders waiting for their
+trigger included; releasing it is an explicit act that lets orders through again."""
 
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ def test_engaging_cancels_everything_everywhere_and_refuses_new_orders(
         for _ in range(2):
             made = trader.post("/api/v1/orders/", order_body(account, venue), format="json")
             assert made.status_code == 201, made.content
+        stop = {
+            **order_body(account, venue),
+            "type": "stop_market",
+            "price": None,
+            "trigger_price": "150000",
+            "trigger_by": "last",
+        }
+        made = trader.post("/api/v1/orders/", stop, format="json")
+        assert (made.status_code, made.json()["status"]) == (201, "untriggered"), made.content
 
     engaged = api["risk_officer"].post(
         "/api/v1/kill-switch/", {"engaged": True, "reason": "runaway algo"}, format="json"
