@@ -56,13 +56,7 @@ class EngineOrders:
         self._validate_size(info, quantity)
         if order_type is OrderType.LIMIT:
             self._validate_price(info, price)
-        if client_order_id:
-            existing = account.by_client_id.get(client_order_id)
-            if existing is not None and (existing.is_open or client_id_scope is ClientIdScope.ALL):
-                raise SimReject(
-                    RejectReason.DUPLICATE_CLIENT_ORDER_ID,
-                    f"client order id {client_order_id} is in use",
-                )
+        self._check_client_id(account, client_order_id, client_id_scope)
         opposite_best = book.best(side.opposite)
         would_take = post_only and (
             order_type is OrderType.MARKET
@@ -130,6 +124,18 @@ class EngineOrders:
         self._emit_order(account, order)
         self._execute_new(account, info, book, order)
         return order
+
+    @staticmethod
+    def _check_client_id(
+        account: SimAccount, client_order_id: str | None, scope: ClientIdScope
+    ) -> None:
+        """Refuse a client order id already used within `scope` (DUPLICATE_CLIENT_ORDER_ID)."""
+        existing = account.by_client_id.get(client_order_id) if client_order_id else None
+        if existing is not None and (existing.is_open or scope is ClientIdScope.ALL):
+            raise SimReject(
+                RejectReason.DUPLICATE_CLIENT_ORDER_ID,
+                f"client order id {client_order_id} is in use",
+            )
 
     def _execute_new(self, account: SimAccount, info, book, order: SimOrder) -> None:
         """Run an accepted order (NEW, already announced with `on_order`): match, then rest

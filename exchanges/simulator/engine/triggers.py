@@ -90,13 +90,7 @@ class EngineTriggers:
                 RejectReason.INVALID_TRIGGER_PRICE,
                 f"trigger {trigger_price} must be {where} the {trigger_by} price {watched}",
             )
-        if client_order_id:
-            existing = account.by_client_id.get(client_order_id)
-            if existing is not None and (existing.is_open or client_id_scope is ClientIdScope.ALL):
-                raise SimReject(
-                    RejectReason.DUPLICATE_CLIENT_ORDER_ID,
-                    f"client order id {client_order_id} is in use",
-                )
+        self._check_client_id(account, client_order_id, client_id_scope)
         now = self.clock_ns()
         order = SimOrder(
             order_id=str(next(self._order_ids[venue])),
