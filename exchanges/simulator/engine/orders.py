@@ -80,13 +80,11 @@ class EngineOrders:
         if not account.internal and not would_take:
             self._check_funds(account, info, book, side, order_type, quantity, price, reduce_only)
 
-        now = self.clock_ns()
-        order = SimOrder(
-            order_id=str(next(self._order_ids[venue])),
+        order = self._new_order(
+            venue,
+            api_key,
+            symbol,
             client_order_id=client_order_id or None,
-            api_key=api_key,
-            venue=venue,
-            symbol=symbol,
             side=side,
             order_type=order_type,
             time_in_force=time_in_force,
@@ -94,11 +92,7 @@ class EngineOrders:
             reduce_only=reduce_only,
             price=price,
             quantity=quantity,
-            filled_quantity=ZERO,
-            average_price=None,
             status=OrderStatus.NEW,
-            created_ns=now,
-            updated_ns=now,
         )
         if not account.internal:
             account.orders[order.order_id] = order
@@ -124,6 +118,21 @@ class EngineOrders:
         self._emit_order(account, order)
         self._execute_new(account, info, book, order)
         return order
+
+    def _new_order(self, venue: Venue, api_key: str, symbol: str, **fields) -> SimOrder:
+        """A fresh order with the venue's next id, nothing filled, stamped now."""
+        now = self.clock_ns()
+        return SimOrder(
+            order_id=str(next(self._order_ids[venue])),
+            api_key=api_key,
+            venue=venue,
+            symbol=symbol,
+            filled_quantity=ZERO,
+            average_price=None,
+            created_ns=now,
+            updated_ns=now,
+            **fields,
+        )
 
     @staticmethod
     def _check_client_id(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchanges.simulator.engine.records import (
-    ZERO,
     CancelReason,
     ClientIdScope,
     RejectReason,
@@ -91,13 +90,11 @@ class EngineTriggers:
                 f"trigger {trigger_price} must be {where} the {trigger_by} price {watched}",
             )
         self._check_client_id(account, client_order_id, client_id_scope)
-        now = self.clock_ns()
-        order = SimOrder(
-            order_id=str(next(self._order_ids[venue])),
+        order = self._new_order(
+            venue,
+            api_key,
+            symbol,
             client_order_id=client_order_id or None,
-            api_key=api_key,
-            venue=venue,
-            symbol=symbol,
             side=side,
             order_type=order_type,
             time_in_force=TimeInForce(time_in_force),
@@ -105,11 +102,7 @@ class EngineTriggers:
             reduce_only=reduce_only,
             price=price,
             quantity=quantity,
-            filled_quantity=ZERO,
-            average_price=None,
             status=OrderStatus.UNTRIGGERED,
-            created_ns=now,
-            updated_ns=now,
             trigger_price=trigger_price,
             trigger_by=TriggerPrice(trigger_by),
             trigger_direction=direction,
