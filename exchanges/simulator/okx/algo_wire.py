@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchanges.simulator.engine.records import CancelReason, SimOrder, SimReject
+from exchanges.simulator.engine.records import CancelReason, SimFill, SimOrder, SimReject
 from exchanges.simulator.okx.constants import VENUE
 from exchanges.simulator.okx.errors import reject_code
 from exchanges.simulator.okx.wire import ms, s
@@ -106,6 +106,13 @@ class OkxAlgoWire:
         if is_algo(order):
             return order.triggered_order_id or "", ""
         return order.order_id, order.client_order_id or ""
+
+    def _fill_ids(self, fill: SimFill) -> tuple[str, str]:
+        """(`ordId`, `clOrdId`) of a fill: those of its order on the plain endpoints."""
+        order = self.engine.get_order(VENUE, fill.api_key, order_id=fill.order_id)
+        if order is None:
+            return fill.order_id, fill.client_order_id or ""
+        return self._wire_ids(order)
 
     def _plain_lookup(self, order: SimOrder | None, ord_id: str) -> SimOrder | None:
         """`order` as the plain-order endpoints see it: an algo is known there only once fired,

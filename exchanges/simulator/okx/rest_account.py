@@ -111,7 +111,7 @@ class OkxAccountRest:
             for index, fill in enumerate(self.engine.fills(VENUE, account.api_key))
             if (not inst_id or fill.symbol == inst_id)
             and (not inst_type or self._inst_type(self.instruments[fill.symbol]) == inst_type)
-            and (not ord_id or fill.order_id == ord_id)
+            and (not ord_id or self._fill_ids(fill)[0] == ord_id)
         ]
         rows.reverse()
         rows = self._page(rows, query, lambda row: self._bill_id(row[0]))

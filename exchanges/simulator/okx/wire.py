@@ -326,10 +326,7 @@ class OkxWire:
         spot = info.kind is InstrumentKind.SPOT
         rate = self.engine.fees[(VENUE, fill.symbol)]
         fee_rate = rate.maker if fill.liquidity is Liquidity.MAKER else rate.taker
-        order = self.engine.get_order(VENUE, fill.api_key, order_id=fill.order_id)
-        ord_id, cl_ord_id = (
-            self._wire_ids(order) if order else (fill.order_id, fill.client_order_id or "")
-        )
+        ord_id, cl_ord_id = self._fill_ids(fill)
         return {
             "instType": self._inst_type(info),
             "instId": fill.symbol,
