@@ -302,7 +302,8 @@ def parse_algo_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """A conditional algo order as "Algo order list"/"details" or the `orders-algo` channel
     describe it (docs-v5 "Algo Trading"): UNTRIGGERED while `live`, NEW once `effective` (its
     order's own pushes, on `orders`, tell the fills), CANCELED, or REJECTED when it fired but
-    its order failed (`order_failed`, the reason in `failCode`)."""
+    its order failed (`order_failed`, the reason in `failCode`). One that closes the whole
+    position (`closeFraction` 1) has no `sz`: its quantity is 0."""
     if raw.get("ordType") != ALGO_ORD_TYPE:
         raise ProtocolError(f"not a conditional algo order: {raw.get('ordType')!r}", venue=OKX)
     try:
@@ -322,7 +323,7 @@ def parse_algo_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
         order_type=algo.order_type,
         time_in_force=TimeInForce.GTC,
         price=price,
-        quantity=dec(raw["sz"]),
+        quantity=opt_dec(raw.get("sz")) or ZERO,  # "" when it closes the whole position
         filled_quantity=ZERO,
         average_price=None,
         status=status,

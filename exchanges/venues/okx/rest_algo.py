@@ -77,7 +77,7 @@ class OkxAlgoRest:
         update = OrderUpdate(
             venue=Venue.OKX,
             symbol=request.symbol,
-            client_order_id=item.get("algoClOrdId") or request.client_order_id,
+            client_order_id=request.client_order_id,
             venue_order_id=item.get("algoId") or None,
             side=request.side,
             order_type=request.order_type,
