@@ -280,3 +280,37 @@ async def test_a_fired_stop_limit_resting_on_the_book_is_canceled_by_its_algo_id
     ended = await asyncio.to_thread(okx_rest.order_by_client_id, INST, "italgorest")
     assert ended.status is OrderStatus.CANCELED
     assert await asyncio.to_thread(okx_rest.open_orders) == []
+
+
+async def test_take_profit_fires_on_a_rise_and_closes_the_position(paused, okx_rest):
+    sim = paused
+    okx_rest.cancel_all()
+    stream = OkxPrivateStream(endpoints_of(sim), sim.credentials[OKX], rest=okx_rest, backoff=FAST)
+    try:
+        await subscribed(stream)
+        await asyncio.to_thread(buy_market, okx_rest, "italgolong2")
+        take_at = off_mark(sim, "2")
+        take = await asyncio.to_thread(
+            okx_rest.place_order,
+            conditional("italgotp2", OrderType.TAKE_PROFIT_MARKET, take_at),
+        )
+        move(sim, "3")
+        events = await collect(
+            stream,
+            lambda ev: (
+                any(u.status is OrderStatus.FILLED for u in updates_of(ev, "italgotp2"))
+                and any(
+                    isinstance(e, PositionUpdate) and e.symbol == SYMBOL and e.quantity == 0
+                    for e in ev
+                )
+            ),
+            15,
+        )
+        updates = updates_of(events, "italgotp2")
+        assert [u.status for u in updates][0] is OrderStatus.UNTRIGGERED
+        assert {(u.venue_order_id, u.order_type) for u in updates} == {
+            (take.venue_order_id, OrderType.TAKE_PROFIT_MARKET)
+        }
+        assert updates[0].trigger_price == take_at
+    finally:
+        await stream.close()
