@@ -8,6 +8,9 @@ Place: `slTriggerPx`/`slOrdPx` make a stop, `tpTriggerPx`/`tpOrdPx` a take profi
 the stop only, "Take Profit / Stop Loss Order" note); an order price "-1" executes at market;
 `slTriggerPxType`/`tpTriggerPxType` last | index | mark, default last. Other algo kinds
 (trigger, oco, trailing, twap, chase) are not simulated: 51000 "Parameter ordType error".
+Simplifications: `sz` is always in the base currency (a spot market buy's `tgtCcy` default
+`quote_ccy` is not applied), `closeFraction` is not taken, and the `algoClOrdId` of any earlier
+algo of the account is refused as a duplicate (51065).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import logging
 from decimal import Decimal
 
 from exchanges.venues.base import (
+    InstrumentKind,
     InvalidOrder,
     OrderNotFound,
     OrderRequest,
@@ -30,6 +31,7 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.parse import algo_of, parse_algo_order, parse_order
+from exchanges.venues.okx.symbols import kind_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ def algo_body(request: OrderRequest, td_mode: str) -> dict:
     }
     if request.reduce_only:
         body["reduceOnly"] = True  # a JSON boolean on this endpoint ("Place algo order")
+    if kind_of(request.venue_symbol) is InstrumentKind.SPOT and not request.order_type.has_price:
+        body["tgtCcy"] = "base_ccy"  # a spot market buy is otherwise sized in quote currency
     return body
 
 

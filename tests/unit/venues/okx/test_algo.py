@@ -477,3 +477,21 @@ def test_other_algo_kinds_are_skipped():
     s, link = session()
     trigger = pending_algo(ordType="trigger", slTriggerPx="", triggerPx="40000")
     assert s.on_message(push("orders-algo", trigger), link) == []
+
+
+def test_a_spot_market_stop_is_sized_in_the_base_currency(client, mocked):
+    mocked.post(
+        f"{BASE}{C.PATH_ORDER_ALGO}", json=load_payload("okx", "rest_place_algo_order_response")
+    )
+    request = OrderRequest(
+        symbol="BTC/USDT",
+        venue_symbol="BTC-USDT",
+        client_order_id="spotstop1",
+        side=Side.BUY,
+        order_type=OrderType.STOP_MARKET,
+        quantity=D("0.01"),
+        trigger_price=D("99000"),
+    )
+    client.place_order(request)
+    body = json.loads(mocked.calls[0].request.body)
+    assert (body["tdMode"], body["tgtCcy"], body["sz"]) == ("cash", "base_ccy", "0.01")
