@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from exchanges.venues.base import (
@@ -217,16 +218,14 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
 # --------------------------------------------------------------------------- orders and fills
 
 
-def parse_order(
-    raw: dict, symbol: str, received_ns: int, algo: AlgoOrder | None = None
-) -> OrderUpdate:
+def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it.
 
     An order a stop loss / take profit placed when it fired carries `algoId`/`algoClOrdId`
     (its own `clOrdId` is ""): it is reported under the algo's ids, so it stays the one order
-    the gateway placed. Its type and trigger come from `algo` (what the adapter knows of that
-    algo, `algos.AlgoOrders`); unknown, it is taken for a stop of the type it executes as
-    (the order itself does not say which it was)."""
+    the gateway placed. The order does not say whether a stop or a take profit placed it: it
+    is taken for a stop of the type it executes as, and `with_algo` puts the algo's own type
+    and trigger on it where the adapter knows them (`algos.AlgoOrders`)."""
     try:
         order_type, tif, post_only = ORDER_TYPES[raw["ordType"]]
         status = ORDER_STATUS[raw["state"]]
@@ -234,20 +233,12 @@ def parse_order(
         raise ProtocolError(f"unknown order field value {exc}", venue=OKX) from None
     client_order_id = raw.get("clOrdId") or None
     venue_order_id = raw.get("ordId") or None
-    trigger_price = trigger_by = None
     if raw.get("algoId"):
         client_order_id = raw.get("algoClOrdId") or client_order_id
         venue_order_id = raw["algoId"]
-        if algo is not None:
-            order_type, trigger_price, trigger_by = (
-                algo.order_type,
-                algo.trigger_price,
-                algo.trigger_by,
-            )
-        else:
-            order_type = (
-                OrderType.STOP_MARKET if order_type is OrderType.MARKET else OrderType.STOP_LIMIT
-            )
+        order_type = (
+            OrderType.STOP_MARKET if order_type is OrderType.MARKET else OrderType.STOP_LIMIT
+        )
     filled = opt_dec(raw.get("accFillSz")) or ZERO
     average = opt_dec(raw.get("avgPx"))
     reason = ""
@@ -273,8 +264,19 @@ def parse_order(
         post_only=post_only,
         reduce_only=raw.get("reduceOnly") == "true",
         reject_reason=reason,
-        trigger_price=trigger_price,
-        trigger_by=trigger_by,
+    )
+
+
+def with_algo(update: OrderUpdate, algo: AlgoOrder | None) -> OrderUpdate:
+    """`update` of the order an algo placed, with the algo's type and trigger (unchanged
+    when the algo is not known)."""
+    if algo is None:
+        return update
+    return replace(
+        update,
+        order_type=algo.order_type,
+        trigger_price=algo.trigger_price,
+        trigger_by=algo.trigger_by,
     )
 
 

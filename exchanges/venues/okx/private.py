@@ -45,6 +45,7 @@ from exchanges.venues.okx.parse import (
     parse_balances,
     parse_order,
     parse_position,
+    with_algo,
 )
 from exchanges.venues.okx.rest import OkxRestClient, default_endpoints
 from exchanges.venues.okx.symbols import SymbolTable
@@ -197,7 +198,7 @@ class OkxPrivateSession:
                 if item.get("ordId"):
                     self.algos.link(item["ordId"], item["algoId"])
                 algo = self.algos.get(item["algoId"])
-            update = parse_order(item, symbol, received, algo)
+            update = with_algo(parse_order(item, symbol, received), algo)
             out.append(update)
             fill = self._fill_of(item, symbol, received)
             if fill is not None:

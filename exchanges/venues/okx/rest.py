@@ -52,6 +52,7 @@ from exchanges.venues.okx.parse import (
     parse_order,
     parse_ticker,
     parse_trade,
+    with_algo,
 )
 from exchanges.venues.okx.rest_account import OkxAccountRest
 from exchanges.venues.okx.rest_algo import OkxAlgoRest
@@ -494,10 +495,8 @@ class OkxRestClient(OkxAlgoRest, OkxAccountRest):
         untriggered conditional ones."""
         received = now_ns()
         plain = [
-            parse_order(
-                raw,
-                self.symbols.unified(raw["instId"]),
-                received,
+            with_algo(
+                parse_order(raw, self.symbols.unified(raw["instId"]), received),
                 self._algo_of_order(raw),
             )
             for raw in self._pending(venue_symbol)
@@ -531,8 +530,9 @@ class OkxRestClient(OkxAlgoRest, OkxAccountRest):
             raise
         if not data:
             return self._algo_by_client_id(venue_symbol, client_order_id)
-        return parse_order(
-            data[0], self.symbols.unified(venue_symbol), now_ns(), self._algo_of_order(data[0])
+        return with_algo(
+            parse_order(data[0], self.symbols.unified(venue_symbol), now_ns()),
+            self._algo_of_order(data[0]),
         )
 
     def close(self) -> None:

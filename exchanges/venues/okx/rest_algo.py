@@ -30,7 +30,7 @@ from exchanges.venues.base import (
     now_ns,
 )
 from exchanges.venues.okx import constants as C
-from exchanges.venues.okx.parse import algo_of, parse_algo_order, parse_order
+from exchanges.venues.okx.parse import algo_of, parse_algo_order, parse_order, with_algo
 from exchanges.venues.okx.symbols import kind_of
 
 log = logging.getLogger(__name__)
@@ -251,5 +251,5 @@ class OkxAlgoRest:
             )
             data = self._data(envelope, "order_details")
             if data:
-                return parse_order(data[0], symbol, now_ns(), algo)
+                return with_algo(parse_order(data[0], symbol, now_ns()), algo)
         return parse_algo_order(raw, symbol, now_ns())

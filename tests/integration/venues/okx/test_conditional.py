@@ -307,7 +307,7 @@ async def test_take_profit_fires_on_a_rise_and_closes_the_position(paused, okx_r
             15,
         )
         updates = updates_of(events, "italgotp2")
-        assert [u.status for u in updates][0] is OrderStatus.UNTRIGGERED
+        assert updates[0].status is OrderStatus.UNTRIGGERED
         assert {(u.venue_order_id, u.order_type) for u in updates} == {
             (take.venue_order_id, OrderType.TAKE_PROFIT_MARKET)
         }

@@ -26,7 +26,7 @@ from exchanges.venues.base import (
 from exchanges.venues.okx import constants as C
 from exchanges.venues.okx.algos import AlgoOrder, AlgoOrders
 from exchanges.venues.okx.auth import OkxSigner
-from exchanges.venues.okx.parse import order_fill, parse_algo_order, parse_order
+from exchanges.venues.okx.parse import order_fill, parse_algo_order, parse_order, with_algo
 from exchanges.venues.okx.private import OkxPrivateSession
 from exchanges.venues.okx.rest import OkxRestClient
 from exchanges.venues.ws import OfflineLink
@@ -149,7 +149,7 @@ def test_the_order_a_fired_algo_placed_is_reported_under_the_algo_ids():
         D("1890"),
         TriggerPrice.MARK,
     )
-    update = parse_order(raw, "ETH/USDT", 0, known)
+    update = with_algo(parse_order(raw, "ETH/USDT", 0), known)
     assert (
         update.client_order_id,
         update.venue_order_id,
