@@ -31,7 +31,13 @@ rosssaunders/coincise docs/okx/*.md), and the recorded payloads in tests/fixture
 - Private channels `orders`, `positions`, `account` ("Order channel", "Positions channel",
   "Account channel"), pushed from the engine's listener events for the logged-in key only.
 - `POST /api/v5/trade/cancel-all-after` ("Cancel All After"): timeOut 0 or 10..120 s; when it
-  fires every open order of the account is canceled (`cancelSource` "20").
+  fires every open order on the book of the account is canceled (`cancelSource` "20"); the docs
+  say "all pending orders ... through order book", so untriggered algo orders stay.
+- Algo orders, one-way stop loss / take profit only (`ordType` conditional; "Algo Trading":
+  place, cancel-algos, orders-algo-pending/-history, order-algo details, the `orders-algo`
+  channel): `rest_algo.py`, `algo_wire.py`. The order a fired algo places has its own `ordId`,
+  an empty `clOrdId`, and carries `algoId`/`algoClOrdId` on `orders` and `/trade/order(s)`;
+  the plain-order endpoints know the algo only by that `ordId`, once fired.
 
 - Private WebSocket order operations `order`, `amend-order`, `cancel-order` ("WS / Place
   order"...), the `channel-conn-count` event on new orders/account/positions subscriptions

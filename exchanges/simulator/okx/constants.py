@@ -44,6 +44,9 @@ CANCEL_ALL_AFTER_RANGE = (10, 120)
 BATCH_MAX = 20  # orders per batch request
 
 
+ALGO_CANCEL_MAX = 10  # algo orders per cancel-algos request ("Cancel algo order")
+
+
 CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
@@ -74,7 +77,7 @@ BOOK_CHANNELS: dict[str, tuple[int, str, bool]] = {
 PUBLIC_CHANNELS = frozenset({"tickers", "trades", *BOOK_CHANNELS})
 
 
-PRIVATE_CHANNELS = frozenset({"orders", "positions", "account"})
+PRIVATE_CHANNELS = frozenset({"orders", "orders-algo", "positions", "account"})
 
 
 # WebSocket order operations on /ws/v5/private ("WS / Place order", "Cancel order", "Amend
@@ -130,6 +133,11 @@ RATE_LIMITS: dict[str, tuple[int, float, bool]] = {
     "positions": (10, 2.0, False),
     "balance": (10, 2.0, False),
     "cancel-all-after": (1, 1.0, False),
+    "order-algo": (20, 2.0, True),  # "Place algo order": user + instrument
+    "cancel-algos": (20, 2.0, False),
+    "order-algo-details": (20, 2.0, False),
+    "orders-algo-pending": (20, 2.0, False),
+    "orders-algo-history": (20, 2.0, False),
     "instruments": (20, 2.0, False),
     "time": (10, 2.0, False),
     "ticker": (20, 2.0, False),

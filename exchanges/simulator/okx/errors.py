@@ -81,4 +81,8 @@ def reject_code(reject: SimReject, operation: str, info: InstrumentInfo | None) 
         return "51001", "Instrument ID, Instrument ID code or Spread ID doesn't exist."
     if reason is RejectReason.NO_LIQUIDITY:
         return "51109", "No available offers."
+    if reason is RejectReason.INVALID_TRIGGER_PRICE:
+        # the direction-specific codes (51277..51308) are chosen in algo_wire.trigger_refusal,
+        # which knows the order's kind and side; this is the table's generic answer
+        return "51280", "SL trigger price cannot be higher than the last price."
     return "51000", "Parameter ordType error"

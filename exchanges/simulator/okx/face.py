@@ -20,6 +20,7 @@ from exchanges.simulator.common.faults import Faults
 from exchanges.simulator.common.limits import FixedWindows
 from exchanges.simulator.engine.core import Engine
 from exchanges.simulator.engine.records import Listener, SimFill, SimTicker
+from exchanges.simulator.okx.algo_wire import OkxAlgoWire
 from exchanges.simulator.okx.auth import OkxAuth
 from exchanges.simulator.okx.books import BookView, OkxBooks
 from exchanges.simulator.okx.constants import BOOK_MODES, DEFAULT_OPTIONS, RATE_LIMITS, VENUE
@@ -27,6 +28,7 @@ from exchanges.simulator.okx.errors import OkxError, empty_param, param_error
 from exchanges.simulator.okx.private import OkxPrivate
 from exchanges.simulator.okx.public import OkxPublic
 from exchanges.simulator.okx.rest_account import OkxAccountRest
+from exchanges.simulator.okx.rest_algo import OkxAlgoRest
 from exchanges.simulator.okx.rest_batch import OkxBatchRest
 from exchanges.simulator.okx.rest_market import OkxMarketRest
 from exchanges.simulator.okx.rest_orders import OkxOrderRest
@@ -42,12 +44,14 @@ class OkxFace(
     OkxOrderRest,
     OkxBatchRest,
     OkxAccountRest,
+    OkxAlgoRest,
     OkxAuth,
     OkxWs,
     OkxBooks,
     OkxPublic,
     OkxPrivate,
     OkxWire,
+    OkxAlgoWire,
     Listener,
 ):
     """The OKX v5 REST and WebSocket API on the simulator's engine (module doc)."""
@@ -158,6 +162,11 @@ class OkxFace(
             web.get("/api/v5/account/balance", self._rest_balance),
             web.get("/api/v5/asset/currencies", self._rest_currencies),
             web.post("/api/v5/trade/cancel-all-after", self._rest_cancel_all_after),
+            web.post("/api/v5/trade/order-algo", self._rest_place_algo),
+            web.get("/api/v5/trade/order-algo", self._rest_get_algo),
+            web.post("/api/v5/trade/cancel-algos", self._rest_cancel_algos),
+            web.get("/api/v5/trade/orders-algo-pending", self._rest_algo_pending),
+            web.get("/api/v5/trade/orders-algo-history", self._rest_algo_history),
             web.get("/ws/v5/public", self._ws_public),
             web.get("/ws/v5/private", self._ws_private),
         ]

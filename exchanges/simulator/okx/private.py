@@ -13,6 +13,7 @@ from exchanges.simulator.engine.records import (
     SimOrder,
     SimPosition,
 )
+from exchanges.simulator.okx.algo_wire import algo_state
 from exchanges.simulator.okx.constants import REORDER_HOLD_S, VENUE
 from exchanges.simulator.okx.ws import OkxConnection
 from exchanges.venues.base import InstrumentInfo
@@ -25,11 +26,32 @@ class OkxPrivate:
         if account.venue is not VENUE:
             return
         self._meta_of(order)
+        if order.order_type.is_conditional:
+            self._push_algo(account, order)
+            if self._plain_lookup(order, order.triggered_order_id or "") is None:
+                return  # untriggered, canceled before it fired, or failed to place
         signature = (order.status, order.filled_quantity, order.quantity, order.price)
         if self._pushed.get(order.order_id) == signature:
             return
         self._pushed[order.order_id] = signature
         self._push_order(account, order, None)
+
+    def _push_algo(self, account: SimAccount, order: SimOrder) -> None:
+        """`orders-algo` ("WS / Algo orders channel"): one push per algo state change."""
+        state = algo_state(order)
+        key = f"algo:{order.order_id}"
+        if self._pushed.get(key) == state:
+            return
+        self._pushed[key] = state
+        conns = self._private_subscribers(account.api_key, "orders-algo")
+        info = self.instruments[order.symbol]
+        data = None
+        for conn, arg in conns:
+            if not self._matches(arg, info):
+                continue
+            if data is None:
+                data = self._algo_json(order)
+            self._send_private(conn, orjson.dumps({"arg": arg, "data": [data]}))
 
     def on_fill(self, account: SimAccount, fill: SimFill) -> None:
         if account.venue is not VENUE:

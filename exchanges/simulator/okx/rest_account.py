@@ -40,12 +40,15 @@ class OkxAccountRest:
         return self._ok([self._order_json(order)])
 
     def _find_order(self, account: SimAccount, ord_id: str, cl_ord_id: str) -> SimOrder | None:
-        return self.engine.get_order(
+        """A plain order by `ordId`, else by `clOrdId`; an algo order only as the order it
+        placed, by that order's `ordId` (`_plain_lookup`)."""
+        order = self.engine.get_order(
             VENUE,
             account.api_key,
             order_id=ord_id or None,
             client_order_id=None if ord_id else cl_ord_id,
         )
+        return self._plain_lookup(order, ord_id)
 
     async def _rest_orders_pending(self, request: web.Request) -> web.Response:
         """`GET /api/v5/trade/orders-pending` ("Order List"): newest first, paged by ordId."""
@@ -64,8 +67,8 @@ class OkxAccountRest:
             and (not ord_type or self._meta_of(o).ord_type == ord_type)
             and (not state or STATE[o.status] == state)
         ]
-        orders.sort(key=lambda o: int(o.order_id), reverse=True)
-        orders = self._page(orders, query, lambda o: int(o.order_id))
+        orders.sort(key=lambda o: int(self._wire_ids(o)[0]), reverse=True)
+        orders = self._page(orders, query, lambda o: int(self._wire_ids(o)[0]))
         return self._ok([self._order_json(o) for o in orders])
 
     @staticmethod
@@ -108,7 +111,7 @@ class OkxAccountRest:
             for index, fill in enumerate(self.engine.fills(VENUE, account.api_key))
             if (not inst_id or fill.symbol == inst_id)
             and (not inst_type or self._inst_type(self.instruments[fill.symbol]) == inst_type)
-            and (not ord_id or fill.order_id == ord_id)
+            and (not ord_id or self._fill_ids(fill)[0] == ord_id)
         ]
         rows.reverse()
         rows = self._page(rows, query, lambda row: self._bill_id(row[0]))
@@ -185,4 +188,6 @@ class OkxAccountRest:
 
     def _fire_dead_man(self, api_key: str) -> None:
         self._dead_man.pop(api_key, None)
-        self.engine.cancel_all(VENUE, api_key, reason=CancelReason.DEAD_MAN_SWITCH)
+        self.engine.cancel_all(
+            VENUE, api_key, reason=CancelReason.DEAD_MAN_SWITCH, conditional=False
+        )

@@ -12,6 +12,7 @@ from exchanges.simulator.common.faults import answer_survives
 from exchanges.simulator.engine.records import (
     AmendAtOrBelowFilled,
     PostOnlyAction,
+    RejectReason,
     SimAccount,
     SimOrder,
     SimReject,
@@ -224,6 +225,10 @@ class OkxOrderRest:
             order_id=ord_id or None,
             client_order_id=None if ord_id else cl_ord_id,
         )
+        if existing is not None and self._plain_lookup(existing, ord_id) is None:
+            return self._amend_item(
+                params, "51503", "Your order has already been filled or canceled."
+            )
         if existing is not None and existing.order_id in self._meta:
             self._meta[existing.order_id].req_id = req_id
         try:
@@ -240,9 +245,10 @@ class OkxOrderRest:
         except SimReject as reject:
             code, msg = reject_code(reject, "amend", info)
             return self._amend_item(params, code, msg)
+        wire_ord_id, wire_cl_ord_id = self._wire_ids(order)
         return {
-            "ordId": order.order_id,
-            "clOrdId": order.client_order_id or "",
+            "ordId": wire_ord_id,
+            "clOrdId": wire_cl_ord_id,
             "ts": ms(self._now_ns()),
             "reqId": req_id,
             "sCode": "0",
@@ -275,6 +281,16 @@ class OkxOrderRest:
         if not ord_id and not cl_ord_id:
             item.update(sCode="51003", sMsg="Either client order ID or order ID is required.")
             return item
+        existing = self.engine.get_order(
+            VENUE,
+            account.api_key,
+            order_id=ord_id or None,
+            client_order_id=None if ord_id else cl_ord_id,
+        )
+        if existing is not None and self._plain_lookup(existing, ord_id) is None:
+            code, msg = reject_code(SimReject(RejectReason.ORDER_NOT_FOUND), "cancel", info)
+            item.update(sCode=code, sMsg=msg)
+            return item
         try:
             order = self.engine.cancel_order(
                 VENUE,
@@ -287,7 +303,8 @@ class OkxOrderRest:
             code, msg = reject_code(reject, "cancel", info)
             item.update(sCode=code, sMsg=msg)
             return item
-        item.update(ordId=order.order_id, clOrdId=order.client_order_id or "")
+        wire_ord_id, wire_cl_ord_id = self._wire_ids(order)
+        item.update(ordId=wire_ord_id, clOrdId=wire_cl_ord_id)
         return item
 
     async def _rest_cancel(self, request: web.Request) -> web.Response:

@@ -260,6 +260,7 @@ class OkxWire:
         else:
             avg_px = "0" if ws else ""
         lever = "" if spot else s(self.engine.leverage_of(VENUE, order.api_key, order.symbol))
+        ord_id, cl_ord_id = self._wire_ids(order)
         data = {
             "accFillSz": s(order.filled_quantity),
             "algoClOrdId": "",
@@ -272,7 +273,7 @@ class OkxWire:
             "cancelSourceReason": cancel_text,
             "category": "normal",
             "ccy": "" if spot else info.settle,
-            "clOrdId": order.client_order_id or "",
+            "clOrdId": cl_ord_id,
             "fee": s(-order.fee_paid),
             "feeCcy": fee_ccy,
             "fillPx": fill_px,
@@ -283,7 +284,7 @@ class OkxWire:
             "isTpLimit": "false",
             "lever": lever,
             "linkedAlgoOrd": {"algoId": ""},
-            "ordId": order.order_id,
+            "ordId": ord_id,
             "ordType": meta.ord_type,
             "pnl": "0",
             "posSide": "net",
@@ -313,6 +314,7 @@ class OkxWire:
             "tradeId": trade_id,
             "uTime": ms(order.updated_ns),
         }
+        data.update(self._algo_fields(order))
         if ws:
             data["execType"] = exec_type
             return data
@@ -324,12 +326,13 @@ class OkxWire:
         spot = info.kind is InstrumentKind.SPOT
         rate = self.engine.fees[(VENUE, fill.symbol)]
         fee_rate = rate.maker if fill.liquidity is Liquidity.MAKER else rate.taker
+        ord_id, cl_ord_id = self._fill_ids(fill)
         return {
             "instType": self._inst_type(info),
             "instId": fill.symbol,
             "tradeId": fill.trade_id,
-            "ordId": fill.order_id,
-            "clOrdId": fill.client_order_id or "",
+            "ordId": ord_id,
+            "clOrdId": cl_ord_id,
             "billId": str(bill_id),
             "subType": "1" if fill.side is Side.BUY else "2",
             "tag": self._meta.get(fill.order_id, OrderMeta("", "")).tag,

@@ -240,7 +240,7 @@ class OkxWs:
             if conn.api_key is None:
                 self._error(conn, "60011", "Please log in", request_id)
                 return
-            if channel in ("orders", "positions"):
+            if channel in ("orders", "orders-algo", "positions"):
                 inst_type = arg.get("instType")
                 if inst_type not in ("ANY", "SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
                     self._bad_channel(conn, arg, request_id)
@@ -251,7 +251,7 @@ class OkxWs:
             self._event(
                 conn, {"event": "subscribe", "arg": echo, "connId": conn.conn_id}, request_id
             )
-            if first:
+            if first and channel != "orders-algo":
                 self._conn_count_event(conn, channel)
             self._initial_private_push(conn, channel, echo)
             return

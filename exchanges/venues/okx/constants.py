@@ -31,6 +31,7 @@ from exchanges.venues.base import (
     RequestTimeout,
     Side,
     TimeInForce,
+    TriggerPrice,
     Venue,
     VenueError,
     VenueUnavailable,
@@ -64,6 +65,10 @@ PATH_CANCEL_BATCH = "/api/v5/trade/cancel-batch-orders"
 PATH_OPEN_ORDERS = "/api/v5/trade/orders-pending"
 PATH_FILLS = "/api/v5/trade/fills"
 PATH_DEAD_MAN_SWITCH = "/api/v5/trade/cancel-all-after"
+# Algo orders ("Order Book Trading > Algo Trading"): place / details, cancel, untriggered list
+PATH_ORDER_ALGO = "/api/v5/trade/order-algo"  # POST place, GET details (algoId | algoClOrdId)
+PATH_CANCEL_ALGOS = "/api/v5/trade/cancel-algos"
+PATH_ALGOS_PENDING = "/api/v5/trade/orders-algo-pending"
 PATH_POSITIONS = "/api/v5/account/positions"
 PATH_BALANCES = "/api/v5/account/balance"
 
@@ -91,10 +96,15 @@ RATE_LIMITS: dict[str, Limit] = {
     "positions": Limit(rate=5, burst=10),  # 10 / 2 s, user
     "balance": Limit(rate=5, burst=10),  # 10 / 2 s, user
     "cancel_all_after": Limit(rate=1, burst=1),  # 1 / s, user + tag
+    "place_algo": Limit(rate=10, burst=20),  # 20 / 2 s, user + instId
+    "cancel_algos": Limit(rate=10, burst=20),  # 20 / 2 s, user + instId
+    "algo_details": Limit(rate=10, burst=20),  # 20 / 2 s, user
+    "algos_pending": Limit(rate=10, burst=20),  # 20 / 2 s, user
 }
 RATE_LIMIT_DEFAULT_GROUP = "default"  # where a group without its own limit counts
 RATE_LIMIT_PENALTY_SECONDS = 2.0  # OKX limits are counted over 2 s windows
 CANCEL_BATCH_MAX = 20  # orders per cancel-batch-orders request
+CANCEL_ALGOS_MAX = 10  # algo orders per cancel-algos request ("Cancel algo order")
 PAGE_LIMIT = 100  # max `limit` of orders-pending and fills
 BOOK_MAX_DEPTH = 400  # max `sz` of GET /api/v5/market/books
 TRADES_MAX = 500  # max `limit` of GET /api/v5/market/trades
@@ -163,6 +173,24 @@ ORDER_TYPES: dict[str, tuple[OrderType, TimeInForce, bool]] = {
     "optimal_limit_ioc": (OrderType.MARKET, TimeInForce.IOC, False),
 }
 
+# An algo order's `state` ("Algo order details"): waiting, fired (its order placed), ended.
+ALGO_STATUS: dict[str, OrderStatus] = {
+    "live": OrderStatus.UNTRIGGERED,
+    "pause": OrderStatus.UNTRIGGERED,
+    "effective": OrderStatus.NEW,
+    "partially_effective": OrderStatus.NEW,
+    "canceled": OrderStatus.CANCELED,
+    "order_failed": OrderStatus.REJECTED,
+    "partially_failed": OrderStatus.REJECTED,
+}
+ALGO_ORD_TYPE = "conditional"  # one-way stop loss or take profit
+ALGO_MARKET_PRICE = "-1"  # slOrdPx / tpOrdPx: execute at market
+TRIGGER_PRICE_TYPES: dict[str, TriggerPrice] = {
+    "last": TriggerPrice.LAST,
+    "mark": TriggerPrice.MARK,
+    "index": TriggerPrice.INDEX,
+}
+TRIGGER_PRICE_NAMES = {value: name for name, value in TRIGGER_PRICE_TYPES.items()}
 CANCEL_SOURCE_POST_ONLY = "31"  # "The post-only order will take liquidity in taker orders"
 
 INST_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
@@ -227,6 +255,21 @@ ERRORS: ErrorTable = {
     "51205": (ReduceOnlyViolation, "reduce only is not available"),
     "51139": (ReduceOnlyViolation, "reduce-only unavailable for spot in spot mode"),
     "51016": (DuplicateClientOrderId, "client order ID already exists"),
+    "51065": (DuplicateClientOrderId, "algoClOrdId already exists"),
+    # conditional (algo) orders: the trigger is already reached by the price it watches
+    "51277": (InvalidOrder, "TP trigger price cannot be higher than the last price"),
+    "51278": (InvalidOrder, "SL trigger price cannot be lower than the last price"),
+    "51279": (InvalidOrder, "TP trigger price cannot be lower than the last price"),
+    "51280": (InvalidOrder, "SL trigger price cannot be higher than the last price"),
+    "51300": (InvalidOrder, "TP trigger price cannot be higher than the mark price"),
+    "51302": (InvalidOrder, "SL trigger price cannot be lower than the mark price"),
+    "51303": (InvalidOrder, "TP trigger price cannot be lower than the mark price"),
+    "51304": (InvalidOrder, "SL trigger price cannot be higher than the mark price"),
+    "51305": (InvalidOrder, "TP trigger price cannot be higher than the index price"),
+    "51306": (InvalidOrder, "SL trigger price cannot be lower than the index price"),
+    "51307": (InvalidOrder, "TP trigger price cannot be lower than the index price"),
+    "51308": (InvalidOrder, "SL trigger price cannot be higher than the index price"),
+    "51058": (ReduceOnlyViolation, "no available position for this algo order"),
     "51011": (DuplicateClientOrderId, "order ID already exists"),
     # order state
     "51603": (OrderNotFound, "order does not exist"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from exchanges.venues.base import (
@@ -25,17 +26,24 @@ from exchanges.venues.base import (
     InstrumentKind,
     Liquidity,
     OrderStatus,
+    OrderType,
     OrderUpdate,
     PositionUpdate,
     PriceLevel,
     ProtocolError,
     Side,
     Ticker,
+    TimeInForce,
     Trade,
+    TriggerPrice,
     Venue,
 )
 from exchanges.venues.numbers import dec, first_dec, levels, ms_ns, opt_dec
+from exchanges.venues.okx.algos import AlgoOrder
 from exchanges.venues.okx.constants import (
+    ALGO_MARKET_PRICE,
+    ALGO_ORD_TYPE,
+    ALGO_STATUS,
     BILL_EXECUTION_TYPES,
     CANCEL_SOURCE_POST_ONLY,
     CHECKSUM_DEPTH,
@@ -44,6 +52,7 @@ from exchanges.venues.okx.constants import (
     ORDER_STATUS,
     ORDER_TYPES,
     SIDES,
+    TRIGGER_PRICE_TYPES,
 )
 from exchanges.venues.okx.symbols import INSTRUMENT_KINDS, OPTION_LETTERS, settle_of
 from exchanges.venues.symbols import unified_symbol
@@ -210,12 +219,26 @@ def parse_trade(raw: dict, symbol: str, received_ns: int) -> Trade:
 
 
 def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
-    """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it."""
+    """An order as GET /api/v5/trade/order(s-pending) or the `orders` channel describes it.
+
+    An order a stop loss / take profit placed when it fired carries `algoId`/`algoClOrdId`
+    (its own `clOrdId` is ""): it is reported under the algo's ids, so it stays the one order
+    the gateway placed. The order does not say whether a stop or a take profit placed it: it
+    is taken for a stop of the type it executes as, and `with_algo` puts the algo's own type
+    and trigger on it where the adapter knows them (`algos.AlgoOrders`)."""
     try:
         order_type, tif, post_only = ORDER_TYPES[raw["ordType"]]
         status = ORDER_STATUS[raw["state"]]
     except KeyError as exc:
         raise ProtocolError(f"unknown order field value {exc}", venue=OKX) from None
+    client_order_id = raw.get("clOrdId") or None
+    venue_order_id = raw.get("ordId") or None
+    if raw.get("algoId"):
+        client_order_id = raw.get("algoClOrdId") or client_order_id
+        venue_order_id = raw["algoId"]
+        order_type = (
+            OrderType.STOP_MARKET if order_type is OrderType.MARKET else OrderType.STOP_LIMIT
+        )
     filled = opt_dec(raw.get("accFillSz")) or ZERO
     average = opt_dec(raw.get("avgPx"))
     reason = ""
@@ -226,8 +249,8 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     return OrderUpdate(
         venue=OKX,
         symbol=symbol,
-        client_order_id=raw.get("clOrdId") or None,
-        venue_order_id=raw.get("ordId") or None,
+        client_order_id=client_order_id,
+        venue_order_id=venue_order_id,
         side=_side(raw["side"]),
         order_type=order_type,
         time_in_force=tif,
@@ -244,6 +267,77 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     )
 
 
+def with_algo(update: OrderUpdate, algo: AlgoOrder | None) -> OrderUpdate:
+    """`update` of the order an algo placed, with the algo's type and trigger (unchanged
+    when the algo is not known)."""
+    if algo is None:
+        return update
+    return replace(
+        update,
+        order_type=algo.order_type,
+        trigger_price=algo.trigger_price,
+        trigger_by=algo.trigger_by,
+    )
+
+
+def algo_of(raw: dict) -> AlgoOrder:
+    """The type, trigger and ids of a conditional algo order (`ordType` conditional): a stop
+    when `slTriggerPx` is set, else a take profit; `slOrdPx`/`tpOrdPx` "-1" = at market."""
+    stop = bool(raw.get("slTriggerPx"))
+    prefix = "sl" if stop else "tp"
+    market = raw.get(f"{prefix}OrdPx") in (ALGO_MARKET_PRICE, "", None)
+    if stop:
+        order_type = OrderType.STOP_MARKET if market else OrderType.STOP_LIMIT
+    else:
+        order_type = OrderType.TAKE_PROFIT_MARKET if market else OrderType.TAKE_PROFIT_LIMIT
+    by = raw.get(f"{prefix}TriggerPxType") or "last"
+    return AlgoOrder(
+        algo_id=raw["algoId"],
+        client_order_id=raw.get("algoClOrdId") or None,
+        order_type=order_type,
+        trigger_price=opt_dec(raw.get(f"{prefix}TriggerPx")),
+        trigger_by=TRIGGER_PRICE_TYPES.get(by, TriggerPrice.LAST),
+    )
+
+
+def parse_algo_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
+    """A conditional algo order as "Algo order list"/"details" or the `orders-algo` channel
+    describe it (docs-v5 "Algo Trading"): UNTRIGGERED while `live`, NEW once `effective` (its
+    order's own pushes, on `orders`, tell the fills), CANCELED, or REJECTED when it fired but
+    its order failed (`order_failed`, the reason in `failCode`). One that closes the whole
+    position (`closeFraction` 1) has no `sz`: its quantity is 0."""
+    if raw.get("ordType") != ALGO_ORD_TYPE:
+        raise ProtocolError(f"not a conditional algo order: {raw.get('ordType')!r}", venue=OKX)
+    try:
+        status = ALGO_STATUS[raw["state"]]
+    except KeyError:
+        raise ProtocolError(f"unknown algo state {raw.get('state')!r}", venue=OKX) from None
+    algo = algo_of(raw)
+    prefix = "sl" if algo.order_type.is_stop else "tp"
+    price = None if not algo.order_type.has_price else opt_dec(raw.get(f"{prefix}OrdPx"))
+    reason = f"trigger fired, order failed: {raw['failCode']}" if raw.get("failCode") else ""
+    return OrderUpdate(
+        venue=OKX,
+        symbol=symbol,
+        client_order_id=algo.client_order_id,
+        venue_order_id=algo.algo_id,
+        side=_side(raw["side"]),
+        order_type=algo.order_type,
+        time_in_force=TimeInForce.GTC,
+        price=price,
+        quantity=opt_dec(raw.get("sz")) or ZERO,  # "" when it closes the whole position
+        filled_quantity=ZERO,
+        average_price=None,
+        status=status,
+        exchange_ts=ms_ns(raw.get("uTime") or raw.get("cTime")),
+        receive_ts=received_ns,
+        reduce_only=raw.get("reduceOnly") in ("true", True),
+        reject_reason=reason,
+        trigger_price=algo.trigger_price,
+        trigger_by=algo.trigger_by,
+    )
+
+
 def order_fill(raw: dict, symbol: str, received_ns: int, fee: Decimal) -> FillEvent | None:
     """The execution an `orders` channel push reports, if it reports one (`fillSz` > 0 and a
     `tradeId`). `fee` is what this fill cost (positive = paid), see `fill_fee`."""
@@ -255,8 +349,8 @@ def order_fill(raw: dict, symbol: str, received_ns: int, fee: Decimal) -> FillEv
         venue=OKX,
         symbol=symbol,
         trade_id=trade_id,
-        venue_order_id=raw.get("ordId") or None,
-        client_order_id=raw.get("clOrdId") or None,
+        venue_order_id=raw.get("algoId") or raw.get("ordId") or None,
+        client_order_id=raw.get("algoClOrdId") or raw.get("clOrdId") or None,
         side=_side(raw["side"]),
         price=dec(raw["fillPx"]),
         quantity=dec(fill_size),

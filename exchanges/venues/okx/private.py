@@ -2,7 +2,8 @@
 `ws.WsClient`) and the `OkxPrivateStream` built on it.
 
 Login, then `orders` (which also carries each execution: `fillSz`/`fillPx`/`tradeId`, since the
-`fills` channel is VIP-only), `positions` and `account`. An order of a venue-made `category`
+`fills` channel is VIP-only), `orders-algo` (conditional orders: stop loss, take profit),
+`positions` and `account`. An order of a venue-made `category`
 (ADL, full or partial liquidation, delivery) is not one of ours: its executions are
 `AccountExecution`s and the order itself is not reported. Public channels are in `public.py`.
 """
@@ -32,15 +33,19 @@ from exchanges.venues.base import (
     now_ns,
 )
 from exchanges.venues.okx import constants as C
+from exchanges.venues.okx.algos import AlgoOrders
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
+    algo_of,
     execution_kind,
     fill_fee,
     order_fill,
     parse_account_execution,
+    parse_algo_order,
     parse_balances,
     parse_order,
     parse_position,
+    with_algo,
 )
 from exchanges.venues.okx.rest import OkxRestClient, default_endpoints
 from exchanges.venues.okx.symbols import SymbolTable
@@ -77,9 +82,11 @@ class OkxPrivateSession:
         symbols: SymbolTable | None = None,
         channels: tuple[dict, ...] = (
             {"channel": "orders", "instType": "ANY"},
+            {"channel": "orders-algo", "instType": "ANY"},
             {"channel": "positions", "instType": "ANY"},
             {"channel": "account"},
         ),
+        algos: AlgoOrders | None = None,
         ping_interval: float = C.WS_PING_INTERVAL,
         idle_timeout: float = C.WS_IDLE_TIMEOUT,
         remembered_fills: int = 10_000,
@@ -88,6 +95,7 @@ class OkxPrivateSession:
         self.signer = signer
         self.clock_sync = clock_sync
         self.symbols = symbols if symbols is not None else SymbolTable()
+        self.algos = algos if algos is not None else AlgoOrders()
         self.channels = list(channels)
         self.ping_interval = ping_interval
         self.idle_timeout = idle_timeout
@@ -134,6 +142,8 @@ class OkxPrivateSession:
         try:
             if channel == "orders":
                 return self._on_orders(data, received)
+            if channel == "orders-algo":
+                return self._on_algo_orders(data, received)
             if channel == "positions":
                 return [
                     parse_position(item, self.symbols.unified(item["instId"]), received)
@@ -183,13 +193,31 @@ class OkxPrivateSession:
                 if execution is not None:
                     out.append(execution)
                 continue
-            update = parse_order(item, symbol, received)
+            algo = None
+            if item.get("algoId"):
+                if item.get("ordId"):
+                    self.algos.link(item["ordId"], item["algoId"])
+                algo = self.algos.get(item["algoId"])
+            update = with_algo(parse_order(item, symbol, received), algo)
             out.append(update)
             fill = self._fill_of(item, symbol, received)
             if fill is not None:
                 out.append(fill)
             if update.status.is_terminal and update.venue_order_id:
                 self._order_fees.pop(update.venue_order_id, None)
+        return out
+
+    def _on_algo_orders(self, data: list, received: int) -> list[Event]:
+        """`orders-algo` pushes of conditional orders (other algo kinds are not ours: logged
+        and skipped). Each one's type and trigger are remembered for the pushes of the order
+        it places when it fires (`algos`)."""
+        out: list[Event] = []
+        for item in data:
+            if item.get("ordType") != C.ALGO_ORD_TYPE:
+                log.info("okx orders-algo: skipped a %s algo: %s", item.get("ordType"), item)
+                continue
+            self.algos.remember(algo_of(item), item.get("ordId") or None)
+            out.append(parse_algo_order(item, self.symbols.unified(item["instId"]), received))
         return out
 
     def _execution_of(self, item: dict, symbol: str, received: int) -> AccountExecution | None:
@@ -259,6 +287,7 @@ class OkxPrivateStream(PrivateSocketStream):
         self.session = OkxPrivateSession(
             rest.signer,
             symbols=rest.symbols,
+            algos=rest.algos,
             clock_sync=rest.sync_clock if sync_clock else None,
             **session_options,
         )

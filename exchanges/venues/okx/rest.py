@@ -19,12 +19,9 @@ import requests
 
 from exchanges.venues.base import (
     AmendRequest,
-    BalanceUpdate,
     BookSnapshot,
     Credentials,
     Endpoints,
-    FillEvent,
-    FillPage,
     InstrumentInfo,
     InstrumentKind,
     InvalidOrder,
@@ -33,7 +30,6 @@ from exchanges.venues.base import (
     OrderStatus,
     OrderType,
     OrderUpdate,
-    PositionUpdate,
     ProtocolError,
     RateLimited,
     RequestTimeout,
@@ -48,18 +44,19 @@ from exchanges.venues.base import (
 )
 from exchanges.venues.clock import Clock
 from exchanges.venues.okx import constants as C
+from exchanges.venues.okx.algos import AlgoOrders
 from exchanges.venues.okx.auth import OkxSigner
 from exchanges.venues.okx.parse import (
-    parse_balances,
     parse_book,
-    parse_fill,
     parse_instrument,
     parse_order,
-    parse_position,
     parse_ticker,
     parse_trade,
+    with_algo,
 )
-from exchanges.venues.okx.symbols import SymbolTable, inst_type_of, kind_of
+from exchanges.venues.okx.rest_account import OkxAccountRest
+from exchanges.venues.okx.rest_algo import OkxAlgoRest
+from exchanges.venues.okx.symbols import SymbolTable, kind_of
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
     DEFAULT_TIMEOUT,
@@ -103,8 +100,11 @@ def _ord_type(request: OrderRequest) -> str:
     ]
 
 
-class OkxRestClient:
+class OkxRestClient(OkxAlgoRest, OkxAccountRest):
     """RestClient for OKX API v5 over one pooled `requests.Session`.
+
+    Conditional orders (stop loss, take profit) are OKX algo orders (`rest_algo`); `algos`
+    remembers their type, trigger and ids for the private stream sharing this client.
 
     Options: `demo` adds the demo-trading header `x-simulated-trading: 1`; `timeout` is the
     (connect, read) timeout in seconds; `td_mode` is the derivatives trade mode (`cross` or
@@ -146,6 +146,7 @@ class OkxRestClient:
             self.session.headers[C.DEMO_HEADER[0]] = C.DEMO_HEADER[1]
         self.limiter = limiter or RateLimiter(C.RATE_LIMITS)
         self.symbols = symbols if symbols is not None else SymbolTable()
+        self.algos = AlgoOrders()
 
     # -- transport ----------------------------------------------------------------------
 
@@ -313,6 +314,16 @@ class OkxRestClient:
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
         validate_client_order_id(request.client_order_id)
+        if request.order_type.is_conditional:
+            try:
+                return self._place_algo(request)
+            except RequestTimeout as exc:
+                return settle_lost_placement(
+                    request,
+                    exc,
+                    lambda: self.order_by_client_id(request.venue_symbol, request.client_order_id),
+                    venue=Venue.OKX,
+                )
         body: dict[str, str] = {
             "instId": request.venue_symbol,
             "tdMode": self._td_mode(request.venue_symbol),
@@ -382,7 +393,17 @@ class OkxRestClient:
         *,
         client_order_id: str | None = None,
         venue_order_id: str | None = None,
+        conditional: bool = False,
     ) -> OrderUpdate:
+        """Cancel an order: a plain one with cancel-order; an untriggered conditional one
+        (`conditional`) with cancel-algos.
+
+        A conditional order that fired rests as a plain order of its own `ordId`, which the
+        gateway does not know (it holds the `algoId`/`algoClOrdId`). So when the plain cancel
+        finds no such order, the algo's details are read: if they name the order it placed,
+        that order is canceled. Plain cancels of plain orders cost nothing extra."""
+        if conditional:
+            return self._cancel_algo(venue_symbol, client_order_id, venue_order_id)
         body = {"instId": venue_symbol}
         if venue_order_id:
             body["ordId"] = venue_order_id
@@ -393,7 +414,13 @@ class OkxRestClient:
         envelope = self._request(
             "POST", C.PATH_CANCEL_ORDER, body=body, group="cancel", signed=True
         )
-        item = self._item(envelope, "cancel")
+        try:
+            item = self._item(envelope, "cancel")
+        except OrderNotFound as not_found:
+            ord_id = self._placed_order_id_or_none(venue_order_id, client_order_id)
+            if ord_id is None:
+                raise not_found from None
+            return self._cancel_plain(venue_symbol, ord_id, client_order_id, venue_order_id)
         return cancel_accepted(
             Venue.OKX,
             self.symbols.unified(venue_symbol),
@@ -421,9 +448,10 @@ class OkxRestClient:
 
     def cancel_all(self, venue_symbol: str | None = None) -> int:
         """Cancel every open order (of one instrument if given) via cancel-batch-orders, 20 at a
-        time: OKX has no single cancel-all outside its MMP endpoints."""
+        time: OKX has no single cancel-all outside its MMP endpoints; then every untriggered
+        conditional (algo) order via cancel-algos, 10 at a time."""
         orders = self._pending(venue_symbol)
-        canceled = 0
+        canceled = self._cancel_all_algos(venue_symbol)
         for start in range(0, len(orders), C.CANCEL_BATCH_MAX):
             batch = orders[start : start + C.CANCEL_BATCH_MAX]
             body = [{"instId": o["instId"], "ordId": o["ordId"]} for o in batch]
@@ -463,14 +491,30 @@ class OkxRestClient:
             params = {**params, "after": page[-1]["ordId"]}
 
     def open_orders(self, venue_symbol: str | None = None) -> list[OrderUpdate]:
+        """Orders on the book (a fired conditional one under its algo's ids), then the
+        untriggered conditional ones."""
         received = now_ns()
-        return [
-            parse_order(raw, self.symbols.unified(raw["instId"]), received)
+        plain = [
+            with_algo(
+                parse_order(raw, self.symbols.unified(raw["instId"]), received),
+                self._algo_of_order(raw),
+            )
             for raw in self._pending(venue_symbol)
         ]
+        return plain + self._open_algos(venue_symbol)
+
+    def _algo_of_order(self, raw: dict):
+        """What is known of the algo that placed the plain order `raw` (None for our own)."""
+        algo_id = raw.get("algoId")
+        if not algo_id:
+            return None
+        if raw.get("ordId"):
+            self.algos.link(raw["ordId"], algo_id)
+        return self.algos.get(algo_id)
 
     def order_by_client_id(self, venue_symbol: str, client_order_id: str) -> OrderUpdate | None:
-        """GET /api/v5/trade/order?instId=&clOrdId=; None when OKX says 51603 (no such order)."""
+        """GET /api/v5/trade/order?instId=&clOrdId=; not there, the conditional order of that
+        `algoClOrdId` (`_algo_by_client_id`); None when OKX knows neither (51603)."""
         try:
             envelope = self._request(
                 "GET",
@@ -482,79 +526,14 @@ class OkxRestClient:
             data = self._data(envelope, "order_details")
         except OrderNotFound as exc:
             if exc.code in C.ORDER_NOT_FOUND_CODES:
-                return None
+                return self._algo_by_client_id(venue_symbol, client_order_id)
             raise
         if not data:
-            return None
-        return parse_order(data[0], self.symbols.unified(venue_symbol), now_ns())
-
-    # -- fills, positions, balances -----------------------------------------------------
-
-    def fills(self, *, cursor: str | None = None, venue_symbol: str | None = None) -> FillPage:
-        """Fills newer than `cursor` (a `billId`), oldest first; the next cursor is the newest
-        `billId` returned. Without a cursor: the latest page. OKX pages newest-first, with
-        `before` = newer than and `after` = older than a billId, so the pages between the cursor
-        and now are walked downwards until a short page."""
-        base: dict[str, str] = {"limit": str(C.PAGE_LIMIT)}
-        if venue_symbol:
-            base["instType"] = inst_type_of(venue_symbol)
-            base["instId"] = venue_symbol
-        rows: list[dict] = []
-        params = dict(base)
-        if cursor:
-            params["before"] = cursor
-        while True:
-            envelope = self._request("GET", C.PATH_FILLS, params=params, group="fills", signed=True)
-            page = self._data(envelope, "fills")
-            rows.extend(page)
-            if not cursor or len(page) < C.PAGE_LIMIT:
-                break
-            params = {**base, "before": cursor, "after": min(page, key=_bill_id)["billId"]}
-        received = now_ns()
-        unique = {row["billId"]: row for row in rows}
-        ordered = sorted(unique.values(), key=_bill_id)
-        fills: tuple[FillEvent, ...] = tuple(
-            parse_fill(row, self.symbols.unified(row["instId"]), received) for row in ordered
+            return self._algo_by_client_id(venue_symbol, client_order_id)
+        return with_algo(
+            parse_order(data[0], self.symbols.unified(venue_symbol), now_ns()),
+            self._algo_of_order(data[0]),
         )
-        next_cursor = ordered[-1]["billId"] if ordered else cursor
-        return FillPage(fills=fills, cursor=next_cursor)
-
-    def positions(self) -> list[PositionUpdate]:
-        envelope = self._request("GET", C.PATH_POSITIONS, group="positions", signed=True)
-        received = now_ns()
-        return [
-            parse_position(raw, self.symbols.unified(raw["instId"]), received)
-            for raw in self._data(envelope, "positions")
-        ]
-
-    def balances(self) -> list[BalanceUpdate]:
-        envelope = self._request("GET", C.PATH_BALANCES, group="balance", signed=True)
-        received = now_ns()
-        out: list[BalanceUpdate] = []
-        for raw in self._data(envelope, "balance"):
-            out.extend(parse_balances(raw, received))
-        return out
-
-    def set_dead_man_switch(self, timeout_seconds: int) -> None:
-        """POST cancel-all-after: OKX cancels every order if not called again within
-        `timeout_seconds` (0 turns it off; otherwise 10..120)."""
-        low, high = C.DEAD_MAN_SWITCH_RANGE
-        if timeout_seconds != 0 and not low <= timeout_seconds <= high:
-            raise ValueError(
-                f"OKX cancel-all-after takes 0 or {low}..{high} s, not {timeout_seconds}"
-            )
-        envelope = self._request(
-            "POST",
-            C.PATH_DEAD_MAN_SWITCH,
-            body={"timeOut": str(timeout_seconds)},
-            group="cancel_all_after",
-            signed=True,
-        )
-        self._data(envelope, "cancel_all_after")
 
     def close(self) -> None:
         self.session.close()
-
-
-def _bill_id(row: dict) -> int:
-    return int(row["billId"])

@@ -243,7 +243,7 @@ async def test_private_stream_reports_order_fill_position_and_balance(okx_sim, o
             stream,
             lambda ev: (
                 sum(isinstance(e, StreamStatus) and e.state is StreamState.SUBSCRIBED for e in ev)
-                == 3
+                == 4
             ),
             10,
         )
@@ -300,7 +300,7 @@ async def test_duplicated_private_pushes_yield_one_fill(okx_sim, okx_rest):
             stream,
             lambda ev: (
                 sum(isinstance(e, StreamStatus) and e.state is StreamState.SUBSCRIBED for e in ev)
-                == 3
+                == 4
             ),
             10,
         )
@@ -354,7 +354,7 @@ async def test_private_stream_with_its_own_rest_client(okx_sim):
             stream,
             lambda ev: (
                 sum(isinstance(e, StreamStatus) and e.state is StreamState.SUBSCRIBED for e in ev)
-                == 3
+                == 4
             ),
             10,
         )

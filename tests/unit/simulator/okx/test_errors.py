@@ -50,6 +50,7 @@ SPOT = next(i for i in DEFAULT_INSTRUMENTS if i.venue is Venue.OKX and i.venue_s
         (RejectReason.UNKNOWN_INSTRUMENT, "", "place", None, "51001"),
         (RejectReason.NO_LIQUIDITY, "", "place", SWAP, "51109"),
         (RejectReason.FOK_NOT_FILLABLE, "", "place", SWAP, "51000"),
+        (RejectReason.INVALID_TRIGGER_PRICE, "", "place", SWAP, "51280"),
     ],
 )
 def test_every_engine_rejection_has_an_okx_code(reason, message, operation, info, code):

@@ -63,7 +63,10 @@ def test_every_recorded_payload_is_covered_here():
         "rest_instruments_swap.json",
         "rest_order_book.json",
         "rest_orders_pending.json",
+        "rest_cancel_algo_order_response.json",  # test_rest.py: cancel of a conditional
+        "rest_orders_algo_pending_close_fraction.json",
         "rest_place_algo_order_rejected.json",  # test_rest.py: per-item sCode 51000
+        "rest_place_algo_order_response.json",  # test_rest.py: conditional placement ack
         "rest_place_order_response_item.json",  # test_rest.py: placement ack
         "rest_positions.json",
         "signing_example_rest.json",  # test_auth.py
@@ -73,6 +76,7 @@ def test_every_recorded_payload_is_covered_here():
         "ws_books_update.json",  # test_public.py
         "ws_funding_rate.json",
         "ws_orders.json",
+        "ws_orders_algo_child_filled.json",
         "ws_orders_liquidation_shape.json",  # test_private.py: a venue-made order
         "ws_tickers.json",
         "ws_trades.json",

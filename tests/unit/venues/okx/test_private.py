@@ -58,6 +58,7 @@ def test_login_then_subscribe():
         "op": "subscribe",
         "args": [
             {"channel": "orders", "instType": "ANY"},
+            {"channel": "orders-algo", "instType": "ANY"},
             {"channel": "positions", "instType": "ANY"},
             {"channel": "account"},
         ],

@@ -340,9 +340,27 @@ def test_lost_ack_then_order_found(client, mocked, failure):
     assert [c.request.method for c in mocked.calls] == ["POST", "GET"]
 
 
+def no_algo(mocked, client_order_id="abc123"):
+    """GET order-algo by `algoClOrdId` answering that no such algo order exists."""
+    mocked.get(
+        f"{BASE}{C.PATH_ORDER_ALGO}",
+        json={"code": "51603", "msg": "Order does not exist", "data": []},
+        match=[matchers.query_param_matcher({"algoClOrdId": client_order_id})],
+    )
+
+
+def no_algos_pending(mocked, **query):
+    mocked.get(
+        f"{BASE}{C.PATH_ALGOS_PENDING}",
+        json=ok([]),
+        match=[matchers.query_param_matcher({"ordType": "conditional", "limit": "100", **query})],
+    )
+
+
 def test_lost_ack_then_order_absent(client, mocked):
     mocked.post(f"{BASE}{C.PATH_ORDER}", body=requests.ReadTimeout("no answer"))
     lookup(mocked, json={"code": "51603", "msg": "Order does not exist", "data": []})
+    no_algo(mocked)
     with pytest.raises(SubmissionUncertain) as info:
         client.place_order(limit_order())
     assert info.value.outcome is SubmitOutcome.ABSENT
@@ -432,6 +450,7 @@ def test_cancel_all_pages_and_batches(client, mocked):
         return (200, {}, json.dumps(ok(data)))
 
     mocked.add_callback(responses.POST, f"{BASE}{C.PATH_CANCEL_BATCH}", callback=answer)
+    no_algos_pending(mocked)
     assert client.cancel_all() == 103 - 6  # 6 batches, the last order of each was not canceled
     batches = [json.loads(c.request.body) for c in mocked.calls if c.request.method == "POST"]
     assert [len(b) for b in batches] == [20, 20, 20, 20, 20, 3]
@@ -444,6 +463,7 @@ def test_open_orders_of_one_instrument(client, mocked):
         json=load_payload("okx", "rest_orders_pending"),
         match=[matchers.query_param_matcher({"limit": "100", "instId": "BTC-USDT-SWAP"})],
     )
+    no_algos_pending(mocked, instId="BTC-USDT-SWAP")
     (order,) = client.open_orders("BTC-USDT-SWAP")
     assert (order.symbol, order.client_order_id, order.status) == (
         "BTC/USDT:USDT",
@@ -454,6 +474,7 @@ def test_open_orders_of_one_instrument(client, mocked):
 
 def test_order_by_client_id_absent(client, mocked):
     lookup(mocked, json={"code": "51603", "msg": "Order does not exist", "data": []})
+    no_algo(mocked)
     assert client.order_by_client_id("BTC-USDT-SWAP", "abc123") is None
 
 
