@@ -33,6 +33,7 @@ def test_members_match_the_enum(choices, enum_cls):
 def test_labels():
     assert order_choices.OrderStatus.choices == [
         ("pending_new", "Pending new"),
+        ("untriggered", "Untriggered"),
         ("new", "New"),
         ("partially_filled", "Partially filled"),
         ("filled", "Filled"),
@@ -47,6 +48,7 @@ def test_labels():
         ("bybit", "Bybit"),
     ]
     assert order_choices.TimeInForce.GTC.label == "Good till canceled"
+    assert order_choices.OrderType.TAKE_PROFIT_LIMIT.label == "Take profit limit"
 
 
 def test_a_stored_value_reads_back_as_the_enum():
