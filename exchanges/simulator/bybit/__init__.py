@@ -31,6 +31,11 @@ A client only swaps scheme, host and port (`urls`). Facts this relies on, with t
 - Dead-man switch: `POST /v5/order/disconnected-cancel-all` (`timeWindow` 3..300 s, `product`
   OPTIONS|DERIVATIVES|SPOT). It fires when the account's private connections subscribed to
   `dcp` are all gone for `timeWindow` seconds, cancelling with cancelType `CancelByDCP`.
+- Conditional orders: a create with `triggerPrice` (`triggerDirection` 1 rise / 2 fall and
+  `triggerBy` on linear and inverse; `orderFilter` "StopOrder" on spot) waits `Untriggered`,
+  keeps its `orderId`, is pushed `Triggered` then `New` when it fires and `Deactivated` when
+  cancelled before; `stopOrderType` "Stop". A trigger already reached: 110092/110093 (docs
+  "Place Order", "Enums", "Error Codes"; bybit/rest_orders.py).
 - A post-only order that would take is accepted (retCode 0) and then pushed as cancelled
   (rejected on spot) with rejectReason `EC_PostOnlyWillTakeLiquidity`; a spot market buy's
   `qty` is in the quote coin unless `marketUnit` is `baseCoin` (docs "Place Order").

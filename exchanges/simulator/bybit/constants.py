@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchanges.simulator.engine.records import CancelReason
-from exchanges.venues.base import OrderStatus, Side, Venue
+from exchanges.venues.base import OrderStatus, Side, TriggerDirection, TriggerPrice, Venue
 
 VENUE = Venue.BYBIT
 
@@ -84,7 +84,27 @@ STATUS = {
     OrderStatus.EXPIRED: "Cancelled",
     OrderStatus.PENDING_NEW: "Created",
     OrderStatus.PENDING_CANCEL: "New",
+    OrderStatus.UNTRIGGERED: "Untriggered",
 }
+# A conditional order cancelled before it fired is `Deactivated`; the push sent when it fires
+# is `Triggered`, "an instantaneous state from Untriggered to New" (docs "Enums": orderStatus).
+STATUS_DEACTIVATED = "Deactivated"
+STATUS_TRIGGERED = "Triggered"
+
+# Conditional orders ("Place Order": triggerPrice, triggerDirection, triggerBy; "Enums":
+# triggerBy, stopOrderType). `triggerBy` defaults to LastPrice; spot ones always watch the last
+# price and take no triggerDirection (the venue infers it from where the trigger is).
+TRIGGER_BY_IN = {
+    "LastPrice": TriggerPrice.LAST,
+    "IndexPrice": TriggerPrice.INDEX,
+    "MarkPrice": TriggerPrice.MARK,
+}
+TRIGGER_BY = {value: name for name, value in TRIGGER_BY_IN.items()}
+TRIGGER_DIRECTION_IN = {1: TriggerDirection.RISE, 2: TriggerDirection.FALL}
+TRIGGER_DIRECTION = {value: code for code, value in TRIGGER_DIRECTION_IN.items()}
+STOP_ORDER_TYPE = "Stop"  # stopOrderType of a conditional order
+ORDER_FILTER_PLAIN = "Order"
+ORDER_FILTER_CONDITIONAL = "StopOrder"
 
 
 SIDE = {Side.BUY: "Buy", Side.SELL: "Sell"}

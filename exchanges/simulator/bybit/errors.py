@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from exchanges.simulator.engine.records import RejectReason, SimReject
+from exchanges.venues.base import TriggerDirection
 
 
 class BybitError(Exception):
@@ -42,7 +45,29 @@ REJECT_CODES: dict[tuple[RejectReason, bool], tuple[int, str]] = {
     (RejectReason.BELOW_MIN_NOTIONAL, True): (170140, "Order value exceeded lower limit"),
     (RejectReason.ORDER_NOT_FOUND, True): (170213, "Order does not exist."),
     (RejectReason.ORDER_CLOSED, True): (170213, "Order does not exist."),
+    # A trigger off the tick or not positive; one already reached is `trigger_reached_error`.
+    (RejectReason.INVALID_TRIGGER_PRICE, False): (10001, "params error: triggerPrice invalid"),
+    (RejectReason.INVALID_TRIGGER_PRICE, True): (
+        170130,
+        "Data sent for paramter 'triggerPrice' is not valid.",
+    ),
 }
+
+
+def trigger_reached_error(
+    direction: TriggerDirection, trigger: Decimal, current: Decimal, trigger_by: str
+) -> BybitError:
+    """A conditional order whose trigger the watched price has already reached (docs "Error
+    Codes", UTA: 110092 "expect Rising, but trigger_price[XXXXX] <= current[XXXXX]??last",
+    110093 the same for Falling)."""
+    if direction is TriggerDirection.RISE:
+        return BybitError(
+            110092,
+            f"expect Rising, but trigger_price[{trigger}] <= current[{current}]??{trigger_by}",
+        )
+    return BybitError(
+        110093, f"expect Falling, but trigger_price[{trigger}] >= current[{current}]??{trigger_by}"
+    )
 
 
 def reject_error(reject: SimReject, category: str, action: str) -> BybitError:

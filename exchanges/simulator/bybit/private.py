@@ -16,6 +16,7 @@ from exchanges.simulator.engine.records import (
     SimOrder,
     SimPosition,
 )
+from exchanges.venues.base import OrderStatus
 
 
 class BybitPrivate:
@@ -32,7 +33,10 @@ class BybitPrivate:
         if not conns:
             return
         category = self._by_engine_symbol[order.symbol].category
-        self._push_private(conns, ("order", f"order.{category}"), [self._order_push_item(order)])
+        topics = ("order", f"order.{category}")
+        if _just_fired(order):
+            self._push_private(conns, topics, [self._order_push_item(order, firing=True)])
+        self._push_private(conns, topics, [self._order_push_item(order)])
 
     def on_fill(self, account: SimAccount, fill: SimFill) -> None:
         if account.venue is not VENUE:
@@ -143,3 +147,14 @@ class BybitPrivate:
         if any(t.startswith("dcp") for t in args):
             self._disarm_dcp(conn.api_key)
         self._ack(conn, op, req_id, "")
+
+
+def _just_fired(order: SimOrder) -> bool:
+    """The engine's announcement of a conditional order whose trigger has just fired: pushed
+    `Triggered`, then `New` ("Enums": orderStatus)."""
+    return (
+        order.triggered_ns is not None
+        and order.updated_ns == order.triggered_ns
+        and order.status is OrderStatus.NEW
+        and order.filled_quantity == 0
+    )

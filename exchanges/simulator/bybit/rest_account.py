@@ -18,6 +18,8 @@ from exchanges.simulator.bybit.constants import (
     API_KEY_PERMISSIONS,
     COINS,
     DCP_PRODUCTS,
+    ORDER_FILTER_CONDITIONAL,
+    ORDER_FILTER_PLAIN,
     UNIFIED_MARGIN_STATUS,
     VENUE,
 )
@@ -78,7 +80,15 @@ class BybitAccountRest:
         else:
             self._require_scope(category, params)
             symbols = {i.engine_symbol for i in self._instruments_in(category, params)}
-            orders = [o for o in account.open_orders.values() if o.symbol in symbols]
+            # orderFilter: every kind by default on a unified account ("Get Open & Closed
+            # Orders"), `Order` plain orders only, `StopOrder` conditional ones only.
+            order_filter = params.get("orderFilter") or None
+            pools = []
+            if order_filter in (None, ORDER_FILTER_PLAIN):
+                pools.append(account.open_orders)
+            if order_filter in (None, ORDER_FILTER_CONDITIONAL):
+                pools.append(account.conditional_orders)
+            orders = [o for pool in pools for o in pool.values() if o.symbol in symbols]
         orders.sort(key=lambda o: (o.created_ns, int(o.order_id)), reverse=True)
         page, cursor = self._page(orders, params, 20, 50)
         return {

@@ -1,5 +1,14 @@
 """Bybit order entry under `/v5/order`: create, amend, cancel, cancel-all (REST and the trade
 stream share these handlers).
+
+Conditional orders ("Place Order"): a create with a `triggerPrice` waits off the book
+(`Untriggered`) until the price named by `triggerBy` (LastPrice by default) moves the way
+`triggerDirection` says (1 rise, 2 fall; linear and inverse only); spot ones are created with
+`orderFilter` "StopOrder", watch the last price and get their direction from where the trigger
+is. The order keeps its `orderId` when it fires. A trigger the price has already reached is
+refused with 110092/110093. Cancel of a spot conditional order needs `orderFilter` "StopOrder"
+("Cancel Order"); cancel-all covers conditional orders by default except on spot, where only
+`orderFilter` "StopOrder" does ("Cancel All Orders").
 """
 
 from __future__ import annotations
@@ -8,8 +17,16 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from exchanges.simulator.bybit.constants import SIDE_IN, VENUE
-from exchanges.simulator.bybit.errors import BybitError, reject_error
+from exchanges.simulator.bybit.constants import (
+    ORDER_FILTER_CONDITIONAL,
+    ORDER_FILTER_PLAIN,
+    SIDE_IN,
+    TRIGGER_BY,
+    TRIGGER_BY_IN,
+    TRIGGER_DIRECTION_IN,
+    VENUE,
+)
+from exchanges.simulator.bybit.errors import BybitError, reject_error, trigger_reached_error
 from exchanges.simulator.bybit.wire import BybitInstrument, to_decimal, truthy
 from exchanges.simulator.common.faults import answer_survives
 from exchanges.simulator.engine.records import (
@@ -21,7 +38,34 @@ from exchanges.simulator.engine.records import (
     SimOrder,
     SimReject,
 )
-from exchanges.venues.base import OrderType, Side, TimeInForce
+from exchanges.venues.base import (
+    OrderType,
+    Side,
+    TimeInForce,
+    TriggerDirection,
+    TriggerPrice,
+)
+
+# (fires on, executes as) -> the conditional type, for a buy; a sell swaps stop and take profit.
+_BUY_CONDITIONAL = {
+    (TriggerDirection.RISE, OrderType.MARKET): OrderType.STOP_MARKET,
+    (TriggerDirection.RISE, OrderType.LIMIT): OrderType.STOP_LIMIT,
+    (TriggerDirection.FALL, OrderType.MARKET): OrderType.TAKE_PROFIT_MARKET,
+    (TriggerDirection.FALL, OrderType.LIMIT): OrderType.TAKE_PROFIT_LIMIT,
+}
+_SWAP = {
+    OrderType.STOP_MARKET: OrderType.TAKE_PROFIT_MARKET,
+    OrderType.STOP_LIMIT: OrderType.TAKE_PROFIT_LIMIT,
+    OrderType.TAKE_PROFIT_MARKET: OrderType.STOP_MARKET,
+    OrderType.TAKE_PROFIT_LIMIT: OrderType.STOP_LIMIT,
+}
+
+
+def conditional_type(side: Side, direction: TriggerDirection, executes_as: OrderType) -> OrderType:
+    """The conditional order type of a `side` order firing on `direction` (a buy stop fires on
+    a rise, a sell stop on a fall; take profits the other way)."""
+    kind = _BUY_CONDITIONAL[(direction, executes_as)]
+    return kind if side is Side.BUY else _SWAP[kind]
 
 
 class BybitOrderRest:
@@ -74,6 +118,13 @@ class BybitOrderRest:
             and params.get("marketUnit", "quoteCoin") != "baseCoin"
         ):
             quantity = self._base_for_quote(inst, quantity)
+        if params.get("triggerPrice") not in (None, "", "0"):
+            order = self._create_conditional(
+                params, account, inst, side, order_type, quantity, price, tif, reduce_only, link
+            )
+            return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
+        if spot and params.get("orderFilter") not in (None, "", ORDER_FILTER_PLAIN):
+            raise BybitError(10001, "params error: orderFilter needs a triggerPrice")
         try:
             order = self.engine.place_order(
                 VENUE,
@@ -93,6 +144,70 @@ class BybitOrderRest:
         except SimReject as exc:
             raise reject_error(exc, category, "create") from exc
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
+
+    def _create_conditional(
+        self,
+        params: dict,
+        account: SimAccount,
+        inst: BybitInstrument,
+        side: Side,
+        executes_as: OrderType,
+        quantity: Decimal,
+        price: Decimal | None,
+        tif: TimeInForce,
+        reduce_only: bool,
+        link: str | None,
+    ) -> SimOrder:
+        """A create with a `triggerPrice`: an untriggered conditional order (module doc)."""
+        category = inst.category
+        if category == "option":
+            raise BybitError(10001, "params error: options take no conditional orders")
+        trigger = to_decimal(params.get("triggerPrice"), "triggerPrice")
+        if category == "spot":
+            if params.get("orderFilter") != ORDER_FILTER_CONDITIONAL:
+                raise BybitError(10001, "params error: orderFilter must be StopOrder")
+            trigger_by = TriggerPrice.LAST
+            current = self.engine.trigger_source_price(VENUE, inst.engine_symbol, trigger_by)
+            direction = (
+                TriggerDirection.RISE
+                if current is None or trigger > current
+                else TriggerDirection.FALL
+            )
+        else:
+            try:
+                direction = TRIGGER_DIRECTION_IN[int(params.get("triggerDirection"))]
+            except (KeyError, TypeError, ValueError):
+                raise BybitError(10001, "params error: triggerDirection invalid") from None
+            trigger_by = TRIGGER_BY_IN.get(params.get("triggerBy") or "LastPrice")
+            if trigger_by is None:
+                raise BybitError(10001, "params error: triggerBy invalid")
+        order_type = conditional_type(side, direction, executes_as)
+        try:
+            return self.engine.place_conditional(
+                VENUE,
+                account.api_key,
+                inst.engine_symbol,
+                side=side,
+                order_type=order_type,
+                quantity=quantity,
+                trigger_price=trigger,
+                trigger_by=trigger_by,
+                price=price,
+                time_in_force=tif,
+                reduce_only=reduce_only,
+                client_order_id=link,
+                client_id_scope=ClientIdScope.ALL,
+            )
+        except SimReject as exc:
+            current = self.engine.trigger_source_price(VENUE, inst.engine_symbol, trigger_by)
+            reached = current is not None and (
+                current >= trigger if direction is TriggerDirection.RISE else current <= trigger
+            )
+            if exc.reason is RejectReason.INVALID_TRIGGER_PRICE and reached:
+                raise trigger_reached_error(
+                    direction, trigger, current, TRIGGER_BY[trigger_by]
+                ) from exc
+            raise reject_error(exc, category, "create") from exc
 
     async def _rest_order_create(
         self, params: dict, account: SimAccount, request: web.Request
@@ -137,16 +252,24 @@ class BybitOrderRest:
     def _open_order(
         self, account: SimAccount, inst: BybitInstrument, params: dict, action: str
     ) -> SimOrder:
+        """The open order named by `orderId`/`orderLinkId`. On spot, `orderFilter` says which
+        kind is looked for: plain orders by default, conditional ones with "StopOrder"."""
         order_id, link = self._ids(params)
         order = self._find_order(account, order_id, link)
         if order is None or order.symbol != inst.engine_symbol or not order.is_open:
             raise reject_error(SimReject(RejectReason.ORDER_NOT_FOUND), inst.category, action)
+        if inst.category == "spot":
+            wants_conditional = params.get("orderFilter") == ORDER_FILTER_CONDITIONAL
+            if order.is_untriggered is not wants_conditional:
+                raise reject_error(SimReject(RejectReason.ORDER_NOT_FOUND), inst.category, action)
         return order
 
     async def _order_amend(self, params: dict, account: SimAccount, request: web.Request) -> dict:
         category = self._category(params)
         inst = self._instrument(category, params.get("symbol"))
         order = self._open_order(account, inst, params, "amend")
+        if order.is_untriggered:
+            raise BybitError(10001, "params error: the simulator does not amend conditional orders")
         quantity = to_decimal(params["qty"], "qty") if params.get("qty") not in (None, "") else None
         price = (
             to_decimal(params["price"], "price") if params.get("price") not in (None, "") else None
@@ -193,10 +316,22 @@ class BybitOrderRest:
     ) -> dict:
         category = self._category(params)
         self._require_scope(category, params)
+        order_filter = params.get("orderFilter") or None
+        if category == "spot" and order_filter is None:
+            order_filter = ORDER_FILTER_PLAIN
+        plain = order_filter in (None, ORDER_FILTER_PLAIN)
+        conditional = order_filter in (None, ORDER_FILTER_CONDITIONAL)
+        pools = [account.open_orders] * plain + [account.conditional_orders] * conditional
         canceled: list[SimOrder] = []
         for inst in self._instruments_in(category, params):
-            if any(o.symbol == inst.engine_symbol for o in account.open_orders.values()):
-                canceled += self.engine.cancel_all(VENUE, account.api_key, inst.engine_symbol)
+            if any(o.symbol == inst.engine_symbol for pool in pools for o in pool.values()):
+                canceled += self.engine.cancel_all(
+                    VENUE,
+                    account.api_key,
+                    inst.engine_symbol,
+                    conditional=conditional,
+                    plain=plain,
+                )
         return {
             "list": [
                 {"orderId": o.order_id, "orderLinkId": o.client_order_id or ""} for o in canceled

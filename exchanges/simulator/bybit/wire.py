@@ -17,6 +17,11 @@ from exchanges.simulator.bybit.constants import (
     POST_ONLY_REJECT,
     SIDE,
     STATUS,
+    STATUS_DEACTIVATED,
+    STATUS_TRIGGERED,
+    STOP_ORDER_TYPE,
+    TRIGGER_BY,
+    TRIGGER_DIRECTION,
     USD_COINS,
     VENUE,
     ZERO,
@@ -85,7 +90,13 @@ class BybitInstrument:
 class BybitWire:
     """Turns engine records into Bybit JSON rows."""
 
-    def _status(self, order: SimOrder) -> str:
+    def _status(self, order: SimOrder, *, firing: bool = False) -> str:
+        """The order's `orderStatus`; `firing`: the push announcing that its trigger fired."""
+        conditional = order.order_type.is_conditional
+        if conditional and order.status is OrderStatus.CANCELED and order.triggered_ns is None:
+            return STATUS_DEACTIVATED
+        if firing:
+            return STATUS_TRIGGERED
         if (
             order.status is OrderStatus.CANCELED
             and order.filled_quantity > 0
@@ -116,8 +127,27 @@ class BybitWire:
             return "EC_NoImmediateQtyToFill"
         return "EC_NoError"
 
-    def _order_fields(self, order: SimOrder) -> dict[str, Any]:
-        """Fields shared by the REST order row and the `order` push."""
+    @staticmethod
+    def _trigger_fields(order: SimOrder) -> dict[str, Any]:
+        """triggerPrice, triggerDirection, triggerBy, stopOrderType: "0", 0, "", "" on a plain
+        order (the recorded rows), the trigger on a conditional one."""
+        if not order.order_type.is_conditional:
+            return {
+                "triggerPrice": "0",
+                "triggerDirection": 0,
+                "triggerBy": "",
+                "stopOrderType": "",
+            }
+        return {
+            "triggerPrice": dec(order.trigger_price),
+            "triggerDirection": TRIGGER_DIRECTION[order.trigger_direction],
+            "triggerBy": TRIGGER_BY[order.trigger_by],
+            "stopOrderType": STOP_ORDER_TYPE,
+        }
+
+    def _order_fields(self, order: SimOrder, *, firing: bool = False) -> dict[str, Any]:
+        """Fields shared by the REST order row and the `order` push (`firing`: the push sent as
+        a conditional order fires, `Triggered`)."""
         inst = self._by_engine_symbol[order.symbol]
         pq, qq = inst.price_q, inst.qty_q
         leaves = order.remaining if order.is_open else ZERO
@@ -132,9 +162,10 @@ class BybitWire:
             filled_value = order.filled_quantity / avg if inverse else order.filled_quantity * avg
         else:
             filled_value = ZERO
+        market = order.order_type.executes_as is OrderType.MARKET
         if order.post_only:
             tif = "PostOnly"
-        elif order.order_type is OrderType.MARKET:
+        elif market:
             tif = "IOC"
         else:
             tif = order.time_in_force.value.upper()
@@ -145,7 +176,7 @@ class BybitWire:
             "price": dec(price, pq) if price is not None else "0",
             "qty": dec(order.quantity, qq),
             "side": SIDE[order.side],
-            "orderStatus": self._status(order),
+            "orderStatus": self._status(order, firing=firing),
             "cancelType": self._cancel_type(order),
             "rejectReason": self._reject_reason(order),
             "avgPrice": dec(avg.quantize(Decimal("0.00000001")).normalize()) if avg else "",
@@ -155,7 +186,8 @@ class BybitWire:
             "cumExecValue": dec(filled_value.quantize(Decimal("0.00000001"))),
             "cumExecFee": dec(order.fee_paid),
             "timeInForce": tif,
-            "orderType": "Market" if order.order_type is OrderType.MARKET else "Limit",
+            "orderType": "Market" if market else "Limit",
+            **self._trigger_fields(order),
             "lastPriceOnCreated": self._last_price_on_created.get(order.order_id, ""),
             "reduceOnly": order.reduce_only,
             "createdTime": str(ms(order.created_ns)),
@@ -188,15 +220,15 @@ class BybitWire:
             "cumExecFee": f["cumExecFee"],
             "timeInForce": f["timeInForce"],
             "orderType": f["orderType"],
-            "stopOrderType": "",
+            "stopOrderType": f["stopOrderType"],
             "orderIv": "",
-            "triggerPrice": "0",
+            "triggerPrice": f["triggerPrice"],
             "takeProfit": "0",
             "stopLoss": "0",
             "tpTriggerBy": "",
             "slTriggerBy": "",
-            "triggerDirection": 0,
-            "triggerBy": "",
+            "triggerDirection": f["triggerDirection"],
+            "triggerBy": f["triggerBy"],
             "lastPriceOnCreated": f["lastPriceOnCreated"],
             "reduceOnly": f["reduceOnly"],
             "closeOnTrigger": False,
@@ -214,9 +246,9 @@ class BybitWire:
             row["createType"] = "CreateByUser"
         return row
 
-    def _order_push_item(self, order: SimOrder) -> dict[str, Any]:
+    def _order_push_item(self, order: SimOrder, *, firing: bool = False) -> dict[str, Any]:
         """One `order` topic item (fixture ws_order.json)."""
-        f = self._order_fields(order)
+        f = self._order_fields(order, firing=firing)
         inst = self._by_engine_symbol[order.symbol]
         return {
             "category": f["category"],
@@ -244,7 +276,7 @@ class BybitWire:
             "createdTime": f["createdTime"],
             "updatedTime": f["updatedTime"],
             "rejectReason": f["rejectReason"],
-            "triggerPrice": "0",
+            "triggerPrice": f["triggerPrice"],
             "takeProfit": "0",
             "stopLoss": "0",
             "tpTriggerBy": "",
@@ -258,9 +290,9 @@ class BybitWire:
             "smpOrderId": "",
             "feeCurrency": f["feeCurrency"]
             or (inst.info.settle if inst.category != "spot" else ""),
-            "triggerBy": "",
-            "stopOrderType": "",
-            "triggerDirection": 0,
+            "triggerBy": f["triggerBy"],
+            "stopOrderType": f["stopOrderType"],
+            "triggerDirection": f["triggerDirection"],
             "tpslMode": "",
             "createType": "CreateByUser",
         }
@@ -280,8 +312,11 @@ class BybitWire:
         schedule = self.engine.fees[(VENUE, fill.symbol)]
         rate = schedule.maker if fill.liquidity is Liquidity.MAKER else schedule.taker
         order_type = (
-            "Market" if order is not None and order.order_type is OrderType.MARKET else "Limit"
+            "Market"
+            if order is not None and order.order_type.executes_as is OrderType.MARKET
+            else "Limit"
         )
+        conditional = order is not None and order.order_type.is_conditional
         order_price = order.price if order is not None and order.price is not None else None
         common = {
             "symbol": inst.symbol,
@@ -292,7 +327,7 @@ class BybitWire:
             "orderQty": dec(order.quantity, qq) if order is not None else "0",
             "leavesQty": context.get("leavesQty", "0"),
             "orderType": order_type,
-            "stopOrderType": "UNKNOWN",
+            "stopOrderType": STOP_ORDER_TYPE if conditional else "UNKNOWN",
             "execFee": dec(fill.fee),
             "execId": self.exec_id(fill),
             "execPrice": dec(fill.price, pq),

@@ -28,6 +28,12 @@ subscription pages, "RPC Error Codes"; tests/fixtures/venues/SOURCES.md "Deribit
   `user.orders.*`, `user.trades.*`, `user.changes.*` (by instrument or by kind and currency) and
   `user.portfolio.{currency}`.
 
+Trigger orders (private/buy|sell `type` stop_market, stop_limit, take_market, take_limit with
+`trigger` and `trigger_price`): `untriggered` under a trigger-order id (`SLMB-12`), `triggered`
+when they fire, the order they place under a new `order_id` naming them in `trigger_order_id`;
+a trigger already reached is 10035 trigger_price_too_low / 10034 trigger_price_too_high
+(deribit/rpc_trading.py).
+
 Faults (common/faults.py): rate_limit_burst answers 10028; ack_delay_ms and lose_acks act on
 private/buy, sell, edit and edit_by_label; duplicate_private and reorder_private act on the
 private notifications; skip_book_sequence makes a `prev_change_id` point at a change never sent;

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from exchanges.venues.base import OrderStatus, TimeInForce, Venue
+from exchanges.venues.base import OrderStatus, OrderType, Side, TimeInForce, TriggerPrice, Venue
 
 VENUE = Venue.DERIBIT
 
@@ -69,7 +69,39 @@ STATE_TO_WIRE = {
     OrderStatus.CANCELED: "cancelled",
     OrderStatus.EXPIRED: "cancelled",
     OrderStatus.REJECTED: "rejected",
+    OrderStatus.UNTRIGGERED: "untriggered",
 }
+
+
+# Trigger orders (private/buy "type", "trigger", "trigger_price"; order "order_state",
+# "triggered", "trigger_order_id"). An untriggered order's id is a trigger-order id like the
+# documented "SLTB-187015", "SLIB-370"; the order it places when it fires gets a new
+# `order_id` and names the trigger order in `trigger_order_id`.
+ORDER_TYPE_TO_WIRE = {
+    OrderType.LIMIT: "limit",
+    OrderType.MARKET: "market",
+    OrderType.STOP_MARKET: "stop_market",
+    OrderType.STOP_LIMIT: "stop_limit",
+    OrderType.TAKE_PROFIT_MARKET: "take_market",
+    OrderType.TAKE_PROFIT_LIMIT: "take_limit",
+}
+ORDER_TYPE_FROM_WIRE = {v: k for k, v in ORDER_TYPE_TO_WIRE.items()}
+TRIGGER_TO_WIRE = {
+    TriggerPrice.INDEX: "index_price",
+    TriggerPrice.MARK: "mark_price",
+    TriggerPrice.LAST: "last_price",
+}
+TRIGGER_FROM_WIRE = {v: k for k, v in TRIGGER_TO_WIRE.items()}
+STATE_TRIGGERED = "triggered"  # the trigger order once it has fired
+
+
+def trigger_order_prefix(order_type: OrderType, side: Side) -> str:
+    """SL (stop) or TP (take profit), L (limit) or M (market), B (buy) or S (sell): the
+    letters before a simulated trigger-order id's number (the documented ids show the form,
+    not the rule; the simulator's rule is this one)."""
+    kind = "SL" if order_type.is_stop else "TP"
+    execution = "L" if order_type.has_price else "M"
+    return f"{kind}{execution}{'B' if side is Side.BUY else 'S'}"
 
 
 CURRENCIES = ("BTC", "ETH", "USDC", "USDT", "EURR")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchanges.simulator.engine.records import RejectReason, SimReject
+from exchanges.venues.base import TriggerDirection
 
 
 class RpcError(Exception):
@@ -58,7 +59,17 @@ REJECT_ERRORS: dict[RejectReason, tuple[int, str]] = {
     RejectReason.UNKNOWN_INSTRUMENT: (10020, "invalid_or_unsupported_instrument"),
     RejectReason.FOK_NOT_FILLABLE: (11030, "other_reject fill_or_kill"),
     RejectReason.NO_LIQUIDITY: (11030, "other_reject no_liquidity"),
+    RejectReason.INVALID_TRIGGER_PRICE: (11036, "invalid_trigger_price"),
 }
+
+# A trigger price the watched price has already reached: a trigger that must be reached by a
+# rise is too low, one that must be reached by a fall too high ("RPC Error Codes" 10035
+# trigger_price_too_low, 10034 trigger_price_too_high; formerly stop_price_too_*).
+TRIGGER_REACHED_ERRORS: dict[TriggerDirection, tuple[int, str]] = {
+    TriggerDirection.RISE: (10035, "trigger_price_too_low"),
+    TriggerDirection.FALL: (10034, "trigger_price_too_high"),
+}
+TRIGGER_WRONG_TICK = (10044, "trigger_price_wrong_tick")
 
 
 def reject_error(reject: SimReject) -> RpcError:

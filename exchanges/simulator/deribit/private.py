@@ -17,6 +17,7 @@ from exchanges.simulator.engine.records import (
     SimOrder,
     SimPosition,
 )
+from exchanges.venues.base import OrderStatus
 
 
 def _private_payloads(channel: Channel, entries: list, raw: bool) -> list[Any]:
@@ -59,6 +60,17 @@ def _latest_orders(entries: list[dict]) -> list[dict]:
     return list(latest.values())
 
 
+def _just_fired(order: SimOrder) -> bool:
+    """The engine's announcement of a trigger order that has just fired: pushed as the
+    trigger order `triggered`, then as the order it placed (new `order_id`)."""
+    return (
+        order.triggered_ns is not None
+        and order.updated_ns == order.triggered_ns
+        and order.status is OrderStatus.NEW
+        and order.filled_quantity == 0
+    )
+
+
 class DeribitPrivate:
     """Pushes the Deribit private channels."""
 
@@ -75,6 +87,9 @@ class DeribitPrivate:
                 self._reject_post_only.add(order.order_id)
             if conn is not None:
                 conn.orders_placed.add(order.order_id)
+        if _just_fired(order):
+            firing = self._order_data(order, firing=True)
+            self._private_event(account.api_key, order.symbol, "order", firing)
         data = self._order_data(order)
         self._private_event(account.api_key, order.symbol, "order", data)
 

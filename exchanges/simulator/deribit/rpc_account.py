@@ -4,7 +4,7 @@ positions, account summaries, cancel-on-disconnect ("Trading", "Account manageme
 
 from __future__ import annotations
 
-from exchanges.simulator.deribit.constants import VENUE
+from exchanges.simulator.deribit.constants import ORDER_TYPE_FROM_WIRE, VENUE
 from exchanges.simulator.deribit.errors import RpcError, invalid_params_error
 from exchanges.simulator.deribit.rpc import Call
 from exchanges.simulator.deribit.wire import (
@@ -22,13 +22,34 @@ class DeribitAccountMethods:
 
     @staticmethod
     def _by_type(orders: list[SimOrder], params: dict) -> list[SimOrder]:
+        """Orders of the `type` asked for: `all` (the default), `limit` (plain orders),
+        `trigger_all`, `stop_all`/`stop` and `take_all`/`take`, or one trigger type
+        (get_open_orders* "type", cancel_all_by_* "type"). The simulator has no trailing
+        stops."""
         kind = param_text(params, "type", "all")
-        if kind in ("all", "limit"):
+        if kind == "all":
             return orders
-        return []  # stop, take, trailing_stop, trigger_all: the simulator has no trigger orders
+        if kind == "limit":
+            return [o for o in orders if not o.order_type.is_conditional]
+        if kind == "trigger_all":
+            return [o for o in orders if o.order_type.is_conditional]
+        if kind in ("stop_all", "stop"):
+            return [o for o in orders if o.order_type.is_stop]
+        if kind in ("take_all", "take"):
+            return [o for o in orders if o.order_type.is_conditional and not o.order_type.is_stop]
+        exact = ORDER_TYPE_FROM_WIRE.get(kind)
+        return [o for o in orders if exact is not None and o.order_type is exact]
+
+    def _all_orders(self, account: SimAccount, symbol: str | None = None) -> list[SimOrder]:
+        """Every order of the account once (a fired trigger order is filed under both ids)."""
+        return [
+            o
+            for key, o in account.orders.items()
+            if key == o.order_id and (symbol is None or o.symbol == symbol)
+        ]
 
     async def _private_get_open_orders(self, call: Call, params: dict) -> list[dict]:
-        orders = self.engine.open_orders(VENUE, call.account.api_key)
+        orders = self._open_orders(call.account)
         kind = param_text(params, "kind")
         return [
             self._order_data(o)
@@ -39,7 +60,7 @@ class DeribitAccountMethods:
     async def _private_get_open_orders_by_currency(self, call: Call, params: dict) -> list[dict]:
         currency = self._currency(params, allow_any=True)
         kind = param_text(params, "kind", "any")
-        orders = self.engine.open_orders(VENUE, call.account.api_key)
+        orders = self._open_orders(call.account)
         return [
             self._order_data(o)
             for o in self._by_type(orders, params)
@@ -49,7 +70,7 @@ class DeribitAccountMethods:
 
     async def _private_get_open_orders_by_instrument(self, call: Call, params: dict) -> list[dict]:
         info = self._info(params)
-        orders = self.engine.open_orders(VENUE, call.account.api_key, info.venue_symbol)
+        orders = self._open_orders(call.account, info.venue_symbol)
         return [self._order_data(o) for o in self._by_type(orders, params)]
 
     async def _private_get_order_state(self, call: Call, params: dict) -> dict:
@@ -61,7 +82,7 @@ class DeribitAccountMethods:
         label = param_text(params, "label", required=True)
         return [
             self._order_data(o)
-            for o in self.engine.orders(VENUE, call.account.api_key)
+            for o in self._all_orders(call.account)
             if self._labels.get(o.order_id) == label and self.instruments[o.symbol].base == currency
         ]
 
@@ -76,7 +97,7 @@ class DeribitAccountMethods:
         kind = param_text(params, "kind", "any")
         orders = [
             o
-            for o in self.engine.orders(VENUE, call.account.api_key)
+            for o in self._all_orders(call.account)
             if not o.is_open
             and self.instruments[o.symbol].base == currency
             and kind in ("any", instrument_kind(self.instruments[o.symbol]))
@@ -87,11 +108,7 @@ class DeribitAccountMethods:
         self, call: Call, params: dict
     ) -> list[dict]:
         info = self._info(params)
-        orders = [
-            o
-            for o in self.engine.orders(VENUE, call.account.api_key, info.venue_symbol)
-            if not o.is_open
-        ]
+        orders = [o for o in self._all_orders(call.account, info.venue_symbol) if not o.is_open]
         return self._history(call.account, params, orders)
 
     def _trades_page(self, account: SimAccount, fills: list[SimFill], params: dict) -> dict:

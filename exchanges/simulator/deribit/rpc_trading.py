@@ -1,5 +1,16 @@
 """Deribit trading methods: `private/buy`, `sell`, `edit`, `edit_by_label`, `cancel`,
 `cancel_by_label`, `cancel_all*` ("Trading").
+
+Trigger orders: `type` stop_market, stop_limit, take_market or take_limit with `trigger_price`
+and `trigger` (index_price, mark_price, last_price; required, "-32602 trigger is required"),
+`price` for the limit kinds. A buy stop and a sell take fire when the watched price rises to the
+trigger, a sell stop and a buy take when it falls to it; a trigger already reached is refused
+with 10035 trigger_price_too_low (a rise is needed) or 10034 trigger_price_too_high (a fall),
+one off the tick with 10044 trigger_price_wrong_tick. The order waits `untriggered` under a
+trigger-order id; when it fires the order it places gets a new `order_id` with
+`trigger_order_id` naming the trigger order (`DeribitWire._order_data`). `private/cancel` by
+the trigger-order id cancels it while untriggered; `cancel_all` and `cancel_all_by_*` (type
+`all`, the default) cover trigger orders, `cancel_by_label` too.
 """
 
 from __future__ import annotations
@@ -8,19 +19,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from exchanges.simulator.deribit.constants import ONE, TIF_FROM_WIRE, VENUE
-from exchanges.simulator.deribit.errors import RpcError, invalid_params_error, reject_error
+from exchanges.simulator.deribit.constants import (
+    ONE,
+    ORDER_TYPE_FROM_WIRE,
+    TIF_FROM_WIRE,
+    TRIGGER_FROM_WIRE,
+    VENUE,
+)
+from exchanges.simulator.deribit.errors import (
+    TRIGGER_REACHED_ERRORS,
+    TRIGGER_WRONG_TICK,
+    RpcError,
+    invalid_params_error,
+    reject_error,
+)
 from exchanges.simulator.deribit.rpc import Call
 from exchanges.simulator.deribit.wire import (
     instrument_kind,
+    is_trigger_order_id,
     ms,
     param_boolean,
     param_decimal,
     param_integer,
     param_text,
 )
-from exchanges.simulator.engine.records import SimAccount, SimOrder, SimReject
-from exchanges.venues.base import InstrumentInfo, InstrumentKind, OrderType, Side, TimeInForce
+from exchanges.simulator.engine.records import RejectReason, SimAccount, SimOrder, SimReject
+from exchanges.venues.base import (
+    InstrumentInfo,
+    InstrumentKind,
+    OrderType,
+    Side,
+    TimeInForce,
+    TriggerDirection,
+    trigger_direction,
+)
 
 
 class DeribitTrading:
@@ -110,9 +142,10 @@ class DeribitTrading:
         self._check_valid_until(params)
         info = self._info(params)
         amount = self._amount(params, info, required=True)
-        order_type = param_text(params, "type", "limit")
-        if order_type not in ("limit", "market"):
-            raise RpcError(11030, f"other_reject order type {order_type} not supported")
+        wire_type = param_text(params, "type", "limit")
+        order_type = ORDER_TYPE_FROM_WIRE.get(wire_type)
+        if order_type is None:
+            raise RpcError(11030, f"other_reject order type {wire_type} not supported")
         tif_text = param_text(params, "time_in_force", "good_til_cancelled")
         if tif_text not in TIF_FROM_WIRE:
             raise invalid_params_error("time_in_force", "unsupported value")
@@ -126,14 +159,19 @@ class DeribitTrading:
         if post_only and tif is not TimeInForce.GTC:
             raise RpcError(11055, "post_only_not_allowed")
         price = None
-        if order_type == "limit":
+        if order_type.has_price:
             price = self._price(params, info, side)
             if price is None:
                 raise invalid_params_error("price", "value required")
-            if post_only:
+            if post_only and not order_type.is_conditional:
                 price = self._post_only_price(info, side, price, reject_post_only)
         elif post_only:
             raise RpcError(11055, "post_only_not_allowed")
+        if order_type.is_conditional:
+            order = self._place_trigger(
+                call, params, info, side, order_type, amount, price, tif, reduce_only, label
+            )
+            return {"order": self._order_data(order), "trades": []}
         self._placing = (account.api_key, label, post_only and reject_post_only, call.conn)
         with self._capturing(account.api_key) as trades:
             try:
@@ -142,7 +180,7 @@ class DeribitTrading:
                     account.api_key,
                     info.venue_symbol,
                     side=side,
-                    order_type=OrderType(order_type),
+                    order_type=order_type,
                     quantity=amount,
                     price=price,
                     time_in_force=tif,
@@ -157,6 +195,67 @@ class DeribitTrading:
             "order": self._order_data(order),
             "trades": [data for order_id, data in trades if order_id == order.order_id],
         }
+
+    def _place_trigger(
+        self,
+        call: Call,
+        params: dict,
+        info: InstrumentInfo,
+        side: Side,
+        order_type: OrderType,
+        amount: Decimal,
+        price: Decimal | None,
+        tif: TimeInForce,
+        reduce_only: bool,
+        label: str,
+    ) -> SimOrder:
+        """A stop or take order, untriggered (module doc)."""
+        trigger_price = param_decimal(params, "trigger_price")
+        if trigger_price is None:
+            raise invalid_params_error("trigger_price", "trigger_price is required")
+        wire_trigger = param_text(params, "trigger")
+        if wire_trigger is None:
+            raise invalid_params_error("trigger", "trigger is required")
+        trigger_by = TRIGGER_FROM_WIRE.get(wire_trigger)
+        if trigger_by is None:
+            raise invalid_params_error("trigger", "unsupported value")
+        if trigger_price <= 0:
+            raise RpcError(11036, "invalid_trigger_price", {"reason": "must be positive"})
+        if trigger_price % info.tick_size != 0:
+            raise RpcError(*TRIGGER_WRONG_TICK, {"reason": f"tick is {info.tick_size}"})
+        direction = trigger_direction(order_type, side)
+        self._placing = (call.account.api_key, label, False, call.conn)
+        try:
+            return self.engine.place_conditional(
+                VENUE,
+                call.account.api_key,
+                info.venue_symbol,
+                side=side,
+                order_type=order_type,
+                quantity=amount,
+                trigger_price=trigger_price,
+                trigger_by=trigger_by,
+                price=price,
+                time_in_force=tif,
+                reduce_only=reduce_only,
+                assign_triggered_id=True,
+            )
+        except SimReject as reject:
+            if reject.reason is RejectReason.INVALID_TRIGGER_PRICE:
+                watched = self.engine.trigger_source_price(VENUE, info.venue_symbol, trigger_by)
+                reached = watched is not None and (
+                    watched >= trigger_price
+                    if direction is TriggerDirection.RISE
+                    else watched <= trigger_price
+                )
+                if reached:
+                    code, message = TRIGGER_REACHED_ERRORS[direction]
+                    raise RpcError(
+                        code, message, {"reason": f"{wire_trigger} is {watched}"}
+                    ) from None
+            raise reject_error(reject) from None
+        finally:
+            self._placing = None
 
     @contextmanager
     def _capturing(self, api_key: str) -> Iterator[list[tuple[str, dict]]]:
@@ -175,12 +274,18 @@ class DeribitTrading:
             raise RpcError(10004, "order_not_found")
         return order
 
+    def _open_orders(self, account: SimAccount, symbol: str | None = None) -> list[SimOrder]:
+        """The account's open orders: resting ones, then untriggered trigger orders."""
+        return self.engine.open_orders(
+            VENUE, account.api_key, symbol
+        ) + self.engine.conditional_orders(VENUE, account.api_key, symbol)
+
     def _open_by_label(
         self, account: SimAccount, label: str, info: InstrumentInfo | None = None
     ) -> list[SimOrder]:
         return [
             o
-            for o in self.engine.open_orders(VENUE, account.api_key)
+            for o in self._open_orders(account)
             if self._labels.get(o.order_id) == label
             and (info is None or o.symbol == info.venue_symbol)
         ]
@@ -206,6 +311,8 @@ class DeribitTrading:
         info = self.instruments[order.symbol]
         if not order.is_open:
             raise RpcError(11044, "not_open_order")
+        if order.is_untriggered:
+            raise RpcError(11030, "other_reject the simulator does not edit trigger orders")
         amount = self._amount(params, info, required=True)
         price = self._price(params, info, order.side)
         post_only = param_boolean(params, "post_only", order.post_only)
@@ -231,8 +338,10 @@ class DeribitTrading:
         }
 
     async def _private_cancel(self, call: Call, params: dict) -> dict:
-        order = self._find_order(call.account, param_text(params, "order_id", required=True))
-        if not order.is_open:
+        wire_id = param_text(params, "order_id", required=True)
+        order = self._find_order(call.account, wire_id)
+        fired_trigger = is_trigger_order_id(wire_id) and order.triggered_ns is not None
+        if not order.is_open or fired_trigger:
             raise RpcError(11044, "not_open_order")
         try:
             self.engine.cancel_order(
@@ -266,11 +375,12 @@ class DeribitTrading:
         return self._cancel_many(call.account, orders)
 
     async def _private_cancel_all(self, call: Call, params: dict) -> int:
-        return self._cancel_many(call.account, self.engine.open_orders(VENUE, call.account.api_key))
+        """ "Cancels all open orders and trigger orders" of the account."""
+        return self._cancel_many(call.account, self._open_orders(call.account))
 
     async def _private_cancel_all_by_instrument(self, call: Call, params: dict) -> int:
         info = self._info(params)
-        orders = self.engine.open_orders(VENUE, call.account.api_key, info.venue_symbol)
+        orders = self._open_orders(call.account, info.venue_symbol)
         return self._cancel_many(call.account, self._by_type(orders, params))
 
     async def _private_cancel_all_by_currency(self, call: Call, params: dict) -> int:
@@ -278,7 +388,7 @@ class DeribitTrading:
         kind = param_text(params, "kind", "any")
         orders = [
             o
-            for o in self.engine.open_orders(VENUE, call.account.api_key)
+            for o in self._open_orders(call.account)
             if self.instruments[o.symbol].base == currency
             and kind in ("any", instrument_kind(self.instruments[o.symbol]))
         ]

@@ -13,11 +13,15 @@ import orjson
 
 from exchanges.simulator.deribit.constants import (
     ONE,
+    ORDER_TYPE_TO_WIRE,
     PERPETUAL_EXPIRY_MS,
     STATE_TO_WIRE,
+    STATE_TRIGGERED,
     TIF_TO_WIRE,
+    TRIGGER_TO_WIRE,
     VENUE,
     ZERO,
+    trigger_order_prefix,
 )
 from exchanges.simulator.deribit.errors import invalid_params_error
 from exchanges.simulator.engine.fees import OPTION_FEE_PER_CONTRACT
@@ -119,6 +123,12 @@ class TradeMeta:
     mark_price: Decimal
 
 
+def is_trigger_order_id(wire_id: str) -> bool:
+    """Whether a wire id is a trigger-order id (`SLMB-12`), not an order id (`12`, `ETH-12`)."""
+    prefix = wire_id.split("-", 1)[0]
+    return len(prefix) == 4 and prefix[:2] in ("SL", "TP")
+
+
 def notification(channel: str, data: Any) -> bytes:
     return dumps(
         {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": channel, "data": data}}
@@ -153,9 +163,25 @@ class DeribitWire:
     def _engine_id(wire_id: str) -> str:
         return wire_id.rsplit("-", 1)[-1]
 
-    def _order_data(self, order: SimOrder) -> dict:
+    def _order_wire_id(self, order: SimOrder) -> str:
+        """The id an order shows: a trigger order's own id until it fires (or is cancelled
+        before), the id of the order it placed after."""
+        if not order.order_type.is_conditional:
+            return self._wire_id(order.order_id, order.symbol)
+        if order.triggered_ns is None or order.triggered_order_id is None:
+            return self._trigger_wire_id(order)
+        return self._wire_id(order.triggered_order_id, order.symbol)
+
+    @staticmethod
+    def _trigger_wire_id(order: SimOrder) -> str:
+        return f"{trigger_order_prefix(order.order_type, order.side)}-{order.order_id}"
+
+    def _order_data(self, order: SimOrder, *, firing: bool = False) -> dict:
+        """An order object; `firing`: the trigger order as it fires (`triggered`)."""
         info = self.instruments[order.symbol]
         state = STATE_TO_WIRE[order.status]
+        if order.cancel_reason is CancelReason.TRIGGER_FAILED:
+            state = "rejected"  # the order its trigger placed could not be placed
         price = order.price
         if price is None:
             low, high = self._price_band(info)
@@ -171,7 +197,7 @@ class DeribitWire:
             "instrument_name": order.symbol,
             "web": False,
             "api": True,
-            "order_id": self._wire_id(order.order_id, order.symbol),
+            "order_id": self._order_wire_id(order),
             "creation_timestamp": ms(order.created_ns),
             "replaced": order.order_id in self._replaced,
             "filled_amount": order.filled_quantity,
@@ -182,10 +208,19 @@ class DeribitWire:
             "mmp": False,
             "contracts": order.quantity / info.contract_size,
             "order_state": state,
-            "order_type": order.order_type.value,
+            "order_type": ORDER_TYPE_TO_WIRE[order.order_type],
             "is_liquidation": False,
             "risk_reducing": False,
         }
+        if order.order_type.is_conditional:
+            data["trigger"] = TRIGGER_TO_WIRE[order.trigger_by]
+            data["trigger_price"] = order.trigger_price
+            data["triggered"] = order.triggered_ns is not None
+            if firing:
+                data["order_id"] = self._trigger_wire_id(order)
+                data["order_state"] = STATE_TRIGGERED
+            elif data["order_id"] != self._trigger_wire_id(order):
+                data["trigger_order_id"] = self._trigger_wire_id(order)
         if order.post_only:
             data["reject_post_only"] = order.order_id in self._reject_post_only
         if state == "cancelled":
@@ -211,8 +246,12 @@ class DeribitWire:
             "reduce_only": order.reduce_only if order is not None else False,
             "price": fill.price,
             "post_only": order.post_only if order is not None else False,
-            "order_type": order.order_type.value if order is not None else "limit",
-            "order_id": self._wire_id(fill.order_id, fill.symbol),
+            "order_type": ORDER_TYPE_TO_WIRE[order.order_type] if order is not None else "limit",
+            "order_id": (
+                self._order_wire_id(order)
+                if order is not None
+                else self._wire_id(fill.order_id, fill.symbol)
+            ),
             "matching_id": None,
             "mark_price": meta.mark_price if meta else self.engine.mark_price(VENUE, fill.symbol),
             "liquidity": "M" if fill.liquidity is Liquidity.MAKER else "T",

@@ -136,11 +136,13 @@ TIME_IN_FORCE = {
 }
 TIME_IN_FORCE_WIRE = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 
-# "Enums" > orderStatus. Conditional orders waiting for their trigger are live (`new`).
+# "Enums" > orderStatus. `Untriggered`: a conditional order waiting for its trigger;
+# `Triggered`: "instantaneous state for conditional orders from Untriggered to New";
+# `Deactivated`: a conditional order cancelled before it fired.
 ORDER_STATUS = {
     "Created": OrderStatus.PENDING_NEW,
     "New": OrderStatus.NEW,
-    "Untriggered": OrderStatus.NEW,
+    "Untriggered": OrderStatus.UNTRIGGERED,
     "Triggered": OrderStatus.NEW,
     "Active": OrderStatus.NEW,
     "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
@@ -150,6 +152,23 @@ ORDER_STATUS = {
     "Deactivated": OrderStatus.CANCELED,
     "Rejected": OrderStatus.REJECTED,
 }
+# Conditional orders ("Place Order": triggerPrice, triggerDirection, triggerBy, orderFilter;
+# "Enums": triggerBy, stopOrderType). An order with a `triggerPrice` is conditional; it keeps
+# its `orderId` when it fires (unified account). `triggerDirection` 1 fires on a rise to the
+# trigger, 2 on a fall, and with `triggerBy` is sent for linear and inverse only; spot
+# conditional orders are created (and cancelled) with `orderFilter` "StopOrder" and watch the
+# last price. Options take none.
+TRIGGER_BY = {
+    "LastPrice": base.TriggerPrice.LAST,
+    "IndexPrice": base.TriggerPrice.INDEX,
+    "MarkPrice": base.TriggerPrice.MARK,
+}
+TRIGGER_BY_WIRE = {value: name for name, value in TRIGGER_BY.items()}
+TRIGGER_DIRECTION = {1: base.TriggerDirection.RISE, 2: base.TriggerDirection.FALL}
+TRIGGER_DIRECTION_WIRE = {value: code for code, value in TRIGGER_DIRECTION.items()}
+STOP_ORDER_TYPE_CONDITIONAL = "Stop"  # stopOrderType of a conditional order
+ORDER_FILTER_CONDITIONAL = "StopOrder"  # spot: create, cancel, cancel-all of conditional orders
+
 # "Enums" > execType: executions that are trades of the account's orders.
 # `execType` (docs v5 "Enums > execType"): trades of the account's own orders are fills; the
 # executions the venue made on the account are `AccountExecution`s of the kind below (ADL and
@@ -197,6 +216,8 @@ ERRORS: base.ErrorTable = {
     "110044": (base.InsufficientFunds, "Available margin is insufficient"),
     "110045": (base.InsufficientFunds, "Wallet balance is insufficient"),
     "110072": (base.DuplicateClientOrderId, "OrderLinkedID is duplicate"),
+    "110092": (base.InvalidOrder, "expect Rising, but trigger_price <= current"),
+    "110093": (base.InvalidOrder, "expect Falling, but trigger_price >= current"),
     "110094": (base.InvalidSize, "Order notional value below the lower limit"),
     "110120": (base.InvalidPrice, "Order price cannot be smaller than ..."),
     "110121": (base.InvalidPrice, "Order price cannot be higher than ..."),

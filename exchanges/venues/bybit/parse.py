@@ -28,13 +28,17 @@ from exchanges.venues.base import (
     Liquidity,
     OptionType,
     OrderStatus,
+    OrderType,
     OrderUpdate,
     PositionUpdate,
     ProtocolError,
     Side,
     Ticker,
     Trade,
+    TriggerDirection,
+    TriggerPrice,
     Venue,
+    trigger_direction,
 )
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.numbers import (
@@ -269,6 +273,12 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     filled = dec_or_zero(raw.get("cumExecQty"))
     if status is OrderStatus.NEW and filled:
         status = OrderStatus.PARTIALLY_FILLED
+    trigger_price = trigger_by = None
+    if is_conditional(raw):
+        side = _side(raw["side"])
+        trigger_price = Decimal(raw["triggerPrice"])
+        trigger_by = C.TRIGGER_BY.get(raw.get("triggerBy") or "", TriggerPrice.LAST)
+        order_type = conditional_type(order_type, side, _direction(raw, trigger_price))
     return OrderUpdate(
         venue=BYBIT,
         symbol=symbol,
@@ -287,7 +297,44 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
         post_only=tif in C.POST_ONLY_TIFS,
         reduce_only=bool(raw.get("reduceOnly")),
         reject_reason=reject,
+        trigger_price=trigger_price,
+        trigger_by=trigger_by,
     )
+
+
+def is_conditional(raw: dict) -> bool:
+    """Whether an order row or push is a conditional order: a trigger price and the
+    `stopOrderType` "Stop" (position TP/SL and trailing stops have other stopOrderTypes)."""
+    return (
+        raw.get("stopOrderType") == C.STOP_ORDER_TYPE_CONDITIONAL
+        and nonzero_or_none(raw.get("triggerPrice")) is not None
+    )
+
+
+def _direction(raw: dict, trigger_price: Decimal) -> TriggerDirection:
+    """`triggerDirection` (1 rise, 2 fall); spot orders carry none (0), and fire on the side
+    of the price at creation the trigger is on (`basePrice`, else `lastPriceOnCreated`)."""
+    try:
+        return C.TRIGGER_DIRECTION[int(raw.get("triggerDirection") or 0)]
+    except (KeyError, ValueError):
+        pass
+    reference = nonzero_or_none(raw.get("basePrice")) or nonzero_or_none(
+        raw.get("lastPriceOnCreated")
+    )
+    if reference is None:
+        raise ProtocolError(f"Bybit conditional order without a direction: {raw}", venue=BYBIT)
+    return TriggerDirection.RISE if trigger_price > reference else TriggerDirection.FALL
+
+
+def conditional_type(executes_as: OrderType, side: Side, direction: TriggerDirection) -> OrderType:
+    """The conditional type of a `side` order executing as `executes_as` (Bybit's `orderType`)
+    that fires on `direction`: a stop if it fires on the move against the side's position
+    (`base.trigger_direction`), a take profit otherwise."""
+    if executes_as is OrderType.LIMIT:
+        stop, take = OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT
+    else:
+        stop, take = OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET
+    return stop if trigger_direction(stop, side) is direction else take
 
 
 def parse_order_ack(result: dict) -> tuple[str | None, str | None]:

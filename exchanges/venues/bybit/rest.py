@@ -38,15 +38,12 @@ from exchanges.venues.base import (
     OrderNotFound,
     OrderRequest,
     OrderStatus,
-    OrderType,
     OrderUpdate,
     PositionUpdate,
     ProtocolError,
     RateLimited,
-    ReduceOnlyViolation,
     RequestTimeout,
     Ticker,
-    TimeInForce,
     Trade,
     Venue,
     VenueError,
@@ -57,6 +54,7 @@ from exchanges.venues.base import (
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import BybitSigner
+from exchanges.venues.bybit.encode import order_body, order_time_in_force
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import ms_ns
@@ -313,37 +311,12 @@ class BybitRestClient:
     # ------------------------------------------------------------------ orders
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
-        """`POST /v5/order/create`. The ack only says Bybit accepted the order (it answers
-        before matching), so the update returned is `new` with nothing filled; fills arrive on
-        the stream. A lost answer is settled by looking the order up by `orderLinkId`."""
+        """`POST /v5/order/create` (body: encode.order_body). The ack only says Bybit accepted
+        the order (it answers before matching), so the update returned is `new` with nothing
+        filled, or `untriggered` for a conditional order; fills arrive on the stream. A lost
+        answer is settled by looking the order up by `orderLinkId`."""
         category, symbol = self.resolve(request.symbol or request.venue_symbol)
-        time_in_force = request.time_in_force
-        if request.order_type is OrderType.MARKET and time_in_force is TimeInForce.GTC:
-            time_in_force = TimeInForce.IOC  # "Market order will always use IOC" (Place Order)
-        body = {
-            "category": category,
-            "symbol": symbol,
-            "side": C.SIDE_WIRE[request.side],
-            "orderType": C.ORDER_TYPE_WIRE[request.order_type],
-            "qty": format(request.quantity, "f"),
-            "orderLinkId": request.client_order_id,
-        }
-        if request.order_type is OrderType.LIMIT:
-            if request.price is None:
-                raise ValueError("a limit order needs a price")
-            body["price"] = format(request.price, "f")
-            body["timeInForce"] = (
-                "PostOnly" if request.post_only else C.TIME_IN_FORCE_WIRE[time_in_force]
-            )
-        else:
-            body["timeInForce"] = C.TIME_IN_FORCE_WIRE[time_in_force]
-        if category == C.SPOT:
-            if request.reduce_only:
-                raise ReduceOnlyViolation("Bybit spot has no reduce-only orders", venue=BYBIT)
-            if request.order_type is OrderType.MARKET:
-                body["marketUnit"] = "baseCoin"
-        elif request.reduce_only:
-            body["reduceOnly"] = True
+        body = order_body(request, category, symbol)
         try:
             response = self._call("POST", C.PATH_PLACE_ORDER, body)
         except RequestTimeout as exc:  # no answer, or 10000 Server Timeout
@@ -354,6 +327,7 @@ class BybitRestClient:
                 venue=BYBIT,
             )
         venue_order_id, client_order_id = parse.parse_order_ack(response.result)
+        conditional = request.order_type.is_conditional
         return OrderUpdate(
             venue=BYBIT,
             symbol=self._unified(category, symbol),
@@ -361,16 +335,18 @@ class BybitRestClient:
             venue_order_id=venue_order_id,
             side=request.side,
             order_type=request.order_type,
-            time_in_force=time_in_force,
-            price=request.price if request.order_type is OrderType.LIMIT else None,
+            time_in_force=order_time_in_force(request),
+            price=request.price if request.order_type.has_price else None,
             quantity=request.quantity,
             filled_quantity=parse.ZERO,
             average_price=None,
-            status=OrderStatus.NEW,
+            status=OrderStatus.UNTRIGGERED if conditional else OrderStatus.NEW,
             exchange_ts=response.time_ns,
             receive_ts=now_ns(),
             post_only=request.post_only,
             reduce_only=request.reduce_only,
+            trigger_price=request.trigger_price if conditional else None,
+            trigger_by=request.trigger_by if conditional else None,
         )
 
     def _find_order(
@@ -418,11 +394,13 @@ class BybitRestClient:
         *,
         client_order_id: str | None = None,
         venue_order_id: str | None = None,
+        conditional: bool = False,
     ) -> OrderUpdate:
         """`POST /v5/order/cancel`: one request. Bybit's answer names the order only
         (`orderId`, `orderLinkId`; "the real-time order status is on the WebSocket", docs v5
         "Cancel Order"), so the order is `pending_cancel` (`base.cancel_accepted`) until its
-        final state arrives on the private stream."""
+        final state arrives on the private stream. An untriggered conditional order
+        (`conditional`) is cancelled the same way; on spot it needs `orderFilter` StopOrder."""
         if not (client_order_id or venue_order_id):
             raise ValueError("cancel needs a client or venue order id")
         category, symbol = self.resolve(venue_symbol)
@@ -432,6 +410,8 @@ class BybitRestClient:
             "orderId": venue_order_id,
             "orderLinkId": None if venue_order_id else client_order_id,
         }
+        if conditional and category == C.SPOT:
+            body["orderFilter"] = C.ORDER_FILTER_CONDITIONAL
         response = self._call("POST", C.PATH_CANCEL_ORDER, body)
         order_id, link_id = parse.parse_order_ack(response.result)
         return cancel_accepted(
@@ -455,7 +435,10 @@ class BybitRestClient:
 
     def cancel_all(self, venue_symbol: str | None = None) -> int:
         """`POST /v5/order/cancel-all` for one symbol, or for every category (linear and
-        inverse per settle coin, as Bybit requires); returns how many orders were cancelled."""
+        inverse per settle coin, as Bybit requires); returns how many orders were cancelled.
+        Without `orderFilter` it cancels every kind of order, conditional ones too, except on
+        spot, where it cancels plain orders only: spot takes a second call with `orderFilter`
+        StopOrder (docs v5 "Cancel All Orders")."""
         if venue_symbol is not None:
             category, symbol = self.resolve(venue_symbol)
             return self._cancel_all({"category": category, "symbol": symbol})
@@ -466,7 +449,12 @@ class BybitRestClient:
 
     def _cancel_all(self, params: dict) -> int:
         response = self._call("POST", C.PATH_CANCEL_ALL, params)
-        return len(response.result.get("list") or ())
+        cancelled = len(response.result.get("list") or ())
+        if params["category"] == C.SPOT:
+            params = {**params, "orderFilter": C.ORDER_FILTER_CONDITIONAL}
+            response = self._call("POST", C.PATH_CANCEL_ALL, params)
+            cancelled += len(response.result.get("list") or ())
+        return cancelled
 
     def _category_scopes(self) -> list[dict]:
         """Request scopes covering a whole account: linear and inverse per settle coin (Bybit

@@ -35,6 +35,7 @@ from exchanges.venues.base import (
     ReduceOnlyViolation,
     Side,
     TimeInForce,
+    TriggerPrice,
     Venue,
     VenueError,
     VenueUnavailable,
@@ -124,23 +125,45 @@ INSTRUMENT_KINDS: dict[str, InstrumentKind] = {  # `kind`; a perpetual is a `fut
 }
 PERPETUAL_PERIOD = "perpetual"
 
+# `order_state`: "untriggered" is a trigger order waiting; "triggered" the trigger order once
+# fired (the order it places follows under its own `order_id`, with `trigger_order_id`).
 ORDER_STATUS: dict[str, OrderStatus] = {
     "open": OrderStatus.NEW,
-    "untriggered": OrderStatus.NEW,
+    "untriggered": OrderStatus.UNTRIGGERED,
+    "triggered": OrderStatus.NEW,
     "filled": OrderStatus.FILLED,
     "rejected": OrderStatus.REJECTED,
     "cancelled": OrderStatus.CANCELED,
 }
 ORDER_TYPES: dict[str, OrderType] = {
     "limit": OrderType.LIMIT,
-    "stop_limit": OrderType.LIMIT,
-    "take_limit": OrderType.LIMIT,
+    "stop_limit": OrderType.STOP_LIMIT,
+    "take_limit": OrderType.TAKE_PROFIT_LIMIT,
     "market": OrderType.MARKET,
-    "stop_market": OrderType.MARKET,
-    "take_market": OrderType.MARKET,
+    "stop_market": OrderType.STOP_MARKET,
+    "take_market": OrderType.TAKE_PROFIT_MARKET,
     "market_limit": OrderType.MARKET,
     "liquidation": OrderType.MARKET,
 }
+# private/buy|sell `type` ("order_type" enum; a take profit is Deribit's "take").
+ORDER_TYPE_WIRE: dict[OrderType, str] = {
+    OrderType.LIMIT: "limit",
+    OrderType.MARKET: "market",
+    OrderType.STOP_LIMIT: "stop_limit",
+    OrderType.STOP_MARKET: "stop_market",
+    OrderType.TAKE_PROFIT_LIMIT: "take_limit",
+    OrderType.TAKE_PROFIT_MARKET: "take_market",
+}
+# `trigger`: the price a trigger order watches (private/buy "trigger", required for them).
+TRIGGERS: dict[str, TriggerPrice] = {
+    "index_price": TriggerPrice.INDEX,
+    "mark_price": TriggerPrice.MARK,
+    "last_price": TriggerPrice.LAST,
+}
+TRIGGER_WIRE: dict[TriggerPrice, str] = {value: name for name, value in TRIGGERS.items()}
+# Trigger-order ids carry letters before the number (documented examples "SLTB-187015",
+# "SLIB-370", "SLIS-103"); order ids are numbers, `ETH-100234` outside BTC.
+TRIGGER_ORDER_ID_PREFIXES = ("SL", "TP")
 TIME_IN_FORCE: dict[str, TimeInForce] = {
     "good_til_cancelled": TimeInForce.GTC,
     "good_til_day": TimeInForce.GTC,
@@ -188,11 +211,15 @@ ERRORS: ErrorTable = {
     "10039": (InsufficientFunds, "not_enough_funds_in_currency"),
     "10040": (VenueUnavailable, "retry"),
     "10041": (VenueUnavailable, "settlement_in_progress"),
+    "10034": (InvalidOrder, "trigger_price_too_high"),  # a fall must reach it: already below
+    "10035": (InvalidOrder, "trigger_price_too_low"),  # a rise must reach it: already above
     "10043": (InvalidPrice, "price_wrong_tick"),
+    "10044": (InvalidOrder, "trigger_price_wrong_tick"),
     "10047": (RateLimited, "matching_engine_queue_full"),
     "10066": (RateLimited, "too_many_concurrent_requests"),
     "11008": (OrderNotFound, "already_filled"),
     "11029": (InvalidOrder, "invalid_arguments"),
+    "11036": (InvalidOrder, "invalid_trigger_price"),
     "11042": (PermissionDenied, "permission_denied"),
     "11043": (InvalidOrder, "bad_argument"),
     "11044": (OrderNotFound, "not_open_order"),

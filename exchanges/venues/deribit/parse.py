@@ -231,11 +231,18 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
     if order_type is None:
         raise ProtocolError(f"unknown order_type {raw.get('order_type')!r}", venue=VENUE)
     reason = raw.get("reject_reason") or raw.get("cancel_reason") or ""
+    trigger_price = trigger_by = None
+    if order_type.is_conditional:
+        if raw.get("trigger_price") is not None:
+            trigger_price = dec(raw["trigger_price"])
+        trigger_by = C.TRIGGERS.get(raw.get("trigger") or "")
+        if not order_type.has_price:
+            price = None  # Deribit shows a market order's price band there
     return OrderUpdate(
         venue=VENUE,
         symbol=symbol,
         client_order_id=label,
-        venue_order_id=str(raw["order_id"]),
+        venue_order_id=venue_order_id(raw),
         side=C.SIDES[raw["direction"]],
         order_type=order_type,
         time_in_force=C.TIME_IN_FORCE.get(raw.get("time_in_force", ""), TimeInForce.GTC),
@@ -249,7 +256,23 @@ def parse_order(raw: dict, symbol: str, received_ns: int) -> OrderUpdate:
         post_only=bool(raw.get("post_only", False)),
         reduce_only=bool(raw.get("reduce_only", False)),
         reject_reason=str(reason) if raw.get("order_state") != "open" else "",
+        trigger_price=trigger_price,
+        trigger_by=trigger_by,
     )
+
+
+def venue_order_id(raw: dict) -> str | None:
+    """The id the gateway knows an order by: a trigger order's own id, also after it fired
+    (the order it placed has a new `order_id` and names it in `trigger_order_id`, "Only for
+    orders that were created by triggered orders"), otherwise `order_id`."""
+    found = raw.get("trigger_order_id") or raw.get("order_id")
+    return str(found) if found is not None else None
+
+
+def is_trigger_order_id(order_id: str) -> bool:
+    """Whether `order_id` names a trigger order (`SLMB-12`), not an order (`12`, `ETH-12`)."""
+    prefix = order_id.split("-", 1)[0]
+    return len(prefix) == 4 and prefix.startswith(C.TRIGGER_ORDER_ID_PREFIXES)
 
 
 def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
@@ -259,7 +282,7 @@ def parse_fill(raw: dict, symbol: str, received_ns: int) -> FillEvent:
         venue=VENUE,
         symbol=symbol,
         trade_id=str(raw["trade_id"]),
-        venue_order_id=str(raw["order_id"]) if raw.get("order_id") is not None else None,
+        venue_order_id=venue_order_id(raw),
         client_order_id=raw.get("label") or None,
         side=C.SIDES[raw["direction"]],
         price=dec(raw["price"]),

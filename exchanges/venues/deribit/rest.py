@@ -41,13 +41,11 @@ from exchanges.venues.base import (
     InvalidOrder,
     OrderNotFound,
     OrderRequest,
-    OrderType,
     OrderUpdate,
     PositionUpdate,
     ProtocolError,
     RateLimited,
     RequestTimeout,
-    Side,
     Ticker,
     Trade,
     Venue,
@@ -57,6 +55,7 @@ from exchanges.venues.base import (
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
+from exchanges.venues.deribit.encode import order_body, order_method
 from exchanges.venues.deribit.symbols import SymbolTable, currency_of
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
@@ -319,31 +318,10 @@ class DeribitRestClient:
         return parse.parse_order(item, self.symbols.unified(item["instrument_name"]), now_ns())
 
     def place_order(self, request: OrderRequest) -> OrderUpdate:
-        label = request.client_order_id
-        if not label or len(label) > C.CLIENT_ORDER_ID_MAX:
-            raise InvalidOrder(
-                f"client order id must be 1-{C.CLIENT_ORDER_ID_MAX} characters: {label!r}",
-                venue=self.venue,
-            )
-        params: dict = {
-            "instrument_name": request.venue_symbol,
-            "amount": request.quantity,
-            "type": request.order_type.value,
-            "label": label,
-        }
-        if request.order_type is OrderType.LIMIT:
-            if request.price is None:
-                raise InvalidOrder("a limit order needs a price", venue=self.venue)
-            params["price"] = request.price
-            params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
-            if request.post_only:
-                params["post_only"] = True
-                params["reject_post_only"] = True
-        elif request.time_in_force is not None and request.time_in_force.value != "gtc":
-            params["time_in_force"] = C.TIME_IN_FORCE_WIRE[request.time_in_force]
-        if request.reduce_only:
-            params["reduce_only"] = True
-        method = C.METHOD_BUY if request.side is Side.BUY else C.METHOD_SELL
+        """private/buy or private/sell (parameters: encode.order_body); a trigger order comes
+        back `untriggered` under its trigger-order id."""
+        params = order_body(request)
+        method = order_method(request)
         try:
             result = self.call(method, params, private=True)
         except RequestTimeout as exc:
@@ -421,8 +399,19 @@ class DeribitRestClient:
         *,
         client_order_id: str | None = None,
         venue_order_id: str | None = None,
+        conditional: bool = False,
     ) -> OrderUpdate:
-        if venue_order_id:
+        """private/cancel by order id, else private/cancel_by_label. An untriggered trigger
+        order (`conditional`) is cancelled by its trigger-order id. Once it has fired the
+        order it placed has an id of its own, so a trigger-order id given without
+        `conditional` cancels by label (our client order id) when there is one."""
+        fired = bool(
+            not conditional
+            and client_order_id
+            and venue_order_id
+            and parse.is_trigger_order_id(venue_order_id)
+        )
+        if venue_order_id and not fired:
             return self._order(
                 self.call(C.METHOD_CANCEL, {"order_id": venue_order_id}, private=True)
             )

@@ -595,6 +595,12 @@ def test_cancel_all_for_a_symbol_and_for_the_account(client, mocked):
         json=load_payload("bybit", "rest_order_cancel_all_docs"),
         match=[matchers.json_params_matcher({"category": "spot"})],
     )
+    # spot cancel-all takes plain orders only unless orderFilter says StopOrder
+    mocked.post(
+        URL + C.PATH_CANCEL_ALL,
+        json=none,
+        match=[matchers.json_params_matcher({"category": "spot", "orderFilter": "StopOrder"})],
+    )
     assert client.cancel_all() == 4
 
 

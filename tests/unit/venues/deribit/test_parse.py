@@ -231,7 +231,8 @@ def test_order_status_map():
     assert parse.order_status("filled", D(10)) is OrderStatus.FILLED
     assert parse.order_status("rejected", D(0)) is OrderStatus.REJECTED
     assert parse.order_status("cancelled", D(10)) is OrderStatus.CANCELED
-    assert parse.order_status("untriggered", D(0)) is OrderStatus.NEW
+    assert parse.order_status("untriggered", D(0)) is OrderStatus.UNTRIGGERED
+    assert parse.order_status("triggered", D(0)) is OrderStatus.NEW
     assert parse.order_status("archive", D(0)) is OrderStatus.CANCELED
     with pytest.raises(ProtocolError):
         parse.order_status("weird", D(0))
