@@ -442,7 +442,7 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
             venue_name(client, order.instrument),
             client_order_id=order.client_order_id,
             venue_order_id=order.venue_order_id or None,
-            **({"conditional": True} if awaits_trigger else {}),
+            conditional=awaits_trigger,
         )
     except OrderNotFound as exc:
         answer = _look_up(client, order)
