@@ -287,6 +287,9 @@ RISK_STALE_SECONDS = env.float("RISK_STALE_SECONDS", default=30.0)
 RISK_FINDING_REPEAT_SECONDS = env.int("RISK_FINDING_REPEAT_SECONDS", default=3600)
 # An open limit order priced more than this percent from the reference price is a finding.
 RISK_FAR_ORDER_PCT = env.float("RISK_FAR_ORDER_PCT", default=10.0)
+# how long the kill switch keeps repeating an account's cancel-all through rate limits and a
+# venue that does not answer
+KILL_SWITCH_CANCEL_SECONDS = env.float("KILL_SWITCH_CANCEL_SECONDS", default=30.0)
 
 # Market data retention (marketdata.storage.prune, run hourly by Celery beat): days of trades,
 # 1-minute candles and top-of-book samples kept; 0 keeps forever.

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from exchanges.models import ExchangeAccount
 from exchanges.venues.base import VenueError
 from orders import metrics
@@ -52,9 +54,13 @@ def engage(
     reason: str,
     actor: str,
     account: ExchangeAccount | None = None,
-    deadline_seconds: float = 30.0,
+    deadline_seconds: float | None = None,
 ) -> Engaged:
-    """Engage the switch of `account` (None: every account) and cancel every open order."""
+    """Engage the switch of `account` (None: every account) and cancel every open order,
+    each account's cancel-all retrying for up to `deadline_seconds`
+    (`settings.KILL_SWITCH_CANCEL_SECONDS` unless given) through rate limits and outages."""
+    if deadline_seconds is None:
+        deadline_seconds = settings.KILL_SWITCH_CANCEL_SECONDS
     action = kill_switch_set(engaged=True, reason=reason, account=account, actor=actor)
     metrics.set_kill_switch(_scope_label(account), True)
     result = Engaged(action)

@@ -211,7 +211,8 @@ def test_account_add_and_edit_through_the_admin(admin_client, secrets_key):
     )
 
 
-def test_kill_switch_is_engaged_by_adding_an_action(admin_client, admin_user, account):
+def test_kill_switch_is_engaged_by_adding_an_action(admin_client, admin_user, account, settings):
+    settings.KILL_SWITCH_CANCEL_SECONDS = 0.5  # the factory account's venue never answers
     url = reverse("admin:risk_killswitch_add")
     response = admin_client.post(url, {"account": "", "engaged": "on", "reason": "venue outage"})
     assert response.status_code == 302

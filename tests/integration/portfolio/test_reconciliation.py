@@ -6,7 +6,7 @@ simulator's own ledger), once, however often it runs."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 import requests
@@ -78,7 +78,8 @@ class OtherClient:
 
     def far_below(self) -> Decimal:
         bid = self.rest.ticker(self.name).best_bid
-        return (bid * D("0.8")).quantize(self.instrument.tick_size)
+        tick = self.instrument.tick_size  # a multiple of it (0.0005 is not a power of ten)
+        return (bid * D("0.8") / tick).to_integral_value(ROUND_DOWN) * tick
 
 
 # the places the simulator keeps a coin amount to, as each venue shows them
