@@ -312,3 +312,32 @@ async def check_watch_private(
         seen = await _watch_during(lambda: exchange.watch_positions([want.symbol]), buy)
         mine = [p for p in seen if p["symbol"] == want.symbol]
         assert mine and mine[-1]["side"] == "long" and mine[-1]["contracts"] > 0
+
+
+async def check_stop_order(
+    exchange: Any,
+    want: Market,
+    *,
+    amount: float,
+    list_params: dict | None = None,
+    cancel_params: dict | None = None,
+) -> None:
+    """A stop-loss market sell 5 % under the last price, through ccxt's unified
+    `stopLossPrice` (the venue's own conditional order: OKX algo, Bybit `triggerPrice`,
+    Deribit `stop_market`): listed open (with `list_params`, which OKX needs for its algo
+    list), canceled (`cancel_params`), then listed no more."""
+    await bounded(exchange.load_markets())
+    last = (await bounded(exchange.fetch_ticker(want.symbol)))["last"]
+    trigger = float(exchange.price_to_precision(want.symbol, last * 0.95))
+    order = await bounded(
+        exchange.create_order(
+            want.symbol, "market", "sell", amount, None, {"stopLossPrice": trigger}
+        )
+    )
+    assert order["id"]
+    listed = await bounded(exchange.fetch_open_orders(want.symbol, None, None, list_params or {}))
+    mine = [o for o in listed if o["id"] == order["id"]]
+    assert [(o["status"], o["side"], o["amount"]) for o in mine] == [("open", "sell", amount)]
+    await bounded(exchange.cancel_order(order["id"], want.symbol, cancel_params or {}))
+    listed = await bounded(exchange.fetch_open_orders(want.symbol, None, None, list_params or {}))
+    assert order["id"] not in {o["id"] for o in listed}

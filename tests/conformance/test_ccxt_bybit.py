@@ -125,3 +125,7 @@ async def test_watch_private(bybit: Any) -> None:
     await s.check_watch_private(
         bybit, LINEAR, amount=0.001, balance_total=lambda balance: balance["USDT"]["total"]
     )
+
+
+async def test_stop_order(bybit: Any) -> None:
+    await s.check_stop_order(bybit, LINEAR, amount=0.001)

@@ -103,3 +103,7 @@ def _portfolio_equity(balance: dict) -> float:
     whole (`balance["BTC"]["BTC"]`), as it does against the live venue; read the push itself."""
     assert balance["info"]["currency"] == "BTC"
     return balance["info"]["equity"]
+
+
+async def test_stop_order(deribit: Any) -> None:
+    await s.check_stop_order(deribit, PERPETUAL, amount=10)

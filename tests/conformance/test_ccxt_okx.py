@@ -191,3 +191,14 @@ async def test_watch_private(okx: Any) -> None:
     await s.check_watch_private(
         okx, SWAP, amount=0.01, balance_total=lambda balance: balance["USDT"]["total"]
     )
+
+
+async def test_stop_order(okx: Any) -> None:
+    # ccxt lists and cancels OKX algo orders only when told (`ordType`, `trigger`)
+    await s.check_stop_order(
+        okx,
+        SWAP,
+        amount=1,
+        list_params={"ordType": "conditional"},
+        cancel_params={"trigger": True},
+    )
