@@ -15,6 +15,7 @@ class RiskEventKind(models.TextChoices):
     POSITION_LIMIT = "position_limit", "Position over its limit"
     CONNECTOR = "connector", "Connector down or lagging"
     FAR_ORDER = "far_order", "Open order far from the market"
+    ORPHANED_ORDER = "orphaned_order", "Protective order left on a closed position"
 
 
 class Severity(models.TextChoices):

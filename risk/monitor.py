@@ -11,6 +11,11 @@ risk_check` by hand): what the pre-trade checks cannot see because nothing is be
   `position_limit` event, engaging the account's kill switch on a `trip_kill_switch` limit.
 - Far orders: an open limit order priced more than `settings.RISK_FAR_ORDER_PCT` percent from
   its instrument's reference price is a `far_order` warning.
+- Orphaned protection: a reduce-only stop or take-profit order still waiting for its trigger
+  on a position that has traded since it was placed and is now flat (the other leg of a stop
+  loss / take profit pair, on a venue that keeps it, or an order left by hand): it is
+  canceled, so it cannot close a later position at a stale level, and noted as an
+  `orphaned_order` info event.
 - Connectors: a running stream (`marketdata.models.ConnectorStatus`) that is not streaming,
   or whose last message is older than `settings.RISK_STALE_SECONDS`, is a `stale_data` event.
 
@@ -29,12 +34,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
-from exchanges.venues.base import InstrumentKind, StreamState
+from exchanges.venues.base import InstrumentKind, StreamState, VenueError
 from exchanges.venues.quantities import notional
 from marketdata.models import ConnectorStatus
-from orders import metrics
-from orders.choices import CONDITIONAL_ORDER_TYPES
-from orders.models import Order
+from orders import metrics, services
+from orders.choices import CONDITIONAL_ORDER_TYPES, OrderStatus
+from orders.models import Fill, Order
 from orders.state import OPEN_STATUSES
 from portfolio.models import Position
 from risk import kill_switch
@@ -289,9 +294,55 @@ def check_connectors(now: datetime) -> list[RiskEvent]:
     return events
 
 
+def check_orphaned_protection(now: datetime) -> list[RiskEvent]:
+    """Cancel reduce-only conditional orders waiting on a position closed since they were
+    placed (module doc)."""
+    waiting = Order.objects.filter(
+        order_type__in=sorted(CONDITIONAL_ORDER_TYPES),
+        reduce_only=True,
+        status=OrderStatus.UNTRIGGERED,
+    ).select_related("instrument", "account__exchange")
+    events = []
+    for order in waiting.order_by("id"):
+        position = Position.objects.filter(
+            account_id=order.account_id, instrument_id=order.instrument_id
+        ).first()
+        traded_since = Fill.objects.filter(
+            account_id=order.account_id,
+            instrument_id=order.instrument_id,
+            executed_at__gt=order.created_at,
+        ).exists()
+        if position is None or position.quantity != 0 or not traded_since:
+            continue
+        try:
+            services.cancel_order(order, actor="risk monitor")
+        except (services.OrderNotOpen, VenueError) as exc:
+            logger.warning("orphaned order %s not canceled: %s", order.client_order_id, exc)
+            continue
+        event = record_finding(
+            kind=RiskEventKind.ORPHANED_ORDER,
+            severity=Severity.INFO,
+            finding=f"orphaned_order:{order.pk}",
+            account=order.account,
+            message=(
+                f"{order.order_type} {order.client_order_id} on {order.instrument.symbol} "
+                "canceled: its position has closed"
+            ),
+            now=now,
+            details={"order": order.pk, "trigger_price": str(order.trigger_price)},
+        )
+        if event is not None:
+            events.append(event)
+    return events
+
+
 def run_checks_once(now: datetime | None = None) -> list[RiskEvent]:
     """Run every scheduled check once; returns the risk events written this run."""
     now = now or timezone.now()
     return (
-        check_daily_loss(now) + check_positions(now) + check_far_orders(now) + check_connectors(now)
+        check_daily_loss(now)
+        + check_positions(now)
+        + check_far_orders(now)
+        + check_orphaned_protection(now)
+        + check_connectors(now)
     )
