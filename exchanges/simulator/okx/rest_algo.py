@@ -32,16 +32,7 @@ class OkxAlgoRest:
 
     async def _rest_place_algo(self, request: web.Request) -> web.Response:
         """`POST /api/v5/trade/order-algo`."""
-        account, body = await self._authenticate(request)
-        params = self._body_json(body)
-        if not isinstance(params, dict):
-            raise param_error("body")
-        self._limit("order-algo", account.api_key, str(params.get("instId", "")))
-        item = self._place_algo(account, params)
-        if item["sCode"] != "0":
-            return self._failure([item])
-        await self._ack_faults(request)
-        return self._ok([item])
+        return await self._place_one(request, "order-algo", self._place_algo, stamped=False)
 
     def _place_algo(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
         info = self._instrument(params.get("instId"))

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -28,16 +29,32 @@ class OkxOrderRest:
 
     async def _rest_place(self, request: web.Request) -> web.Response:
         """`POST /api/v5/trade/order` ("Place order")."""
+        return await self._place_one(request, "place", self._place, stamped=True)
+
+    async def _place_one(
+        self,
+        request: web.Request,
+        limit: str,
+        place: Callable[[SimAccount, dict[str, Any]], dict[str, str]],
+        *,
+        stamped: bool,
+    ) -> web.Response:
+        """One placement request: authenticate, take the JSON object, count it against
+        `limit` for its `instId`, `place` it into its `data` item; a refused item answers as
+        a failure, an accepted one meets the acknowledgement faults first. `stamped`: the
+        answer carries `inTime`/`outTime` (plain orders do, algo orders do not)."""
         account, body = await self._authenticate(request)
         params = self._body_json(body)
         if not isinstance(params, dict):
             raise param_error("body")
-        self._limit("place", account.api_key, str(params.get("instId", "")))
-        item = self._place(account, params)
+        self._limit(limit, account.api_key, str(params.get("instId", "")))
+        item = place(account, params)
         if item["sCode"] != "0":
             return self._failure([item])
         await self._ack_faults(request)
-        return self._ok([item], inTime=micros(), outTime=micros())
+        if stamped:
+            return self._ok([item], inTime=micros(), outTime=micros())
+        return self._ok([item])
 
     def _place(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
         """Place one order from OKX parameters; returns its `data` item (sCode 0 or the
