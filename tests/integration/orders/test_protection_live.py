@@ -120,19 +120,19 @@ async def test_a_price_move_fires_one_protective_order_and_closes_the_position(
         fired_now = await in_thread(Order.objects.get, pk=fired.pk)
         other_now = await in_thread(Order.objects.get, pk=other.pk)
         position_now = await in_thread(row, Position, pk=position.pk)
+        fills = await in_thread(lambda: list(Fill.objects.filter(order_id=fired.pk)))
         done = (
             fired_now.status == "filled"
             and other_now.status == "canceled"
             and position_now.quantity == 0
+            and sum(f.quantity for f in fills) == size  # each fill is an event of its own
         )
-        return (fired_now, other_now) if done else None
+        return (fired_now, other_now, fills) if done else None
 
-    fired_now, other_now = await eventually(closed, timeout=20, interval=0.1)
+    fired_now, other_now, fills = await eventually(closed, timeout=20, interval=0.1)
     assert fired_now.filled_quantity == size
     assert fired_now.triggered_at is not None
     assert other_now.triggered_at is None
-    fills = await in_thread(lambda: list(Fill.objects.filter(order=fired_now)))
-    assert sum(f.quantity for f in fills) == size
     assert all(f.side == "sell" for f in fills)
     kinds = await in_thread(lambda: list(fired_now.events.values_list("kind", flat=True)))
     assert "triggered" in kinds
