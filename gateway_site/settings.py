@@ -6,9 +6,11 @@ under `var/`, an in-process channel layer and an in-memory Celery broker. Produc
 `DEBUG=false`; `manage.py check --deploy` is then clean.
 """
 
+import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -130,7 +132,19 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def worker_redis_url(url: str, worker: str) -> str:
+    """The Redis database of one pytest-xdist worker (`gw0` takes the next number after the
+    URL's, `gw1` the one after): tests running side by side flush and fill their own cache,
+    channel groups and request budgets, as pytest-django gives each its own test database."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    REDIS_URL = worker_redis_url(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

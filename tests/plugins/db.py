@@ -14,6 +14,23 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, whose end first closes what long-lived threads of the
+    session still hold open on PostgreSQL (the connectors' database thread keeps its
+    connection for CONN_MAX_AGE): the database is then dropped, not left behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def secrets_key(settings) -> str:
     """A new Fernet key, made the only entry of GATEWAY_SECRETS_KEYS for the test."""

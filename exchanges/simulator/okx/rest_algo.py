@@ -21,10 +21,10 @@ from aiohttp import web
 
 from exchanges.simulator.engine.records import RejectReason, SimAccount, SimOrder, SimReject
 from exchanges.simulator.okx.algo_wire import TRIGGER_PX_TYPES, algo_state, trigger_refusal
-from exchanges.simulator.okx.constants import ALGO_CANCEL_MAX, CL_ORD_ID, VENUE
+from exchanges.simulator.okx.constants import ALGO_CANCEL_MAX, VENUE
 from exchanges.simulator.okx.errors import OkxError, empty_param, param_error, reject_code
 from exchanges.simulator.okx.wire import OrderMeta
-from exchanges.venues.base import OrderType, Side, TimeInForce, trigger_direction
+from exchanges.venues.base import OrderType, TimeInForce, trigger_direction
 
 
 class OkxAlgoRest:
@@ -35,23 +35,7 @@ class OkxAlgoRest:
         return await self._place_one(request, "order-algo", self._place_algo, stamped=False)
 
     def _place_algo(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
-        info = self._instrument(params.get("instId"))
-        algo_cl = params.get("algoClOrdId", "") or ""
-        if algo_cl and (not isinstance(algo_cl, str) or not CL_ORD_ID.match(algo_cl)):
-            raise param_error("algoClOrdId")
-        td_mode = params.get("tdMode", "")
-        if not td_mode:
-            raise empty_param("tdMode")
-        if td_mode not in ("cash", "cross", "isolated", "spot_isolated"):
-            raise param_error("tdMode")
-        side_text = params.get("side", "")
-        if side_text not in ("buy", "sell"):
-            raise empty_param("side") if not side_text else param_error("side")
-        if (params.get("posSide", "") or "net") != "net":
-            raise param_error("posSide")
-        ord_type = params.get("ordType", "")
-        if not ord_type:
-            raise empty_param("ordType")
+        info, algo_cl, td_mode, side, ord_type = self._order_head(params, "algoClOrdId")
         if ord_type != "conditional":
             raise param_error("ordType")
         if params.get("sz") in ("", None):
@@ -79,7 +63,6 @@ class OkxAlgoRest:
         if isinstance(reduce_only, str):
             reduce_only = reduce_only == "true"
         tag = params.get("tag", "") or ""
-        side = Side(side_text)
         existing = account.by_client_id.get(algo_cl) if algo_cl else None
         if existing is not None and existing.order_type.is_conditional:
             return self._algo_item(params, "51065", "algoClOrdId already exists.")

@@ -21,7 +21,7 @@ from exchanges.simulator.engine.records import (
 from exchanges.simulator.okx.constants import CL_ORD_ID, VENUE
 from exchanges.simulator.okx.errors import OkxError, empty_param, param_error, reject_code
 from exchanges.simulator.okx.wire import OrderMeta, micros, ms, s
-from exchanges.venues.base import InstrumentKind, OrderType, Side, TimeInForce
+from exchanges.venues.base import InstrumentInfo, InstrumentKind, OrderType, Side, TimeInForce
 
 
 class OkxOrderRest:
@@ -56,14 +56,17 @@ class OkxOrderRest:
             return self._ok([item], inTime=micros(), outTime=micros())
         return self._ok([item])
 
-    def _place(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
-        """Place one order from OKX parameters; returns its `data` item (sCode 0 or the
-        rejection). Malformed parameters raise `OkxError` (answered for the whole request)."""
+    def _order_head(
+        self, params: dict[str, Any], id_field: str
+    ) -> tuple[InstrumentInfo, str, str, Side, str]:
+        """The parameters a plain and an algo placement check alike, in OKX's order: the
+        instrument, the client id (`clOrdId` or `algoClOrdId`), `tdMode`, `side`, `posSide`
+        (net mode only) and that `ordType` is there. Returns (instrument, client id, tdMode,
+        side, ordType); a malformed one raises `OkxError`."""
         info = self._instrument(params.get("instId"))
-        cl_ord_id = params.get("clOrdId", "") or ""
-        tag = params.get("tag", "") or ""
-        if cl_ord_id and (not isinstance(cl_ord_id, str) or not CL_ORD_ID.match(cl_ord_id)):
-            raise param_error("clOrdId")
+        client_id = params.get(id_field, "") or ""
+        if client_id and (not isinstance(client_id, str) or not CL_ORD_ID.match(client_id)):
+            raise param_error(id_field)
         td_mode = params.get("tdMode", "")
         if not td_mode:
             raise empty_param("tdMode")
@@ -72,12 +75,18 @@ class OkxOrderRest:
         side_text = params.get("side", "")
         if side_text not in ("buy", "sell"):
             raise empty_param("side") if not side_text else param_error("side")
-        pos_side = params.get("posSide", "") or "net"
-        if pos_side != "net":
+        if (params.get("posSide", "") or "net") != "net":
             raise param_error("posSide")
         ord_type = params.get("ordType", "")
         if not ord_type:
             raise empty_param("ordType")
+        return info, client_id, td_mode, Side(side_text), ord_type
+
+    def _place(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
+        """Place one order from OKX parameters; returns its `data` item (sCode 0 or the
+        rejection). Malformed parameters raise `OkxError` (answered for the whole request)."""
+        info, cl_ord_id, td_mode, side, ord_type = self._order_head(params, "clOrdId")
+        tag = params.get("tag", "") or ""
         kinds = {
             "limit": (OrderType.LIMIT, TimeInForce.GTC, False),
             "post_only": (OrderType.LIMIT, TimeInForce.GTC, True),
@@ -91,7 +100,6 @@ class OkxOrderRest:
         ):
             raise param_error("ordType")
         order_type, tif, post_only = kinds[ord_type]
-        side = Side(side_text)
         if "sz" not in params or params["sz"] in ("", None):
             raise empty_param("sz")
         size = self._decimal(params["sz"], "sz")

@@ -95,14 +95,20 @@ async def test_an_order_created_first_is_updated_by_the_pushes(
 
     async def filled():
         row = await in_thread(the_order, account, order.client_order_id)
-        return row if row.status == "filled" else None
+        # the order's end and its fill are separate events (Deribit: user.orders and
+        # user.trades), applied one after the other: wait for both
+        fills = await in_thread(lambda: list(Fill.objects.filter(account=account)))
+        done = (
+            row is not None
+            and row.status == "filled"
+            and sum(f.quantity for f in fills) == MIN_SIZE[venue]
+        )
+        return (row, fills) if done else None
 
-    row = await eventually(filled, timeout=15, interval=0.05)
+    row, fills = await eventually(filled, timeout=15, interval=0.05)
     assert (row.pk, row.is_external, row.filled_quantity) == (order.pk, False, MIN_SIZE[venue])
     assert row.venue_order_id
-    fills = await in_thread(lambda: list(Fill.objects.filter(account=account)))
     assert {f.order_id for f in fills} == {order.pk}
-    assert sum(f.quantity for f in fills) == MIN_SIZE[venue]
     assert await in_thread(lambda: Order.objects.filter(account=account).count()) == 1
     assert_only_forward(await in_thread(history, row))
 
