@@ -464,6 +464,8 @@ class AmendRequest:
     venue_order_id: str | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
+    trigger_price: Decimal | None = None  # only with `conditional`
+    conditional: OrderType | None = None  # the type of an untriggered conditional order
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,16 +183,28 @@ class EngineOrders:
         price: Decimal | None = None,
         quantity: Decimal | None = None,
         at_or_below_filled: AmendAtOrBelowFilled = AmendAtOrBelowFilled.REJECT_BELOW,
+        trigger_price: Decimal | None = None,
     ) -> SimOrder:
         """Change price and/or total quantity of an open order.
 
         A new price sends the order to the back of its new level (and it may match at once);
         a smaller quantity keeps its place, a larger one loses it. A quantity at or below the
         filled quantity is handled as `at_or_below_filled` says (`AmendAtOrBelowFilled`).
+        An untriggered conditional order can also move its `trigger_price`, and stays off the
+        book (`EngineTriggers._amend_untriggered`); any other order has no trigger to move.
         """
         info = self.instrument(venue, symbol)
         account = self._require_account(venue, api_key)
         order = self._find_open(account, symbol, order_id, client_order_id)
+        if order.status is OrderStatus.UNTRIGGERED:
+            return self._amend_untriggered(
+                account, info, order, price=price, quantity=quantity, trigger_price=trigger_price
+            )
+        if trigger_price is not None:
+            raise SimReject(
+                RejectReason.INVALID_TRIGGER_PRICE,
+                f"order {order.order_id} is not an untriggered conditional order",
+            )
         book = self._books[(venue, symbol)]
         new_price = order.price if price is None else Decimal(price)
         new_quantity = order.quantity if quantity is None else Decimal(quantity)

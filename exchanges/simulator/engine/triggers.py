@@ -24,6 +24,7 @@ from exchanges.simulator.engine.records import (
     SimReject,
 )
 from exchanges.venues.base import (
+    InstrumentInfo,
     OrderStatus,
     OrderType,
     Side,
@@ -72,23 +73,9 @@ class EngineTriggers:
         self._validate_size(info, quantity)
         if order_type.has_price:
             self._validate_price(info, price)
-        if not trigger_price.is_finite() or trigger_price <= 0:
-            raise SimReject(
-                RejectReason.INVALID_TRIGGER_PRICE, f"trigger {trigger_price} must be positive"
-            )
-        if trigger_price % info.tick_size != 0:
-            raise SimReject(
-                RejectReason.INVALID_TRIGGER_PRICE,
-                f"trigger {trigger_price} is not a multiple of the tick {info.tick_size}",
-            )
-        direction = trigger_direction(order_type, side)
-        watched = self.trigger_source_price(venue, symbol, TriggerPrice(trigger_by))
-        if watched is not None and _reached(direction, watched, trigger_price):
-            where = "above" if direction is TriggerDirection.RISE else "below"
-            raise SimReject(
-                RejectReason.INVALID_TRIGGER_PRICE,
-                f"trigger {trigger_price} must be {where} the {trigger_by} price {watched}",
-            )
+        direction = self._validate_trigger(
+            info, order_type, side, trigger_price, TriggerPrice(trigger_by)
+        )
         self._check_client_id(account, client_order_id, client_id_scope)
         order = self._new_order(
             venue,
@@ -113,6 +100,71 @@ class EngineTriggers:
         account.conditional_orders[order.order_id] = order
         if order.client_order_id:
             account.by_client_id[order.client_order_id] = order
+        self._emit_order(account, order)
+        return order
+
+    def _validate_trigger(
+        self,
+        info: InstrumentInfo,
+        order_type: OrderType,
+        side: Side,
+        trigger_price: Decimal,
+        trigger_by: TriggerPrice,
+    ) -> TriggerDirection:
+        """Refuse (INVALID_TRIGGER_PRICE) a trigger that is not positive, off the tick, or
+        already reached by the price it watches (it would fire at once: the venues refuse that
+        too); returns the direction it fires in."""
+        if not trigger_price.is_finite() or trigger_price <= 0:
+            raise SimReject(
+                RejectReason.INVALID_TRIGGER_PRICE, f"trigger {trigger_price} must be positive"
+            )
+        if trigger_price % info.tick_size != 0:
+            raise SimReject(
+                RejectReason.INVALID_TRIGGER_PRICE,
+                f"trigger {trigger_price} is not a multiple of the tick {info.tick_size}",
+            )
+        direction = trigger_direction(order_type, side)
+        watched = self.trigger_source_price(info.venue, info.venue_symbol, trigger_by)
+        if watched is not None and _reached(direction, watched, trigger_price):
+            where = "above" if direction is TriggerDirection.RISE else "below"
+            raise SimReject(
+                RejectReason.INVALID_TRIGGER_PRICE,
+                f"trigger {trigger_price} must be {where} the {trigger_by} price {watched}",
+            )
+        return direction
+
+    def _amend_untriggered(
+        self,
+        account: SimAccount,
+        info: InstrumentInfo,
+        order: SimOrder,
+        *,
+        price: Decimal | None,
+        quantity: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> SimOrder:
+        """Change an untriggered order's trigger, quantity and (limit kinds) price, all
+        checked before any is applied; it keeps waiting off the book (`Engine.amend_order`
+        calls this for an UNTRIGGERED order)."""
+        if price is not None and not order.order_type.has_price:
+            raise SimReject(
+                RejectReason.INVALID_PRICE, f"a {order.order_type} order has no price to amend"
+            )
+        if price is not None:
+            self._validate_price(info, Decimal(price))
+        if quantity is not None:
+            self._validate_size(info, Decimal(quantity))
+        if trigger_price is not None:
+            self._validate_trigger(
+                info, order.order_type, order.side, Decimal(trigger_price), order.trigger_by
+            )
+        if price is not None:
+            order.price = Decimal(price)
+        if quantity is not None:
+            order.quantity = Decimal(quantity)
+        if trigger_price is not None:
+            order.trigger_price = Decimal(trigger_price)
+        order.updated_ns = self.clock_ns()
         self._emit_order(account, order)
         return order
 

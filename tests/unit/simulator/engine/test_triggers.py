@@ -181,3 +181,75 @@ def test_the_triggered_order_id_finds_the_same_order(engine):
     engine.fire_triggers()
     assert stop.status is OrderStatus.FILLED
     assert engine.get_order(OKX, "alice", order_id=stop.triggered_order_id) is stop
+
+
+def test_an_untriggered_stop_moves_its_trigger_and_fires_at_the_new_one(engine):
+    long_alice(engine)
+    recorder = Recorder()
+    engine.add_listener(recorder)
+    stop = conditional(
+        engine, "alice", Side.SELL, OrderType.STOP_MARKET, "2", "98000.0", reduce_only=True
+    )
+    moved = engine.amend_order(
+        OKX, "alice", SWAP, order_id=stop.order_id, trigger_price=D("99000.0"), quantity=D("1")
+    )
+    assert moved is stop
+    assert (stop.trigger_price, stop.quantity, stop.status) == (
+        D("99000.0"),
+        D("1"),
+        OrderStatus.UNTRIGGERED,
+    )
+    assert engine.book(OKX, SWAP) == ([], [])  # still off the book
+    amended = [e for e in recorder.events if e[0] == "order" and e[2] == stop.order_id]
+    assert [e[3] for e in amended] == [OrderStatus.UNTRIGGERED, OrderStatus.UNTRIGGERED]
+
+    limit(engine, "bob", Side.BUY, "5", "98500.0")
+    trade_at(engine, "99000.0")  # the new trigger, above the old one
+    assert engine.fire_triggers() == [stop]
+    assert (stop.status, stop.filled_quantity) == (OrderStatus.FILLED, D("1"))
+    assert engine.position(OKX, "alice", SWAP).quantity == D("1")
+
+
+def test_a_stop_limit_moves_its_price_and_a_take_profit_its_trigger_by_client_id(engine):
+    trade_at(engine, "100000.0")
+    stop = conditional(
+        engine, "alice", Side.BUY, OrderType.STOP_LIMIT, "1", "101000.0", price=D("101100.0")
+    )
+    engine.amend_order(OKX, "alice", SWAP, order_id=stop.order_id, price=D("101200.0"))
+    assert (stop.price, stop.trigger_price) == (D("101200.0"), D("101000.0"))
+    take = conditional(
+        engine,
+        "alice",
+        Side.SELL,
+        OrderType.TAKE_PROFIT_MARKET,
+        "1",
+        "102000.0",
+        client_order_id="tp1",
+    )
+    engine.amend_order(OKX, "alice", SWAP, client_order_id="tp1", trigger_price=D("103000.0"))
+    assert take.trigger_price == D("103000.0")
+
+
+def test_an_amend_that_would_fire_at_once_or_breaks_a_rule_changes_nothing(engine):
+    trade_at(engine, "100000.0")
+    stop = conditional(engine, "alice", Side.SELL, OrderType.STOP_MARKET, "1", "99000.0")
+    cases = [
+        ({"trigger_price": D("100000.0")}, RejectReason.INVALID_TRIGGER_PRICE),  # reached
+        ({"trigger_price": D("99000.05")}, RejectReason.INVALID_TRIGGER_PRICE),  # off the tick
+        ({"trigger_price": D("-1")}, RejectReason.INVALID_TRIGGER_PRICE),
+        ({"price": D("98000.0")}, RejectReason.INVALID_PRICE),  # a stop market has no price
+        ({"quantity": D("0"), "trigger_price": D("98000.0")}, RejectReason.INVALID_SIZE),
+    ]
+    for change, reason in cases:
+        with pytest.raises(SimReject) as exc:
+            engine.amend_order(OKX, "alice", SWAP, order_id=stop.order_id, **change)
+        assert exc.value.reason is reason, change
+    assert (stop.trigger_price, stop.quantity) == (D("99000.0"), D("1"))
+
+
+def test_a_plain_order_has_no_trigger_to_move(engine):
+    order = limit(engine, "alice", Side.BUY, "1", "90000.0")
+    with pytest.raises(SimReject) as exc:
+        engine.amend_order(OKX, "alice", SWAP, order_id=order.order_id, trigger_price=D("1.0"))
+    assert exc.value.reason is RejectReason.INVALID_TRIGGER_PRICE
+    assert order.price == D("90000.0")
