@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
 from exchanges.venues.base import FillEvent, OrderStatus, OrderUpdate, TriggerPrice
-from orders import state
+from orders import metrics, state
 from orders.choices import OrderEventKind
 from orders.ids import is_valid_client_order_id, new_client_order_id
 from orders.models import Fill, Order, OrderEvent
@@ -157,6 +157,7 @@ def _apply(order: Order, update: OrderUpdate) -> Applied:
     if fired:
         order.triggered_at = at or timezone.now()
         changed.append("triggered_at")
+        transaction.on_commit(lambda: metrics.count_triggered(update.venue))
     if update.status is OrderStatus.REJECTED and order.status == OrderStatus.REJECTED:
         order.reject_reason = update.reject_reason or order.reject_reason
         changed.append("reject_reason")

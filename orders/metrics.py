@@ -9,6 +9,8 @@ process that sends orders (the web process; a worker on its own registry).
 - `gateway_reconciliation_differences_total`: differences reconciliation found and fixed;
 - `gateway_breaker_trips_total`, `gateway_risk_findings_total`: circuit breaker trips per
   instrument, scheduled risk check findings per kind and severity;
+- `gateway_orders_triggered_total`: stop and take-profit orders the venue fired, per venue
+  (counted where the venue's messages are applied: the connectors process);
 - `gateway_routing_decisions_total`: smart order routing decisions by outcome (`single`: one
   venue, `split`: several, `none`: nothing routable), `gateway_routing_decision_seconds` the
   time to gather the inputs and decide, `gateway_routing_exclusions_total` accounts left out by
@@ -40,8 +42,19 @@ RECONCILIATION_DIFFERENCES = Counter(
 )
 
 
+ORDERS_TRIGGERED = Counter(
+    "gateway_orders_triggered_total",
+    "Stop and take-profit orders whose trigger the venue reported fired, per venue",
+    ("venue",),
+)
+
+
 def observe_entry(venue: str, seconds: float, status: str) -> None:
     ORDER_ENTRY.labels(venue=str(venue), status=str(status)).observe(seconds)
+
+
+def count_triggered(venue: str) -> None:
+    ORDERS_TRIGGERED.labels(venue=str(venue)).inc()
 
 
 def count_reject(reason: str) -> None:

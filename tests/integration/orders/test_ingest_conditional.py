@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from exchanges.venues.base import OrderStatus, OrderType, TriggerPrice
-from orders import ingest
+from orders import ingest, metrics
 from orders.models import Order
 from tests.factories import T0, ExchangeAccountFactory, InstrumentFactory, OrderFactory
 from tests.integration.orders.test_ingest import fill, history, reload, update
@@ -120,3 +120,18 @@ def test_an_external_conditional_order_is_adopted_with_its_trigger(stop):
     )
     assert adopted.triggered_at is None
     assert Order.objects.count() == 2
+
+
+def test_a_fired_order_is_counted_once_its_news_commits(stop, django_capture_on_commit_callbacks):
+    counter = metrics.ORDERS_TRIGGERED.labels(venue="okx")
+    before = counter._value.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest.apply_order_update(stop.account, stop_update(stop, OrderStatus.UNTRIGGERED, at=1))
+    assert counter._value.get() == before
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ingest.apply_order_update(stop.account, stop_update(stop, OrderStatus.NEW, at=5))
+        ingest.apply_order_update(
+            stop.account, stop_update(stop, OrderStatus.FILLED, "100", at=6, average="59990")
+        )
+    assert callbacks  # run at the commit, not before
+    assert counter._value.get() == before + 1
