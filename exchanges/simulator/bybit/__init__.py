@@ -35,7 +35,9 @@ A client only swaps scheme, host and port (`urls`). Facts this relies on, with t
   `triggerBy` on linear and inverse; `orderFilter` "StopOrder" on spot) waits `Untriggered`,
   keeps its `orderId`, is pushed `Triggered` then `New` when it fires and `Deactivated` when
   cancelled before; `stopOrderType` "Stop". A trigger already reached: 110092/110093 (docs
-  "Place Order", "Enums", "Error Codes"; bybit/rest_orders.py).
+  "Place Order", "Enums", "Error Codes"; bybit/rest_orders.py). `/v5/order/amend` moves an
+  untriggered one's `triggerPrice`, `qty` and limit `price` ("Amend Order"); its `triggerBy`
+  stays as placed.
 - A post-only order that would take is accepted (retCode 0) and then pushed as cancelled
   (rejected on spot) with rejectReason `EC_PostOnlyWillTakeLiquidity`; a spot market buy's
   `qty` is in the quote coin unless `marketUnit` is `baseCoin` (docs "Place Order").

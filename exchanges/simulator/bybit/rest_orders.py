@@ -9,6 +9,13 @@ is. The order keeps its `orderId` when it fires. A trigger the price has already
 refused with 110092/110093. Cancel of a spot conditional order needs `orderFilter` "StopOrder"
 ("Cancel Order"); cancel-all covers conditional orders by default except on spot, where only
 `orderFilter` "StopOrder" does ("Cancel All Orders").
+
+Amend ("Amend Order") of an untriggered conditional order moves its `triggerPrice` and changes
+`qty` and, for a limit one, `price` (on spot too, without `orderFilter`); a `triggerBy` must
+be the one it watches (the simulator's engine keeps the source). A trigger already reached is
+refused as at creation (110092/110093); a `triggerPrice` on a plain or fired order with 10001
+"params error: triggerPrice invalid" (spot 170130), the codes of a bad trigger (inferred: the
+docs name no code for it). Unchanged parameters: 10001 "The order remains unchanged ...".
 """
 
 from __future__ import annotations
@@ -199,15 +206,34 @@ class BybitOrderRest:
                 client_id_scope=ClientIdScope.ALL,
             )
         except SimReject as exc:
+            raise self._trigger_refusal(
+                exc, inst, direction, trigger, trigger_by, "create"
+            ) from exc
+
+    def _trigger_refusal(
+        self,
+        exc: SimReject,
+        inst: BybitInstrument,
+        direction: TriggerDirection | None,
+        trigger: Decimal | None,
+        trigger_by: TriggerPrice | None,
+        action: str,
+    ) -> BybitError:
+        """Bybit's answer to an engine refusal of a create or amend with a trigger: 110092 /
+        110093 when the watched price has already reached it, else the `reject_error`."""
+        if (
+            exc.reason is RejectReason.INVALID_TRIGGER_PRICE
+            and direction is not None
+            and trigger is not None
+            and trigger_by is not None
+        ):
             current = self.engine.trigger_source_price(VENUE, inst.engine_symbol, trigger_by)
             reached = current is not None and (
                 current >= trigger if direction is TriggerDirection.RISE else current <= trigger
             )
-            if exc.reason is RejectReason.INVALID_TRIGGER_PRICE and reached:
-                raise trigger_reached_error(
-                    direction, trigger, current, TRIGGER_BY[trigger_by]
-                ) from exc
-            raise reject_error(exc, category, "create") from exc
+            if reached:
+                return trigger_reached_error(direction, trigger, current, TRIGGER_BY[trigger_by])
+        return reject_error(exc, inst.category, action)
 
     async def _rest_order_create(
         self, params: dict, account: SimAccount, request: web.Request
@@ -253,12 +279,13 @@ class BybitOrderRest:
         self, account: SimAccount, inst: BybitInstrument, params: dict, action: str
     ) -> SimOrder:
         """The open order named by `orderId`/`orderLinkId`. On spot, `orderFilter` says which
-        kind is looked for: plain orders by default, conditional ones with "StopOrder"."""
+        kind a cancel looks for: plain orders by default, conditional ones with "StopOrder";
+        an amend takes no `orderFilter` and finds either ("Amend Order")."""
         order_id, link = self._ids(params)
         order = self._find_order(account, order_id, link)
         if order is None or order.symbol != inst.engine_symbol or not order.is_open:
             raise reject_error(SimReject(RejectReason.ORDER_NOT_FOUND), inst.category, action)
-        if inst.category == "spot":
+        if inst.category == "spot" and action != "amend":
             wants_conditional = params.get("orderFilter") == ORDER_FILTER_CONDITIONAL
             if order.is_untriggered is not wants_conditional:
                 raise reject_error(SimReject(RejectReason.ORDER_NOT_FOUND), inst.category, action)
@@ -268,14 +295,19 @@ class BybitOrderRest:
         category = self._category(params)
         inst = self._instrument(category, params.get("symbol"))
         order = self._open_order(account, inst, params, "amend")
-        if order.is_untriggered:
-            raise BybitError(10001, "params error: the simulator does not amend conditional orders")
-        quantity = to_decimal(params["qty"], "qty") if params.get("qty") not in (None, "") else None
-        price = (
-            to_decimal(params["price"], "price") if params.get("price") not in (None, "") else None
+        quantity, price, trigger = (
+            to_decimal(params[name], name) if params.get(name) not in (None, "") else None
+            for name in ("qty", "price", "triggerPrice")
         )
-        if (quantity is None or quantity == order.quantity) and (
-            price is None or price == order.price
+        if order.is_untriggered:
+            self._check_trigger_by(params, order)
+        if all(
+            value is None or value == current
+            for value, current in (
+                (quantity, order.quantity),
+                (price, order.price),
+                (trigger, order.trigger_price),
+            )
         ):
             raise BybitError(
                 10001,
@@ -289,6 +321,7 @@ class BybitOrderRest:
                 order_id=order.order_id,
                 price=price,
                 quantity=quantity,
+                trigger_price=trigger,
                 at_or_below_filled=(
                     AmendAtOrBelowFilled.REJECT_BELOW
                     if category == "spot"
@@ -296,8 +329,23 @@ class BybitOrderRest:
                 ),
             )
         except SimReject as exc:
-            raise reject_error(exc, category, "amend") from exc
+            raise self._trigger_refusal(
+                exc, inst, order.trigger_direction, trigger, order.trigger_by, "amend"
+            ) from exc
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
+
+    @staticmethod
+    def _check_trigger_by(params: dict, order: SimOrder) -> None:
+        """An amend's `triggerBy` must name the price the order already watches: Bybit can
+        change it ("Amend Order" triggerBy), the simulator's engine cannot."""
+        text = params.get("triggerBy") or None
+        if text is None:
+            return
+        trigger_by = TRIGGER_BY_IN.get(text)
+        if trigger_by is None:
+            raise BybitError(10001, "params error: triggerBy invalid")
+        if trigger_by is not order.trigger_by:
+            raise BybitError(10001, "params error: the simulator does not change triggerBy")
 
     async def _order_cancel(self, params: dict, account: SimAccount, request: web.Request) -> dict:
         category = self._category(params)

@@ -32,7 +32,8 @@ Trigger orders (private/buy|sell `type` stop_market, stop_limit, take_market, ta
 `trigger` and `trigger_price`): `untriggered` under a trigger-order id (`SLMB-12`), `triggered`
 when they fire, the order they place under a new `order_id` naming them in `trigger_order_id`;
 a trigger already reached is 10035 trigger_price_too_low / 10034 trigger_price_too_high
-(deribit/rpc_trading.py).
+(deribit/rpc_trading.py). private/edit and edit_by_label of an untriggered one change its
+`amount`, limit `price` and `trigger_price` ("private/edit").
 
 Faults (common/faults.py): rate_limit_burst answers 10028; ack_delay_ms and lose_acks act on
 private/buy, sell, edit and edit_by_label; duplicate_private and reorder_private act on the

@@ -11,6 +11,13 @@ trigger-order id; when it fires the order it places gets a new `order_id` with
 `trigger_order_id` naming the trigger order (`DeribitWire._order_data`). `private/cancel` by
 the trigger-order id cancels it while untriggered; `cancel_all` and `cancel_all_by_*` (type
 `all`, the default) cover trigger orders, `cancel_by_label` too.
+
+`private/edit` (and `edit_by_label`) of an untriggered trigger order takes `amount` (required,
+as for any edit), `price` for the limit kinds and `trigger_price` ("required for trigger
+orders only"), checked as at placement (10035/10034 reached, 10044 off the tick, 11036 not
+positive; a price on a market kind 10023 invalid_price, inferred) and answers `{"order",
+"trades": []}` with the new trigger. A `trigger_price` on any other order is refused with
+11036 invalid_trigger_price (inferred: the docs name no code for it).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from exchanges.simulator.deribit.constants import (
     ORDER_TYPE_FROM_WIRE,
     TIF_FROM_WIRE,
     TRIGGER_FROM_WIRE,
+    TRIGGER_TO_WIRE,
     VENUE,
 )
 from exchanges.simulator.deribit.errors import (
@@ -51,6 +59,7 @@ from exchanges.venues.base import (
     Side,
     TimeInForce,
     TriggerDirection,
+    TriggerPrice,
     trigger_direction,
 )
 
@@ -219,10 +228,7 @@ class DeribitTrading:
         trigger_by = TRIGGER_FROM_WIRE.get(wire_trigger)
         if trigger_by is None:
             raise invalid_params_error("trigger", "unsupported value")
-        if trigger_price <= 0:
-            raise RpcError(11036, "invalid_trigger_price", {"reason": "must be positive"})
-        if trigger_price % info.tick_size != 0:
-            raise RpcError(*TRIGGER_WRONG_TICK, {"reason": f"tick is {info.tick_size}"})
+        self._check_trigger_price(trigger_price, info)
         direction = trigger_direction(order_type, side)
         self._placing = (call.account.api_key, label, False, call.conn)
         try:
@@ -241,21 +247,40 @@ class DeribitTrading:
                 assign_triggered_id=True,
             )
         except SimReject as reject:
-            if reject.reason is RejectReason.INVALID_TRIGGER_PRICE:
-                watched = self.engine.trigger_source_price(VENUE, info.venue_symbol, trigger_by)
-                reached = watched is not None and (
-                    watched >= trigger_price
-                    if direction is TriggerDirection.RISE
-                    else watched <= trigger_price
-                )
-                if reached:
-                    code, message = TRIGGER_REACHED_ERRORS[direction]
-                    raise RpcError(
-                        code, message, {"reason": f"{wire_trigger} is {watched}"}
-                    ) from None
-            raise reject_error(reject) from None
+            raise self._trigger_refusal(
+                reject, info, direction, trigger_price, trigger_by
+            ) from None
         finally:
             self._placing = None
+
+    def _check_trigger_price(self, trigger_price: Decimal, info: InstrumentInfo) -> None:
+        if trigger_price <= 0:
+            raise RpcError(11036, "invalid_trigger_price", {"reason": "must be positive"})
+        if trigger_price % info.tick_size != 0:
+            raise RpcError(*TRIGGER_WRONG_TICK, {"reason": f"tick is {info.tick_size}"})
+
+    def _trigger_refusal(
+        self,
+        reject: SimReject,
+        info: InstrumentInfo,
+        direction: TriggerDirection,
+        trigger_price: Decimal,
+        trigger_by: TriggerPrice,
+    ) -> RpcError:
+        """Deribit's answer to an engine refusal of a trigger order placed or edited: 10035 /
+        10034 when the watched price has already reached the trigger, else `reject_error`."""
+        if reject.reason is RejectReason.INVALID_TRIGGER_PRICE:
+            watched = self.engine.trigger_source_price(VENUE, info.venue_symbol, trigger_by)
+            reached = watched is not None and (
+                watched >= trigger_price
+                if direction is TriggerDirection.RISE
+                else watched <= trigger_price
+            )
+            if reached:
+                code, message = TRIGGER_REACHED_ERRORS[direction]
+                reason = f"{TRIGGER_TO_WIRE[trigger_by]} is {watched}"
+                return RpcError(code, message, {"reason": reason})
+        return reject_error(reject)
 
     @contextmanager
     def _capturing(self, api_key: str) -> Iterator[list[tuple[str, dict]]]:
@@ -311,10 +336,11 @@ class DeribitTrading:
         info = self.instruments[order.symbol]
         if not order.is_open:
             raise RpcError(11044, "not_open_order")
-        if order.is_untriggered:
-            raise RpcError(11030, "other_reject the simulator does not edit trigger orders")
         amount = self._amount(params, info, required=True)
         price = self._price(params, info, order.side)
+        trigger_price = param_decimal(params, "trigger_price")
+        if order.is_untriggered:
+            return self._edit_trigger(call, order, info, amount, price, trigger_price)
         post_only = param_boolean(params, "post_only", order.post_only)
         reject = param_boolean(params, "reject_post_only", order.order_id in self._reject_post_only)
         if price is not None and post_only:
@@ -328,6 +354,7 @@ class DeribitTrading:
                     order_id=order.order_id,
                     price=price,
                     quantity=amount,
+                    trigger_price=trigger_price,
                 )
             except SimReject as rejected:
                 raise reject_error(rejected) from None
@@ -336,6 +363,36 @@ class DeribitTrading:
             "order": self._order_data(order),
             "trades": [data for order_id, data in trades if order_id == order.order_id],
         }
+
+    def _edit_trigger(
+        self,
+        call: Call,
+        order: SimOrder,
+        info: InstrumentInfo,
+        amount: Decimal,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> dict:
+        """private/edit of an untriggered trigger order (module doc): its amount, its limit
+        price and its trigger_price change, and it keeps waiting under its trigger-order id."""
+        if trigger_price is not None:
+            self._check_trigger_price(trigger_price, info)
+        try:
+            self.engine.amend_order(
+                VENUE,
+                call.account.api_key,
+                order.symbol,
+                order_id=order.order_id,
+                price=price,
+                quantity=amount,
+                trigger_price=trigger_price,
+            )
+        except SimReject as reject:
+            raise self._trigger_refusal(
+                reject, info, order.trigger_direction, trigger_price, order.trigger_by
+            ) from None
+        self._replaced.add(order.order_id)
+        return {"order": self._order_data(order), "trades": []}
 
     async def _private_cancel(self, call: Call, params: dict) -> dict:
         wire_id = param_text(params, "order_id", required=True)

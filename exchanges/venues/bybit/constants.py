@@ -223,6 +223,7 @@ ERRORS: base.ErrorTable = {
     "110121": (base.InvalidPrice, "Order price cannot be higher than ..."),
     "170005": (base.RateLimited, "Too many new orders"),
     "170007": (base.VenueUnavailable, "Timeout waiting for response from backend server"),
+    "170130": (base.InvalidOrder, "Data sent for paramter '%s' is not valid."),
     "170131": (base.InsufficientFunds, "Balance insufficient"),
     "170132": (base.InvalidPrice, "Order price too high"),
     "170133": (base.InvalidPrice, "Order price lower than the minimum"),
@@ -235,6 +236,7 @@ ERRORS: base.ErrorTable = {
     "170213": (base.OrderNotFound, "Order does not exist"),
     "170218": (base.PostOnlyWouldCross, "The LIMIT-MAKER order is rejected due to invalid price"),
     "170222": (base.RateLimited, "Too many requests in this time frame"),
+    "170312": (base.InvalidOrder, "The current order does not support modification"),
 }
 ERROR_CLOCK_SKEW = "10002"
 

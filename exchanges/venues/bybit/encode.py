@@ -1,5 +1,6 @@
 """Request bodies from the normalized types: the `POST /v5/order/create` body of an
-`OrderRequest`, plain or conditional (docs v5 "Place Order").
+`OrderRequest`, plain or conditional (docs v5 "Place Order"), and the `POST /v5/order/amend`
+body of an `AmendRequest` (docs v5 "Amend Order").
 
 A conditional order is an ordinary create with `triggerPrice`: on linear and inverse with
 `triggerDirection` (1 when the price rises to the trigger, 2 when it falls; from
@@ -10,7 +11,10 @@ order executes as once fired, with `price` for a limit. Options take no conditio
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from exchanges.venues.base import (
+    AmendRequest,
     InvalidOrder,
     OrderRequest,
     OrderType,
@@ -83,3 +87,26 @@ def _trigger_fields(request: OrderRequest, category: str) -> dict:
     fields["triggerDirection"] = C.TRIGGER_DIRECTION_WIRE[direction]
     fields["triggerBy"] = C.TRIGGER_BY_WIRE[request.trigger_by]
     return fields
+
+
+def amend_body(request: AmendRequest, category: str, symbol: str) -> dict:
+    """The amend body of `request` on (`category`, `symbol`): the order by `orderId`, else
+    `orderLinkId`, and what it sets (None values are left out when sent). An untriggered
+    conditional order moves its trigger with `triggerPrice` ("For Perps & Futures, it is the
+    conditional order trigger price ... For spot, it is the TP/SL and Conditional order
+    trigger price"); its `triggerBy` stays as placed, and spot takes no `orderFilter` here."""
+    if not (request.client_order_id or request.venue_order_id):
+        raise ValueError("amend needs a client or venue order id")
+    return {
+        "category": category,
+        "symbol": symbol,
+        "orderId": request.venue_order_id,
+        "orderLinkId": None if request.venue_order_id else request.client_order_id,
+        "qty": _text(request.quantity),
+        "price": _text(request.price),
+        "triggerPrice": _text(request.trigger_price),
+    }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")

@@ -54,7 +54,7 @@ from exchanges.venues.base import (
 from exchanges.venues.bybit import constants as C
 from exchanges.venues.bybit import parse
 from exchanges.venues.bybit.auth import BybitSigner
-from exchanges.venues.bybit.encode import order_body, order_time_in_force
+from exchanges.venues.bybit.encode import amend_body, order_body, order_time_in_force
 from exchanges.venues.bybit.symbols import SymbolError, SymbolTable, UnknownSymbol
 from exchanges.venues.clock import Clock
 from exchanges.venues.numbers import ms_ns
@@ -372,20 +372,12 @@ class BybitRestClient:
         return None
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
-        """`POST /v5/order/amend`, then the order as Bybit now reports it (the ack carries only
-        the ids; the amendment itself is confirmed on the stream)."""
-        if not (request.client_order_id or request.venue_order_id):
-            raise ValueError("amend needs a client or venue order id")
+        """`POST /v5/order/amend` (body: encode.amend_body), then the order as Bybit now
+        reports it (the ack carries only the ids; the amendment itself is confirmed on the
+        stream): an untriggered conditional order comes back `untriggered` with its new
+        trigger."""
         category, symbol = self.resolve(request.symbol or request.venue_symbol)
-        body = {
-            "category": category,
-            "symbol": symbol,
-            "orderId": request.venue_order_id,
-            "orderLinkId": None if request.venue_order_id else request.client_order_id,
-            "qty": format(request.quantity, "f") if request.quantity is not None else None,
-            "price": format(request.price, "f") if request.price is not None else None,
-        }
-        response = self._call("POST", C.PATH_AMEND_ORDER, body)
+        response = self._call("POST", C.PATH_AMEND_ORDER, amend_body(request, category, symbol))
         return self._order_after(category, symbol, response)
 
     def cancel_order(

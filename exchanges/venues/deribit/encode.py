@@ -6,11 +6,24 @@ A trigger order is a buy or sell with `type` stop_market, stop_limit, take_marke
 for the limit kinds. Which side of the price the trigger must be on follows from the type and
 the side (a buy stop above, a sell stop below; take profits the other way), so Deribit takes no
 direction. `label` is our client order id.
+
+An edit (docs "private/edit") always carries `amount` and, for a limit kind, `price`; an
+untriggered trigger order also takes `trigger_price` ("Trigger price, required for trigger
+orders only"), which moves its trigger; the `trigger` it watches stays as placed.
 """
 
 from __future__ import annotations
 
-from exchanges.venues.base import InvalidOrder, OrderRequest, Side, TimeInForce, Venue
+from decimal import Decimal
+
+from exchanges.venues.base import (
+    AmendRequest,
+    InvalidOrder,
+    OrderRequest,
+    Side,
+    TimeInForce,
+    Venue,
+)
 from exchanges.venues.deribit import constants as C
 
 DERIBIT = Venue.DERIBIT
@@ -52,4 +65,21 @@ def order_body(request: OrderRequest) -> dict:
         params["trigger"] = C.TRIGGER_WIRE[request.trigger_by]
     if request.reduce_only:
         params["reduce_only"] = True
+    return params
+
+
+def edit_takes_price(request: AmendRequest) -> bool:
+    """Whether the edit carries a `price`: a plain order's or a limit trigger order's; a
+    market trigger order has none to send."""
+    return request.conditional is None or request.conditional.has_price
+
+
+def edit_params(request: AmendRequest, amount: Decimal, price: Decimal | None) -> dict:
+    """The private/edit parameters besides the order's id or label: `amount` (the new one or
+    the current), `price` where the order has one, and `trigger_price` when it is set."""
+    params: dict = {"amount": amount}
+    if edit_takes_price(request):
+        params["price"] = price
+    if request.trigger_price is not None:
+        params["trigger_price"] = request.trigger_price
     return params

@@ -55,7 +55,12 @@ from exchanges.venues.base import (
 from exchanges.venues.clock import Clock
 from exchanges.venues.deribit import auth, parse
 from exchanges.venues.deribit import constants as C
-from exchanges.venues.deribit.encode import order_body, order_method
+from exchanges.venues.deribit.encode import (
+    edit_params,
+    edit_takes_price,
+    order_body,
+    order_method,
+)
 from exchanges.venues.deribit.symbols import SymbolTable, currency_of
 from exchanges.venues.ratelimit import RateLimiter
 from exchanges.venues.rest_common import (
@@ -358,12 +363,17 @@ class DeribitRestClient:
         )
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
+        """private/edit by order id, else private/edit_by_label (parameters:
+        encode.edit_params). Deribit's edit needs the amount (and the price of a priced
+        order), so an unchanged one is read first (private/get_order_state, which takes a
+        trigger-order id too). An untriggered trigger order (`conditional`) is edited by its
+        trigger-order id with its `trigger_price` and comes back `untriggered`."""
         quantity, price = request.quantity, request.price
-        if quantity is None or price is None:
+        if quantity is None or (price is None and edit_takes_price(request)):
             current = self._current(request)
             quantity = current.quantity if quantity is None else quantity
             price = current.price if price is None else price
-        params: dict = {"amount": quantity, "price": price}
+        params = edit_params(request, quantity, price)
         if request.venue_order_id:
             result = self.call(
                 C.METHOD_EDIT, {"order_id": request.venue_order_id, **params}, private=True
