@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 
 from exchanges.venues.base import Venue
+from tests.plugins.venues import load_payload
 from tests.support.okx import OkxRest, receive_until, start_okx
+from tests.support.shape import assert_same_shape
 from tests.unit.simulator.okx.test_algo import INST, move, private_ws, stop, trigger
 
 OKX = Venue.OKX
@@ -92,6 +94,7 @@ async def test_amend_moves_the_trigger_answers_in_okx_shape_and_pushes_orders_al
             ],
         },
     )
+    assert_same_shape(answer, load_payload("okx", "rest_amend_algo_order_docs")["response"])
     pushed = await receive_until(ws, lambda m: m.get("arg", {}).get("channel") == "orders-algo")
     (algo,) = pushed["data"]
     assert (algo["algoId"], algo["state"], algo["slTriggerPx"], algo["slOrdPx"], algo["sz"]) == (
