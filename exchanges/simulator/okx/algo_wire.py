@@ -72,11 +72,19 @@ TRIGGER_PX_TYPES = {
 
 
 def trigger_refusal(
-    reject: SimReject, order_type: OrderType, direction: TriggerDirection, trigger_by: TriggerPrice
+    reject: SimReject,
+    order_type: OrderType,
+    direction: TriggerDirection,
+    trigger_by: TriggerPrice,
+    *,
+    amend: bool = False,
 ) -> tuple[str, str]:
     """The `sCode`/`sMsg` of an INVALID_TRIGGER_PRICE refusal: off the tick is a parameter
-    error of the trigger field; an already reached trigger has its own code."""
+    error of the trigger field (`newSlTriggerPx`/`newTpTriggerPx` when `amend`); an already
+    reached trigger has its own code, on placement and amendment alike."""
     field = "slTriggerPx" if order_type.is_stop else "tpTriggerPx"
+    if amend:
+        field = "new" + field[0].upper() + field[1:]
     if "multiple of the tick" in reject.message or "positive" in reject.message:
         return "51000", f"Parameter {field} error"
     kind, word, codes = _REACHED[(order_type.is_stop, direction)]

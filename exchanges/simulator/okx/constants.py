@@ -135,6 +135,7 @@ RATE_LIMITS: dict[str, tuple[int, float, bool]] = {
     "cancel-all-after": (1, 1.0, False),
     "order-algo": (20, 2.0, True),  # "Place algo order": user + instrument
     "cancel-algos": (20, 2.0, False),
+    "amend-algos": (20, 2.0, True),  # "Amend algo order": user + instrument
     "order-algo-details": (20, 2.0, False),
     "orders-algo-pending": (20, 2.0, False),
     "orders-algo-history": (20, 2.0, False),

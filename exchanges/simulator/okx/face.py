@@ -165,6 +165,7 @@ class OkxFace(
             web.post("/api/v5/trade/order-algo", self._rest_place_algo),
             web.get("/api/v5/trade/order-algo", self._rest_get_algo),
             web.post("/api/v5/trade/cancel-algos", self._rest_cancel_algos),
+            web.post("/api/v5/trade/amend-algos", self._rest_amend_algos),
             web.get("/api/v5/trade/orders-algo-pending", self._rest_algo_pending),
             web.get("/api/v5/trade/orders-algo-history", self._rest_algo_history),
             web.get("/ws/v5/public", self._ws_public),

@@ -37,12 +37,16 @@ class OkxPrivate:
         self._push_order(account, order, None)
 
     def _push_algo(self, account: SimAccount, order: SimOrder) -> None:
-        """`orders-algo` ("WS / Algo orders channel"): one push per algo state change."""
+        """`orders-algo` ("WS / Algo orders channel"): one push per change of the algo's state,
+        or of its trigger, size or order price while it waits ("Amend algo order")."""
         state = algo_state(order)
+        signature = (state, order.trigger_price, order.quantity, order.price)
+        if state != "live":
+            signature = (state,)  # once fired, the order it placed has its own pushes
         key = f"algo:{order.order_id}"
-        if self._pushed.get(key) == state:
+        if self._pushed.get(key) == signature:
             return
-        self._pushed[key] = state
+        self._pushed[key] = signature
         conns = self._private_subscribers(account.api_key, "orders-algo")
         info = self.instruments[order.symbol]
         data = None

@@ -8,6 +8,18 @@ Place: `slTriggerPx`/`slOrdPx` make a stop, `tpTriggerPx`/`tpOrdPx` a take profi
 the stop only, "Take Profit / Stop Loss Order" note); an order price "-1" executes at market;
 `slTriggerPxType`/`tpTriggerPxType` last | index | mark, default last. Other algo kinds
 (trigger, oco, trailing, twap, chase) are not simulated: 51000 "Parameter ordType error".
+Amend (POST /api/v5/trade/amend-algos, "Amend algo order", 20 requests per 2 s per user and
+instrument): `algoId` or `algoClOrdId` (`algoId` wins), `newSz`, the stop's `newSlTriggerPx` +
+`newSlOrdPx` or the take profit's `newTpTriggerPx` + `newTpOrdPx` (sent together; "-1" keeps a
+market kind, a limit kind takes a price), `newSlTriggerPxType`/`newTpTriggerPxType` (only the
+current one: the engine cannot move a trigger to another price source, 51528 "Unable to modify
+trigger price type"), `cxlOnFail` (cancel the algo when the amendment is refused), `reqId`
+(echoed). Codes of the error table ("Error Code"), chosen here since the endpoint's page names
+none (inferred): nothing to change 51500 (as "Amend order"), no such waiting algo 51527 "The
+stop order does not exist", the other leg's fields 51526 (legs cannot be added or removed), a
+price "0" (the docs' "delete this leg") 51531 (the one leg cannot go), a trigger already reached
+the placement's 51277..51308.
+
 Simplifications: `sz` is always in the base currency (a spot market buy's `tgtCcy` default
 `quote_ccy` is not applied), `closeFraction` is not taken, and the `algoClOrdId` of any earlier
 algo of the account is refused as a duplicate (51065).
@@ -15,16 +27,38 @@ algo of the account is refused as a duplicate (51065).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from exchanges.simulator.engine.records import RejectReason, SimAccount, SimOrder, SimReject
 from exchanges.simulator.okx.algo_wire import TRIGGER_PX_TYPES, algo_state, trigger_refusal
-from exchanges.simulator.okx.constants import ALGO_CANCEL_MAX, VENUE
+from exchanges.simulator.okx.constants import ALGO_CANCEL_MAX, CL_ORD_ID, VENUE
 from exchanges.simulator.okx.errors import OkxError, empty_param, param_error, reject_code
 from exchanges.simulator.okx.wire import OrderMeta
-from exchanges.venues.base import OrderType, TimeInForce, trigger_direction
+from exchanges.venues.base import (
+    InstrumentInfo,
+    OrderType,
+    TimeInForce,
+    TriggerPrice,
+    trigger_direction,
+)
+
+_NOT_WAITING = ("51527", "Order modification unsuccessful. The stop order does not exist.")
+_MARKET_PX = "-1"
+
+
+@dataclass(frozen=True, slots=True)
+class AmendedLeg:
+    """The new trigger and order price of the stop ("Sl") or take profit ("Tp") leg an
+    amend-algos request names; `price` None with `market` = "-1" (at market)."""
+
+    trigger: Decimal
+    price: Decimal | None
+    market: bool
+    trigger_by: TriggerPrice | None  # None when the request names no trigger type
 
 
 class OkxAlgoRest:
@@ -157,6 +191,137 @@ class OkxAlgoRest:
         if algo_id and order.order_id != algo_id:
             return None  # found by the id of the order it placed
         return order
+
+    async def _rest_amend_algos(self, request: web.Request) -> web.Response:
+        """`POST /api/v5/trade/amend-algos` ("Amend algo order"): one object; a refused
+        amendment answers its item with top-level code "1" (module doc)."""
+        account, body = await self._authenticate(request)
+        params = self._body_json(body)
+        if not isinstance(params, dict):
+            raise param_error("body")
+        self._limit("amend-algos", account.api_key, str(params.get("instId", "")))
+        item = self._amend_algo(account, params)
+        if item["sCode"] != "0":
+            return self._failure([item])
+        return self._ok([item])
+
+    def _amend_algo(self, account: SimAccount, params: dict[str, Any]) -> dict[str, str]:
+        """Amend one waiting algo; returns its item. Malformed parameters raise `OkxError`."""
+        info = self._instrument(params.get("instId"))
+        algo_id = params.get("algoId", "") or ""
+        algo_cl = params.get("algoClOrdId", "") or ""
+        if not algo_id and not algo_cl:
+            raise OkxError("50015", "Either parameter algoId or algoClOrdId is required.", 400)
+        req_id = params.get("reqId", "") or ""
+        if req_id and (not isinstance(req_id, str) or not CL_ORD_ID.match(req_id)):
+            raise param_error("reqId")
+        cxl_on_fail = params.get("cxlOnFail", False)
+        if cxl_on_fail not in (True, False, "true", "false"):
+            raise param_error("cxlOnFail")
+        item = {
+            "algoId": algo_id,
+            "algoClOrdId": algo_cl,
+            "reqId": req_id,
+            "sCode": "0",
+            "sMsg": "",
+        }
+        quantity = None
+        if params.get("newSz") not in ("", None):
+            quantity = self._decimal(params["newSz"], "newSz")
+        legs = {leg: self._amended_leg(params, leg) for leg in ("Sl", "Tp")}
+        if quantity is None and not any(legs.values()):
+            item.update(sCode="51500", sMsg="You must enter a price, quantity, or TP/SL")
+            return item
+        order = self._find_algo(account, algo_id, algo_cl)
+        if order is None or order.symbol != info.venue_symbol or not order.is_untriggered:
+            item.update(sCode=_NOT_WAITING[0], sMsg=_NOT_WAITING[1])
+            return item
+        item.update(algoId=order.order_id, algoClOrdId=order.client_order_id or "")
+        code, msg = self._apply_algo_amend(account, info, order, quantity, legs)
+        if code != "0" and cxl_on_fail in (True, "true") and order.is_untriggered:
+            self.engine.cancel_order(
+                VENUE, account.api_key, info.venue_symbol, order_id=order.order_id
+            )
+        item.update(sCode=code, sMsg=msg)
+        return item
+
+    def _amended_leg(self, params: dict[str, Any], leg: str) -> AmendedLeg | None:
+        """The `leg` ("Sl"/"Tp") an amendment names, or None when it names none of its fields;
+        the trigger and the order price go together."""
+        names = {key: f"new{leg}{key}" for key in ("TriggerPx", "OrdPx", "TriggerPxType")}
+        given = {key: params.get(name) for key, name in names.items()}
+        given = {key: value for key, value in given.items() if value not in ("", None)}
+        if not given:
+            return None
+        for key in ("TriggerPx", "OrdPx"):
+            if key not in given:
+                raise empty_param(names[key])
+        by = given.get("TriggerPxType")
+        if by is not None and by not in TRIGGER_PX_TYPES:
+            raise param_error(names["TriggerPxType"])
+        market = str(given["OrdPx"]) == _MARKET_PX
+        return AmendedLeg(
+            trigger=self._decimal(given["TriggerPx"], names["TriggerPx"]),
+            price=None if market else self._decimal(given["OrdPx"], names["OrdPx"]),
+            market=market,
+            trigger_by=None if by is None else TRIGGER_PX_TYPES[by],
+        )
+
+    def _apply_algo_amend(
+        self,
+        account: SimAccount,
+        info: InstrumentInfo,
+        order: SimOrder,
+        quantity: Decimal | None,
+        legs: dict[str, AmendedLeg | None],
+    ) -> tuple[str, str]:
+        """Check the named leg against the algo's kind and amend it in the engine; returns the
+        item's (`sCode`, `sMsg`)."""
+        own = "Sl" if order.order_type.is_stop else "Tp"
+        other = "Tp" if own == "Sl" else "Sl"
+        if legs[other] is not None:
+            return (
+                "51526",
+                "Order modification unsuccessful. Take profit/Stop loss conditions cannot be "
+                "added to or removed from stop orders.",
+            )
+        leg = legs[own]
+        if leg is not None:
+            if leg.trigger == 0 or leg.price == 0:
+                return (
+                    "51531",
+                    "Order modification unsuccessful. The stop order must have either take "
+                    "profit or stop loss attached.",
+                )
+            if leg.trigger_by is not None and leg.trigger_by is not order.trigger_by:
+                return "51528", "Unable to modify trigger price type"
+            if leg.market is order.order_type.has_price:  # a kind keeps market or limit
+                return "51000", f"Parameter new{own}OrdPx error"
+        try:
+            self.engine.amend_order(
+                VENUE,
+                account.api_key,
+                info.venue_symbol,
+                order_id=order.order_id,
+                price=None if leg is None else leg.price,
+                quantity=quantity,
+                trigger_price=None if leg is None else leg.trigger,
+            )
+        except SimReject as reject:
+            if reject.reason is RejectReason.INVALID_TRIGGER_PRICE:
+                return trigger_refusal(
+                    reject,
+                    order.order_type,
+                    order.trigger_direction,
+                    order.trigger_by,
+                    amend=True,
+                )
+            if reject.reason is RejectReason.INVALID_PRICE:
+                return "51000", f"Parameter new{own}OrdPx error"
+            if reject.reason in (RejectReason.ORDER_NOT_FOUND, RejectReason.ORDER_CLOSED):
+                return _NOT_WAITING
+            return reject_code(reject, "amend", info)
+        return "0", ""
 
     async def _rest_get_algo(self, request: web.Request) -> web.Response:
         """`GET /api/v5/trade/order-algo` ("Get algo order details")."""

@@ -68,6 +68,7 @@ PATH_DEAD_MAN_SWITCH = "/api/v5/trade/cancel-all-after"
 # Algo orders ("Order Book Trading > Algo Trading"): place / details, cancel, untriggered list
 PATH_ORDER_ALGO = "/api/v5/trade/order-algo"  # POST place, GET details (algoId | algoClOrdId)
 PATH_CANCEL_ALGOS = "/api/v5/trade/cancel-algos"
+PATH_AMEND_ALGOS = "/api/v5/trade/amend-algos"  # one waiting algo by algoId | algoClOrdId
 PATH_ALGOS_PENDING = "/api/v5/trade/orders-algo-pending"
 PATH_POSITIONS = "/api/v5/account/positions"
 PATH_BALANCES = "/api/v5/account/balance"
@@ -98,6 +99,7 @@ RATE_LIMITS: dict[str, Limit] = {
     "cancel_all_after": Limit(rate=1, burst=1),  # 1 / s, user + tag
     "place_algo": Limit(rate=10, burst=20),  # 20 / 2 s, user + instId
     "cancel_algos": Limit(rate=10, burst=20),  # 20 / 2 s, user + instId
+    "amend_algos": Limit(rate=10, burst=20),  # 20 / 2 s, user + instId
     "algo_details": Limit(rate=10, burst=20),  # 20 / 2 s, user
     "algos_pending": Limit(rate=10, burst=20),  # 20 / 2 s, user
 }
@@ -270,6 +272,14 @@ ERRORS: ErrorTable = {
     "51307": (InvalidOrder, "TP trigger price cannot be lower than the index price"),
     "51308": (InvalidOrder, "SL trigger price cannot be higher than the index price"),
     "51058": (ReduceOnlyViolation, "no available position for this algo order"),
+    # amending (amend-order, amend-algos)
+    "50015": (InvalidOrder, "one of two parameters is required"),
+    "51500": (InvalidOrder, "nothing to amend: no price, quantity or TP/SL"),
+    "51523": (InvalidOrder, "a stop closing the whole position keeps its order price"),
+    "51524": (InvalidOrder, "a stop closing the whole position keeps its quantity"),
+    "51526": (InvalidOrder, "a stop order's TP/SL legs cannot be added or removed"),
+    "51528": (InvalidOrder, "the trigger price type cannot be changed"),
+    "51531": (InvalidOrder, "a stop order keeps a take profit or a stop loss"),
     "51011": (DuplicateClientOrderId, "order ID already exists"),
     # order state
     "51603": (OrderNotFound, "order does not exist"),
@@ -277,6 +287,7 @@ ERRORS: ErrorTable = {
     "51401": (OrderNotFound, "already canceled"),
     "51402": (OrderNotFound, "already completed"),
     "51503": (OrderNotFound, "amend failed: filled or canceled"),
+    "51527": (OrderNotFound, "amend failed: the stop order does not exist"),
     "51509": (OrderNotFound, None),
     "51510": (OrderNotFound, None),
 }

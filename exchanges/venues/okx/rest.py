@@ -370,6 +370,10 @@ class OkxRestClient(OkxAlgoRest, OkxAccountRest):
         )
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
+        """Amend an order: a plain one with amend-order; a waiting conditional one
+        (`request.conditional`) with amend-algos (`rest_algo`)."""
+        if request.conditional is not None:
+            return self._amend_algo(request)
         body: dict[str, str] = {"instId": request.venue_symbol}
         if request.venue_order_id:
             body["ordId"] = request.venue_order_id

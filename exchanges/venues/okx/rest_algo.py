@@ -7,6 +7,10 @@ Trading > Algo Trading"), mixed into `OkxRestClient`.
   `algoId` (our venue order id for it).
 - Cancel: POST /api/v5/trade/cancel-algos, a list of at most 10 `{instId, algoId}` (the docs
   take `algoClOrdId` too, `algoId` winning when both are sent).
+- Amend a waiting one: POST /api/v5/trade/amend-algos ("Amend algo order"), `{instId, algoId |
+  algoClOrdId}` with `newSz`, and the stop's `newSlTriggerPx` + `newSlOrdPx` or the take
+  profit's `newTpTriggerPx` + `newTpOrdPx` (the order price "-1" = at market); the answer names
+  only the ids, so the algo is read back (GET order-algo) for the order after the change.
 - Untriggered list: GET orders-algo-pending?ordType=conditional, newest first, paged by
   `algoId` (`after`), 100 a page. Details: GET order-algo by `algoId` or `algoClOrdId`; a
   fired algo names the `ordId` of the order it placed.
@@ -18,6 +22,7 @@ import logging
 from decimal import Decimal
 
 from exchanges.venues.base import (
+    AmendRequest,
     InstrumentKind,
     InvalidOrder,
     OrderNotFound,
@@ -69,8 +74,57 @@ def algo_body(request: OrderRequest, td_mode: str) -> dict:
     return body
 
 
+def amend_algo_body(request: AmendRequest) -> dict:
+    """The amend-algos body of an `AmendRequest` for a waiting conditional order
+    (`request.conditional` its type): the trigger and the order price are sent as a pair (the
+    gateway always fills the trigger, and the price of a limit kind)."""
+    kind = request.conditional
+    if kind is None:
+        raise InvalidOrder("not a conditional order", venue=Venue.OKX)
+    body: dict = {"instId": request.venue_symbol}
+    if request.venue_order_id:
+        body["algoId"] = request.venue_order_id
+    elif request.client_order_id:
+        body["algoClOrdId"] = request.client_order_id
+    else:
+        raise InvalidOrder("amend needs an order id or client order id", venue=Venue.OKX)
+    if request.quantity is not None:
+        body["newSz"] = _plain(request.quantity)
+    if request.trigger_price is None:
+        raise InvalidOrder("a conditional amend needs its trigger price", venue=Venue.OKX)
+    if kind.has_price:
+        if request.price is None:
+            raise InvalidOrder("a stop/take-profit limit amend needs its price", venue=Venue.OKX)
+        order_price = _plain(request.price)
+    elif request.price is not None:
+        raise InvalidOrder(f"a {kind} order has no price to amend", venue=Venue.OKX)
+    else:
+        order_price = C.ALGO_MARKET_PRICE
+    prefix = "newSl" if kind.is_stop else "newTp"
+    body[f"{prefix}TriggerPx"] = _plain(request.trigger_price)
+    body[f"{prefix}OrdPx"] = order_price
+    return body
+
+
 class OkxAlgoRest:
     """The algo-order half of `OkxRestClient` (module doc)."""
+
+    def _amend_algo(self, request: AmendRequest) -> OrderUpdate:
+        """Amend a waiting conditional order; returns it as OKX holds it after the change."""
+        body = amend_algo_body(request)
+        envelope = self._request(
+            "POST", C.PATH_AMEND_ALGOS, body=body, group="amend_algos", signed=True
+        )
+        item = self._item(envelope, "amend_algos")
+        algo_id = item.get("algoId") or request.venue_order_id
+        raw = self._algo_details(algo_id, None if algo_id else request.client_order_id)
+        if raw is None or raw.get("instId") != request.venue_symbol:
+            raise OrderNotFound(
+                f"algo {algo_id or request.client_order_id} not found after its amend",
+                venue=Venue.OKX,
+                code="51603",
+            )
+        return self._algo_now(raw, request.venue_symbol)
 
     def _place_algo(self, request: OrderRequest) -> OrderUpdate:
         body = algo_body(request, self._td_mode(request.venue_symbol))
@@ -238,6 +292,11 @@ class OkxAlgoRest:
         raw = self._algo_details(None, client_order_id)
         if raw is None or raw.get("instId") != venue_symbol:
             return None
+        return self._algo_now(raw, venue_symbol)
+
+    def _algo_now(self, raw: dict, venue_symbol: str) -> OrderUpdate:
+        """The conditional order an algo-details answer `raw` describes: the algo itself, or
+        once fired the order it placed (read by its `ordId`, under the algo's ids)."""
         algo = algo_of(raw)
         self.algos.remember(algo, raw.get("ordId") or None)
         symbol = self.symbols.unified(venue_symbol)

@@ -64,6 +64,7 @@ def test_every_recorded_payload_is_covered_here():
         "rest_order_book.json",
         "rest_orders_pending.json",
         "rest_cancel_algo_order_response.json",  # test_rest.py: cancel of a conditional
+        "rest_amend_algo_order_docs.json",  # test_algo_amend.py: amend of a conditional
         "rest_orders_algo_pending_close_fraction.json",
         "rest_place_algo_order_rejected.json",  # test_rest.py: per-item sCode 51000
         "rest_place_algo_order_response.json",  # test_rest.py: conditional placement ack
