@@ -1,5 +1,5 @@
-"""The order path: submit, amend, cancel and cancel-all, free of HTTP (the API, admin actions,
-tasks and the kill switch call these).
+"""The order path: submit, cancel and cancel-all, free of HTTP (the API, admin actions,
+tasks and the kill switch call these; amending is `orders.amend`).
 
 Submission, in this order, each step before the next:
 
@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from exchanges.models import ExchangeAccount, Instrument
 from exchanges.venues.base import (
-    AmendRequest,
     InvalidOrder,
     OrderNotFound,
     OrderRequest,
@@ -54,7 +53,7 @@ from orders.ids import is_valid_client_order_id
 from orders.models import Order, OrderEvent
 from orders.validation import instrument_for, invalid, validate_order
 from orders.venue import client_for, venue_name
-from risk.checks import Proposed, figure
+from risk.checks import Proposed
 from risk.choices import RiskEventKind, Severity
 from risk.context import check_order
 from risk.models import RiskEvent
@@ -88,6 +87,18 @@ class Submitted:
 def _published(order: Order) -> None:
     """Tell the account's `/ws/stream` readers about `order` once this transaction commits."""
     notify.publish_after_commit(order.account_id, notify.ORDERS, notify.order_data(order))
+
+
+def record_error(order: Order, message: str, exc: VenueError) -> None:
+    """An `error` event in the order's history: the venue's `exc` left it as it was."""
+    OrderEvent.objects.append(
+        order=order,
+        kind=OrderEventKind.ERROR,
+        from_status=order.status,
+        to_status=order.status,
+        message=message,
+        payload={"error": type(exc).__name__, "code": str(exc.code)},
+    )
 
 
 def _known(client_order_id: str, account: ExchangeAccount) -> Order | None:
@@ -322,92 +333,7 @@ def _record_unknown(order: Order, exc: VenueError) -> None:
     logger.warning("order %s outcome unknown: %s", order.client_order_id, exc)
 
 
-# --------------------------------------------------------------------------- amend and cancel
-
-
-def amend_order(
-    order: Order, *, price: Decimal | None = None, quantity: Decimal | None = None, actor: str = ""
-) -> Order:
-    """Change an open order's price and/or quantity on the venue. The new figures are checked
-    like a submission's; the order keeps its status, and the venue's answer is applied."""
-    if price is None and quantity is None:
-        raise invalid("non_field_errors", "give a new price, a new quantity, or both")
-    order = Order.objects.select_related("account__exchange", "instrument__exchange").get(
-        pk=order.pk
-    )
-    if order.status == OrderStatus.UNTRIGGERED:
-        raise invalid(
-            "non_field_errors",
-            "a stop or take-profit order waiting for its trigger is canceled and placed "
-            "again, not amended",
-        )
-    if order.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
-        raise OrderNotOpen(f"order {order.pk} is {order.status}: only an open order is amended")
-    if not OrderType(order.order_type).has_price and price is not None:
-        raise invalid("price", f"a {order.order_type} order has no price to amend")
-    new_quantity = quantity if quantity is not None else order.quantity
-    new_price = price if price is not None else order.price
-    validate_order(
-        order.account,
-        order.instrument,
-        order_type=OrderType(order.order_type),
-        quantity=new_quantity,
-        price=new_price,
-        post_only=order.post_only,
-    )
-    if new_quantity <= order.filled_quantity:
-        raise invalid(
-            "quantity", f"must be above the filled quantity {figure(order.filled_quantity)}"
-        )
-    OrderEvent.objects.append(
-        order=order,
-        kind=OrderEventKind.AMEND_REQUEST,
-        from_status=order.status,
-        to_status=order.status,
-        message=f"amend to {new_quantity} @ {new_price} by {actor}",
-        payload={"price": str(new_price), "quantity": str(new_quantity), "actor": actor},
-    )
-    client = client_for(order.account)
-    request = AmendRequest(
-        symbol=order.instrument.symbol,
-        venue_symbol=venue_name(client, order.instrument),
-        client_order_id=order.client_order_id,
-        venue_order_id=order.venue_order_id or None,
-        price=price,
-        quantity=quantity,
-    )
-    try:
-        answer = client.amend_order(request)
-    except VenueError as exc:
-        OrderEvent.objects.append(
-            order=order,
-            kind=OrderEventKind.ERROR,
-            from_status=order.status,
-            to_status=order.status,
-            message=f"amend refused by the venue: {exc.code} {exc.message}".strip(),
-            payload={"error": type(exc).__name__, "code": str(exc.code)},
-        )
-        raise
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        changed = []
-        for name, value in (("price", answer.price), ("quantity", answer.quantity)):
-            if value is not None and value > 0 and getattr(locked, name) != value:
-                setattr(locked, name, value)
-                changed.append(name)
-        if changed:
-            locked.save(update_fields=[*changed, "updated_at"])
-        OrderEvent.objects.append(
-            order=locked,
-            kind=OrderEventKind.AMEND,
-            from_status=locked.status,
-            to_status=locked.status,
-            message=f"amended: {locked.quantity} @ {locked.price}",
-            payload=ingest.payload_of(answer),
-        )
-        _published(locked)
-    _apply(order, answer)
-    return order
+# --------------------------------------------------------------------------- cancel
 
 
 def cancel_order(order: Order, *, actor: str = "") -> Order:
@@ -455,14 +381,11 @@ def cancel_order(order: Order, *, actor: str = "") -> Order:
             _cancel_refused(order, exc, still_open=True)
             return order
     except VenueError as exc:
-        OrderEvent.objects.append(
-            order=order,
-            kind=OrderEventKind.ERROR,
-            from_status=order.status,
-            to_status=order.status,
-            message=f"cancel not confirmed ({type(exc).__name__}: {exc.message}); the stream "
+        record_error(
+            order,
+            f"cancel not confirmed ({type(exc).__name__}: {exc.message}); the stream "
             "or reconciliation settles it",
-            payload={"error": type(exc).__name__, "code": str(exc.code)},
+            exc,
         )
         raise
     _apply(order, answer)

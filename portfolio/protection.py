@@ -3,8 +3,10 @@ for the whole position, placed natively on the venue through the order path
 (`orders.services.submit_order`), so they are tracked, risk-checked and reconciled like any
 order.
 
-Setting one replaces the position's open order of the same kind (it is canceled first);
-`None` removes it. A stop loss fires on a move against the position (below the price of a
+Setting one moves the position's open order of the same kind: amended in place on the venue
+(`orders.amend`: its trigger and quantity, so the position is never without it) when it is
+one order still waiting for its trigger on the same price source; otherwise it is canceled
+and a new one placed. `None` removes it. A stop loss fires on a move against the position (below the price of a
 long, above that of a short), a take profit on the move the other way; a level already passed
 is refused with the field named, before anything is sent. When one of them closes the
 position, the venue cuts the other (a reduce-only order with nothing left to reduce) and it
@@ -16,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exchanges.venues.base import OrderType, Side, TriggerPrice
-from orders import services
+from exchanges.venues.base import OrderStatus, OrderType, Side, TriggerPrice
+from orders import amend, services
 from orders.models import Order
 from orders.state import OPEN_STATUSES
 from orders.validation import invalid
@@ -70,10 +72,15 @@ def protect_position(
     price = reference_price(position.instrument, position)
     for name, level in setting.items():
         _check_level(name, level, closing, price)
+    size = abs(position.quantity)
     for name, level in asked.items():
         if level is KEEP:
             continue
-        for order in _open_of(position, KINDS[name]):
+        current = list(_open_of(position, KINDS[name]))
+        if level is not None and _movable(current, closing, TriggerPrice(trigger_by)):
+            _move(current[0], level, size, actor)
+            continue
+        for order in current:
             services.cancel_order(order, actor=actor)
         if level is not None:
             services.submit_order(
@@ -81,13 +88,34 @@ def protect_position(
                 symbol=position.instrument.symbol,
                 side=closing,
                 order_type=KINDS[name],
-                quantity=abs(position.quantity),
+                quantity=size,
                 trigger_price=level,
                 trigger_by=trigger_by,
                 reduce_only=True,
                 actor=actor,
             )
     return protective_orders(position)
+
+
+def _movable(current: list[Order], closing: Side, trigger_by: TriggerPrice) -> bool:
+    """Whether the open orders of one kind are a single untriggered order on the closing side
+    watching `trigger_by`: one the venue can amend in place."""
+    if len(current) != 1:
+        return False
+    order = current[0]
+    return (
+        order.status == OrderStatus.UNTRIGGERED
+        and order.side == closing
+        and order.trigger_by == trigger_by
+    )
+
+
+def _move(order: Order, level: Decimal, size: Decimal, actor: str) -> None:
+    """Amend `order` to fire at `level` for `size`; nothing is sent when it already does."""
+    trigger = None if level == order.trigger_price else level
+    quantity = None if size == order.quantity else size
+    if trigger is not None or quantity is not None:
+        amend.amend_order(order, trigger_price=trigger, quantity=quantity, actor=actor)
 
 
 def _open_of(position: Position, order_type: OrderType):

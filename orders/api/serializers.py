@@ -47,6 +47,8 @@ class OrderInput(serializers.Serializer):
 class AmendInput(serializers.Serializer):
     price = DecimalString(required=False, allow_null=True, default=None)
     quantity = DecimalString(required=False, allow_null=True, default=None)
+    # an untriggered stop or take profit moves its trigger
+    trigger_price = DecimalString(required=False, allow_null=True, default=None)
 
 
 class CancelAllInput(serializers.Serializer):

@@ -21,7 +21,7 @@ from exchanges.selectors import accounts_visible_to
 from gateway_site.api.errors import error_body
 from gateway_site.api.throttles import OrderEntryThrottle, UserThrottle
 from gateway_site.api.viewsets import GatewayViewSet
-from orders import services
+from orders import amend, services
 from orders.api import serializers as s
 from orders.choices import OrderStatus
 from orders.models import Fill, Order
@@ -99,7 +99,7 @@ class OrderViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         data = s.AmendInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            order = services.amend_order(order, **data.validated_data, actor=self._actor())
+            order = amend.amend_order(order, **data.validated_data, actor=self._actor())
         except services.OrderNotOpen as exc:
             raise Conflict(str(exc)) from exc
         order.refresh_from_db()

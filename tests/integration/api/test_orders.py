@@ -19,14 +19,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles")]
 D = Decimal
 
 
-@pytest.fixture
-def trader(make_user, client_for, accounts):
-    user = make_user("tina", "trader")
-    for account in accounts.values():
-        AccountGrant.objects.create(user=user, account=account)
-    return client_for(user)
-
-
 def body(account, venue, **changes):
     symbol, price, quantity = PERPS[venue]
     data = {

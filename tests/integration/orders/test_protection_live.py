@@ -1,7 +1,8 @@
 """Stop loss and take profit live, on each venue: a long position opened through the order
 path gets both through `portfolio.protection` (placed natively on the venue, untriggered); a
 price fall on the simulator fires the stop (a rise, the take profit), whose fill closes the
-position, and the venue cancels the other, which has nothing left to reduce. A stand-alone
+position, and the venue cancels the other, which has nothing left to reduce. A new stop level
+moves the stop in place (amended on the venue, the same order). A stand-alone
 stop-limit order is canceled before it fires. The private stream brings every step."""
 
 from __future__ import annotations
@@ -112,6 +113,15 @@ async def test_a_price_move_fires_one_protective_order_and_closes_the_position(
     )
     assert (stop.status, take.status) == ("untriggered", "untriggered")
     assert take.order_type == "take_profit_market"
+
+    # a new stop level amends the stop in place on the venue: the same order, a new trigger
+    level = on_tick(mark * D("0.97"), tick)
+    moved = await in_thread(
+        protect_position, position, stop_loss=level, trigger_by=TriggerPrice.MARK, actor="alice"
+    )
+    assert (moved.stop_loss.pk, moved.take_profit.pk) == (stop.pk, take.pk)
+    assert (moved.stop_loss.trigger_price, moved.stop_loss.status) == (level, "untriggered")
+    stop = moved.stop_loss
 
     shock(sim, venue, move)
     fired, other = (stop, take) if move.startswith("-") else (take, stop)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from exchanges.venues.base import OrderStatus, Venue
-from orders import services
+from orders import amend, services
 from orders.choices import OrderEventKind
 from orders.models import Order, OrderEvent
 from orders.venue import client_for, forget_clients
@@ -201,7 +201,7 @@ def test_cancel_and_amend(accounts, venue):
     symbol, price, _ = PERPS[venue]
     order = submit(account, venue).order
     tick = account.exchange.instruments.get(symbol=symbol).tick_size
-    amended = services.amend_order(order, price=price - 10 * tick, actor="alice")
+    amended = amend.amend_order(order, price=price - 10 * tick, actor="alice")
     amended.refresh_from_db()
     assert amended.price == price - 10 * tick
     assert amended.status == OrderStatus.NEW
@@ -218,7 +218,7 @@ def test_cancel_and_amend(accounts, venue):
         u for u in venue_open(account, venue) if u.client_order_id == order.client_order_id
     ] == []
     with pytest.raises(services.OrderNotOpen):
-        services.amend_order(order, price=price)
+        amend.amend_order(order, price=price)
     if venue is Venue.DERIBIT:
         with pytest.raises(services.OrderNotOpen):
             services.cancel_order(order)
