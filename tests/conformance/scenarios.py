@@ -319,13 +319,16 @@ async def check_stop_order(
     want: Market,
     *,
     amount: float,
+    edit: tuple[str, Callable[[float], dict]],
     list_params: dict | None = None,
     cancel_params: dict | None = None,
 ) -> None:
     """A stop-loss market sell 5 % under the last price, through ccxt's unified
     `stopLossPrice` (the venue's own conditional order: OKX algo, Bybit `triggerPrice`,
     Deribit `stop_market`): listed open (with `list_params`, which OKX needs for its algo
-    list), canceled (`cancel_params`), then listed no more."""
+    list), its trigger moved to 10 % under with `edit_order` (`edit`: the order type ccxt
+    takes and the params for a trigger, as each venue's ccxt wants them), listed at the new
+    trigger, canceled (`cancel_params`), then listed no more."""
     await bounded(exchange.load_markets())
     last = (await bounded(exchange.fetch_ticker(want.symbol)))["last"]
     trigger = float(exchange.price_to_precision(want.symbol, last * 0.95))
@@ -338,6 +341,23 @@ async def check_stop_order(
     listed = await bounded(exchange.fetch_open_orders(want.symbol, None, None, list_params or {}))
     mine = [o for o in listed if o["id"] == order["id"]]
     assert [(o["status"], o["side"], o["amount"]) for o in mine] == [("open", "sell", amount)]
+
+    edit_type, edit_params = edit
+    moved = float(exchange.price_to_precision(want.symbol, last * 0.9))
+    await bounded(
+        exchange.edit_order(
+            order["id"], want.symbol, edit_type, "sell", amount, None, edit_params(moved)
+        )
+    )
+    listed = await bounded(exchange.fetch_open_orders(want.symbol, None, None, list_params or {}))
+    mine = [o for o in listed if o["id"] == order["id"]]
+    # ccxt 4.5 parses Deribit's trigger from the field's old name (`stop_price`), empty in the
+    # venue's current answer, which names it `trigger_price`: read that one
+    triggers = [o["triggerPrice"] or o["stopLossPrice"] or o["info"]["trigger_price"] for o in mine]
+    assert [(float(t), o["amount"]) for t, o in zip(triggers, mine, strict=True)] == [
+        (moved, amount)
+    ]
+
     await bounded(exchange.cancel_order(order["id"], want.symbol, cancel_params or {}))
     listed = await bounded(exchange.fetch_open_orders(want.symbol, None, None, list_params or {}))
     assert order["id"] not in {o["id"] for o in listed}

@@ -128,4 +128,6 @@ async def test_watch_private(bybit: Any) -> None:
 
 
 async def test_stop_order(bybit: Any) -> None:
-    await s.check_stop_order(bybit, LINEAR, amount=0.001)
+    await s.check_stop_order(
+        bybit, LINEAR, amount=0.001, edit=("market", lambda trigger: {"triggerPrice": trigger})
+    )

@@ -106,4 +106,6 @@ def _portfolio_equity(balance: dict) -> float:
 
 
 async def test_stop_order(deribit: Any) -> None:
-    await s.check_stop_order(deribit, PERPETUAL, amount=10)
+    await s.check_stop_order(
+        deribit, PERPETUAL, amount=10, edit=("market", lambda trigger: {"trigger_price": trigger})
+    )

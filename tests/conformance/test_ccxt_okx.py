@@ -194,11 +194,13 @@ async def test_watch_private(okx: Any) -> None:
 
 
 async def test_stop_order(okx: Any) -> None:
-    # ccxt lists and cancels OKX algo orders only when told (`ordType`, `trigger`)
+    # ccxt lists, amends and cancels OKX algo orders only when told (`ordType`, the algo type
+    # `conditional` and the stop's order price, `trigger`)
     await s.check_stop_order(
         okx,
         SWAP,
         amount=1,
+        edit=("conditional", lambda trigger: {"stopLossPrice": trigger, "newSlOrdPx": -1}),
         list_params={"ordType": "conditional"},
         cancel_params={"trigger": True},
     )

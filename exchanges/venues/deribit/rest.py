@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from dataclasses import replace
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -367,7 +368,15 @@ class DeribitRestClient:
         encode.edit_params). Deribit's edit needs the amount (and the price of a priced
         order), so an unchanged one is read first (private/get_order_state, which takes a
         trigger-order id too). An untriggered trigger order (`conditional`) is edited by its
-        trigger-order id with its `trigger_price` and comes back `untriggered`."""
+        trigger-order id with its `trigger_price` and comes back `untriggered`. Once it has
+        fired, the order it placed has an id of its own: it is edited by label (our client
+        order id), as `cancel_order` cancels it."""
+        if (
+            request.conditional is None
+            and request.client_order_id
+            and parse.is_trigger_order_id(request.venue_order_id or "")
+        ):
+            request = replace(request, venue_order_id=None)
         quantity, price = request.quantity, request.price
         if quantity is None or (price is None and edit_takes_price(request)):
             current = self._current(request)

@@ -10,6 +10,7 @@ endpoints report each order's own result as `sCode`/`sMsg` inside `data`, and th
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -371,7 +372,10 @@ class OkxRestClient(OkxAlgoRest, OkxAccountRest):
 
     def amend_order(self, request: AmendRequest) -> OrderUpdate:
         """Amend an order: a plain one with amend-order; a waiting conditional one
-        (`request.conditional`) with amend-algos (`rest_algo`)."""
+        (`request.conditional`) with amend-algos (`rest_algo`). A conditional order that fired
+        rests as a plain order of its own `ordId` (see `cancel_order`): when amend-order finds
+        no order by the algo's ids, the order the algo placed is amended, and reported under
+        the algo's ids."""
         if request.conditional is not None:
             return self._amend_algo(request)
         body: dict[str, str] = {"instId": request.venue_symbol}
@@ -381,15 +385,30 @@ class OkxRestClient(OkxAlgoRest, OkxAccountRest):
             body["clOrdId"] = request.client_order_id
         else:
             raise InvalidOrder("amend needs an order id or client order id", venue=Venue.OKX)
+        try:
+            self._amend_plain(body, request)
+        except OrderNotFound as not_found:
+            ord_id = self._placed_order_id_or_none(request.venue_order_id, request.client_order_id)
+            if ord_id is None:
+                raise not_found from None
+            self._amend_plain({"instId": request.venue_symbol, "ordId": ord_id}, request)
+            placed = self._order_after_change(request.venue_symbol, ord_id, None)
+            return replace(
+                placed,
+                venue_order_id=request.venue_order_id or placed.venue_order_id,
+                client_order_id=request.client_order_id or placed.client_order_id,
+            )
+        return self._order_after_change(
+            request.venue_symbol, request.venue_order_id, request.client_order_id
+        )
+
+    def _amend_plain(self, body: dict[str, str], request: AmendRequest) -> None:
         if request.price is not None:
             body["newPx"] = _plain(request.price)
         if request.quantity is not None:
             body["newSz"] = _plain(request.quantity)
         envelope = self._request("POST", C.PATH_AMEND_ORDER, body=body, group="amend", signed=True)
         self._item(envelope, "amend")
-        return self._order_after_change(
-            request.venue_symbol, request.venue_order_id, request.client_order_id
-        )
 
     def cancel_order(
         self,

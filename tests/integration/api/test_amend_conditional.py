@@ -9,6 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
+from orders import ingest
 from orders.models import Order
 from orders.venue import client_for, venue_name
 from tests.plugins.api import assert_error
@@ -188,3 +189,41 @@ def test_an_amend_with_nothing_to_change_is_400(trader, accounts):
     response = trader.post(f"/api/v1/orders/{made['id']}/amend/", {}, format="json")
     error = assert_error(response, 400, "validation_error")
     assert error["message"] == "give a new price, quantity or trigger price"
+
+
+def shock(sim, venue, pct: str) -> None:
+    def move() -> None:
+        sim.engine.market.move("BTC", venue, D(pct))
+        sim.engine.step(0)
+
+    sim.call(move)
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_a_fired_stop_limit_is_amended_as_the_order_it_placed(sim, trader, accounts, venue):
+    account = accounts[venue]
+    trigger, price, new_price = levels(sim, account, venue, "1.004", "1.008", "1.009")
+    made = place(
+        trader, account, venue, side="buy", type="stop_limit", trigger_price=trigger, price=price
+    )
+    shock(sim, venue, "1.5")  # fires it; its limit price is then under the market: it rests
+    row = Order.objects.select_related("instrument").get(pk=made["id"])
+    client = client_for(account)
+    news = client.order_by_client_id(venue_name(client, row.instrument), row.client_order_id)
+    ingest.apply_order_update(account, news)  # what the private stream would bring
+    row.refresh_from_db()
+    assert (row.status, row.triggered_at is not None) == ("new", True)
+
+    moved = trader.post(f"/api/v1/orders/{made['id']}/amend/", {"price": new_price}, format="json")
+    assert moved.status_code == 200, moved.content
+    assert (moved.json()["status"], D(moved.json()["price"])) == ("new", D(new_price))
+    assert on_venue(account, made).price == D(new_price)
+    no_trigger = trader.post(
+        f"/api/v1/orders/{made['id']}/amend/", {"trigger_price": trigger}, format="json"
+    )
+    assert_error(
+        no_trigger,
+        400,
+        "validation_error",
+        {"trigger_price": [f"order {made['id']} has fired: it has no trigger to move"]},
+    )

@@ -1,7 +1,8 @@
 """Editing an untriggered trigger order in the Deribit adapter (deribit/encode.py
 `edit_params`, deribit/rest.py `amend_order`): private/edit by the trigger-order id with
 `amount`, a limit kind's `price` and `trigger_price`, the amount read first with
-private/get_order_state when it does not change, edit_by_label without an id, the answer
+private/get_order_state when it does not change, edit_by_label without an id or once the
+trigger order has fired (the order it placed has an id of its own), the answer
 parsed `untriggered` with the new trigger, and the refusals mapped to `InvalidOrder`."""
 
 from __future__ import annotations
@@ -164,6 +165,25 @@ def test_without_an_id_the_label_names_the_trigger_order(client, http):  # noqa:
         },
     )
     assert (order.venue_order_id, order.status) == ("SLMS-1234", OrderStatus.UNTRIGGERED)
+
+
+def test_a_fired_trigger_order_is_edited_by_label_as_the_order_it_placed(client, http):  # noqa: F811
+    placed = {**stop_limit_item(), "order_id": "31337", "order_state": "open", "label": "gw-sl-1"}
+    http.post(API + C.METHOD_EDIT_BY_LABEL, json=ok({"order": placed, "trades": []}))
+    client.amend_order(
+        AmendRequest(
+            "BTC/USD:BTC",
+            "BTC-PERPETUAL",
+            client_order_id="gw-sl-1",
+            venue_order_id="SLLS-77",  # the trigger order's id: it has fired (no `conditional`)
+            price=D("89300"),
+            quantity=D("100"),
+        )
+    )
+    assert sent(http.calls[0]) == (
+        C.METHOD_EDIT_BY_LABEL,
+        {"label": "gw-sl-1", "instrument_name": "BTC-PERPETUAL", "amount": 100, "price": 89300},
+    )
 
 
 @pytest.mark.parametrize(
