@@ -120,5 +120,10 @@ def amend_order(
 
 
 def _terms(price: Decimal | None, quantity: Decimal, trigger_price: Decimal | None) -> str:
-    text = f"{quantity} @ {price}" if price is not None else f"{quantity} at market"
-    return text if trigger_price is None else f"{text}, trigger {trigger_price}"
+    """`1 @ 65000`, `1 at market, trigger 64000`: an order's terms for its history."""
+    text = (
+        f"{figure(quantity)} @ {figure(price)}"
+        if price is not None
+        else f"{figure(quantity)} at market"
+    )
+    return text if trigger_price is None else f"{text}, trigger {figure(trigger_price)}"

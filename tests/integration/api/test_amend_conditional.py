@@ -12,6 +12,7 @@ import pytest
 from orders import ingest
 from orders.models import Order
 from orders.venue import client_for, venue_name
+from risk.checks import figure
 from tests.plugins.api import assert_error
 from tests.support.trading import PERPS
 
@@ -84,6 +85,11 @@ def test_a_stop_moves_its_trigger_and_size_in_place(sim, trader, accounts, venue
     assert on_venue(account, made).quantity == 2 * quantity
     kinds = list(Order.objects.get(pk=made["id"]).events.values_list("kind", flat=True))
     assert kinds.count("amend_request") == 2 and kinds.count("amend") == 2
+    asked = Order.objects.get(pk=made["id"]).events.filter(kind="amend_request")
+    assert [e.message for e in asked.order_by("sequence")] == [
+        f"amend to {figure(quantity)} at market, trigger {figure(D(second))} by tina",
+        f"amend to {figure(2 * quantity)} at market, trigger {figure(D(second))} by tina",
+    ]
 
 
 @pytest.mark.parametrize("venue", VENUES)
