@@ -1,8 +1,9 @@
-"""Account updates (orders, fills, positions, balances) to every web process's `/ws/stream`.
+"""Account updates (orders, fills, positions, balances, risk events) to every web process's
+`/ws/stream`.
 
 `publish_account_event(account_id, kind, data)` sends one row, built by `order_data`,
-`fill_data`, `position_data` or `balance_data`, on the private channel `<kind>.<account_id>`
-(`orders.7`, `fills.7`, ...). It travels the market data path: one `feed.batch` message to the
+`fill_data`, `position_data`, `balance_data` or `risk.notify.event_data`, on the private
+channel `<kind>.<account_id>` (`orders.7`, `fills.7`, `risk_events.7`, ...). It travels the market data path: one `feed.batch` message to the
 channel layer group `marketdata.feed.FEED_GROUP`, which each web process's hub
 (`marketdata/stream/hub.py`) has joined once and fans out to the clients reading that channel;
 never a group send per client.
@@ -37,9 +38,18 @@ from marketdata.feed import BATCH_TYPE, FEED_GROUP
 log = logging.getLogger(__name__)
 
 ORDERS, FILLS, POSITIONS, BALANCES = "orders", "fills", "positions", "balances"
-ACCOUNT_KINDS = (ORDERS, FILLS, POSITIONS, BALANCES)
+RISK_EVENTS = "risk_events"  # one account's risk events (`risk.notify`)
+ACCOUNT_KINDS = (ORDERS, FILLS, POSITIONS, BALANCES, RISK_EVENTS)
 # what identifies a row within its channel: conflation keeps the newest row per key
-ROW_KEYS = {ORDERS: "id", FILLS: "id", POSITIONS: "symbol", BALANCES: "currency"}
+ROW_KEYS = {
+    ORDERS: "id",
+    FILLS: "id",
+    POSITIONS: "symbol",
+    BALANCES: "currency",
+    RISK_EVENTS: "id",
+}
+# rows that never change once made: a snapshot's row is never sent again as an update
+IMMUTABLE_KINDS = frozenset({FILLS, RISK_EVENTS})
 
 _PLACES = Decimal(10) ** -18
 _CONTEXT = decimal.Context(prec=60)

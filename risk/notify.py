@@ -5,7 +5,8 @@ a kill switch engaged or released) is published on `risk` once its transaction c
 (`risk.apps` connects `publish_event_after_commit` to the event's creation, so no caller can
 forget it). An update's data is `{"events": [row]}`; the snapshot a subscriber gets first
 (`marketdata.stream.risk`) adds the state now: `kill_switches` engaged and `breaker_trips`
-halting orders. Rows carry the REST API's field names (`/api/v1/risk-events/`,
+halting orders. An event of one account also goes to that account's channel `risk_events.<id>`
+(`marketdata.stream.private`), which its traders read. Rows carry the REST API's field names (`/api/v1/risk-events/`,
 `/api/v1/kill-switch/`, `/api/v1/circuit-breakers/trips/`), decimals as strings.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.notify import money, publish, when
+from orders.notify import RISK_EVENTS, money, publish, publish_account_event, when
 
 RISK = "risk"
 
@@ -62,5 +63,9 @@ def publish_event_after_commit(sender, instance, created: bool, **kwargs) -> Non
         return
     from django.db import transaction
 
-    data = {"events": [event_data(instance)]}
+    row = event_data(instance)
+    data = {"events": [row]}
     transaction.on_commit(lambda: publish(RISK, data))
+    if instance.account_id is not None:
+        account = instance.account_id
+        transaction.on_commit(lambda: publish_account_event(account, RISK_EVENTS, row))

@@ -1,4 +1,5 @@
-"""The private channels of `/ws/stream`: an account's orders, fills, positions and balances.
+"""The private channels of `/ws/stream`: an account's orders, fills, positions, balances and
+risk events.
 
 Names. `orders`, `fills`, `positions` and `balances` read every account the user may see
 (`exchanges.selectors.accounts_visible_to`, as at the time of the subscription); `orders.<id>`
@@ -8,11 +9,14 @@ account, then the updates of all of them. An account the user may not see (or th
 exist) is an `unknown_channel` error, alike, so its existence is not revealed.
 
 Permissions: the model's view permission (`orders.view_order`, `orders.view_fill`,
-`portfolio.view_position`, `portfolio.view_balance`); without it, `forbidden`.
+`portfolio.view_position`, `portfolio.view_balance`, `risk.view_riskevent`); without it,
+`forbidden`.
 
 Snapshot (type `snapshot`, data shaped as the updates, `orders.notify`): the account's open
-orders, its latest `RECENT_FILLS` fills (oldest first), its positions and balances, read from
-the database. Updates then come from `orders.notify.publish_account_event` through the hub.
+orders, its latest `RECENT_FILLS` fills and `RECENT_RISK_EVENTS` risk events (oldest first),
+its positions and balances, read from the database. `risk_events.<id>` is how a trader, who
+sees only granted accounts, follows their risk events (refusals, findings, kill switch); the
+`risk` channel (`risk.py`) has every account's and the global ones, for who sees them all. Updates then come from `orders.notify.publish_account_event` through the hub.
 A row read into the snapshot may also be on its way as an update published just before:
 `SnapshotRows` drops such an update row unless it is newer than the snapshot's, so a client
 never sees a row go back.
@@ -30,11 +34,13 @@ from marketdata.feed import ChannelError
 from orders import notify
 
 RECENT_FILLS = 100
+RECENT_RISK_EVENTS = 50
 PERMISSIONS = {
     notify.ORDERS: "orders.view_order",
     notify.FILLS: "orders.view_fill",
     notify.POSITIONS: "portfolio.view_position",
     notify.BALANCES: "portfolio.view_balance",
+    notify.RISK_EVENTS: "risk.view_riskevent",
 }
 
 
@@ -96,6 +102,12 @@ def _rows(kind: str, account_id: int) -> list[dict[str, Any]]:
     if kind == notify.POSITIONS:
         positions = Position.objects.filter(account_id=account_id).select_related("instrument")
         return [notify.position_data(position) for position in positions]
+    if kind == notify.RISK_EVENTS:
+        from risk.models import RiskEvent
+        from risk.notify import event_data
+
+        events = RiskEvent.objects.filter(account_id=account_id).order_by("-created_at", "-id")
+        return [event_data(event) for event in reversed(list(events[:RECENT_RISK_EVENTS]))]
     balances = Balance.objects.filter(account_id=account_id)
     return [notify.balance_data(balance) for balance in balances]
 
@@ -149,7 +161,8 @@ class SnapshotRows:
                 continue
             at = _moment(row.get("updated_at"))
             before = seen[row[key]]
-            if kind != notify.FILLS and at is not None and (before is None or at > before):
+            changed = at is not None and (before is None or at > before)
+            if kind not in notify.IMMUTABLE_KINDS and changed:
                 del seen[row[key]]  # past the snapshot for this row
                 fresh.append(row)
         if not seen:
@@ -161,7 +174,8 @@ class SnapshotRows:
 
 def merge_rows(channel: str, previous: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Two updates of an account channel as one, for a client that is behind: per row key the
-    newest row, in the order the keys first came (fills, which never change, all of them)."""
+    newest row, in the order the keys first came (fills and risk events, which never change,
+    all of them)."""
     kind = channel.partition(".")[0]
     key = notify.ROW_KEYS[kind]
     rows: dict[Any, dict] = {}

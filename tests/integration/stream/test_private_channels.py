@@ -71,7 +71,9 @@ async def test_a_trader_gets_snapshots_then_updates_of_granted_accounts_only(des
             message = await client.receive()
             assert message["type"] == "snapshot"
             snapshots[message["channel"]] = message["data"]
-        assert set(snapshots) == {f"{kind}.{mine.pk}" for kind in notify.ACCOUNT_KINDS}
+        assert set(snapshots) == {
+            f"{kind}.{mine.pk}" for kind in ("orders", "fills", "positions", "balances")
+        }
         orders = snapshots[f"orders.{mine.pk}"]
         assert orders["account"] == mine.pk
         assert [row["id"] for row in orders["orders"]] == [open_order.pk]  # open orders only

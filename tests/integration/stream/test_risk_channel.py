@@ -1,6 +1,7 @@
 """`/ws/stream` channel `risk` over the real ASGI application in process: a snapshot of the
 latest events and of what halts trading now (engaged kill switches, active breaker trips),
-then every new risk event once committed; only for users who see every account."""
+then every new risk event once committed; only for users who see every account. A trader
+follows the risk events of granted accounts on `risk_events.<id>`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
+from exchanges.models import AccountGrant
 from risk.models import KillSwitch, RiskEvent
 from tests.factories import BreakerTripFactory, ExchangeAccountFactory, RiskEventFactory
 from tests.integration.stream.conftest import stream_client
@@ -92,3 +94,50 @@ async def test_a_trader_may_not_read_every_account_s_risk_events(desk, user_with
             "channel": "risk",
         }
         assert (await client.receive()) == {"type": "subscribed", "channels": []}
+
+
+async def test_a_trader_follows_the_risk_events_of_granted_accounts(desk, user_with):
+    account, events, _ = desk
+    other = await database_sync_to_async(ExchangeAccountFactory)()
+
+    @database_sync_to_async
+    def granted_trader():
+        user, token = user_with("trader")
+        AccountGrant.objects.create(user=user, account=account)
+        return token
+
+    token = await granted_trader()
+    async with stream_client(f"token={token}") as client:
+        assert await client.subscribe("risk_events") == {
+            "type": "subscribed",
+            "channels": ["risk_events"],
+        }
+        snapshot = await client.receive()
+        assert (snapshot["type"], snapshot["channel"]) == ("snapshot", f"risk_events.{account.pk}")
+        # the account's own events only: the global one (no account) is not the trader's
+        assert snapshot["data"]["account"] == account.pk
+        assert [e["id"] for e in snapshot["data"]["risk_events"]] == [events[0].pk]
+
+        @database_sync_to_async
+        def findings():
+            theirs = RiskEvent.objects.create(kind="daily_loss", account=other, message="theirs")
+            mine = RiskEvent.objects.create(
+                kind="kill_switch", severity="critical", account=account, message="engaged"
+            )
+            RiskEvent.objects.create(kind="stale_data", account=None, message="global")
+            return theirs, mine
+
+        _, mine = await findings()
+        update = await client.receive()
+        assert (update["type"], update["channel"]) == ("update", f"risk_events.{account.pk}")
+        assert [(e["id"], e["kind"], e["message"]) for e in update["data"]["risk_events"]] == [
+            (mine.pk, "kill_switch", "engaged")
+        ]
+        assert await client.communicator.receive_nothing(0.2)
+        assert await client.subscribe(f"risk_events.{other.pk}") == {
+            "type": "error",
+            "code": "unknown_channel",
+            "message": f"'risk_events.{other.pk}': no account {other.pk}",
+            "channel": f"risk_events.{other.pk}",
+        }
+        assert await client.receive() == {"type": "subscribed", "channels": []}
