@@ -6,8 +6,10 @@ profit still waiting for its trigger (`untriggered`) changes its trigger price, 
 and, for the limit kinds, its limit price; it keeps waiting, and the venue's own amend of a
 conditional order does it in place (OKX `amend-algos`, Bybit `/v5/order/amend` with
 `triggerPrice`, Deribit `private/edit` with `trigger_price`), so a position's protection is
-never off the venue while it moves. The new figures are checked like a submission's; the
-order keeps its status and the venue's answer is applied through `orders.ingest`.
+never off the venue while it moves. The new figures are checked like a submission's, and an
+amend that adds risk (a larger size, a new limit price) passes the pre-trade risk checks as a
+new order would; the order keeps its status and the venue's answer is applied through
+`orders.ingest`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from exchanges.venues.base import AmendRequest, OrderStatus, OrderType, VenueError
+from exchanges.models import ExchangeAccount
+from exchanges.venues.base import AmendRequest, OrderStatus, OrderType, Side, VenueError
 from orders import ingest
 from orders.choices import OrderEventKind
 from orders.models import Order, OrderEvent
-from orders.services import OrderNotOpen, _apply, _published, record_error
+from orders.services import OrderNotOpen, _apply, _published, _refused, record_error
 from orders.validation import invalid, validate_order
 from orders.venue import client_for, venue_name
-from risk.checks import figure
+from risk.checks import Proposed, figure
+from risk.context import check_order
 
 AMENDABLE = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNTRIGGERED)
 
@@ -69,6 +73,8 @@ def amend_order(
         raise invalid(
             "quantity", f"must be above the filled quantity {figure(order.filled_quantity)}"
         )
+    if new_quantity > order.quantity or (price is not None and price != order.price):
+        _check_risk(order, new_quantity, new_price, actor)
     wanted = {"price": new_price, "quantity": new_quantity, "trigger_price": new_trigger}
     OrderEvent.objects.append(
         order=order,
@@ -127,3 +133,26 @@ def _terms(price: Decimal | None, quantity: Decimal, trigger_price: Decimal | No
         else f"{figure(quantity)} at market"
     )
     return text if trigger_price is None else f"{text}, trigger {figure(trigger_price)}"
+
+
+def _check_risk(order: Order, quantity: Decimal, price: Decimal | None, actor: str) -> None:
+    """The pre-trade checks of the order as the amend would make it (`risk.context`), under
+    the account's row lock as a submission's: a larger size or a new limit price must fit the
+    limits, the collar and the funds as a new order would (its own quantity counted once).
+    A refusal is recorded and raised as `RiskRejected`; a smaller size or a moved trigger
+    adds no risk and is not checked."""
+    proposed = Proposed(
+        info=order.instrument.info(),
+        side=Side(order.side),
+        order_type=OrderType(order.order_type),
+        quantity=quantity,
+        price=price,
+        reduce_only=order.reduce_only,
+        replaces=order.quantity,
+    )
+    with transaction.atomic():
+        ExchangeAccount.objects.select_for_update().filter(pk=order.account_id).first()
+        checked = check_order(order.account, order.instrument, proposed)
+    if checked.rejection is not None:
+        fields = {"side": order.side, "quantity": quantity, "price": price}
+        _refused(order.account, order.instrument, checked, fields, actor, order=order)

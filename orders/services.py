@@ -221,8 +221,9 @@ def _write_pending(account: ExchangeAccount, instrument: Instrument, **fields) -
     raise AssertionError("unreachable")  # _refused raises
 
 
-def _refused(account, instrument, checked, fields, actor) -> None:
-    """Record a risk refusal as a `RiskEvent` and raise it as `RiskRejected`."""
+def _refused(account, instrument, checked, fields, actor, order: Order | None = None) -> None:
+    """Record a risk refusal as a `RiskEvent` (of `order`, for an amend) and raise it as
+    `RiskRejected`."""
     rejection = checked.rejection
     details = {
         "check": rejection.code,
@@ -239,6 +240,7 @@ def _refused(account, instrument, checked, fields, actor) -> None:
         kind=RiskEventKind.ORDER_REJECTED,
         severity=Severity.WARNING,
         account=account,
+        order=order,
         message=rejection.reason,
         details=details,
     )

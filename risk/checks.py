@@ -15,7 +15,7 @@ balance checks: cutting risk is never refused for lack of room.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from exchanges.venues.base import InstrumentInfo, InstrumentKind, OrderType, Side
@@ -47,7 +47,9 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Proposed:
-    """The order asked for."""
+    """The order asked for. An amend proposes the order as it would become, with `replaces`
+    the quantity of the open order it changes: that order is counted among the open orders
+    already, and the venue holds its margin, so only the increase needs funds."""
 
     info: InstrumentInfo
     side: Side
@@ -55,6 +57,7 @@ class Proposed:
     quantity: Decimal
     price: Decimal | None = None
     reduce_only: bool = False
+    replaces: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,8 @@ def _notional_price(order: Proposed, exposure: Exposure, price: Decimal) -> Deci
 
 def check_open_orders(order: Proposed, limits: Limits, exposure: Exposure) -> Rejection | None:
     limit = limits.max_open_orders
+    if order.replaces > 0:  # an amend: the order is open already
+        return None
     if limit is not None and exposure.open_orders + 1 > limit:
         return Rejection(
             "open_orders", f"{exposure.open_orders} orders are open already, the limit is {limit}"
@@ -214,7 +219,10 @@ def check_balance(order: Proposed, limits: Limits, exposure: Exposure) -> Reject
     price = _price(order, exposure)
     if price is None:
         return Rejection("no_price", f"no price known for {order.info.symbol}")
-    needed = required_funds(order, exposure, price)
+    extra = order.quantity - order.replaces
+    if extra <= 0:  # an amend that adds no quantity draws on no more funds
+        return None
+    needed = required_funds(replace(order, quantity=extra), exposure, price)
     if needed > exposure.available:
         what = "balance" if order.info.kind is InstrumentKind.SPOT else "margin"
         return Rejection(

@@ -100,6 +100,8 @@ class OrderViewSet(GatewayViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         data.is_valid(raise_exception=True)
         try:
             order = amend.amend_order(order, **data.validated_data, actor=self._actor())
+        except services.RiskRejected as exc:
+            return _risk_rejected(exc)
         except services.OrderNotOpen as exc:
             raise Conflict(str(exc)) from exc
         order.refresh_from_db()

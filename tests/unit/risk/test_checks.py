@@ -90,6 +90,18 @@ def test_open_orders():
     assert code(buy(OKX_SWAP, 1, 65000), Limits(max_open_orders=3), open_orders=3) == "open_orders"
 
 
+def test_an_amend_is_the_order_it_becomes_counted_once_funded_for_its_increase():
+    limits = Limits(max_open_orders=3, max_order_quantity=D(4))
+    bigger = buy(OKX_SWAP, 3, 65000, replaces=D(2))  # 2 contracts open, to become 3
+    assert code(bigger, limits, open_orders=3) is None  # it is one of the 3 already
+    too_big = buy(OKX_SWAP, 5, 65000, replaces=D(2))
+    assert code(too_big, limits, open_orders=3) == "order_quantity"  # the whole new size
+    # 1 contract more: 0.01 BTC x 65000 = 650 USDT of margin at leverage 1, not 3 x 650
+    assert code(bigger, available=D(650)) is None
+    assert code(bigger, available=D("649.99")) == "insufficient_margin"
+    assert code(buy(OKX_SWAP, 2, 64000, replaces=D(2)), available=D(0)) is None  # no more size
+
+
 def test_price_collar_around_the_mark():
     limits = Limits(price_band_pct=D(5))
     assert code(buy(OKX_SWAP, 1, 68250), limits) is None  # exactly 5%
