@@ -11,6 +11,7 @@ pytest_plugins = [
         "tests.plugins.api",
         "tests.plugins.daphne",
         "tests.plugins.trading",
+        "tests.plugins.watchdog",
     )
     if importlib.util.find_spec(name) is not None
 ]
