@@ -223,16 +223,12 @@ class BybitOrderRest:
         110093 when the watched price has already reached it, else the `reject_error`."""
         if (
             exc.reason is RejectReason.INVALID_TRIGGER_PRICE
+            and exc.watched is not None
             and direction is not None
             and trigger is not None
             and trigger_by is not None
         ):
-            current = self.engine.trigger_source_price(VENUE, inst.engine_symbol, trigger_by)
-            reached = current is not None and (
-                current >= trigger if direction is TriggerDirection.RISE else current <= trigger
-            )
-            if reached:
-                return trigger_reached_error(direction, trigger, current, TRIGGER_BY[trigger_by])
+            return trigger_reached_error(direction, trigger, exc.watched, TRIGGER_BY[trigger_by])
         return reject_error(exc, inst.category, action)
 
     async def _rest_order_create(

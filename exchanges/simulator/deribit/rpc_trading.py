@@ -247,9 +247,7 @@ class DeribitTrading:
                 assign_triggered_id=True,
             )
         except SimReject as reject:
-            raise self._trigger_refusal(
-                reject, info, direction, trigger_price, trigger_by
-            ) from None
+            raise self._trigger_refusal(reject, direction, trigger_by) from None
         finally:
             self._placing = None
 
@@ -259,27 +257,16 @@ class DeribitTrading:
         if trigger_price % info.tick_size != 0:
             raise RpcError(*TRIGGER_WRONG_TICK, {"reason": f"tick is {info.tick_size}"})
 
+    @staticmethod
     def _trigger_refusal(
-        self,
-        reject: SimReject,
-        info: InstrumentInfo,
-        direction: TriggerDirection,
-        trigger_price: Decimal,
-        trigger_by: TriggerPrice,
+        reject: SimReject, direction: TriggerDirection, trigger_by: TriggerPrice
     ) -> RpcError:
         """Deribit's answer to an engine refusal of a trigger order placed or edited: 10035 /
         10034 when the watched price has already reached the trigger, else `reject_error`."""
-        if reject.reason is RejectReason.INVALID_TRIGGER_PRICE:
-            watched = self.engine.trigger_source_price(VENUE, info.venue_symbol, trigger_by)
-            reached = watched is not None and (
-                watched >= trigger_price
-                if direction is TriggerDirection.RISE
-                else watched <= trigger_price
-            )
-            if reached:
-                code, message = TRIGGER_REACHED_ERRORS[direction]
-                reason = f"{TRIGGER_TO_WIRE[trigger_by]} is {watched}"
-                return RpcError(code, message, {"reason": reason})
+        if reject.reason is RejectReason.INVALID_TRIGGER_PRICE and reject.watched is not None:
+            code, message = TRIGGER_REACHED_ERRORS[direction]
+            reason = f"{TRIGGER_TO_WIRE[trigger_by]} is {reject.watched}"
+            return RpcError(code, message, {"reason": reason})
         return reject_error(reject)
 
     @contextmanager
@@ -388,9 +375,7 @@ class DeribitTrading:
                 trigger_price=trigger_price,
             )
         except SimReject as reject:
-            raise self._trigger_refusal(
-                reject, info, order.trigger_direction, trigger_price, order.trigger_by
-            ) from None
+            raise self._trigger_refusal(reject, order.trigger_direction, order.trigger_by) from None
         self._replaced.add(order.order_id)
         return {"order": self._order_data(order), "trades": []}
 

@@ -120,12 +120,15 @@ class AmendAtOrBelowFilled(enum.StrEnum):
 
 
 class SimReject(Exception):
-    """The engine refused a request; faces map `reason` to the venue's own error code."""
+    """The engine refused a request; faces map `reason` to the venue's own error code.
+    `watched`: for a trigger refused because the price it watches has already reached it, that
+    price (the venues answer that case with a code of its own)."""
 
-    def __init__(self, reason: RejectReason, message: str = ""):
+    def __init__(self, reason: RejectReason, message: str = "", *, watched: Decimal | None = None):
         super().__init__(f"{reason}: {message}" if message else str(reason))
         self.reason = reason
         self.message = message or str(reason)
+        self.watched = watched
 
 
 @dataclass(eq=False)

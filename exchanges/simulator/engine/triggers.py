@@ -130,6 +130,7 @@ class EngineTriggers:
             raise SimReject(
                 RejectReason.INVALID_TRIGGER_PRICE,
                 f"trigger {trigger_price} must be {where} the {trigger_by} price {watched}",
+                watched=watched,
             )
         return direction
 

@@ -85,7 +85,7 @@ def trigger_refusal(
     field = "slTriggerPx" if order_type.is_stop else "tpTriggerPx"
     if amend:
         field = "new" + field[0].upper() + field[1:]
-    if "multiple of the tick" in reject.message or "positive" in reject.message:
+    if reject.watched is None:  # not reached: off the tick or not positive
         return "51000", f"Parameter {field} error"
     kind, word, codes = _REACHED[(order_type.is_stop, direction)]
     return codes[trigger_by], f"{kind} trigger price cannot be {word} than the {trigger_by} price."
